@@ -1,0 +1,56 @@
+# complaintsd: `make test` is the one test command (README); CI runs it through .ci/run.
+#   make install     .venv with the project (editable) and its test extras
+#   make test-deps   Dovecot for the IMAP tests (apt, when missing), then install
+#   make test        test-deps, then pytest
+#   make demo        install, then `complaintsd demo`
+#   make bench       test-deps, then benchmarks/ingest.py
+#   make clean       remove the venv and build/test artefacts
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := test
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PYTEST_ARGS ?= -q
+# Root installs system packages directly; anyone else through sudo.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+export PATH := $(PATH):/usr/local/sbin:/usr/sbin:/sbin
+
+.PHONY: demo install test-deps test bench clean
+
+demo:
+	$(MAKE) install
+	$(BIN)/complaintsd demo
+
+install: $(VENV)/.installed
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstalled when pyproject.toml changes; `make clean install` forces it.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --disable-pip-version-check -e '.[test]'
+	touch $@
+
+test-deps:
+	@if command -v dovecot >/dev/null; then \
+	  echo "dovecot: $$(dovecot --version)"; \
+	else \
+	  $(SUDO) apt-get update; \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends dovecot-imapd; \
+	  echo "Stopping the system-wide Dovecot that apt started (the tests start their own)."; \
+	  $(SUDO) service dovecot stop >/dev/null 2>&1 || true; \
+	fi
+	$(MAKE) install
+
+test: test-deps
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+bench: test-deps
+	PYTHONPATH=. $(BIN)/python benchmarks/ingest.py
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .hypothesis .coverage htmlcov
+	find . -name __pycache__ -type d -prune -not -path './.git/*' -exec rm -rf {} +

@@ -1,0 +1,79 @@
+"""`complaintsd check`: try each part the daemon needs, one line each, without changing anything
+but creating the register's tables and the mailbox folders the daemon would create anyway."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session, select
+
+from .config import Config
+from .errors import ComplaintsError
+from .mailbox import open_mailbox
+from .models import Complaint
+from .register import open_register
+from .render import AcknowledgementFacts, AttachmentLine, Templates, render_acknowledgement
+from .sender import SmtpSender
+from .storage import AttachmentStore
+
+
+def run_checks(config: Config) -> Iterator[tuple[bool, str]]:
+    for check in (_database, _storage, _templates, _mailbox, _smtp):
+        try:
+            yield True, check(config)
+        except ComplaintsError as exc:
+            yield False, str(exc)
+        except SQLAlchemyError as exc:
+            yield False, f"database: {str(exc).splitlines()[0]}"
+
+
+def _database(config: Config) -> str:
+    engine = open_register(config.database.url)
+    with Session(engine) as session:
+        session.exec(select(Complaint.id).limit(1)).all()
+    engine.dispose()
+    return f"database: {engine.url.render_as_string()} is usable"
+
+
+def _storage(config: Config) -> str:
+    return AttachmentStore(config.storage.path).check()
+
+
+def _templates(config: Config) -> str:
+    register = config.register
+    templates = Templates(register.language, register.templates, register.timezone)
+    now = datetime.now(UTC)
+    sample = AcknowledgementFacts(
+        reference=f"{register.reference_prefix}-{now.year}-000001",
+        customer_name="Camille Exemple",
+        customer_email="camille@example.org",
+        subject="Exemple",
+        received_at=now,
+        answer_due_at=now + timedelta(days=10),
+        attachments=(AttachmentLine("facture.pdf", 1024),),
+        mediator=None,
+        organisation=register.organisation,
+    )
+    try:
+        render_acknowledgement(templates, sample)
+    except Exception as exc:  # noqa: BLE001 — an admin's template can fail in any Jinja2 way
+        return _fail(f"templates: the acknowledgement does not render: {exc.__class__.__name__}: {exc}")
+    where = register.templates or "built-in"
+    return f"templates: acknowledgement renders ({register.language}, {where})"
+
+
+def _fail(message: str):
+    raise ComplaintsError(message)
+
+
+def _mailbox(config: Config) -> str:
+    mailbox = open_mailbox(config.mailbox)
+    mailbox.connect()
+    mailbox.close()
+    return f"mailbox: {mailbox.describe()} answered"
+
+
+def _smtp(config: Config) -> str:
+    return SmtpSender(config.smtp).check()

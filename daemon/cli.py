@@ -1,0 +1,206 @@
+"""The `complaintsd` command: run, check, list, show, demo.
+
+Every error a user can act on becomes one line on stderr and exit status 1; never a traceback
+(`--debug` shows one, for developers).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+from dataclasses import asdict
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session
+
+from .config import Config, load_config
+from .errors import ComplaintsError
+from .register import ComplaintView, list_complaints, open_register, show_complaint
+
+DEFAULT_CONFIG = "/etc/complaintsd/config.toml"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    _logging(args.verbose)
+    try:
+        return args.handler(args) or 0
+    except ComplaintsError as exc:
+        print(f"complaintsd: {exc}", file=sys.stderr)
+    except SQLAlchemyError as exc:
+        print(f"complaintsd: database: {str(exc.orig if hasattr(exc, 'orig') else exc).splitlines()[0]}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("complaintsd: interrupted", file=sys.stderr)
+    except Exception as exc:  # noqa: BLE001 — the one place a bug becomes a line, not a traceback
+        if args.debug:
+            raise
+        print(f"complaintsd: internal error: {exc.__class__.__name__}: {exc} (run with --debug for details)", file=sys.stderr)
+    return 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="complaintsd", description="A complaints register run over email.")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks (for developers)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, handler, help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.add_argument("--config", default=os.environ.get("COMPLAINTSD_CONFIG", DEFAULT_CONFIG), help="TOML file (default: %(default)s)")
+        sub.set_defaults(handler=handler)
+        return sub
+
+    command("run", cmd_run, "run the daemon in the foreground")
+    command("check", cmd_check, "validate the config and try the mailbox, the relay and the database")
+    listing = command("list", cmd_list, "list the complaints in the register")
+    listing.add_argument("--json", action="store_true", help="machine-readable output")
+    listing.add_argument("--status", help="only complaints in this status")
+    show = command("show", cmd_show, "show one complaint with its attachments and history")
+    show.add_argument("reference")
+    show.add_argument("--json", action="store_true", help="machine-readable output")
+    demo = commands.add_parser("demo", help="run the daemon end to end on an embedded default, with sample complaints")
+    demo.add_argument("--dir", default="demo", help="where the demo keeps its files (default: ./demo)")
+    demo.add_argument("--serve", action="store_true", help="keep running after the samples (Ctrl-C to stop)")
+    demo.set_defaults(handler=cmd_demo)
+    return parser
+
+
+def _logging(verbose: bool) -> None:
+    # Under systemd, journald stamps each line itself.
+    stamp = "" if os.environ.get("JOURNAL_STREAM") else "%(asctime)s "
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format=stamp + "%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    # mail-parser warns about every part type it does not render; our parsing handles them.
+    logging.getLogger("mailparser").setLevel(logging.ERROR)
+    for noisy in ("aiosmtplib", "apscheduler", "imapclient", "mail.log"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def cmd_run(args) -> int:
+    from .notify import systemd_notify
+    from .service import Daemon
+
+    daemon = Daemon(load_config(args.config), notify=systemd_notify)
+    signal.signal(signal.SIGTERM, daemon.request_stop)
+    signal.signal(signal.SIGINT, daemon.request_stop)
+    daemon.run()
+    return 0
+
+
+def cmd_check(args) -> int:
+    from .checks import run_checks
+
+    config = load_config(args.config)
+    print(f"config: {config.source} is valid")
+    failures = 0
+    for ok, line in run_checks(config):
+        print(line if ok else f"FAIL {line}")
+        failures += not ok
+    return 1 if failures else 0
+
+
+def _register(config_path: str) -> tuple[Config, Session]:
+    config = load_config(config_path)
+    return config, Session(open_register(config.database.url))
+
+
+def cmd_list(args) -> int:
+    config, session = _register(args.config)
+    with session:
+        complaints = list_complaints(session, status=args.status)
+    if args.json:
+        print(json.dumps([_summary_json(c) for c in complaints], ensure_ascii=False, indent=2))
+        return 0
+    print(_table(complaints, config))
+    return 0
+
+
+def cmd_show(args) -> int:
+    config, session = _register(args.config)
+    with session:
+        complaint = show_complaint(session, args.reference)
+    if args.json:
+        print(json.dumps(_detail_json(complaint), ensure_ascii=False, indent=2))
+        return 0
+    print(_detail_text(complaint, config))
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from .demo import run_demo
+
+    return run_demo(Path(args.dir), serve=args.serve)
+
+
+# --------------------------------------------------------------------------- output
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _summary_json(c: ComplaintView) -> dict:
+    return {
+        "reference": c.reference,
+        "status": c.status,
+        "customer_email": c.customer_email,
+        "customer_name": c.customer_name,
+        "subject": c.subject,
+        "received_at": _iso(c.received_at),
+        "ack_due_at": _iso(c.ack_due_at),
+        "answer_due_at": _iso(c.answer_due_at),
+        "acknowledged_at": _iso(c.acknowledged_at),
+        "attachments": c.attachment_count,
+    }
+
+
+def _detail_json(c: ComplaintView) -> dict:
+    data = _summary_json(c)
+    data["text_body"] = c.text_body
+    data["attachments"] = [asdict(a) for a in c.attachments]
+    data["history"] = [{"at": _iso(h.at), "event": h.event, "actor": h.actor, "detail": h.detail} for h in c.history]
+    return data
+
+
+def _local(value: datetime | None, config: Config) -> str:
+    return value.astimezone(config.register.timezone).strftime("%Y-%m-%d %H:%M") if value else "-"
+
+
+def _table(complaints: list[ComplaintView], config: Config) -> str:
+    if not complaints:
+        return "no complaints in the register"
+    rows = [("REFERENCE", "STATUS", "RECEIVED", "ANSWER DUE", "ATT", "CUSTOMER", "SUBJECT")]
+    for c in complaints:
+        rows.append((c.reference, c.status, _local(c.received_at, config), _local(c.answer_due_at, config), str(c.attachment_count), c.customer_email, c.subject[:50]))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + row[-1] for row in rows)
+
+
+def _detail_text(c: ComplaintView, config: Config) -> str:
+    lines = [
+        f"{c.reference}  {c.status}",
+        f"customer:      {c.customer_name} <{c.customer_email}>" if c.customer_name else f"customer:      {c.customer_email}",
+        f"subject:       {c.subject}",
+        f"received:      {_local(c.received_at, config)}",
+        f"ack due:       {_local(c.ack_due_at, config)}" + (f" (acknowledged {_local(c.acknowledged_at, config)})" if c.acknowledged_at else ""),
+        f"answer due:    {_local(c.answer_due_at, config)}",
+        f"attachments:   {len(c.attachments)}",
+    ]
+    lines += [f"  {a.filename} ({a.size} bytes) {a.path}" for a in c.attachments]
+    lines.append("history:")
+    lines += [f"  {_local(h.at, config)}  {h.event:<24} {h.actor:<28} {h.detail}" for h in c.history]
+    lines += ["", c.text_body.strip()]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

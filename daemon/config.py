@@ -1,0 +1,355 @@
+"""Read the one TOML file into typed, frozen sections, once, at start-up.
+
+Each stage receives only its section (as h11 receives its constructor arguments), never a global.
+Every key is declared in one table per section with its parser and default, so an unknown key or a
+bad value is reported as `ConfigError("section.key", problem)`: the admin sees which line to fix.
+`[mailbox]` + `[register]` form a unit the code could repeat for several complaint addresses later.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from datetime import timedelta
+from email.utils import parseaddr
+from pathlib import Path
+from typing import Any, Callable
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .deadlines import DeadlineRule, holiday_calendar, parse_duration, parse_rule
+from .errors import ConfigError
+from .mail import Address
+
+# --------------------------------------------------------------------------- sections
+
+
+@dataclass(frozen=True)
+class MailboxConfig:
+    kind: str
+    host: str
+    port: int
+    tls: str
+    username: str
+    password: str
+    folder: str
+    processed_folder: str
+    quarantine_folder: str
+    poll_interval: timedelta
+    path: Path | None
+    batch_size: int
+    idle: bool
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    host: str
+    port: int
+    tls: str
+    username: str
+    password: str
+    sender: Address
+    timeout: timedelta
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    url: str
+
+
+@dataclass(frozen=True)
+class StorageConfig:
+    path: Path
+
+
+@dataclass(frozen=True)
+class RegisterConfig:
+    reference_prefix: str
+    language: str
+    templates: Path | None
+    timezone: ZoneInfo
+    ack_deadline: DeadlineRule
+    answer_deadline: DeadlineRule
+    organisation: str
+    holidays_country: str
+    holidays_subdivision: str
+
+
+@dataclass(frozen=True)
+class MediatorConfig:
+    name: str
+    website: str
+    address: str
+    phone: str
+
+
+@dataclass(frozen=True)
+class OutboxConfig:
+    retry_first: timedelta
+    retry_max: timedelta
+    give_up_after: timedelta
+    batch_size: int
+
+
+@dataclass(frozen=True)
+class Config:
+    mailbox: MailboxConfig
+    smtp: SmtpConfig
+    database: DatabaseConfig
+    storage: StorageConfig
+    register: RegisterConfig
+    mediator: MediatorConfig | None
+    outbox: OutboxConfig
+    source: Path | None = None
+
+    @property
+    def own_addresses(self) -> frozenset[str]:
+        """Addresses that are us: never acknowledged, never answered (loop safety)."""
+        mine = {self.smtp.sender.normalized}
+        if "@" in self.mailbox.username:
+            mine.add(self.mailbox.username.strip().lower())
+        return frozenset(mine)
+
+
+# --------------------------------------------------------------------------- value parsers
+
+Parser = Callable[[Any, str], Any]
+
+
+def _string(value: Any, path: str) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(path, f"expected a string, got {type(value).__name__}")
+    return value
+
+
+def _integer(low: int, high: int) -> Parser:
+    def parse(value: Any, path: str) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(path, f"expected an integer, got {value!r}")
+        if not low <= value <= high:
+            raise ConfigError(path, f"{value} is out of range {low}..{high}")
+        return value
+
+    return parse
+
+
+def _boolean(value: Any, path: str) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(path, f"expected true or false, got {value!r}")
+    return value
+
+
+def _choice(*allowed: str) -> Parser:
+    def parse(value: Any, path: str) -> str:
+        if value not in allowed:
+            raise ConfigError(path, f"{value!r} is not one of {', '.join(allowed)}")
+        return value
+
+    return parse
+
+
+def _duration(value: Any, path: str) -> timedelta:
+    try:
+        return parse_duration(_string(value, path))
+    except ValueError as exc:
+        raise ConfigError(path, str(exc)) from None
+
+
+def _rule(value: Any, path: str) -> DeadlineRule:
+    try:
+        return parse_rule(_string(value, path))
+    except ValueError as exc:
+        raise ConfigError(path, str(exc)) from None
+
+
+def _optional_path(value: Any, path: str) -> Path | None:
+    text = _string(value, path).strip()
+    return Path(text).expanduser() if text else None
+
+
+def _timezone(value: Any, path: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(_string(value, path))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(path, f"unknown time zone {value!r} (e.g. Europe/Paris)") from None
+
+
+def _address(value: Any, path: str) -> Address:
+    name, email = parseaddr(_string(value, path))
+    try:
+        return Address(name=name, email=email)
+    except ValueError:
+        raise ConfigError(path, f"not an email address: {value!r}") from None
+
+
+def _prefix(value: Any, path: str) -> str:
+    text = _string(value, path)
+    if not (text.isascii() and text.isalnum() and text.isupper() and 1 <= len(text) <= 10):
+        raise ConfigError(path, f"{text!r} must be 1 to 10 upper-case letters or digits, e.g. REC")
+    return text
+
+
+def _language(value: Any, path: str) -> str:
+    return _choice("fr", "en")(value, path)
+
+
+# --------------------------------------------------------------------------- section schemas
+
+MAILBOX = {
+    "kind": (_choice("imap", "maildir"), "imap"),
+    "host": (_string, ""),
+    "port": (_integer(1, 65535), 993),
+    "tls": (_choice("ssl", "starttls", "none"), "ssl"),
+    "username": (_string, ""),
+    "folder": (_string, "INBOX"),
+    "processed_folder": (_string, "Registered"),
+    "quarantine_folder": (_string, "Quarantine"),
+    "poll_interval": (_duration, "60s"),
+    "path": (_optional_path, ""),
+    "batch_size": (_integer(1, 5000), 200),
+    "idle": (_boolean, True),
+}
+SMTP = {
+    "host": (_string, "localhost"),
+    "port": (_integer(1, 65535), 587),
+    "tls": (_choice("ssl", "starttls", "none"), "starttls"),
+    "username": (_string, ""),
+    "from": (_address, None),
+    "timeout": (_duration, "30s"),
+}
+DATABASE = {"url": (_string, "sqlite:////var/lib/complaintsd/register.db")}
+STORAGE = {"path": (_optional_path, "/var/lib/complaintsd/attachments")}
+REGISTER = {
+    "reference_prefix": (_prefix, "REC"),
+    "language": (_language, "fr"),
+    "templates": (_optional_path, ""),
+    "timezone": (_timezone, "Europe/Paris"),
+    "ack_deadline": (_rule, "48h"),
+    "answer_deadline": (_rule, "10d"),
+    "organisation": (_string, ""),
+    "holidays_country": (_string, "FR"),
+    "holidays_subdivision": (_string, ""),
+}
+MEDIATOR = {"name": (_string, ""), "website": (_string, ""), "address": (_string, ""), "phone": (_string, "")}
+OUTBOX = {
+    "retry_first": (_duration, "30s"),
+    "retry_max": (_duration, "1h"),
+    "give_up_after": (_duration, "5d"),
+    "batch_size": (_integer(1, 5000), 200),
+}
+SECRET_KEYS = ("password", "password_env", "password_file")
+SECTIONS = {
+    "mailbox": MAILBOX,
+    "smtp": SMTP,
+    "database": DATABASE,
+    "storage": STORAGE,
+    "register": REGISTER,
+    "mediator": MEDIATOR,
+    "outbox": OUTBOX,
+}
+
+
+def _section(data: dict[str, Any], name: str, schema: dict, secrets: bool = False) -> dict[str, Any]:
+    """Validate one table: unknown keys and bad values are reported with their dotted path."""
+    table = data.get(name, {})
+    if not isinstance(table, dict):
+        raise ConfigError(name, "expected a table like [" + name + "]")
+    allowed = set(schema) | (set(SECRET_KEYS) if secrets else set())
+    for key in table:
+        if key not in allowed:
+            raise ConfigError(f"{name}.{key}", f"unknown key (known: {', '.join(sorted(allowed))})")
+    values = {}
+    for key, (parse, default) in schema.items():
+        path = f"{name}.{key}"
+        if key in table:
+            values[key] = parse(table[key], path)
+        elif default is None:
+            raise ConfigError(path, "missing (required)")
+        else:
+            values[key] = parse(default, path)
+    if secrets:
+        values["password"] = _secret(table, name)
+    return values
+
+
+def _secret(table: dict[str, Any], name: str) -> str:
+    """A password given inline, by environment variable, or by file (systemd credentials)."""
+    given = [key for key in SECRET_KEYS if table.get(key)]
+    if len(given) > 1:
+        raise ConfigError(f"{name}.{given[1]}", f"give only one of {', '.join(SECRET_KEYS)}")
+    if not given:
+        return ""
+    key = given[0]
+    value = _string(table[key], f"{name}.{key}")
+    if key == "password":
+        return value
+    if key == "password_env":
+        if value not in os.environ:
+            raise ConfigError(f"{name}.password_env", f"environment variable {value} is not set")
+        return os.environ[value]
+    path = Path(value)
+    if not path.is_absolute() and os.environ.get("CREDENTIALS_DIRECTORY"):
+        path = Path(os.environ["CREDENTIALS_DIRECTORY"]) / path
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ConfigError(f"{name}.password_file", f"cannot read {path}: {exc.strerror}") from None
+
+
+def parse_config(data: dict[str, Any], source: Path | None = None) -> Config:
+    for name in data:
+        if name not in SECTIONS:
+            raise ConfigError(name, f"unknown section (known: {', '.join(SECTIONS)})")
+    mailbox = _section(data, "mailbox", MAILBOX, secrets=True)
+    smtp = _section(data, "smtp", SMTP, secrets=True)
+    register = _section(data, "register", REGISTER)
+    mediator = _section(data, "mediator", MEDIATOR)
+    _check_mailbox(mailbox)
+    _check_holidays(register)
+    smtp["sender"] = smtp.pop("from")
+    if not register["organisation"]:
+        register["organisation"] = smtp["sender"].name or smtp["sender"].email
+    return Config(
+        mailbox=MailboxConfig(**mailbox),
+        smtp=SmtpConfig(**smtp),
+        database=DatabaseConfig(**_section(data, "database", DATABASE)),
+        storage=StorageConfig(**_section(data, "storage", STORAGE)),
+        register=RegisterConfig(**register),
+        mediator=MediatorConfig(**mediator) if "mediator" in data and mediator["name"] else None,
+        outbox=OutboxConfig(**_section(data, "outbox", OUTBOX)),
+        source=source,
+    )
+
+
+def _check_mailbox(mailbox: dict[str, Any]) -> None:
+    if mailbox["kind"] == "maildir" and mailbox["path"] is None:
+        raise ConfigError("mailbox.path", 'required when kind = "maildir"')
+    if mailbox["kind"] == "imap":
+        for key in ("host", "username"):
+            if not mailbox[key]:
+                raise ConfigError(f"mailbox.{key}", 'required when kind = "imap"')
+    folders = {mailbox["folder"], mailbox["processed_folder"], mailbox["quarantine_folder"]}
+    if len(folders) != 3:
+        raise ConfigError("mailbox.processed_folder", "folder, processed_folder and quarantine_folder must differ")
+
+
+def _check_holidays(register: dict[str, Any]) -> None:
+    try:
+        holiday_calendar(register["holidays_country"], register["holidays_subdivision"] or None)
+    except (ValueError, NotImplementedError, KeyError) as exc:
+        key = "holidays_subdivision" if register["holidays_subdivision"] else "holidays_country"
+        raise ConfigError(f"register.{key}", str(exc).splitlines()[0]) from None
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate the TOML file; every problem is a ConfigError naming the key."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(str(path), f"cannot read: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(path), f"not valid TOML: {exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(str(path), "not UTF-8 text") from None
+    return parse_config(data, source=path)

@@ -1,0 +1,36 @@
+"""Failures a person can act on, split by who must act.
+
+Anything not listed here is a bug. The CLI turns each of these into one line and exit status 1;
+the daemon turns MailError into a quarantine with its reason and TransientError into a retry.
+"""
+
+from __future__ import annotations
+
+
+class ComplaintsError(Exception):
+    """Base of every error a user can act on."""
+
+
+class ConfigError(ComplaintsError):
+    """The admin must fix the configuration file: `path` names the key, `problem` says what is wrong."""
+
+    def __init__(self, path: str, problem: str) -> None:
+        super().__init__(f"{path}: {problem}")
+        self.path = path
+        self.problem = problem
+
+
+class MailError(ComplaintsError):
+    """A message cannot be processed as it is; it goes to quarantine with this reason."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class TransientError(ComplaintsError):
+    """A server (IMAP, SMTP, database) is unreachable or refused for now; try again later."""
+
+
+class NotFound(ComplaintsError):
+    """The register holds no such thing (e.g. `show REF` for an unknown reference)."""

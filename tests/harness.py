@@ -1,0 +1,162 @@
+"""Run the real `complaintsd` as a subprocess against the test servers, and read what users see.
+
+Like Mailman's testing/helpers.py: a config writer, a process wrapper that can be stopped politely
+or killed, the CLI with `--json`, and sample complaint mails.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def write_config(directory: Path, account, sink, *, extra: str = "", **register: str) -> Path:
+    """A config for `account` (tests.servers.ImapAccount) and `sink` (tests.servers.SmtpSink)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    register_lines = "\n".join(f'{key} = "{value}"' for key, value in register.items())
+    text = f"""
+[mailbox]
+kind = "imap"
+host = "{account.host}"
+port = {account.port}
+tls = "none"
+username = "{account.user}"
+password = "{account.password}"
+poll_interval = "1s"
+
+[smtp]
+host = "{sink.host}"
+port = {sink.port}
+tls = "none"
+from = "Service réclamations <reclamations@example.com>"
+timeout = "5s"
+
+[database]
+url = "sqlite:///{directory}/register.db"
+
+[storage]
+path = "{directory}/attachments"
+
+[register]
+{register_lines}
+
+[outbox]
+retry_first = "1s"
+retry_max = "2s"
+{extra}
+"""
+    path = directory / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    env.pop("NOTIFY_SOCKET", None)
+    return env
+
+
+class DaemonProcess:
+    """`complaintsd run --config PATH` in the background; its log goes to a file."""
+
+    def __init__(self, config: Path) -> None:
+        self.config = config
+        self.log_path = config.parent / "daemon.log"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> "DaemonProcess":
+        log = open(self.log_path, "ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "daemon.cli", "run", "--config", str(self.config)],
+            stdout=log, stderr=subprocess.STDOUT, env=_env(), cwd=ROOT,
+        )
+        log.close()
+        return self
+
+    def stop(self, timeout: float = 20.0) -> int:
+        """SIGTERM, as systemd does; returns the exit status."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=timeout)
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def log(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace") if self.log_path.exists() else ""
+
+    def __enter__(self) -> "DaemonProcess":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        if self.alive():
+            try:
+                self.stop()
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+def cli(config: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "daemon.cli", *args, "--config", str(config)],
+        capture_output=True, text=True, env=_env(), cwd=ROOT, timeout=60,
+    )
+
+
+def cli_json(config: Path, *args: str):
+    result = cli(config, *args, "--json")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def wait_until(predicate: Callable[[], object], timeout: float, what: str, poll: float = 0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(poll)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def complaint(
+    number: int = 1,
+    *,
+    sender: str = "Camille Durand <camille.durand@client.example>",
+    subject: str | None = None,
+    body: str | None = None,
+    attachment: tuple[str, bytes, str] | None = None,
+    headers: dict[str, str] | None = None,
+) -> bytes:
+    """A customer's complaint as their mail client would write it."""
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = "Service réclamations <reclamations@example.com>"
+    message["Subject"] = subject or f"Réclamation commande n° {number}"
+    message["Date"] = format_datetime(datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc))
+    message["Message-ID"] = make_msgid(idstring=f"c{number}", domain="client.example")
+    for name, value in (headers or {}).items():
+        message[name] = value
+    message.set_content(body or f"Bonjour,\n\nMa commande n° {number} est arrivée abîmée.\nMerci de me rembourser.\n")
+    if attachment:
+        filename, content, mime = attachment
+        maintype, subtype = mime.split("/")
+        message.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)
+    return message.as_bytes()

@@ -1,0 +1,94 @@
+"""The config contract: every key documented in config.example.toml parses; mistakes name their key."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tomllib
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from daemon.config import load_config, parse_config
+from daemon.errors import ConfigError
+from tests.harness import ROOT, _env
+
+MINIMAL = {"mailbox": {"host": "imap.example.com", "username": "r@example.com"}, "smtp": {"from": "R <r@example.com>"}}
+
+
+def with_(section: str, **values) -> dict:
+    data = {name: dict(table) for name, table in MINIMAL.items()}
+    data.setdefault(section, {}).update(values)
+    return data
+
+
+def test_example_config_is_valid_and_documents_every_key():
+    config = load_config(ROOT / "config.example.toml")
+    assert config.mailbox.kind == "imap" and config.mailbox.poll_interval == timedelta(seconds=60)
+    assert config.register.reference_prefix == "REC" and config.register.language == "fr"
+    assert str(config.register.timezone) == "Europe/Paris"
+    example = tomllib.loads((ROOT / "config.example.toml").read_text())
+    from daemon.config import SECTIONS
+
+    for section, schema in SECTIONS.items():
+        assert set(schema) <= set(example[section]), f"config.example.toml misses keys of [{section}]"
+
+
+@pytest.mark.parametrize(
+    "data, path, words",
+    [
+        (with_("mailbox", prot=993), "mailbox.prot", "unknown key"),
+        (with_("mailbox", port="993"), "mailbox.port", "integer"),
+        (with_("mailbox", port=70000), "mailbox.port", "out of range"),
+        (with_("mailbox", kind="pop3"), "mailbox.kind", "imap, maildir"),
+        (with_("mailbox", poll_interval="soon"), "mailbox.poll_interval", "soon"),
+        (with_("mailbox", kind="maildir"), "mailbox.path", "required"),
+        (with_("smtp", tls="yes"), "smtp.tls", "ssl, starttls, none"),
+        (with_("smtp", **{"from": "not an address"}), "smtp.from", "not an email address"),
+        ({"mailbox": MINIMAL["mailbox"]}, "smtp.from", "missing"),
+        (with_("register", timezone="Mars/Olympus"), "register.timezone", "unknown time zone"),
+        (with_("register", answer_deadline="ten days"), "register.answer_deadline", "ten days"),
+        (with_("register", reference_prefix="rec-"), "register.reference_prefix", "upper-case"),
+        (with_("register", language="de"), "register.language", "fr, en"),
+        (with_("mailbox", password="a", password_env="B"), "mailbox.password_env", "only one"),
+        (with_("mailbox", password_env="COMPLAINTSD_SURELY_UNSET"), "mailbox.password_env", "not set"),
+        (with_("mailbox", processed_folder="INBOX"), "mailbox.processed_folder", "must differ"),
+        ({**MINIMAL, "mailboxes": {}}, "mailboxes", "unknown section"),
+    ],
+)
+def test_bad_values_name_their_key(data, path, words):
+    with pytest.raises(ConfigError) as error:
+        parse_config(data)
+    assert error.value.path == path
+    assert words in error.value.problem
+
+
+def test_secrets_from_environment_and_credentials_directory(tmp_path, monkeypatch):
+    monkeypatch.setenv("IMAP_PW", "from-env")
+    (tmp_path / "smtp-pw").write_text("from-file\n")
+    monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(tmp_path))
+    config = parse_config(with_("mailbox", password_env="IMAP_PW") | {"smtp": {"from": "r@example.com", "password_file": "smtp-pw"}})
+    assert config.mailbox.password == "from-env"
+    assert config.smtp.password == "from-file"
+
+
+def test_cli_reports_a_bad_config_in_one_line(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[mailbox]\nhost = "x"\nusername = "u"\nprot = 1\n[smtp]\nfrom = "a@b.c"\n')
+    for command in ("check", "run", "list"):
+        result = subprocess.run([sys.executable, "-m", "daemon.cli", command, "--config", str(bad)], capture_output=True, text=True, env=_env(), cwd=ROOT, timeout=60)
+        assert result.returncode == 1
+        assert result.stderr.strip().count("\n") == 0, result.stderr
+        assert "mailbox.prot: unknown key" in result.stderr
+        assert "Traceback" not in result.stderr
+
+
+def test_cli_unknown_reference_and_missing_file_are_one_line(tmp_path):
+    missing = subprocess.run([sys.executable, "-m", "daemon.cli", "list", "--config", str(tmp_path / "nope.toml")], capture_output=True, text=True, env=_env(), cwd=ROOT, timeout=60)
+    assert missing.returncode == 1 and "cannot read" in missing.stderr and missing.stderr.count("\n") == 1
+    good = tmp_path / "good.toml"
+    good.write_text(f'[mailbox]\nkind = "maildir"\npath = "{tmp_path}/md"\n[smtp]\nfrom = "a@b.c"\n[database]\nurl = "sqlite:///{tmp_path}/r.db"\n')
+    unknown = subprocess.run([sys.executable, "-m", "daemon.cli", "show", "REC-2026-999999", "--config", str(good)], capture_output=True, text=True, env=_env(), cwd=ROOT, timeout=60)
+    assert unknown.returncode == 1 and "no complaint REC-2026-999999" in unknown.stderr
+    assert unknown.stderr.count("\n") == 1

@@ -1,0 +1,80 @@
+"""Unit tests of small pure parts: references, lifecycle, composition, retry policy, storage."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from daemon.compose import compose, new_message_id
+from daemon.config import OutboxConfig
+from daemon.lifecycle import Event, IllegalTransition, Status, next_status
+from daemon.mail import Address
+from daemon.outbox import retry_delay
+from daemon.parsing import parse
+from daemon.references import find_references, format_reference
+from daemon.render import Letter
+from daemon.storage import AttachmentStore
+from daemon.triage import Facts, Outcome, classify
+
+
+def test_reference_format_and_search():
+    assert format_reference("REC", 2026, 42) == "REC-2026-000042"
+    assert format_reference("REC", 2026, 1234567) == "REC-2026-1234567"
+    with pytest.raises(ValueError):
+        format_reference("REC", 2026, 0)
+    assert find_references("RE : TR: [REC-2026-000042] Colis", "REC") == ["REC-2026-000042"]
+    assert find_references("[CPL-2026-000042]", "REC") == []
+
+
+def test_lifecycle_table():
+    assert next_status("received", Event.ACK_SENT) is Status.ACKNOWLEDGED
+    assert next_status("in_progress", Event.ACK_SENT) is Status.IN_PROGRESS  # a late ack changes nothing
+    with pytest.raises(IllegalTransition, match="close.*received"):
+        next_status("received", Event.CLOSE)
+
+
+def test_retry_backoff_doubles_and_caps():
+    policy = OutboxConfig(retry_first=timedelta(seconds=30), retry_max=timedelta(hours=1), give_up_after=timedelta(days=5), batch_size=10)
+    delays = [retry_delay(n, policy).total_seconds() for n in range(1, 10)]
+    assert delays[:4] == [30, 60, 120, 240]
+    assert max(delays) == 3600
+
+
+def test_our_acknowledgement_is_recognised_as_automatic_by_our_own_triage():
+    """The pair harness (h11's ConnectionPair): render our mail, parse it back, triage it."""
+    sent = compose(
+        Letter(subject="[REC-2026-000001] Accusé de réception", text="Bonjour", html="<p>Bonjour</p>"),
+        sender=Address("Service réclamations", "reclamations@example.com"),
+        to=Address("Camille", "camille@client.example"),
+        message_id=new_message_id("REC-2026-000001", "ack", "example.com"),
+        date=datetime(2026, 12, 7, 9, 0, tzinfo=UTC),
+        in_reply_to="<c1@client.example>",
+        references=("<c0@client.example>",),
+    )
+    message = email.message_from_bytes(sent.raw, policy=email.policy.default)
+    assert message["References"] == "<c0@client.example> <c1@client.example>"
+    assert message["Subject"] == "[REC-2026-000001] Accusé de réception"
+    mail = parse(sent.raw)
+    assert mail.message_id == sent.message_id
+    facts = Facts(sha256_known=False, message_id_known=False, own_addresses=frozenset())
+    assert classify(mail, facts).outcome is Outcome.ROBOT
+    facts_own = Facts(sha256_known=False, message_id_known=False, own_addresses=frozenset({"reclamations@example.com"}))
+    assert classify(mail, facts_own).outcome is Outcome.ROBOT
+
+
+def test_message_ids_are_unique_and_traceable():
+    ids = {new_message_id("REC-2026-000001", "ack", "example.com") for _ in range(1000)}
+    assert len(ids) == 1000
+    assert all(i.startswith("<REC-2026-000001.ack.") and i.endswith("@example.com>") for i in ids)
+
+
+def test_attachment_store_is_idempotent_and_content_addressed(tmp_path):
+    store = AttachmentStore(tmp_path / "files")
+    sha, path = store.save(b"hello")
+    again, same = store.save(b"hello")
+    assert (sha, path) == (again, same)
+    assert path.read_bytes() == b"hello" and path.name == sha
+    assert not [p for p in path.parent.iterdir() if p.name.startswith(".")]
