@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import signal
 import sys
@@ -21,6 +20,7 @@ from sqlmodel import Session
 
 from .config import Config, load_config
 from .errors import ComplaintsError
+from .logs import setup_logging
 from .register import ComplaintView, list_complaints, open_register, show_complaint
 
 DEFAULT_CONFIG = "/etc/complaintsd/config.toml"
@@ -29,7 +29,7 @@ DEFAULT_CONFIG = "/etc/complaintsd/config.toml"
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    _logging(args.verbose)
+    setup_logging(args.verbose)
     try:
         return args.handler(args) or 0
     except ComplaintsError as exc:
@@ -70,16 +70,6 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--serve", action="store_true", help="keep running after the samples (Ctrl-C to stop)")
     demo.set_defaults(handler=cmd_demo)
     return parser
-
-
-def _logging(verbose: bool) -> None:
-    # Under systemd, journald stamps each line itself.
-    stamp = "" if os.environ.get("JOURNAL_STREAM") else "%(asctime)s "
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format=stamp + "%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    # mail-parser warns about every part type it does not render; our parsing handles them.
-    logging.getLogger("mailparser").setLevel(logging.ERROR)
-    for noisy in ("aiosmtplib", "apscheduler", "imapclient", "mail.log"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 # --------------------------------------------------------------------------- commands

@@ -75,7 +75,7 @@ def mark_sent(connection: Connection, item: Due, now: datetime, reply: str) -> N
 def settle(session: Session) -> int:
     """Phase two: write the consequences of every accepted mail not yet settled (history, status).
 
-    Run after each success and at every flush, so a crash between the phases is repaired."""
+    Run after each batch and before each flush, so a crash between the phases is repaired."""
     rows = session.exec(select(OutboxMail).where(OutboxMail.status == SENT, OutboxMail.settled == False)).all()  # noqa: E712
     for row in rows:
         _trace(session, row.complaint_id, row.purpose, row.sent_at, "sent", f"to {row.recipients}: {row.last_reply}")
@@ -128,8 +128,8 @@ class Outbox:
         self.clock = clock
         self._outage = False
 
-    def flush(self) -> int:
-        """Send everything due now; returns how many were accepted by the relay."""
+    def flush(self, stopping: Callable[[], bool] = lambda: False) -> int:
+        """Send everything due now (until `stopping()`); returns how many the relay accepted."""
         with Session(self.engine) as session:
             settle(session)
             session.commit()
@@ -146,15 +146,16 @@ class Outbox:
                     mark_sent(connection, item, self.clock(), result.detail)
                 status = SENT
                 sent += 1
-            with Session(self.engine) as session:
-                if result.fate is Fate.SENT:
-                    settle(session)
-                else:
+            else:
+                with Session(self.engine) as session:
                     status = record_failure(session, item, result, self.clock(), self.policy)
-                session.commit()
+                    session.commit()
             self._log(item, status, result)
 
-        self.sender.send_all([item.envelope for item in batch], report)
+        self.sender.send_all([item.envelope for item in batch], report, stopping)
+        with Session(self.engine) as session:
+            settle(session)
+            session.commit()
         return sent
 
     def _log(self, item: Due, status: str, result: SendResult) -> None:

@@ -46,9 +46,12 @@ class SmtpSender:
     def describe(self) -> str:
         return f"smtp://{self.config.host}:{self.config.port} ({self.config.tls})"
 
-    def send_all(self, envelopes: Sequence[Envelope], report: Callable[[int, SendResult], None]) -> None:
-        """Send every envelope over one connection; `report(index, result)` is called for each."""
-        asyncio.run(self._send_all(envelopes, report))
+    def send_all(
+        self, envelopes: Sequence[Envelope], report: Callable[[int, SendResult], None], stopping: Callable[[], bool] = lambda: False
+    ) -> None:
+        """Send the envelopes over one connection; `report(index, result)` is called for each sent
+        or failed; those left when `stopping()` turns true are neither sent nor reported."""
+        asyncio.run(self._send_all(envelopes, report, stopping))
 
     def check(self) -> str:
         async def probe() -> None:
@@ -77,9 +80,11 @@ class SmtpSender:
             await client.login(cfg.username, cfg.password)
         return client
 
-    async def _send_all(self, envelopes: Sequence[Envelope], report: Callable[[int, SendResult], None]) -> None:
+    async def _send_all(self, envelopes: Sequence[Envelope], report: Callable[[int, SendResult], None], stopping: Callable[[], bool]) -> None:
         client = None
         for index, envelope in enumerate(envelopes):
+            if stopping():
+                break
             if client is None or not client.is_connected:
                 try:
                     client = await self._connect()

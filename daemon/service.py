@@ -1,24 +1,37 @@
-"""The running daemon: the mailbox loop in the main thread, the outbox sender in another.
+"""The running daemon: the mailbox loop in this process, the outbox sender in a child process.
 
 Theory of operation: fetch a batch → `Ingestor.ingest` commits it → only then move the messages →
-wake the sender. A stop request (SIGTERM/SIGINT) is honoured between batches, so the message in
-hand is always finished. A lost connection (IMAP, SMTP or database) is logged once and retried with
-backoff; it never ends the daemon.
+wake the sender. The two meet only in the register (the outbox table), so the sender is a process
+of its own: parsing and sending then use both cores instead of sharing one interpreter lock, and
+the sender records each relay answer without waiting for the ingester's CPU. The child dies with
+its parent (PR_SET_PDEATHSIG), so a killed daemon never leaves a sender behind.
+A stop request (SIGTERM/SIGINT) is honoured between batches, so the message in hand is always
+finished. A lost connection (IMAP, SMTP or database) is logged once and retried with backoff; it
+never ends the daemon.
 """
 
 from __future__ import annotations
 
+import ctypes
+import fcntl
 import logging
+import multiprocessing
+import os
+import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from multiprocessing.connection import Connection
+from pathlib import Path
 
 from sqlalchemy.exc import OperationalError
 
 from .config import Config
 from .errors import TransientError
 from .ingest import BatchResult, Ingestor
+from .logs import setup_logging
 from .mailbox import Mailbox, open_mailbox
 from .outbox import Outbox
 from .register import open_register
@@ -53,30 +66,27 @@ class Daemon:
         self.clock = clock
         self.notify = notify or (lambda status: None)
         self.stop = threading.Event()
-        self.wake_sender = threading.Event()
         self.engine = open_register(config.database.url)
         self.ingestor = Ingestor(config, self.engine, clock)
-        self.outbox = Outbox(self.engine, SmtpSender(config.smtp), config.outbox, clock)
         self.mailbox: Mailbox = open_mailbox(config.mailbox)
+        self.sender: SenderProcess | None = None
 
     def run(self) -> None:
-        sender = threading.Thread(target=self._sender_loop, name="outbox", daemon=True)
-        sender.start()
+        self.sender = SenderProcess(self.config, logging.getLogger().level)
         log.info("complaintsd started: %s, register %s", self.mailbox.describe(), self.engine.url.render_as_string())
         self.notify("READY=1")
         try:
             self._mailbox_loop()
         finally:
             self.stop.set()
-            self.wake_sender.set()
-            sender.join(timeout=self.config.smtp.timeout.total_seconds() + 5)
+            self.notify("STOPPING=1")
+            self.sender.stop(timeout=self.config.smtp.timeout.total_seconds() + 5)
             self.mailbox.close()
             self.engine.dispose()
             log.info("complaintsd stopped")
 
     def request_stop(self, *_args) -> None:
         self.stop.set()
-        self.wake_sender.set()
 
     # ------------------------------------------------------------------ mailbox side
 
@@ -106,8 +116,8 @@ class Daemon:
             if not batch:
                 return False
             result = self.ingestor.ingest(batch)
+            self.sender.wake()
             self._move(result)
-            self.wake_sender.set()
         return True
 
     def _move(self, result: BatchResult) -> None:
@@ -119,21 +129,101 @@ class Daemon:
         if result.quarantined:
             log.warning("%d message(s) moved to %s", len(result.quarantined), cfg.quarantine_folder)
 
-    # ------------------------------------------------------------------ sender side
 
-    def _sender_loop(self) -> None:
+# --------------------------------------------------------------------------- sender side
+
+
+class SenderProcess:
+    """The outbox sender in a child process, woken through a pipe after each committed batch."""
+
+    def __init__(self, config: Config, log_level: int) -> None:
+        context = multiprocessing.get_context("spawn")
+        receiver, self._waker = context.Pipe(duplex=False)
+        self.process = context.Process(target=sender_main, args=(config, receiver, log_level), name="complaintsd-sender", daemon=True)
+        self.process.start()
+        receiver.close()
+
+    def wake(self) -> None:
+        try:
+            self._waker.send_bytes(b".")
+        except OSError:
+            log.error("the sender process is gone (exit %s)", self.process.exitcode)
+
+    def stop(self, timeout: float) -> None:
+        self._waker.close()  # the child sees end-of-file: finish the letter in hand, then exit
+        self.process.join(timeout)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+
+
+def sender_main(config: Config, waker: Connection, log_level: int) -> None:
+    """Entry point of the sender process: flush the outbox whenever woken or something falls due.
+
+    SIGTERM — from systemd, or from the kernel when the parent dies, even by SIGKILL — means:
+    finish and record the letter in hand, then exit. A crash of the ingesting process therefore
+    never leaves a letter sent but unrecorded; the lock keeps the next sender waiting meanwhile.
+    """
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which stops us
+    _die_with_parent()
+    setup_logging(log_level <= logging.DEBUG)
+    with _sender_lock(config.storage.path):
+        engine = open_register(config.database.url, create=False)
+        outbox = Outbox(engine, SmtpSender(config.smtp), config.outbox, utc_now)
         backoff = Backoff()
-        while not self.stop.is_set():
+        while not stopping.is_set():
             try:
-                while self.outbox.flush() and not self.stop.is_set():
+                while outbox.flush(stopping.is_set) and not stopping.is_set():
                     pass
                 backoff.reset()
-                delay = self.outbox.seconds_until_due(OUTBOX_CEILING)
+                delay = outbox.seconds_until_due(OUTBOX_CEILING)
             except OperationalError as exc:
                 log.warning("register unavailable to the sender, will retry: %s", _one_line(exc))
                 delay = backoff.next()
-            self.wake_sender.wait(timeout=delay)
-            self.wake_sender.clear()
+            if not _wait(waker, delay, stopping):
+                break
+        engine.dispose()
+
+
+@contextmanager
+def _sender_lock(folder: Path) -> Iterator[None]:
+    """One sender per register on this host: a new daemon's sender waits for an old one to finish."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".sender.lock", "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+def _wait(waker: Connection, delay: float, stopping: threading.Event) -> bool:
+    """Sleep until woken or `delay` passed; False once the parent closed the pipe or asked to stop."""
+    deadline = time.monotonic() + delay
+    try:
+        while not stopping.is_set():
+            if waker.poll(max(0.0, min(0.5, deadline - time.monotonic()))):
+                while waker.poll(0):
+                    waker.recv_bytes()
+                return True
+            if time.monotonic() >= deadline:
+                return True
+    except (EOFError, OSError):
+        return False
+    return False
+
+
+def _die_with_parent() -> None:
+    """Linux: have the kernel send us SIGTERM when the parent dies, even by SIGKILL."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() == 1:
+        os.kill(os.getpid(), signal.SIGTERM)  # the parent died before the call above
+
+
+PR_SET_PDEATHSIG = 1
 
 
 def _one_line(exc: BaseException) -> str:
