@@ -127,7 +127,7 @@ class Ingestor:
     def _intake(self, raw: bytes, sha: str, arrived: datetime, mail: InboundMail, disposition: Disposition) -> Intake:
         if disposition.outcome is not Outcome.COMPLAINT:
             if disposition.outcome is Outcome.ROBOT:
-                log.info("not acknowledged (%s): %s from %s", disposition.reason, mail.message_id, mail.sender)
+                log.info("not acknowledged (%s): %s from %s", disposition.reason, mail.message_id, mail.sender.email if mail.sender else "?")
             elif disposition.outcome is Outcome.QUARANTINE:
                 log.warning("quarantined (%s): %s", disposition.reason, mail.message_id)
             return Intake(raw=raw, sha256=sha, arrived_at=arrived, outcome=disposition.outcome, reason=disposition.reason, mail=mail)
