@@ -14,7 +14,22 @@ from .errors import ComplaintsError
 from .mailbox import open_mailbox
 from .models import Complaint
 from .register import open_register
+from .letters import (
+    ComplaintSummary,
+    DigestFacts,
+    EscalationFacts,
+    HandlerNotificationFacts,
+    ReminderFacts,
+    render_digest,
+    render_escalation,
+    render_handler_notification,
+    render_reminder,
+)
+from .lifecycle import Status
+from .reminders import DeadlineKind
 from .render import AcknowledgementFacts, AttachmentLine, Templates, render_acknowledgement
+from .routing import RouteRule
+from .tokens import new_token
 from .sender import SmtpSender
 from .storage import AttachmentStore
 
@@ -42,26 +57,31 @@ def _storage(config: Config) -> str:
 
 
 def _templates(config: Config) -> str:
+    """Render every letter on sample facts: an admin's override fails here, not on a customer."""
     register = config.register
     templates = Templates(register.language, register.templates, register.timezone)
     now = datetime.now(UTC)
-    sample = AcknowledgementFacts(
-        reference=f"{register.reference_prefix}-{now.year}-000001",
-        customer_name="Camille Exemple",
-        customer_email="camille@example.org",
-        subject="Exemple",
-        received_at=now,
-        answer_due_at=now + timedelta(days=10),
-        attachments=(AttachmentLine("facture.pdf", 1024),),
-        mediator=None,
-        organisation=register.organisation,
-    )
-    try:
-        render_acknowledgement(templates, sample)
-    except Exception as exc:  # noqa: BLE001 — an admin's template can fail in any Jinja2 way
-        return _fail(f"templates: the acknowledgement does not render: {exc.__class__.__name__}: {exc}")
+    reference = f"{register.reference_prefix}-{now.year}-000001"
+    summary = ComplaintSummary(reference, Status.RECEIVED, "Camille Exemple", "camille@example.org", "Exemple", now, now + timedelta(days=2), now + timedelta(days=10))
+    token = new_token()
+    samples = {
+        "acknowledgement": lambda: render_acknowledgement(templates, AcknowledgementFacts(
+            reference=reference, customer_name="Camille Exemple", customer_email="camille@example.org", subject="Exemple",
+            received_at=now, answer_due_at=now + timedelta(days=10), attachments=(AttachmentLine("facture.pdf", 1024),),
+            mediator=None, organisation=register.organisation)),
+        "handler_notification": lambda: render_handler_notification(templates, HandlerNotificationFacts(
+            summary, token, "Alice", "Texte", (AttachmentLine("facture.pdf", 1024),), True, RouteRule.DEFAULT, "")),
+        "reminder": lambda: render_reminder(templates, ReminderFacts(summary, token, "Alice", DeadlineKind.ANSWER, now, False, now)),
+        "escalation": lambda: render_escalation(templates, EscalationFacts(summary, "Alice", "alice@example.org", "Qualité", DeadlineKind.ANSWER, 1, now, False, now)),
+        "digest": lambda: render_digest(templates, DigestFacts("Alice", now.date(), now, (summary,), False, now)),
+    }
+    for name, render in samples.items():
+        try:
+            render()
+        except Exception as exc:  # noqa: BLE001 — an admin's template can fail in any Jinja2 way
+            return _fail(f"templates: {name} does not render: {exc.__class__.__name__}: {exc}")
     where = register.templates or "built-in"
-    return f"templates: acknowledgement renders ({register.language}, {where})"
+    return f"templates: {len(samples)} letters render ({register.language}, {where})"
 
 
 def _fail(message: str):

@@ -12,16 +12,17 @@ import os
 import signal
 import sys
 from dataclasses import asdict
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from .config import Config, load_config
+from .deadlines import Unit, parse_duration, parse_rule
 from .errors import ComplaintsError
 from .logs import setup_logging
-from .register import ComplaintView, list_complaints, open_register, show_complaint
+from .register import ComplaintView, Filters, list_complaints, open_register, show_complaint
 
 DEFAULT_CONFIG = "/etc/complaintsd/config.toml"
 
@@ -31,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     setup_logging(args.verbose)
     try:
-        return args.handler(args) or 0
+        return args.command_func(args) or 0
     except ComplaintsError as exc:
         print(f"complaintsd: {exc}", file=sys.stderr)
     except SQLAlchemyError as exc:
@@ -54,7 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     def command(name: str, handler, help_text: str) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text, description=help_text)
         sub.add_argument("--config", default=os.environ.get("COMPLAINTSD_CONFIG", DEFAULT_CONFIG), help="TOML file (default: %(default)s)")
-        sub.set_defaults(handler=handler)
+        sub.set_defaults(command_func=handler)
         return sub
 
     command("run", cmd_run, "run the daemon in the foreground")
@@ -62,13 +63,16 @@ def _parser() -> argparse.ArgumentParser:
     listing = command("list", cmd_list, "list the complaints in the register")
     listing.add_argument("--json", action="store_true", help="machine-readable output")
     listing.add_argument("--status", help="only complaints in this status")
+    listing.add_argument("--handler", metavar="EMAIL", help="only complaints of this handler")
+    listing.add_argument("--overdue", action="store_true", help="only complaints with a missed deadline")
+    listing.add_argument("--due-within", metavar="DURATION", help='only open complaints whose answer is due within this, e.g. "2d"')
     show = command("show", cmd_show, "show one complaint with its attachments and history")
     show.add_argument("reference")
     show.add_argument("--json", action="store_true", help="machine-readable output")
     demo = commands.add_parser("demo", help="run the daemon end to end on an embedded default, with sample complaints")
     demo.add_argument("--dir", default="demo", help="where the demo keeps its files (default: ./demo)")
     demo.add_argument("--serve", action="store_true", help="keep running after the samples (Ctrl-C to stop)")
-    demo.set_defaults(handler=cmd_demo)
+    demo.set_defaults(command_func=cmd_demo)
     return parser
 
 
@@ -105,13 +109,29 @@ def _register(config_path: str) -> tuple[Config, Session]:
 
 def cmd_list(args) -> int:
     config, session = _register(args.config)
+    filters = Filters(
+        now=datetime.now(UTC),
+        status=args.status,
+        handler=args.handler,
+        overdue=args.overdue,
+        due_within=_duration_option("--due-within", args.due_within),
+    )
     with session:
-        complaints = list_complaints(session, status=args.status)
+        complaints = list_complaints(session, filters)
     if args.json:
         print(json.dumps([_summary_json(c) for c in complaints], ensure_ascii=False, indent=2))
         return 0
     print(_table(complaints, config))
     return 0
+
+
+def _duration_option(option: str, text: str | None) -> timedelta | None:
+    if text is None:
+        return None
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise ComplaintsError(f"{option}: {exc}") from None
 
 
 def cmd_show(args) -> int:
@@ -149,6 +169,8 @@ def _summary_json(c: ComplaintView) -> dict:
         "ack_due_at": _iso(c.ack_due_at),
         "answer_due_at": _iso(c.answer_due_at),
         "acknowledged_at": _iso(c.acknowledged_at),
+        "handler": c.handler_email,
+        "category": c.category,
         "attachments": c.attachment_count,
     }
 
@@ -156,6 +178,11 @@ def _summary_json(c: ComplaintView) -> dict:
 def _detail_json(c: ComplaintView) -> dict:
     data = _summary_json(c)
     data["text_body"] = c.text_body
+    data["handler_name"] = c.handler_name
+    data["deadlines"] = {
+        "ack": {"due_at": _iso(c.ack_due_at), "rule": c.ack_rule},
+        "answer": {"due_at": _iso(c.answer_due_at), "rule": c.answer_rule, "skipped": [{"date": d, "reason": r} for d, r in c.answer_skipped]},
+    }
     data["attachments"] = [asdict(a) for a in c.attachments]
     data["history"] = [{"at": _iso(h.at), "event": h.event, "actor": h.actor, "detail": h.detail} for h in c.history]
     return data
@@ -168,9 +195,9 @@ def _local(value: datetime | None, config: Config) -> str:
 def _table(complaints: list[ComplaintView], config: Config) -> str:
     if not complaints:
         return "no complaints in the register"
-    rows = [("REFERENCE", "STATUS", "RECEIVED", "ANSWER DUE", "ATT", "CUSTOMER", "SUBJECT")]
+    rows = [("REFERENCE", "STATUS", "RECEIVED", "ANSWER DUE", "ATT", "HANDLER", "CUSTOMER", "SUBJECT")]
     for c in complaints:
-        rows.append((c.reference, c.status, _local(c.received_at, config), _local(c.answer_due_at, config), str(c.attachment_count), c.customer_email, c.subject[:50]))
+        rows.append((c.reference, c.status, _local(c.received_at, config), _local(c.answer_due_at, config), str(c.attachment_count), c.handler_email, c.customer_email, c.subject[:50]))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + row[-1] for row in rows)
 
@@ -181,8 +208,9 @@ def _detail_text(c: ComplaintView, config: Config) -> str:
         f"customer:      {c.customer_name} <{c.customer_email}>" if c.customer_name else f"customer:      {c.customer_email}",
         f"subject:       {c.subject}",
         f"received:      {_local(c.received_at, config)}",
-        f"ack due:       {_local(c.ack_due_at, config)}" + (f" (acknowledged {_local(c.acknowledged_at, config)})" if c.acknowledged_at else ""),
-        f"answer due:    {_local(c.answer_due_at, config)}",
+        f"handler:       {c.handler_name} <{c.handler_email}>",
+        f"ack due:       {_local(c.ack_due_at, config)}  ({_explain(c.ack_rule, ())})" + (f", acknowledged {_local(c.acknowledged_at, config)}" if c.acknowledged_at else ""),
+        f"answer due:    {_local(c.answer_due_at, config)}  ({_explain(c.answer_rule, c.answer_skipped)})",
         f"attachments:   {len(c.attachments)}",
     ]
     lines += [f"  {a.filename} ({a.size} bytes) {a.path}" for a in c.attachments]
@@ -190,6 +218,25 @@ def _detail_text(c: ComplaintView, config: Config) -> str:
     lines += [f"  {_local(h.at, config)}  {h.event:<24} {h.actor:<28} {h.detail}" for h in c.history]
     lines += ["", c.text_body.strip()]
     return "\n".join(lines)
+
+
+def _explain(rule_text: str, skipped: tuple[tuple[str, str], ...]) -> str:
+    """The rule in words and every closed day it skipped: how `show` justifies a deadline."""
+    try:
+        rule = parse_rule(rule_text)
+    except ValueError:
+        return rule_text or "rule not recorded"
+    words = {
+        Unit.SECONDS: "seconds after receipt",
+        Unit.MINUTES: "minutes after receipt",
+        Unit.HOURS: "hours after receipt",
+        Unit.CALENDAR_DAYS: "calendar days after receipt, same time of day",
+        Unit.BUSINESS_DAYS: "business days after the day of receipt, end of the last day",
+    }[rule.unit]
+    text = f"{rule}: {rule.amount} {words}"
+    if skipped:
+        text += "; skipped " + ", ".join(f"{day} ({why})" for day, why in skipped)
+    return text
 
 
 if __name__ == "__main__":

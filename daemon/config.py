@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import time, timedelta
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Any, Callable
@@ -20,6 +20,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from .deadlines import DeadlineRule, holiday_calendar, parse_duration, parse_rule
 from .errors import ConfigError
 from .mail import Address
+from .reminders import parse_weekdays
+from .routing import Handler, fold
 
 # --------------------------------------------------------------------------- sections
 
@@ -76,6 +78,36 @@ class RegisterConfig:
 
 
 @dataclass(frozen=True)
+class CategoryDeadlines:
+    """A per-category override of the deadline rules (`[categories.<name>]`)."""
+
+    name: str
+    ack_deadline: DeadlineRule | None
+    answer_deadline: DeadlineRule | None
+
+
+@dataclass(frozen=True)
+class RoutingConfig:
+    handlers: tuple[Handler, ...]
+    default: Handler
+    supervisor: Address
+
+    def handler(self, email: str) -> Handler | None:
+        wanted = email.strip().lower()
+        return next((h for h in self.handlers if h.email == wanted), None)
+
+
+@dataclass(frozen=True)
+class RemindersConfig:
+    before: tuple[timedelta, ...]
+    escalation_every: timedelta
+    digest_at: time
+    digest_days: frozenset[int]
+    sweep_interval: timedelta
+    late_after: timedelta
+
+
+@dataclass(frozen=True)
 class MediatorConfig:
     name: str
     website: str
@@ -100,7 +132,18 @@ class Config:
     register: RegisterConfig
     mediator: MediatorConfig | None
     outbox: OutboxConfig
+    routing: RoutingConfig
+    reminders: RemindersConfig
+    categories: tuple[CategoryDeadlines, ...] = ()
     source: Path | None = None
+
+    def deadline_rules(self, category: str | None) -> tuple[DeadlineRule, DeadlineRule]:
+        """(ack rule, answer rule) for a complaint of `category`: its override, else the default."""
+        ack, answer = self.register.ack_deadline, self.register.answer_deadline
+        for override in self.categories:
+            if category is not None and fold(override.name) == fold(category):
+                return override.ack_deadline or ack, override.answer_deadline or answer
+        return ack, answer
 
     @property
     def own_addresses(self) -> frozenset[str]:
@@ -155,9 +198,31 @@ def _duration(value: Any, path: str) -> timedelta:
         raise ConfigError(path, str(exc)) from None
 
 
-def _rule(value: Any, path: str) -> DeadlineRule:
+def _rule(value: Any, path: str) -> DeadlineRule | None:
+    if value == "":
+        return None  # only categories may leave a rule unset (they inherit the default)
     try:
         return parse_rule(_string(value, path))
+    except ValueError as exc:
+        raise ConfigError(path, str(exc)) from None
+
+
+def _list(value: Any, path: str, item: Parser) -> tuple:
+    if not isinstance(value, list):
+        raise ConfigError(path, f"expected a list like [\"a\", \"b\"], got {value!r}")
+    return tuple(item(element, f"{path}[{index}]") for index, element in enumerate(value))
+
+
+def _clock_time(value: Any, path: str) -> time:
+    try:
+        return time.fromisoformat(_string(value, path))
+    except ValueError:
+        raise ConfigError(path, f"{value!r} is not a time of day like \"08:00\"") from None
+
+
+def _weekdays(value: Any, path: str) -> frozenset[int]:
+    try:
+        return parse_weekdays(list(_list(value, path, _string)))
     except ValueError as exc:
         raise ConfigError(path, str(exc)) from None
 
@@ -237,6 +302,23 @@ OUTBOX = {
     "give_up_after": (_duration, "5d"),
     "batch_size": (_integer(1, 5000), 200),
 }
+REMINDERS = {
+    "before": (lambda v, p: _list(v, p, _duration), ["3d", "1d", "2h"]),
+    "escalation_every": (_duration, "1d"),
+    "digest_at": (_clock_time, "08:00"),
+    "digest_days": (_weekdays, ["mon", "tue", "wed", "thu", "fri"]),
+    "sweep_interval": (_duration, "60s"),
+    "late_after": (_duration, "5m"),
+}
+ROUTING = {"default_handler": (_string, None), "supervisor": (_address, None)}
+HANDLER = {
+    "name": (_string, None),
+    "email": (_address, None),
+    "categories": (lambda v, p: _list(v, p, _string), []),
+    "keywords": (lambda v, p: _list(v, p, _string), []),
+    "sender_domains": (lambda v, p: _list(v, p, _string), []),
+}
+CATEGORY = {"ack_deadline": (_rule, ""), "answer_deadline": (_rule, "")}
 SECRET_KEYS = ("password", "password_env", "password_file")
 SECTIONS = {
     "mailbox": MAILBOX,
@@ -246,6 +328,10 @@ SECTIONS = {
     "register": REGISTER,
     "mediator": MEDIATOR,
     "outbox": OUTBOX,
+    "handlers": HANDLER,
+    "routing": ROUTING,
+    "reminders": REMINDERS,
+    "categories": CATEGORY,
 }
 
 
@@ -306,6 +392,9 @@ def parse_config(data: dict[str, Any], source: Path | None = None) -> Config:
     mediator = _section(data, "mediator", MEDIATOR)
     _check_mailbox(mailbox)
     _check_holidays(register)
+    if register["ack_deadline"] is None or register["answer_deadline"] is None:
+        key = "ack_deadline" if register["ack_deadline"] is None else "answer_deadline"
+        raise ConfigError(f"register.{key}", "must not be empty")
     smtp["sender"] = smtp.pop("from")
     if not register["organisation"]:
         register["organisation"] = smtp["sender"].name or smtp["sender"].email
@@ -317,8 +406,42 @@ def parse_config(data: dict[str, Any], source: Path | None = None) -> Config:
         register=RegisterConfig(**register),
         mediator=MediatorConfig(**mediator) if "mediator" in data and mediator["name"] else None,
         outbox=OutboxConfig(**_section(data, "outbox", OUTBOX)),
+        routing=_routing(data),
+        reminders=RemindersConfig(**_section(data, "reminders", REMINDERS)),
+        categories=_categories(data),
         source=source,
     )
+
+
+def _routing(data: dict[str, Any]) -> RoutingConfig:
+    """[[handlers]] and [routing]: every complaint must reach exactly one designated handler."""
+    tables = data.get("handlers")
+    if not isinstance(tables, list) or not tables:
+        raise ConfigError("handlers", "at least one [[handlers]] table (name, email) is required")
+    handlers = []
+    for index, table in enumerate(tables):
+        values = _section({f"handlers[{index}]": table}, f"handlers[{index}]", HANDLER)
+        if any(h.email == values["email"].normalized for h in handlers):
+            raise ConfigError(f"handlers[{index}].email", f"{values['email'].email} is listed twice")
+        handlers.append(Handler(values["name"], values["email"].email, values["categories"], values["keywords"], values["sender_domains"]))
+    routing = _section(data, "routing", ROUTING)
+    config = RoutingConfig(tuple(handlers), handlers[0], routing["supervisor"])
+    default = config.handler(routing["default_handler"])
+    if default is None:
+        known = ", ".join(h.email for h in handlers)
+        raise ConfigError("routing.default_handler", f"{routing['default_handler']!r} is not one of the [[handlers]] ({known})")
+    return RoutingConfig(config.handlers, default, config.supervisor)
+
+
+def _categories(data: dict[str, Any]) -> tuple[CategoryDeadlines, ...]:
+    tables = data.get("categories", {})
+    if not isinstance(tables, dict):
+        raise ConfigError("categories", "expected tables like [categories.facturation]")
+    found = []
+    for name, table in tables.items():
+        values = _section({f"categories.{name}": table}, f"categories.{name}", CATEGORY)
+        found.append(CategoryDeadlines(name, values["ack_deadline"], values["answer_deadline"]))
+    return tuple(found)
 
 
 def _check_mailbox(mailbox: dict[str, Any]) -> None:

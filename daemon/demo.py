@@ -48,6 +48,23 @@ reference_prefix = "REC"
 language = "fr"
 answer_deadline = "10d"
 
+[[handlers]]
+name = "Alice Martin"
+email = "alice.martin@demo.example"
+keywords = ["facture", "remboursement", "avoir"]
+
+[[handlers]]
+name = "Bruno Petit"
+email = "bruno.petit@demo.example"
+
+[routing]
+default_handler = "bruno.petit@demo.example"
+supervisor = "Responsable qualité <qualite@demo.example>"
+
+[reminders]
+before = ["3d", "1d", "2h"]
+sweep_interval = "5s"
+
 [mediator]
 name = "Médiateur de la consommation de la Démo"
 website = "https://mediateur.demo.example"

@@ -17,17 +17,23 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import jinja2
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from .compose import OutgoingMail, compose, new_message_id
+from .compose import FileToAttach, OutgoingMail, compose, new_message_id
 from .config import Config
 from .deadlines import due_at, holiday_calendar
 from .errors import MailError, TransientError
-from .mail import InboundMail
+from .letters import ComplaintSummary, HandlerNotificationFacts, render_handler_notification
+from .lifecycle import Status
+from .mail import Address, InboundMail
 from .parsing import parse
 from .references import Reference, number_batch
-from .register import Intake, Prior, SequenceConflict, StoredFile, claim_sequences, last_sequences, prior_knowledge, record
+from .register import Intake, Prior, Registration, SequenceConflict, StoredFile, claim_sequences, last_sequences, prior_knowledge, record
+from .reminders import DeadlineKind, plan
+from .routing import route
+from .tokens import handler_message_id, new_token
 from .render import AcknowledgementFacts, AttachmentLine, Mediator, Templates, render_acknowledgement
 from .storage import AttachmentStore
 from .triage import Disposition, Facts, Outcome, classify
@@ -131,7 +137,9 @@ class Ingestor:
             elif disposition.outcome is Outcome.QUARANTINE:
                 log.warning("quarantined (%s): %s", disposition.reason, mail.message_id)
             return Intake(raw=raw, sha256=sha, arrived_at=arrived, outcome=disposition.outcome, reason=disposition.reason, mail=mail)
-        register = self.config.register
+        tz = self.config.register.timezone
+        ack_rule, answer_rule = self.config.deadline_rules(None)
+        routing = self.config.routing
         return Intake(
             raw=raw,
             sha256=sha,
@@ -139,8 +147,9 @@ class Ingestor:
             outcome=Outcome.COMPLAINT,
             mail=mail,
             files=tuple(self._store(mail)),
-            ack_due_at=due_at(arrived, register.ack_deadline, register.timezone, self.closed).at,
-            answer_due_at=due_at(arrived, register.answer_deadline, register.timezone, self.closed).at,
+            route=route(routing.handlers, routing.default, subject=mail.subject, body=mail.text_body, sender_email=mail.sender.email),
+            ack=due_at(arrived, ack_rule, tz, self.closed),
+            answer=due_at(arrived, answer_rule, tz, self.closed),
         )
 
     def _store(self, mail: InboundMail) -> list[StoredFile]:
@@ -171,14 +180,31 @@ class Ingestor:
         with Session(self.engine) as session:
             last = last_sequences(session, prefix, years)
         numbers = dict(zip((key for key, _ in complaints), number_batch(prefix, years, last)))
-        acks = {key: self._acknowledgement(intake, numbers[key], now) for key, intake in complaints}
+        try:
+            prepared = {key: self._registration(intake, numbers[key], now) for key, intake in complaints}
+        except jinja2.TemplateError as exc:
+            # A broken letter is the admin's to fix, not the customer's fault: keep the mail in the
+            # inbox and retry, rather than quarantine every complaint behind it.
+            raise TransientError(f"letters: a template does not render: {exc.__class__.__name__}: {exc}") from None
         references = {}
         with Session(self.engine) as session:
             claim_sequences(session, prefix, last, Counter(years))
             for item, plan in items:
-                references[item.key] = record(session, plan.intake, now, numbers.get(item.key), acks.get(item.key))
+                references[item.key] = record(session, plan.intake, now, prepared.get(item.key))
             session.commit()
         return references
+
+    def _registration(self, intake: Intake, reference: Reference, now: datetime) -> Registration:
+        """Everything a new complaint needs that is pure work: done before the write transaction."""
+        token = new_token()
+        before = self.config.reminders.before
+        return Registration(
+            reference=reference,
+            acknowledgement=self._acknowledgement(intake, reference, now),
+            notification=self._notification(intake, reference, token, now),
+            token=token,
+            reminders=plan(DeadlineKind.ACK, intake.ack.at, before, now) + plan(DeadlineKind.ANSWER, intake.answer.at, before, now),
+        )
 
     def _write_one_by_one(self, items: list[tuple[Fetched, _Planned]], now: datetime) -> dict[str, str | None]:
         references = {}
@@ -197,7 +223,7 @@ class Ingestor:
         failed = Intake(raw=intake.raw, sha256=intake.sha256, arrived_at=intake.arrived_at, outcome=Outcome.QUARANTINE, reason=reason)
         try:
             with Session(self.engine) as session:
-                record(session, failed, now, None, None)
+                record(session, failed, now, None)
                 session.commit()
         except Exception as exc:  # noqa: BLE001 — the message is still kept in the quarantine folder
             log.error("could not record the quarantine itself (%s); the message stays in the quarantine folder", exc)
@@ -210,7 +236,7 @@ class Ingestor:
             customer_email=customer.email,
             subject=mail.subject,
             received_at=intake.arrived_at,
-            answer_due_at=intake.answer_due_at,
+            answer_due_at=intake.answer.at,
             attachments=tuple(AttachmentLine(f.filename, f.size) for f in intake.files),
             mediator=self.mediator,
             organisation=self.config.register.organisation,
@@ -224,8 +250,47 @@ class Ingestor:
             date=now,
             in_reply_to=mail.message_id,
             references=mail.references,
+            kind="acknowledgement",
         )
 
+    def _notification(self, intake: Intake, reference: Reference, token: str, now: datetime) -> OutgoingMail:
+        """The "new complaint" mail to the designated handler, carrying the command token."""
+        mail, handler = intake.mail, intake.route.handler
+        files = tuple(FileToAttach(a.filename, a.content_type, a.content) for a in mail.attachments)
+        attached = sum(len(f.content) for f in files) <= ATTACH_LIMIT
+        facts = HandlerNotificationFacts(
+            complaint=ComplaintSummary(
+                reference=str(reference),
+                status=Status.RECEIVED,
+                customer_name=mail.answer_to.name,
+                customer_email=mail.answer_to.email,
+                subject=mail.subject,
+                received_at=intake.arrived_at,
+                ack_due_at=intake.ack.at,
+                answer_due_at=intake.answer.at,
+            ),
+            token=token,
+            handler_name=handler.name,
+            body=mail.text_body,
+            attachments=tuple(AttachmentLine(f.filename, f.size) for f in intake.files),
+            attachments_attached=attached,
+            routing_rule=intake.route.rule,
+            routing_match=intake.route.matched,
+        )
+        sender = self.config.smtp.sender
+        return compose(
+            render_handler_notification(self.templates, facts),
+            sender=sender,
+            to=Address(handler.name, handler.email),
+            message_id=handler_message_id(str(reference), token, sender.email.rpartition("@")[2]),
+            date=now,
+            auto_submitted="auto-generated",
+            files=files if attached else (),
+            kind="handler_notification",
+        )
+
+
+ATTACH_LIMIT = 10 * 1024 * 1024  # beyond this the handler's mail lists the files instead of carrying them
 
 QUARANTINED = "\x00quarantined"
 

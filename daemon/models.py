@@ -6,9 +6,9 @@ so nothing above this module ever sees a naive datetime. Nothing here assumes SQ
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
-from sqlalchemy import Column, DateTime, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import Column, DateTime, Index, LargeBinary, Text, UniqueConstraint
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -81,6 +81,51 @@ class Complaint(SQLModel, table=True):
     ack_due_at: datetime = _at(index=True)
     answer_due_at: datetime = _at(index=True)
     acknowledged_at: datetime | None = _at(nullable=True)
+    handler_email: str = Field(default="", index=True)
+    handler_name: str = ""
+    category: str | None = None
+    # How each deadline was computed, for `show`: the rule ("6bd") and the closed days skipped.
+    ack_rule: str = ""
+    answer_rule: str = ""
+    answer_skipped: str = Field(default="", sa_type=Text)  # lines "YYYY-MM-DD reason"
+
+
+class CommandToken(SQLModel, table=True):
+    """The proof a handler's command mail must carry: bound to one complaint and one handler."""
+
+    __tablename__ = "command_token"
+    token: str = Field(primary_key=True, max_length=64)
+    complaint_id: int = Field(foreign_key="complaint.id", index=True)
+    handler_email: str
+    created_at: datetime = _at()
+
+
+class Reminder(SQLModel, table=True):
+    """A reminder or escalation to send once: the unique key makes a second daemon's copy fail."""
+
+    __tablename__ = "reminder"
+    __table_args__ = (UniqueConstraint("complaint_id", "deadline", "step"), Index("ix_reminder_due", "state", "due_at"))
+    id: int | None = Field(default=None, primary_key=True)
+    complaint_id: int = Field(foreign_key="complaint.id", index=True)
+    kind: str  # reminders.Kind
+    deadline: str  # reminders.DeadlineKind
+    step: str  # "3d", "2h", "esc-1"…
+    due_at: datetime = _at()
+    state: str = "pending"  # pending | sent | cancelled
+    sent_at: datetime | None = _at(nullable=True)
+    late: bool = False
+
+
+class Digest(SQLModel, table=True):
+    """One digest per handler and local day, claimed by inserting this row."""
+
+    __tablename__ = "digest"
+    __table_args__ = (UniqueConstraint("handler_email", "day"),)
+    id: int | None = Field(default=None, primary_key=True)
+    handler_email: str
+    day: date
+    created_at: datetime = _at()
+    complaints: int = 0
 
 
 class StoredAttachment(SQLModel, table=True):

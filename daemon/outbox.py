@@ -20,8 +20,9 @@ from sqlmodel import Session, col, func, select
 
 from .config import OutboxConfig
 from .lifecycle import Event, Status, next_status
-from .models import Complaint, OutboxMail
+from .models import Complaint, OutboxMail, Reminder
 from .register import add_history
+from .reminders import DeadlineKind
 from .sender import Envelope, Fate, SendResult, SmtpSender
 
 log = logging.getLogger("complaintsd.outbox")
@@ -111,6 +112,12 @@ def _acknowledged(session: Session, complaint_id: int, at: datetime) -> None:
     )
     if moved.rowcount:
         add_history(session, complaint_id, at, "status", "complaintsd", f"received → {after.value}")
+    # The acknowledgement deadline is met: its reminders and escalation have nothing left to say.
+    session.exec(
+        update(Reminder)
+        .where(Reminder.complaint_id == complaint_id, Reminder.deadline == DeadlineKind.ACK.value, Reminder.state == "pending")
+        .values(state="cancelled")
+    )
 
 
 def _trace(session: Session, complaint_id: int | None, purpose: str, at: datetime, what: str, detail: str) -> None:

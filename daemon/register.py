@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import event, func
@@ -22,7 +22,10 @@ from .compose import OutgoingMail
 from .errors import ConfigError, NotFound, TransientError
 from .lifecycle import Status
 from .mail import InboundMail
-from .models import Complaint, HistoryEvent, InboundMessage, OutboxMail, ReferenceCounter, StoredAttachment
+from .deadlines import Deadline
+from .models import CommandToken, Complaint, HistoryEvent, InboundMessage, OutboxMail, ReferenceCounter, Reminder, StoredAttachment
+from .reminders import Planned
+from .routing import Route
 from .references import Reference
 from .triage import Outcome
 
@@ -81,8 +84,20 @@ class Intake:
     reason: str = ""
     mail: InboundMail | None = None
     files: tuple[StoredFile, ...] = ()
-    ack_due_at: datetime | None = None
-    answer_due_at: datetime | None = None
+    route: Route | None = None
+    ack: Deadline | None = None
+    answer: Deadline | None = None
+
+
+@dataclass(frozen=True)
+class Registration:
+    """Everything prepared, outside the transaction, for one new complaint."""
+
+    reference: Reference
+    acknowledgement: OutgoingMail
+    notification: OutgoingMail
+    token: str
+    reminders: tuple[Planned, ...]
 
 
 @dataclass(frozen=True)
@@ -145,8 +160,8 @@ def claim_sequences(session: Session, prefix: str, last: dict[int, int], used: d
             raise SequenceConflict(f"{prefix}-{year} counter moved meanwhile")
 
 
-def record(session: Session, intake: Intake, now: datetime, reference: Reference | None, ack: OutgoingMail | None) -> str | None:
-    """Write one message and, for a complaint, its row, files, history and acknowledgement."""
+def record(session: Session, intake: Intake, now: datetime, registration: Registration | None) -> str | None:
+    """Write one message and, for a complaint, its row, files, history, letters and reminders."""
     mail = intake.mail
     inbound = InboundMessage(
         sha256=intake.sha256,
@@ -162,16 +177,27 @@ def record(session: Session, intake: Intake, now: datetime, reference: Reference
     session.add(inbound)
     if intake.outcome is not Outcome.COMPLAINT:
         return None
-    complaint = _new_complaint(intake, reference)
+    complaint = _new_complaint(intake, registration.reference)
     session.add(complaint)
     session.flush()
     inbound.complaint_id = complaint.id
     for stored in intake.files:
         session.add(StoredAttachment(complaint_id=complaint.id, **stored.__dict__))
     _history(session, complaint.id, now, "received", mail.sender.email, _received_detail(intake))
+    _queue_letters(session, complaint, intake.route, registration, now)
+    for planned in registration.reminders:
+        session.add(Reminder(complaint_id=complaint.id, kind=planned.kind.value, deadline=planned.deadline.value, step=planned.step, due_at=planned.due_at))
+    return complaint.reference
+
+
+def _queue_letters(session: Session, complaint: Complaint, route: Route, registration: Registration, now: datetime) -> None:
+    ack, notification = registration.acknowledgement, registration.notification
     queue(session, ack, purpose="acknowledgement", complaint_id=complaint.id, now=now)
     _history(session, complaint.id, now, "acknowledgement_queued", "complaintsd", f"to {', '.join(ack.recipients)}, Message-ID {ack.message_id}")
-    return complaint.reference
+    session.add(CommandToken(token=registration.token, complaint_id=complaint.id, handler_email=route.handler.email, created_at=now))
+    _history(session, complaint.id, now, "routed", "complaintsd", f"to {route.handler.name} <{route.handler.email}>: {route.reason}")
+    queue(session, notification, purpose="handler_notification", complaint_id=complaint.id, now=now)
+    _history(session, complaint.id, now, "handler_notification_queued", "complaintsd", f"to {route.handler.email}, Message-ID {notification.message_id}")
 
 
 def _new_complaint(intake: Intake, reference: Reference) -> Complaint:
@@ -189,8 +215,13 @@ def _new_complaint(intake: Intake, reference: Reference) -> Complaint:
         html_body=mail.html_body,
         message_id=mail.message_id,
         received_at=intake.arrived_at,
-        ack_due_at=intake.ack_due_at,
-        answer_due_at=intake.answer_due_at,
+        ack_due_at=intake.ack.at,
+        answer_due_at=intake.answer.at,
+        handler_email=intake.route.handler.email,
+        handler_name=intake.route.handler.name,
+        ack_rule=str(intake.ack.rule),
+        answer_rule=str(intake.answer.rule),
+        answer_skipped="\n".join(f"{day.isoformat()} {why}" for day, why in intake.answer.skipped),
     )
 
 
@@ -254,9 +285,35 @@ class ComplaintView:
     answer_due_at: datetime
     acknowledged_at: datetime | None
     attachment_count: int
+    handler_email: str = ""
+    handler_name: str = ""
+    category: str | None = None
+    ack_rule: str = ""
+    answer_rule: str = ""
+    answer_skipped: tuple[tuple[str, str], ...] = ()  # (ISO date, why closed)
     attachments: tuple[AttachmentView, ...] = ()
     history: tuple[HistoryView, ...] = ()
     text_body: str = ""
+
+    def overdue(self, now: datetime) -> bool:
+        """A deadline passed before its event: no acknowledgement yet, or no answer yet."""
+        if self.acknowledged_at is None and self.status == Status.RECEIVED.value and self.ack_due_at <= now:
+            return True
+        return self.status not in CLOSED_FOR_ANSWER and self.answer_due_at <= now
+
+
+CLOSED_FOR_ANSWER = frozenset({Status.ANSWERED.value, Status.CLOSED.value})
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What `complaintsd list` narrows the register to; `now` is passed in, never read here."""
+
+    now: datetime
+    status: str | None = None
+    handler: str | None = None
+    overdue: bool = False
+    due_within: timedelta | None = None
 
 
 def _view(row: Complaint, count: int, attachments=(), history=(), with_body: bool = False) -> ComplaintView:
@@ -271,13 +328,19 @@ def _view(row: Complaint, count: int, attachments=(), history=(), with_body: boo
         answer_due_at=row.answer_due_at,
         acknowledged_at=row.acknowledged_at,
         attachment_count=count,
+        handler_email=row.handler_email,
+        handler_name=row.handler_name,
+        category=row.category,
+        ack_rule=row.ack_rule,
+        answer_rule=row.answer_rule,
+        answer_skipped=tuple(tuple(line.split(" ", 1)) for line in row.answer_skipped.splitlines() if " " in line),
         attachments=tuple(attachments),
         history=tuple(history),
         text_body=row.text_body if with_body else "",
     )
 
 
-def list_complaints(session: Session, status: str | None = None, limit: int | None = None) -> list[ComplaintView]:
+def list_complaints(session: Session, filters: Filters | None = None, limit: int | None = None) -> list[ComplaintView]:
     counts = (
         select(StoredAttachment.complaint_id, func.count().label("n"))
         .group_by(StoredAttachment.complaint_id)
@@ -288,11 +351,25 @@ def list_complaints(session: Session, status: str | None = None, limit: int | No
         .outerjoin(counts, counts.c.complaint_id == Complaint.id)
         .order_by(Complaint.received_at, Complaint.id)
     )
-    if status:
-        statement = statement.where(Complaint.status == status)
+    if filters is not None:
+        statement = _filtered(statement, filters)
     if limit:
         statement = statement.limit(limit)
     return [_view(row, count) for row, count in session.exec(statement).all()]
+
+
+def _filtered(statement, filters: Filters):
+    open_answer = col(Complaint.status).not_in(CLOSED_FOR_ANSWER)
+    if filters.status:
+        statement = statement.where(Complaint.status == filters.status)
+    if filters.handler:
+        statement = statement.where(Complaint.handler_email == filters.handler.strip().lower())
+    if filters.overdue:
+        late_ack = (Complaint.status == Status.RECEIVED.value) & (col(Complaint.ack_due_at) <= filters.now)
+        statement = statement.where(late_ack | (open_answer & (col(Complaint.answer_due_at) <= filters.now)))
+    if filters.due_within is not None:
+        statement = statement.where(open_answer, col(Complaint.answer_due_at) <= filters.now + filters.due_within)
+    return statement
 
 
 def show_complaint(session: Session, reference: str) -> ComplaintView:

@@ -35,7 +35,9 @@ from .logs import setup_logging
 from .mailbox import Mailbox, open_mailbox
 from .outbox import Outbox
 from .register import open_register
+from .scheduler import Scheduler
 from .sender import SmtpSender
+from .sweep import Sweeper
 
 log = logging.getLogger("complaintsd")
 
@@ -72,7 +74,16 @@ class Daemon:
         self.sender: SenderProcess | None = None
 
     def run(self) -> None:
+        with _active_lock(self.config.storage.path, self.stop):
+            if self.stop.is_set():
+                return
+            self._run()
+
+    def _run(self) -> None:
         self.sender = SenderProcess(self.config, logging.getLogger().level)
+        sweeper = Sweeper(self.config, self.engine, self.clock)
+        scheduler = Scheduler(lambda: self._sweep(sweeper), self.config.reminders.sweep_interval)
+        scheduler.start()
         log.info("complaintsd started: %s, register %s", self.mailbox.describe(), self.engine.url.render_as_string())
         self.notify("READY=1")
         try:
@@ -80,10 +91,17 @@ class Daemon:
         finally:
             self.stop.set()
             self.notify("STOPPING=1")
+            scheduler.stop()
             self.sender.stop(timeout=self.config.smtp.timeout.total_seconds() + 5)
             self.mailbox.close()
             self.engine.dispose()
             log.info("complaintsd stopped")
+
+    def _sweep(self, sweeper: Sweeper) -> None:
+        result = sweeper.sweep()
+        if result.queued:
+            log.info("sweep queued %d reminder(s), %d escalation(s), %d digest(s)", result.reminders, result.escalations, result.digests)
+            self.sender.wake()
 
     def request_stop(self, *_args) -> None:
         self.stop.set()
@@ -139,13 +157,15 @@ class SenderProcess:
     def __init__(self, config: Config, log_level: int) -> None:
         context = multiprocessing.get_context("spawn")
         receiver, self._waker = context.Pipe(duplex=False)
+        self._lock = threading.Lock()  # woken from the mailbox loop and from the scheduler
         self.process = context.Process(target=sender_main, args=(config, receiver, log_level), name="complaintsd-sender", daemon=True)
         self.process.start()
         receiver.close()
 
     def wake(self) -> None:
         try:
-            self._waker.send_bytes(b".")
+            with self._lock:
+                self._waker.send_bytes(b".")
         except OSError:
             log.error("the sender process is gone (exit %s)", self.process.exitcode)
 
@@ -185,6 +205,25 @@ def sender_main(config: Config, waker: Connection, log_level: int) -> None:
             if not _wait(waker, delay, stopping):
                 break
         engine.dispose()
+
+
+@contextmanager
+def _active_lock(folder: Path, stop: threading.Event) -> Iterator[None]:
+    """One active daemon per register on this host: a second one started by mistake stands by
+    (and takes over within a second when the first one stops or dies)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".complaintsd.lock", "a+b") as handle:
+        waiting = False
+        while not stop.is_set():
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if not waiting:
+                    log.warning("another complaintsd is active on this register; standing by")
+                waiting = True
+                stop.wait(1.0)
+        yield
 
 
 @contextmanager

@@ -21,7 +21,23 @@ from typing import Callable
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def write_config(directory: Path, account, sink, *, extra: str = "", **register: str) -> Path:
+HANDLERS = """
+[[handlers]]
+name = "Alice Martin"
+email = "alice@example.com"
+keywords = ["facture", "remboursement"]
+
+[[handlers]]
+name = "Bob Durand"
+email = "bob@example.com"
+
+[routing]
+default_handler = "bob@example.com"
+supervisor = "Qualité <qualite@example.com>"
+"""
+
+
+def write_config(directory: Path, account, sink, *, extra: str = "", reminders: str = "", **register: str) -> Path:
     """A config for `account` (tests.servers.ImapAccount) and `sink` (tests.servers.SmtpSink)."""
     directory.mkdir(parents=True, exist_ok=True)
     register_lines = "\n".join(f'{key} = "{value}"' for key, value in register.items())
@@ -50,6 +66,11 @@ path = "{directory}/attachments"
 
 [register]
 {register_lines}
+
+{HANDLERS}
+[reminders]
+sweep_interval = "1s"
+{reminders}
 
 [outbox]
 retry_first = "1s"

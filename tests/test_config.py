@@ -14,11 +14,17 @@ from daemon.config import load_config, parse_config
 from daemon.errors import ConfigError
 from tests.harness import ROOT, _env
 
-MINIMAL = {"mailbox": {"host": "imap.example.com", "username": "r@example.com"}, "smtp": {"from": "R <r@example.com>"}}
+MINIMAL = {
+    "mailbox": {"host": "imap.example.com", "username": "r@example.com"},
+    "smtp": {"from": "R <r@example.com>"},
+    "handlers": [{"name": "Alice", "email": "alice@example.com"}],
+    "routing": {"default_handler": "alice@example.com", "supervisor": "q@example.com"},
+}
+HANDLERS_TOML = '[[handlers]]\nname = "A"\nemail = "a@b.c"\n[routing]\ndefault_handler = "a@b.c"\nsupervisor = "q@b.c"\n'
 
 
 def with_(section: str, **values) -> dict:
-    data = {name: dict(table) for name, table in MINIMAL.items()}
+    data = {name: dict(table) if isinstance(table, dict) else list(table) for name, table in MINIMAL.items()}
     data.setdefault(section, {}).update(values)
     return data
 
@@ -32,7 +38,10 @@ def test_example_config_is_valid_and_documents_every_key():
     from daemon.config import SECTIONS
 
     for section, schema in SECTIONS.items():
-        assert set(schema) <= set(example[section]), f"config.example.toml misses keys of [{section}]"
+        if section == "categories":
+            continue  # shown commented out: there is no category until a handler sets one
+        tables = example[section] if isinstance(example[section], list) else [example[section]]
+        assert set(schema) <= set(tables[0]), f"config.example.toml misses keys of [{section}]"
 
 
 @pytest.mark.parametrize(
@@ -55,6 +64,14 @@ def test_example_config_is_valid_and_documents_every_key():
         (with_("mailbox", password_env="COMPLAINTSD_SURELY_UNSET"), "mailbox.password_env", "not set"),
         (with_("mailbox", processed_folder="INBOX"), "mailbox.processed_folder", "must differ"),
         ({**MINIMAL, "mailboxes": {}}, "mailboxes", "unknown section"),
+        ({k: v for k, v in MINIMAL.items() if k != "handlers"}, "handlers", "at least one"),
+        (with_("routing", default_handler="carol@example.com"), "routing.default_handler", "not one of the [[handlers]]"),
+        ({**MINIMAL, "handlers": [{"name": "A"}]}, "handlers[0].email", "missing"),
+        ({**MINIMAL, "handlers": [{"name": "A", "email": "a@b.c", "keyword": ["x"]}]}, "handlers[0].keyword", "unknown key"),
+        (with_("reminders", before=["3d", "soon"]), "reminders.before[1]", "soon"),
+        (with_("reminders", digest_at="8h"), "reminders.digest_at", "time of day"),
+        (with_("reminders", digest_days=["mon", "funday"]), "reminders.digest_days", "funday"),
+        ({**MINIMAL, "categories": {"facturation": {"answer_deadline": "6 bananas"}}}, "categories.facturation.answer_deadline", "bananas"),
     ],
 )
 def test_bad_values_name_their_key(data, path, words):
@@ -69,13 +86,21 @@ def test_secrets_from_environment_and_credentials_directory(tmp_path, monkeypatc
     (tmp_path / "smtp-pw").write_text("from-file\n")
     monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(tmp_path))
     config = parse_config(with_("mailbox", password_env="IMAP_PW") | {"smtp": {"from": "r@example.com", "password_file": "smtp-pw"}})
+    assert config.routing.default.email == "alice@example.com"
     assert config.mailbox.password == "from-env"
     assert config.smtp.password == "from-file"
 
 
+def test_category_deadlines_override_the_default():
+    config = parse_config({**MINIMAL, "categories": {"Facturation": {"answer_deadline": "6bd"}}})
+    assert str(config.deadline_rules("facturation")[1]) == "6bd"
+    assert str(config.deadline_rules(None)[1]) == "10d"
+    assert str(config.deadline_rules("livraison")[0]) == "48h"
+
+
 def test_cli_reports_a_bad_config_in_one_line(tmp_path):
     bad = tmp_path / "bad.toml"
-    bad.write_text('[mailbox]\nhost = "x"\nusername = "u"\nprot = 1\n[smtp]\nfrom = "a@b.c"\n')
+    bad.write_text('[mailbox]\nhost = "x"\nusername = "u"\nprot = 1\n[smtp]\nfrom = "a@b.c"\n' + HANDLERS_TOML)
     for command in ("check", "run", "list"):
         result = subprocess.run([sys.executable, "-m", "daemon.cli", command, "--config", str(bad)], capture_output=True, text=True, env=_env(), cwd=ROOT, timeout=60)
         assert result.returncode == 1
@@ -88,7 +113,7 @@ def test_cli_unknown_reference_and_missing_file_are_one_line(tmp_path):
     missing = subprocess.run([sys.executable, "-m", "daemon.cli", "list", "--config", str(tmp_path / "nope.toml")], capture_output=True, text=True, env=_env(), cwd=ROOT, timeout=60)
     assert missing.returncode == 1 and "cannot read" in missing.stderr and missing.stderr.count("\n") == 1
     good = tmp_path / "good.toml"
-    good.write_text(f'[mailbox]\nkind = "maildir"\npath = "{tmp_path}/md"\n[smtp]\nfrom = "a@b.c"\n[database]\nurl = "sqlite:///{tmp_path}/r.db"\n')
+    good.write_text(f'[mailbox]\nkind = "maildir"\npath = "{tmp_path}/md"\n[smtp]\nfrom = "a@b.c"\n[database]\nurl = "sqlite:///{tmp_path}/r.db"\n' + HANDLERS_TOML)
     unknown = subprocess.run([sys.executable, "-m", "daemon.cli", "show", "REC-2026-999999", "--config", str(good)], capture_output=True, text=True, env=_env(), cwd=ROOT, timeout=60)
     assert unknown.returncode == 1 and "no complaint REC-2026-999999" in unknown.stderr
     assert unknown.stderr.count("\n") == 1

@@ -72,7 +72,10 @@ def test_sigkill_at_random_moments_loses_nothing_and_duplicates_nothing(tmp_path
             [stored] = cli_json(config, "show", c["reference"])["attachments"]
             assert open(stored["path"], "rb").read() == attachment_for(number)
 
-    acks = smtp_sink.messages()
+    letters = smtp_sink.messages()
+    acks = [m for m in letters if m.parsed()["X-Complaintsd-Kind"] == "acknowledgement"]
+    notifications = [m.parsed()["Subject"] for m in letters if m.parsed()["X-Complaintsd-Kind"] == "handler_notification"]
+    assert len(notifications) == len(set(notifications)) == MESSAGES, "one handler notification per complaint"
     acked = {re.search(r"\[(REC-\d{4}-\d{6})\]", m.parsed()["Subject"]).group(1) for m in acks}
     assert acked == set(references), "every complaint acknowledged"
     ids = [m.parsed()["Message-ID"] for m in acks]
