@@ -91,6 +91,7 @@ class RoutingConfig:
     handlers: tuple[Handler, ...]
     default: Handler
     supervisor: Address
+    trusted_authserv_ids: frozenset[str] = frozenset()
 
     def handler(self, email: str) -> Handler | None:
         wanted = email.strip().lower()
@@ -105,6 +106,16 @@ class RemindersConfig:
     digest_days: frozenset[int]
     sweep_interval: timedelta
     late_after: timedelta
+
+
+@dataclass(frozen=True)
+class CustomerLettersConfig:
+    """Which customer-visible changes get a letter (the answer and the closing always do)."""
+
+    status_changed: bool
+    deadline_changed: bool
+    follow_up_received: bool
+    ask_satisfaction: bool
 
 
 @dataclass(frozen=True)
@@ -134,6 +145,7 @@ class Config:
     outbox: OutboxConfig
     routing: RoutingConfig
     reminders: RemindersConfig
+    customer_letters: CustomerLettersConfig
     categories: tuple[CategoryDeadlines, ...] = ()
     source: Path | None = None
 
@@ -310,7 +322,17 @@ REMINDERS = {
     "sweep_interval": (_duration, "60s"),
     "late_after": (_duration, "5m"),
 }
-ROUTING = {"default_handler": (_string, None), "supervisor": (_address, None)}
+ROUTING = {
+    "default_handler": (_string, None),
+    "supervisor": (_address, None),
+    "trusted_authserv_id": (lambda v, p: _list(v, p, _string), []),
+}
+CUSTOMER_LETTERS = {
+    "status_changed": (_boolean, True),
+    "deadline_changed": (_boolean, True),
+    "follow_up_received": (_boolean, True),
+    "ask_satisfaction": (_boolean, False),
+}
 HANDLER = {
     "name": (_string, None),
     "email": (_address, None),
@@ -332,6 +354,7 @@ SECTIONS = {
     "routing": ROUTING,
     "reminders": REMINDERS,
     "categories": CATEGORY,
+    "customer_letters": CUSTOMER_LETTERS,
 }
 
 
@@ -408,6 +431,7 @@ def parse_config(data: dict[str, Any], source: Path | None = None) -> Config:
         outbox=OutboxConfig(**_section(data, "outbox", OUTBOX)),
         routing=_routing(data),
         reminders=RemindersConfig(**_section(data, "reminders", REMINDERS)),
+        customer_letters=CustomerLettersConfig(**_section(data, "customer_letters", CUSTOMER_LETTERS)),
         categories=_categories(data),
         source=source,
     )
@@ -430,7 +454,8 @@ def _routing(data: dict[str, Any]) -> RoutingConfig:
     if default is None:
         known = ", ".join(h.email for h in handlers)
         raise ConfigError("routing.default_handler", f"{routing['default_handler']!r} is not one of the [[handlers]] ({known})")
-    return RoutingConfig(config.handlers, default, config.supervisor)
+    trusted = frozenset(a.lower() for a in routing["trusted_authserv_id"])
+    return RoutingConfig(config.handlers, default, config.supervisor, trusted)
 
 
 def _categories(data: dict[str, Any]) -> tuple[CategoryDeadlines, ...]:

@@ -33,6 +33,7 @@ from .references import Reference, number_batch
 from .register import Intake, Prior, Registration, SequenceConflict, StoredFile, claim_sequences, last_sequences, prior_knowledge, record
 from .reminders import DeadlineKind, plan
 from .routing import route
+from .threads import named_ids, named_references, thread_of
 from .tokens import handler_message_id, new_token
 from .render import AcknowledgementFacts, AttachmentLine, Mediator, Templates, render_acknowledgement
 from .storage import AttachmentStore
@@ -99,9 +100,13 @@ class Ingestor:
     def _prepare(self, batch: list[Fetched], now: datetime) -> list[tuple[Fetched, _Planned]]:
         hashes = {item.key: hashlib.sha256(item.raw).hexdigest() for item in batch}
         parsed = {item.key: _parse(item.raw) for item in batch}
-        ids = [m.message_id for m in parsed.values() if isinstance(m, InboundMail) and m.message_id]
+        mails = [m for m in parsed.values() if isinstance(m, InboundMail)]
+        ids = [m.message_id for m in mails if m.message_id]
+        prefix = self.config.register.reference_prefix
+        named = [mid for m in mails for mid in named_ids(m)]
+        references = [ref for m in mails for ref in named_references(m, prefix)]
         with Session(self.engine) as session:
-            prior = prior_knowledge(session, hashes.values(), ids)
+            prior = prior_knowledge(session, hashes.values(), ids, named, references)
         seen_hashes: set[str] = set()
         seen_ids: set[str] = set()
         planned = []
@@ -122,21 +127,23 @@ class Ingestor:
         if isinstance(mail, MailError):
             log.warning("quarantined (%s): message %s", mail.reason, item.key)
             return _Planned(Intake(raw=item.raw, sha256=sha, arrived_at=arrived, outcome=Outcome.QUARANTINE, reason=mail.reason))
+        thread = thread_of(mail, self.config.register.reference_prefix, prior.thread_ids, prior.thread_references)
         facts = Facts(
             sha256_known=False,
             message_id_known=bool(mail.message_id) and (mail.message_id in prior.message_ids or mail.message_id in seen_ids),
             own_addresses=self.config.own_addresses,
+            thread=thread,
         )
         disposition = classify(mail, facts)
-        return _Planned(self._intake(item.raw, sha, arrived, mail, disposition))
+        return _Planned(self._intake(item.raw, sha, arrived, mail, disposition, thread))
 
-    def _intake(self, raw: bytes, sha: str, arrived: datetime, mail: InboundMail, disposition: Disposition) -> Intake:
+    def _intake(self, raw: bytes, sha: str, arrived: datetime, mail: InboundMail, disposition: Disposition, thread: int | None) -> Intake:
         if disposition.outcome is not Outcome.COMPLAINT:
             if disposition.outcome is Outcome.ROBOT:
                 log.info("not acknowledged (%s): %s from %s", disposition.reason, mail.message_id, mail.sender.email if mail.sender else "?")
             elif disposition.outcome is Outcome.QUARANTINE:
                 log.warning("quarantined (%s): %s", disposition.reason, mail.message_id)
-            return Intake(raw=raw, sha256=sha, arrived_at=arrived, outcome=disposition.outcome, reason=disposition.reason, mail=mail)
+            return Intake(raw=raw, sha256=sha, arrived_at=arrived, outcome=disposition.outcome, reason=disposition.reason, mail=mail, thread=thread)
         tz = self.config.register.timezone
         ack_rule, answer_rule = self.config.deadline_rules(None)
         routing = self.config.routing

@@ -54,6 +54,7 @@ class InboundMessage(SQLModel, table=True):
     outcome: str = Field(index=True)  # triage.Outcome value
     reason: str = ""
     complaint_id: int | None = Field(default=None, foreign_key="complaint.id", index=True)
+    handled: bool = True  # False for a follow-up until followups.py acted on it
     sender: str = ""
     subject: str = Field(default="", sa_type=Text)
     arrived_at: datetime = _at()
@@ -84,6 +85,8 @@ class Complaint(SQLModel, table=True):
     handler_email: str = Field(default="", index=True)
     handler_name: str = ""
     category: str | None = None
+    severity: str | None = None
+    outcome: str | None = None  # founded | partly_founded | unfounded, set at closing
     # How each deadline was computed, for `show`: the rule ("6bd") and the closed days skipped.
     ack_rule: str = ""
     answer_rule: str = ""

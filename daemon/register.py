@@ -8,7 +8,7 @@ plain frozen values (ComplaintView), never live rows.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -87,6 +87,7 @@ class Intake:
     route: Route | None = None
     ack: Deadline | None = None
     answer: Deadline | None = None
+    thread: int | None = None  # the complaint a follow-up (or a robot's reply) is about
 
 
 @dataclass(frozen=True)
@@ -102,13 +103,16 @@ class Registration:
 
 @dataclass(frozen=True)
 class Prior:
-    """What the register already knows about a batch: outcome by SHA-256, and seen Message-IDs."""
+    """What the register already knows about a batch: outcome by SHA-256, seen Message-IDs, and
+    which complaint each named Message-ID or reference belongs to (for threading)."""
 
     outcomes: dict[str, str]
     message_ids: frozenset[str]
+    thread_ids: dict[str, int] = field(default_factory=dict)
+    thread_references: dict[str, int] = field(default_factory=dict)
 
 
-def prior_knowledge(session: Session, sha256s: Iterable[str], message_ids: Iterable[str]) -> Prior:
+def prior_knowledge(session: Session, sha256s: Iterable[str], message_ids: Iterable[str], named_ids: Iterable[str] = (), named_references: Iterable[str] = ()) -> Prior:
     sha256s, message_ids = list(set(sha256s)), list(set(message_ids))
     outcomes = {}
     if sha256s:
@@ -120,7 +124,28 @@ def prior_knowledge(session: Session, sha256s: Iterable[str], message_ids: Itera
     if message_ids:
         seen |= set(session.exec(select(InboundMessage.message_id).where(col(InboundMessage.message_id).in_(message_ids))).all())
         seen |= set(session.exec(select(OutboxMail.message_id).where(col(OutboxMail.message_id).in_(message_ids))).all())
-    return Prior(outcomes=outcomes, message_ids=frozenset(m for m in seen if m))
+    return Prior(
+        outcomes=outcomes,
+        message_ids=frozenset(m for m in seen if m),
+        thread_ids=_threads_by_id(session, list(set(named_ids))),
+        thread_references=_threads_by_reference(session, list(set(named_references))),
+    )
+
+
+def _threads_by_id(session: Session, ids: list[str]) -> dict[str, int]:
+    if not ids:
+        return {}
+    found: dict[str, int] = {}
+    for model in (InboundMessage, OutboxMail):
+        rows = session.exec(select(model.message_id, model.complaint_id).where(col(model.message_id).in_(ids), col(model.complaint_id).is_not(None)))
+        found.update({mid: cid for mid, cid in rows.all()})
+    return found
+
+
+def _threads_by_reference(session: Session, references: list[str]) -> dict[str, int]:
+    if not references:
+        return {}
+    return dict(session.exec(select(Complaint.reference, Complaint.id).where(col(Complaint.reference).in_(references))).all())
 
 
 class SequenceConflict(Exception):
@@ -175,6 +200,11 @@ def record(session: Session, intake: Intake, now: datetime, registration: Regist
         raw=intake.raw,
     )
     session.add(inbound)
+    if intake.thread is not None and intake.outcome in (Outcome.FOLLOW_UP, Outcome.ROBOT):
+        inbound.complaint_id = intake.thread
+        inbound.handled = intake.outcome is not Outcome.FOLLOW_UP
+        if intake.outcome is Outcome.ROBOT:
+            _history(session, intake.thread, now, "automatic_reply", inbound.sender, f"{intake.reason}; subject: {inbound.subject[:200]}")
     if intake.outcome is not Outcome.COMPLAINT:
         return None
     complaint = _new_complaint(intake, registration.reference)

@@ -30,6 +30,7 @@ from sqlalchemy.exc import OperationalError
 
 from .config import Config
 from .errors import TransientError
+from .followups import FollowUps
 from .ingest import BatchResult, Ingestor
 from .logs import setup_logging
 from .mailbox import Mailbox, open_mailbox
@@ -70,6 +71,7 @@ class Daemon:
         self.stop = threading.Event()
         self.engine = open_register(config.database.url)
         self.ingestor = Ingestor(config, self.engine, clock)
+        self.followups = FollowUps(config, self.engine, clock)
         self.mailbox: Mailbox = open_mailbox(config.mailbox)
         self.sender: SenderProcess | None = None
 
@@ -129,6 +131,7 @@ class Daemon:
 
     def _drain(self) -> bool:
         """Process batches until the folder is empty or a stop is asked; True if stopped early."""
+        self._follow_up()  # any left unhandled by a crash
         while not self.stop.is_set():
             batch = self.mailbox.fetch(self.config.mailbox.batch_size)
             if not batch:
@@ -136,7 +139,15 @@ class Daemon:
             result = self.ingestor.ingest(batch)
             self.sender.wake()
             self._move(result)
+            if self._follow_up():
+                self.sender.wake()
         return True
+
+    def _follow_up(self) -> int:
+        handled = self.followups.handle_pending()
+        if handled:
+            log.info("handled %d follow-up mail(s)", handled)
+        return handled
 
     def _move(self, result: BatchResult) -> None:
         cfg = self.config.mailbox

@@ -31,6 +31,7 @@ __all__ = ["Outcome", "Facts", "Disposition", "robot_reason", "classify"]
 class Outcome(StrEnum):
     COMPLAINT = "complaint"
     DUPLICATE = "duplicate"
+    FOLLOW_UP = "follow_up"  # about a registered complaint: a customer's addition or a handler's commands
     ROBOT = "robot"
     QUARANTINE = "quarantine"
 
@@ -42,6 +43,7 @@ class Facts:
     sha256_known: bool
     message_id_known: bool
     own_addresses: frozenset[str]  # lower-cased, e.g. {"reclamations@example.fr"}
+    thread: int | None = None  # the complaint this mail is about (threads.thread_of), if any
 
     def __post_init__(self) -> None:
         for address in self.own_addresses:
@@ -60,7 +62,8 @@ class Disposition:
 
 
 def classify(mail: InboundMail, facts: Facts) -> Disposition:
-    """Duplicate, then robot, then no sender (quarantine), else a complaint."""
+    """Duplicate, then robot, then no sender (quarantine), then a follow-up of a registered
+    complaint (issue 5: threading), else a new complaint."""
     if facts.sha256_known:
         return Disposition(Outcome.DUPLICATE, "the same raw message (SHA-256) is already registered")
     if facts.message_id_known:
@@ -70,6 +73,8 @@ def classify(mail: InboundMail, facts: Facts) -> Disposition:
         return Disposition(Outcome.ROBOT, reason)
     if mail.sender is None:
         return Disposition(Outcome.QUARANTINE, "no sender address")
+    if facts.thread is not None:
+        return Disposition(Outcome.FOLLOW_UP, "about a registered complaint (reference or thread)")
     return Disposition(Outcome.COMPLAINT)
 
 

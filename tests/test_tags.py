@@ -1,0 +1,428 @@
+"""The command grammar (daemon.tags): one table per question, French and English, and the invariant.
+
+Each table row is (what the handler typed, what parse_commands must understand), like h11's
+SIMPLE_CASES (STYLE.md item 15). `TODAY` is the clock the tests pass in.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from daemon.lifecycle import Status
+from daemon.routing import fold
+from daemon.tags import (
+    SETTABLE_STATUSES,
+    TAG_WORDS,
+    Command,
+    Commands,
+    Outcome,
+    Problem,
+    Reason,
+    Severity,
+    Tag,
+    grammar,
+    parse_commands,
+)
+
+TODAY = date(2026, 12, 7)
+
+
+def only(text: str) -> Command:
+    """The one command `text` holds (and no problem)."""
+    result = parse_commands(text, TODAY)
+    assert result.problems == (), result.problems
+    (command,) = result.commands
+    return command
+
+
+def problem(text: str) -> Reason:
+    """The one problem `text` holds (and no command)."""
+    result = parse_commands(text, TODAY)
+    assert result.commands == (), result.commands
+    (found,) = result.problems
+    return Reason(found.reason)
+
+
+# --- tag words: every spelling, French and English, any case and accents -------------------------
+
+TAG_SPELLINGS = [
+    ("#status in_progress", Tag.STATUS),
+    ("#statut en cours", Tag.STATUS),
+    ("#STATUT en cours", Tag.STATUS),
+    ("#état en cours", Tag.STATUS),
+    ("#severity high", Tag.SEVERITY),
+    ("#gravité haute", Tag.SEVERITY),
+    ("#gravite haute", Tag.SEVERITY),
+    ("#GRAVITÉ haute", Tag.SEVERITY),
+    ("#sévérité haute", Tag.SEVERITY),
+    ("#category billing", Tag.CATEGORY),
+    ("#catégorie facturation", Tag.CATEGORY),
+    ("#categorie facturation", Tag.CATEGORY),
+    ("#assign bob@example.com", Tag.ASSIGN),
+    ("#assigner bob@example.com", Tag.ASSIGN),
+    ("#attribuer bob@example.com", Tag.ASSIGN),
+    ("#affecter bob@example.com", Tag.ASSIGN),
+    ("#deadline 2026-12-15", Tag.DEADLINE),
+    ("#délai 15/12/2026", Tag.DEADLINE),
+    ("#delai 15/12/2026", Tag.DEADLINE),
+    ("#échéance 15/12/2026", Tag.DEADLINE),
+    ("#Echeance 15/12/2026", Tag.DEADLINE),
+    ("#reply Madame,", Tag.REPLY),
+    ("#answer Madame,", Tag.REPLY),
+    ("#réponse Madame,", Tag.REPLY),
+    ("#REPONSE Madame,", Tag.REPLY),
+    ("#répondre Madame,", Tag.REPLY),
+    ("#close founded", Tag.CLOSE),
+    ("#clore fondée", Tag.CLOSE),
+    ("#clôturer fondée", Tag.CLOSE),
+    ("#clôture fondée", Tag.CLOSE),
+    ("#note appelé le client", Tag.NOTE),
+    ("#NOTE appelé le client", Tag.NOTE),
+    ("#help", Tag.HELP),
+    ("#aide", Tag.HELP),
+    ("#Aide", Tag.HELP),
+]
+
+
+@pytest.mark.parametrize(("line", "tag"), TAG_SPELLINGS)
+def test_tag_spellings(line: str, tag: Tag) -> None:
+    assert only(line).tag is tag
+
+
+def test_every_tag_word_is_in_the_table() -> None:
+    spelled = {line.split()[0][1:] for line, _ in TAG_SPELLINGS}
+    assert {fold(word) for word in spelled} >= set(TAG_WORDS)
+    assert set(TAG_WORDS.values()) == set(Tag)
+
+
+# --- values: every form -------------------------------------------------------------------------
+
+VALUES = [
+    # #status: only in_progress and reopened (decision 4).
+    ("#statut en cours", Status.IN_PROGRESS),
+    ("#statut En Cours", Status.IN_PROGRESS),
+    ("#statut en_cours", Status.IN_PROGRESS),
+    ("#statut en-cours", Status.IN_PROGRESS),
+    ("#status in progress", Status.IN_PROGRESS),
+    ("#status in_progress", Status.IN_PROGRESS),
+    ("#status IN_PROGRESS", Status.IN_PROGRESS),
+    ("#statut rouvert", Status.REOPENED),
+    ("#statut rouverte", Status.REOPENED),
+    ("#statut réouverte", Status.REOPENED),
+    ("#status reopened", Status.REOPENED),
+    # #severity
+    ("#gravité basse", Severity.LOW),
+    ("#gravité faible", Severity.LOW),
+    ("#severity low", Severity.LOW),
+    ("#gravité moyenne", Severity.MEDIUM),
+    ("#severity Medium", Severity.MEDIUM),
+    ("#gravité haute", Severity.HIGH),
+    ("#gravité élevée", Severity.HIGH),
+    ("#gravité ELEVEE", Severity.HIGH),
+    ("#severity high", Severity.HIGH),
+    ("#gravité critique", Severity.CRITICAL),
+    ("#severity critical", Severity.CRITICAL),
+    # #category: the text as written, stripped.
+    ("#catégorie Facturation", "Facturation"),
+    ("#category  Late delivery  ", "Late delivery"),
+    ("#catégorie: Service après-vente", "Service après-vente"),
+    # #assign: one address, lower-cased, wherever it sits in the value.
+    ("#assigner bob@example.com", "bob@example.com"),
+    ("#assign Bob.Martin@Example.COM", "bob.martin@example.com"),
+    ("#assigner <bob@example.com>", "bob@example.com"),
+    ("#assigner Bob Martin <bob@example.com>", "bob@example.com"),
+    ("#assign bob@example.com<mailto:bob@example.com>", "bob@example.com"),
+    ("#assign mailto:bob@example.com", "bob@example.com"),
+    # #deadline: day first, ISO, words (decision 5).
+    ("#deadline 2026-12-15", date(2026, 12, 15)),
+    ("#délai 15/12/2026", date(2026, 12, 15)),
+    ("#délai 15/12/26", date(2026, 12, 15)),
+    ("#délai 5/1/2027", date(2027, 1, 5)),
+    ("#délai 15.12.2026", date(2026, 12, 15)),
+    ("#délai 15-12-2026", date(2026, 12, 15)),
+    ("#délai 15 décembre 2026", date(2026, 12, 15)),
+    ("#délai 15 DÉCEMBRE 2026", date(2026, 12, 15)),
+    ("#délai 15 déc. 2026", date(2026, 12, 15)),
+    ("#délai lundi 15 décembre 2026", date(2026, 12, 15)),
+    ("#délai 1er février 2027", date(2027, 2, 1)),
+    ("#délai 3 août 2027", date(2027, 8, 3)),
+    ("#deadline 15 December 2026", date(2026, 12, 15)),
+    ("#deadline December 15, 2026", date(2026, 12, 15)),
+    ("#deadline Tuesday, December 15th, 2026", date(2026, 12, 15)),
+    ("#délai 07/12/2026", TODAY),  # today is not in the past
+    # #close
+    ("#clore fondée", Outcome.FOUNDED),
+    ("#clore fondee", Outcome.FOUNDED),
+    ("#clore FONDÉE", Outcome.FOUNDED),
+    ("#clore justifiée", Outcome.FOUNDED),
+    ("#close founded", Outcome.FOUNDED),
+    ("#clore partiellement fondée", Outcome.PARTLY_FOUNDED),
+    ("#clore partiellement", Outcome.PARTLY_FOUNDED),
+    ("#close partly_founded", Outcome.PARTLY_FOUNDED),
+    ("#close partly founded", Outcome.PARTLY_FOUNDED),
+    ("#close partly-founded", Outcome.PARTLY_FOUNDED),
+    ("#clore non fondée", Outcome.UNFOUNDED),
+    ("#clore non-fondée", Outcome.UNFOUNDED),
+    ("#clore infondée", Outcome.UNFOUNDED),
+    ("#close unfounded", Outcome.UNFOUNDED),
+    ("#close not founded", Outcome.UNFOUNDED),
+    ("#clore fondée.", Outcome.FOUNDED),
+    # #note and #help
+    ("#note appelé le client, il rappelle demain", "appelé le client, il rappelle demain"),
+    ("#help", None),
+    ("#aide s'il vous plaît", None),
+]
+
+
+@pytest.mark.parametrize(("line", "value"), VALUES)
+def test_values(line: str, value: object) -> None:
+    command = only(line)
+    assert command.value == value
+    assert type(command.value) is type(value)
+    assert command.line == line.strip()
+
+
+# --- spacing (decision 6) -----------------------------------------------------------------------
+
+SPACING = [
+    "#statut en cours",
+    "#statut: en cours",
+    "#statut : en cours",
+    "#statut :en cours",
+    "   #statut en cours   ",
+    "\t#statut\ten cours",
+    "#statut\xa0en\xa0cours",
+    "\u200b#statut en cours",
+    "#statut   en    cours",
+]
+
+
+@pytest.mark.parametrize("line", SPACING)
+def test_generous_spacing(line: str) -> None:
+    assert only(line).value == Status.IN_PROGRESS
+
+
+# --- problems -----------------------------------------------------------------------------------
+
+PROBLEMS = [
+    ("#foo bar", Reason.UNKNOWN_TAG),
+    ("#statuts en cours", Reason.UNKNOWN_TAG),
+    ("#REC-2026-000042", Reason.UNKNOWN_TAG),
+    ("# statut en cours", Reason.SPACE_AFTER_HASH),
+    ("#statut", Reason.MISSING_VALUE),
+    ("#statut :", Reason.MISSING_VALUE),
+    ("#gravité", Reason.MISSING_VALUE),
+    ("#catégorie", Reason.MISSING_VALUE),
+    ("#délai", Reason.MISSING_VALUE),
+    ("#clore", Reason.MISSING_VALUE),
+    ("#note", Reason.MISSING_VALUE),
+    ("#statut fini", Reason.UNKNOWN_STATUS),
+    ("#statut en cours, je regarde", Reason.UNKNOWN_STATUS),
+    ("#statut clos", Reason.STATUS_NOT_SETTABLE),
+    ("#status closed", Reason.STATUS_NOT_SETTABLE),
+    ("#status answered", Reason.STATUS_NOT_SETTABLE),
+    ("#statut répondu", Reason.STATUS_NOT_SETTABLE),
+    ("#status received", Reason.STATUS_NOT_SETTABLE),
+    ("#status acknowledged", Reason.STATUS_NOT_SETTABLE),
+    ("#gravité grave", Reason.UNKNOWN_SEVERITY),  # high or critical? Never guess.
+    ("#severity urgent", Reason.UNKNOWN_SEVERITY),
+    ("#assigner", Reason.NO_ADDRESS),
+    ("#assigner Bob", Reason.NO_ADDRESS),
+    ("#assigner bob@", Reason.NO_ADDRESS),
+    ("#assigner bob@example.com alice@example.com", Reason.NO_ADDRESS),
+    ("#délai demain", Reason.BAD_DATE),
+    ("#délai 15/12", Reason.BAD_DATE),  # no year: not a guess
+    ("#délai 31/02/2027", Reason.BAD_DATE),
+    ("#délai 15/13/2026", Reason.BAD_DATE),
+    ("#deadline 12/15/2026", Reason.BAD_DATE),  # day first: month 15 does not exist
+    ("#délai 15 brumaire 2026", Reason.BAD_DATE),
+    ("#délai 15/12/2026 à 17h", Reason.BAD_DATE),
+    ("#délai 06/12/2026", Reason.PAST_DATE),
+    ("#deadline 2025-12-15", Reason.PAST_DATE),
+    ("#clore oui", Reason.UNKNOWN_OUTCOME),
+    ("#clore fondée ou pas", Reason.UNKNOWN_OUTCOME),
+    ("#reply", Reason.EMPTY_REPLY),
+    ("#réponse\n\n   \n", Reason.EMPTY_REPLY),
+    ("#réponse Madame,\nnous avons…\n#clore fondée", Reason.TAG_IN_REPLY),
+    ("#statut en cours\n#statut rouvert", Reason.CONFLICT),
+]
+
+
+@pytest.mark.parametrize(("text", "reason"), PROBLEMS)
+def test_problems(text: str, reason: Reason) -> None:
+    found = parse_commands(text, TODAY)
+    assert found.commands == ()
+    assert {Reason(p.reason) for p in found.problems} == {reason}
+    assert found.has_commands
+    assert all(p.line == p.line.strip() and p.line.startswith("#") for p in found.problems)
+
+
+# Reasons found when a well-formed command meets the complaint (tests/test_commands.py).
+APPLYING = {Reason.ILLEGAL_MOVE, Reason.UNKNOWN_HANDLER, Reason.ALREADY_HANDLER, Reason.NO_CHANGE}
+
+
+def test_every_reason_is_reachable() -> None:
+    assert {reason for _, reason in PROBLEMS} == set(Reason) - APPLYING
+
+
+def test_conflict_reports_both_lines_and_same_value_is_kept_once() -> None:
+    found = parse_commands("#gravité haute\n#severity low", TODAY)
+    assert found.commands == ()
+    assert [p.line for p in found.problems] == ["#gravité haute", "#severity low"]
+    found = parse_commands("#gravité haute\n#severity high\n#note a\n#note b", TODAY)
+    assert [(c.tag, c.value) for c in found.commands] == [
+        (Tag.SEVERITY, Severity.HIGH),
+        (Tag.NOTE, "a"),
+        (Tag.NOTE, "b"),
+    ]
+
+
+# --- the block: where it starts and ends (decision 1) --------------------------------------------
+
+BLOCKS = [
+    # (top text, the tags understood, in order)
+    ("", []),
+    ("Bonjour,\nrien à signaler.", []),
+    ("\n\n  \n#statut en cours", [Tag.STATUS]),
+    ("#statut en cours\n#gravité haute", [Tag.STATUS, Tag.SEVERITY]),
+    ("#statut en cours\n\n\n#gravité haute", [Tag.STATUS, Tag.SEVERITY]),
+    ("#statut en cours\nMerci de votre patience.\n#gravité haute", [Tag.STATUS]),
+    ("Bonjour,\n#statut en cours", []),  # under a greeting: not at the top
+    ("#1 priority for me\n#statut en cours", []),  # "#1" is not a tag: the block is empty
+    ("# Compte rendu\n#statut en cours", []),  # a heading, not a tag
+    ("##statut en cours", []),
+    ("#statut en cours\n\nVoir #clore fondée plus tard.", [Tag.STATUS]),
+    ("#statut en cours\n\nLe client écrit :\n#clore fondée", [Tag.STATUS]),
+    ("#note appel\nle client rappelle\n#gravité haute", [Tag.NOTE, Tag.SEVERITY]),
+    ("#note appel\n\nle client rappelle\n#gravité haute", [Tag.NOTE]),
+    ("#clore fondée\n#réponse Madame,\nvoici.\n\n#hashtag au milieu de la réponse", [Tag.CLOSE, Tag.REPLY]),
+    ("#aide", [Tag.HELP]),
+]
+
+
+@pytest.mark.parametrize(("text", "tags"), BLOCKS)
+def test_block_rule(text: str, tags: list[Tag]) -> None:
+    found = parse_commands(text, TODAY)
+    assert [c.tag for c in found.commands] == tags
+    assert found.problems == ()
+    assert found.has_commands == bool(tags)
+
+
+def test_an_unknown_tag_inside_the_block_does_not_end_it() -> None:
+    found = parse_commands("#statut en cours\n#gravitee haute\n#catégorie Livraison", TODAY)
+    assert [c.tag for c in found.commands] == [Tag.STATUS, Tag.CATEGORY]
+    assert [(p.line, p.reason) for p in found.problems] == [("#gravitee haute", Reason.UNKNOWN_TAG)]
+
+
+# --- #reply and #note text capture --------------------------------------------------------------
+
+REPLY_TEXTS = [
+    ("#réponse Madame,\n\nNous avons remboursé.\n  - 12,50 €\n\nCordialement", "Madame,\n\nNous avons remboursé.\n  - 12,50 €\n\nCordialement"),
+    ("#réponse\nMadame,\nvoici.", "Madame,\nvoici."),
+    ("#réponse :\n\n\nMadame,\nvoici.\n\n\n", "Madame,\nvoici."),
+    ("#reply: Dear Sir, done.", "Dear Sir, done."),
+    ("#statut en cours\n#réponse Madame,\nvoici #1 de nos engagements.", "Madame,\nvoici #1 de nos engagements."),
+    ("#réponse Madame,\nnotre référence #REC-2026-000042.", "Madame,\nnotre référence #REC-2026-000042."),
+]
+
+
+@pytest.mark.parametrize(("text", "answer"), REPLY_TEXTS)
+def test_reply_takes_everything_after_it(text: str, answer: str) -> None:
+    (reply,) = [c for c in parse_commands(text, TODAY).commands if c.tag is Tag.REPLY]
+    assert reply.value == answer
+
+
+def test_note_takes_its_paragraph() -> None:
+    (note,) = parse_commands("#note Appel du client\nil attend un avoir\n\nPS: rien", TODAY).commands
+    assert note.value == "Appel du client\nil attend un avoir"
+    (note,) = parse_commands("#note\nsur la ligne suivante", TODAY).commands
+    assert note.value == "sur la ligne suivante"
+
+
+def test_crlf_text() -> None:
+    found = parse_commands("#statut en cours\r\n#réponse Madame,\r\nvoici.\r\n", TODAY)
+    assert [c.value for c in found.commands] == [Status.IN_PROGRESS, "Madame,\nvoici."]
+
+
+# --- the values themselves ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("tag", "value"),
+    [
+        (Tag.STATUS, "answered"),
+        (Tag.STATUS, "closed"),
+        (Tag.SEVERITY, "grave"),
+        (Tag.CLOSE, "maybe"),
+        (Tag.ASSIGN, "Bob@Example.com"),
+        (Tag.ASSIGN, "bob"),
+        (Tag.DEADLINE, "2026-12-15"),
+        (Tag.DEADLINE, datetime(2026, 12, 15)),
+        (Tag.REPLY, "   "),
+        (Tag.NOTE, ""),
+        (Tag.CATEGORY, None),
+        (Tag.HELP, "x"),
+    ],
+)
+def test_a_command_cannot_hold_a_wrong_value(tag: Tag, value: object) -> None:
+    with pytest.raises(ValueError):
+        Command(tag, value, f"#{tag.value} {value}")  # type: ignore[arg-type]
+
+
+def test_command_types_its_values() -> None:
+    assert Command(Tag.STATUS, "in_progress", "#status in_progress").value is Status.IN_PROGRESS
+    assert Command(Tag.CLOSE, "founded", "#close founded").value is Outcome.FOUNDED
+    assert SETTABLE_STATUSES == {Status.IN_PROGRESS, Status.REOPENED}
+    with pytest.raises(ValueError):
+        Problem("#x", "some reason the letters cannot translate")
+    with pytest.raises(ValueError):
+        Commands(("not a command",))  # type: ignore[arg-type]
+    assert not Commands().has_commands
+    assert Commands(problems=(Problem("#x", Reason.UNKNOWN_TAG),)).has_commands
+
+
+# --- the help letter ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_grammar_examples_parse_as_their_tag(language: str) -> None:
+    # The placeholders the examples show, filled in the way a handler would.
+    filled = {"…": "texte", "JJ/MM/AAAA": "15/12/2099", "YYYY-MM-DD": "2099-12-15"}
+    tags = []
+    for example, meaning in grammar(language):
+        assert meaning and example.startswith("#")
+        for placeholder, value in filled.items():
+            example = example.replace(placeholder, value)
+        tags.append(only(example).tag)
+    assert sorted(tags) == sorted(Tag)
+
+
+def test_grammar_falls_back_to_english() -> None:
+    assert grammar("de") == grammar("en") != grammar("fr")
+    assert grammar("fr-FR") == grammar("fr_CA") == grammar("FR") == grammar("fr")
+
+
+# --- the invariant (STYLE.md item 17) -------------------------------------------------------------
+
+COMMANDISH = st.lists(
+    st.one_of(
+        st.sampled_from([line for line, _ in TAG_SPELLINGS] + [line for line, _ in PROBLEMS] + ["", "#", "# ", "Bonjour"]),
+        st.text(max_size=40),
+        st.builds(lambda w, v: f"#{w} {v}", st.sampled_from(sorted(TAG_WORDS)), st.text(max_size=30)),
+    ),
+    max_size=12,
+).map("\n".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(), COMMANDISH), st.dates())
+def test_parse_commands_never_raises(text: str, today: date) -> None:
+    found = parse_commands(text, today)
+    assert isinstance(found, Commands)
+    for command in found.commands:
+        if command.tag is Tag.DEADLINE:
+            assert command.value >= today
