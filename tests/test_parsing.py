@@ -9,7 +9,6 @@ from __future__ import annotations
 import email
 import email.policy
 import hashlib
-import os
 import re
 from datetime import datetime, timezone
 from pathlib import Path
@@ -21,26 +20,10 @@ from hypothesis import strategies as st
 from daemon.errors import MailError
 from daemon.mail import InboundMail
 from daemon.parsing import html_to_text, parse, safe_filename
+from tests.corpus import corpus_dir, manifest
 
 COMPLETE_CATEGORIES = ("real", "reply", "bounce", "autoreply")
 
-
-def corpus_dir() -> Path:
-    """shared/corpus next to the project; $COMPLAINTSD_CORPUS when that is absent."""
-    default = Path(__file__).resolve().parents[2] / "shared" / "corpus"
-    if default.is_dir() or not os.environ.get("COMPLAINTSD_CORPUS"):
-        return default
-    return Path(os.environ["COMPLAINTSD_CORPUS"])
-
-
-def manifest() -> list[dict[str, str]]:
-    """MANIFEST.tsv rows as dicts; [] when the corpus is missing (test_corpus_is_present fails then)."""
-    path = corpus_dir() / "MANIFEST.tsv"
-    if not path.is_file():
-        return []
-    lines = path.read_text(encoding="utf-8").splitlines()
-    names = lines[0].split("\t")
-    return [dict(zip(names, line.split("\t"))) for line in lines[1:] if line]
 
 
 ROWS = manifest()

@@ -10,7 +10,6 @@ not from our output. Files where a person could defend another cut are in DEBATA
 
 from __future__ import annotations
 
-import os
 import time
 from datetime import date
 from pathlib import Path
@@ -23,23 +22,11 @@ from mailparser_reply import EmailReplyParser
 from daemon.parsing import html_to_text, parse
 from daemon.quotes import LANGUAGES, top_text
 from daemon.tags import Tag, parse_commands
-
-
-def corpus_dir() -> Path:
-    """shared/corpus next to the project; $COMPLAINTSD_CORPUS when that is absent."""
-    default = Path(__file__).resolve().parents[2] / "shared" / "corpus"
-    if default.is_dir() or not os.environ.get("COMPLAINTSD_CORPUS"):
-        return default
-    return Path(os.environ["COMPLAINTSD_CORPUS"])
+from tests.corpus import corpus_dir, manifest
 
 
 def reply_rows() -> list[dict[str, str]]:
-    path = corpus_dir() / "MANIFEST.tsv"
-    if not path.is_file():
-        return []
-    lines = path.read_text(encoding="utf-8").splitlines()
-    names = lines[0].split("\t")
-    rows = [dict(zip(names, line.split("\t"))) for line in lines[1:] if line]
+    rows = manifest()
     return [row for row in rows if row["category"] in ("reply", "reply-body", "forward-body")]
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from pathlib import Path
 
@@ -12,26 +11,11 @@ from daemon.errors import MailError
 from daemon.mail import InboundMail
 from daemon.parsing import parse
 from daemon.triage import Disposition, Facts, Outcome, classify, robot_reason
+from tests.corpus import corpus_dir, manifest
 
 OURS = frozenset({"reclamations@example.fr"})
 NOTHING_KNOWN = Facts(sha256_known=False, message_id_known=False, own_addresses=OURS)
 
-
-def corpus_dir() -> Path:
-    """shared/corpus next to the project; $COMPLAINTSD_CORPUS when that is absent."""
-    default = Path(__file__).resolve().parents[2] / "shared" / "corpus"
-    if default.is_dir() or not os.environ.get("COMPLAINTSD_CORPUS"):
-        return default
-    return Path(os.environ["COMPLAINTSD_CORPUS"])
-
-
-def manifest() -> list[dict[str, str]]:
-    path = corpus_dir() / "MANIFEST.tsv"
-    if not path.is_file():
-        return []
-    lines = path.read_text(encoding="utf-8").splitlines()
-    names = lines[0].split("\t")
-    return [dict(zip(names, line.split("\t"))) for line in lines[1:] if line]
 
 
 # Files whose category says robot or person but that cannot be told from their content, with why.
