@@ -19,7 +19,6 @@ import email.policy
 import hashlib
 import smtplib
 import sqlite3
-import statistics
 import sys
 import tempfile
 import time

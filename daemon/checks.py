@@ -4,11 +4,13 @@ but creating the register's tables and the mailbox folders the daemon would crea
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
+from . import notices as n
 from .config import Config
 from .errors import ComplaintsError
 from .mailbox import open_mailbox
@@ -29,6 +31,7 @@ from .lifecycle import Status
 from .reminders import DeadlineKind
 from .render import AcknowledgementFacts, AttachmentLine, Templates, render_acknowledgement
 from .routing import RouteRule
+from .tags import grammar
 from .tokens import new_token
 from .sender import SmtpSender
 from .storage import AttachmentStore
@@ -74,6 +77,7 @@ def _templates(config: Config) -> str:
         "reminder": lambda: render_reminder(templates, ReminderFacts(summary, token, "Alice", DeadlineKind.ANSWER, now, False, now)),
         "escalation": lambda: render_escalation(templates, EscalationFacts(summary, "Alice", "alice@example.org", "Qualité", DeadlineKind.ANSWER, 1, now, False, now)),
         "digest": lambda: render_digest(templates, DigestFacts("Alice", now.date(), now, (summary,), False, now)),
+        **_notice_samples(templates, summary, token, now, register.organisation, register.language),
     }
     for name, render in samples.items():
         try:
@@ -82,6 +86,26 @@ def _templates(config: Config) -> str:
             return _fail(f"templates: {name} does not render: {exc.__class__.__name__}: {exc}")
     where = register.templates or "built-in"
     return f"templates: {len(samples)} letters render ({register.language}, {where})"
+
+
+def _notice_samples(templates, summary, token, now, organisation, language) -> dict:
+    """The letters that follow a complaint's life (notices.py), on sample facts."""
+    change = n.Change(n.ChangeField.STATUS, Status.ACKNOWLEDGED, Status.IN_PROGRESS)
+    problem = (n.NotUnderstood("#statut fini", "unknown status: use in_progress or reopened"),)
+    files = (AttachmentLine("avoir.pdf", 2048),)
+    return {
+        "answer": lambda: n.render_answer(templates, n.AnswerFacts(summary, "Madame, Monsieur,\nréponse.", files, None, organisation)),
+        "deadline_changed": lambda: n.render_deadline_changed(templates, n.DeadlineChangedFacts(summary, summary.answer_due_at, summary.answer_due_at + timedelta(days=5), "", organisation)),
+        "status_changed": lambda: n.render_status_changed(templates, n.StatusChangedFacts(replace(summary, status=Status.IN_PROGRESS), organisation)),
+        "closed": lambda: n.render_closed(templates, n.ClosedFacts(summary, n.Outcome.FOUNDED, True, None, organisation)),
+        "follow_up_received": lambda: n.render_follow_up_received(templates, n.FollowUpReceivedFacts(summary, now, files, organisation)),
+        "command_confirmation": lambda: n.render_command_confirmation(templates, n.CommandConfirmationFacts(summary, token, "Alice", now, (change,), (), problem)),
+        "command_error": lambda: n.render_command_error(templates, n.CommandErrorFacts(summary, token, "Alice", now, problem, grammar(language))),
+        "command_help": lambda: n.render_command_help(templates, n.CommandHelpFacts(summary, token, "Alice", grammar(language))),
+        "command_refused": lambda: n.render_command_refused(templates, n.CommandRefusedFacts(summary.reference, "eve@example.org", "Eve", n.RefusalReason.UNVERIFIED, now, "RE: x", None)),
+        "follow_up_forward": lambda: n.render_follow_up_forward(templates, n.FollowUpForwardFacts(summary, token, "Alice", now, "Texte", files, True)),
+        "handover": lambda: n.render_handover(templates, n.HandoverFacts(summary, token, "Bob", "Alice", "Texte", files, True, (n.HistoryLine(now, "received", ""),))),
+    }
 
 
 def _fail(message: str):

@@ -27,7 +27,6 @@ from .commands import CaseState, Plan, plan_commands
 from .compose import FileToAttach, OutgoingMail, compose, new_message_id
 from .config import Config
 from .deadlines import due_at, holiday_calendar
-from .letters import ComplaintSummary
 from .mail import Address, InboundMail
 from .models import CommandToken, Complaint, HistoryEvent, InboundMessage, Reminder, StoredAttachment
 from .parsing import parse

@@ -31,7 +31,7 @@ from .mail import Address, InboundMail
 from .parsing import parse
 from .references import Reference, number_batch
 from .register import Intake, Prior, Registration, SequenceConflict, StoredFile, claim_sequences, last_sequences, prior_knowledge, record
-from .reminders import DeadlineKind, plan
+from .reminders import DeadlineKind, plan as plan_reminders
 from .routing import route
 from .threads import named_ids, named_references, thread_of
 from .tokens import handler_message_id, new_token
@@ -210,7 +210,7 @@ class Ingestor:
             acknowledgement=self._acknowledgement(intake, reference, now),
             notification=self._notification(intake, reference, token, now),
             token=token,
-            reminders=plan(DeadlineKind.ACK, intake.ack.at, before, now) + plan(DeadlineKind.ANSWER, intake.answer.at, before, now),
+            reminders=plan_reminders(DeadlineKind.ACK, intake.ack.at, before, now) + plan_reminders(DeadlineKind.ANSWER, intake.answer.at, before, now),
         )
 
     def _write_one_by_one(self, items: list[tuple[Fetched, _Planned]], now: datetime) -> dict[str, str | None]:

@@ -7,7 +7,6 @@ nothing; `show --json` tells the whole story.
 
 from __future__ import annotations
 
-import time
 from datetime import date, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid

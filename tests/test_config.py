@@ -6,7 +6,6 @@ import subprocess
 import sys
 import tomllib
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -117,3 +116,14 @@ def test_cli_unknown_reference_and_missing_file_are_one_line(tmp_path):
     unknown = subprocess.run([sys.executable, "-m", "daemon.cli", "show", "REC-2026-999999", "--config", str(good)], capture_output=True, text=True, env=_env(), cwd=ROOT, timeout=60)
     assert unknown.returncode == 1 and "no complaint REC-2026-999999" in unknown.stderr
     assert unknown.stderr.count("\n") == 1
+
+
+def test_check_renders_every_letter_and_names_a_broken_override(tmp_path):
+    from daemon.checks import _templates
+    from daemon.errors import ComplaintsError
+
+    assert _templates(parse_config(MINIMAL)).startswith("templates: 16 letters render (fr")
+    (tmp_path / "answer.txt.j2").write_text("{{ no_such_field }}")
+    broken = parse_config(with_("register", templates=str(tmp_path)))
+    with pytest.raises(ComplaintsError, match="templates: answer does not render"):
+        _templates(broken)

@@ -11,7 +11,6 @@ import email.policy
 import hashlib
 import re
 from datetime import datetime, timezone
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import time
 from datetime import date
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
