@@ -127,6 +127,8 @@ class ImapMailbox:
                 responses = self.client.idle_check(timeout=0.5)
                 if any(len(r) > 1 and r[1] in (b"EXISTS", b"RECENT") for r in responses):
                     return
+                if any(r and r[0] == b"BYE" for r in responses):
+                    raise TransientError("IMAP server closed the connection (BYE)")
         finally:
             self.client.idle_done()
 

@@ -219,3 +219,18 @@ def test_check_reports_each_part(tmp_path, imap_account, smtp_sink):
     result = cli(config, "check")
     assert result.returncode == 1
     assert "FAIL smtp:" in result.stdout
+
+
+def test_reconnects_after_the_server_drops_the_connection(tmp_path, imap_account, smtp_sink):
+    import subprocess
+
+    config = write_config(tmp_path, imap_account, smtp_sink)
+    with DaemonProcess(config) as daemon:
+        wait_until(lambda: "idle: True" in daemon.log(), 15, "daemon connected with IDLE")
+        kicked = subprocess.run(["doveadm", "-c", str(imap_account.server.root / "dovecot.conf"), "kick", imap_account.user], capture_output=True, text=True)
+        assert kicked.returncode == 0, kicked.stderr
+        wait_until(lambda: daemon.log().count("mailbox connected") >= 2, 20, "a reconnection")
+        imap_account.append("INBOX", complaint(1))
+        acknowledgements(smtp_sink)
+        assert daemon.alive()
+    assert "will retry" in daemon.log()
