@@ -108,3 +108,28 @@ def test_from_received_to_closed_by_handler_replies(tmp_path, imap_account, smtp
         assert expected in events, (expected, events)
     satisfied = next(d for e, d in history(config, reference) if e == "satisfaction")
     assert satisfied.startswith("satisfied")
+
+
+def test_assign_hands_over_with_the_full_case_and_moves_the_right_to_command(tmp_path, imap_account, smtp_sink):
+    config = write_config(tmp_path, imap_account, smtp_sink, reminders='before = []\ndigest_days = []')
+    imap_account.append("INBOX", complaint(1, subject="Colis abîmé", attachment=("photo.pdf", b"%PDF-photo", "application/pdf")))
+    with DaemonProcess(config) as daemon:
+        wait_until(lambda: letters(smtp_sink, "handler_notification"), 20, "the handler's notification")
+        notification = letters(smtp_sink, "handler_notification")[0]
+        reference = cli_json(config, "list")[0]["reference"]
+
+        imap_account.append("INBOX", reply(notification, HANDLER, "#assigner alice@example.com\n#note Alice connaît ce client."))
+        wait_until(lambda: letters(smtp_sink, "handover", "alice@example.com"), 20, "the handover")
+        handover = letters(smtp_sink, "handover", "alice@example.com")[0]
+        assert reference in handover["Subject"] and "[jeton:" in handover["Subject"]
+        assert [p.get_filename() for p in handover.iter_attachments()] == ["photo.pdf"]
+        assert cli_json(config, "show", reference)["handler"] == "alice@example.com"
+
+        # Bob's token no longer commands this complaint; Alice's does.
+        imap_account.append("INBOX", reply(notification, HANDLER, "#statut en cours"))
+        wait_until(lambda: letters(smtp_sink, "command_refused"), 20, "Bob's refusal")
+        imap_account.append("INBOX", reply(handover, "Alice Martin <alice@example.com>", "#statut en cours"))
+        wait_until(lambda: cli_json(config, "show", reference)["status"] == "in_progress", 20, "Alice's command")
+        assert daemon.alive(), daemon.log()
+    events = [h["event"] for h in cli_json(config, "show", reference)["history"]]
+    assert events.count("command_refused") == 1 and "handler" in events and "note" in events
