@@ -37,7 +37,7 @@ supervisor = "Qualité <qualite@example.com>"
 """
 
 
-def write_config(directory: Path, account, sink, *, extra: str = "", reminders: str = "", **register: str) -> Path:
+def write_config(directory: Path, account, sink, *, extra: str = "", reminders: str = "", mailbox: str = "", **register: str) -> Path:
     """A config for `account` (tests.servers.ImapAccount) and `sink` (tests.servers.SmtpSink)."""
     directory.mkdir(parents=True, exist_ok=True)
     register_lines = "\n".join(f'{key} = "{value}"' for key, value in register.items())
@@ -50,6 +50,7 @@ tls = "none"
 username = "{account.user}"
 password = "{account.password}"
 poll_interval = "1s"
+{mailbox}
 
 [smtp]
 host = "{sink.host}"

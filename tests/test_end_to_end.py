@@ -234,3 +234,13 @@ def test_reconnects_after_the_server_drops_the_connection(tmp_path, imap_account
         acknowledgements(smtp_sink)
         assert daemon.alive()
     assert "will retry" in daemon.log()
+
+
+def test_polls_when_idle_is_off(tmp_path, imap_account, smtp_sink):
+    config = write_config(tmp_path, imap_account, smtp_sink, mailbox="idle = false")
+    with DaemonProcess(config) as daemon:
+        wait_until(lambda: "idle: False" in daemon.log(), 15, "daemon connected without IDLE")
+        time.sleep(1.5)  # at least one poll finds nothing
+        imap_account.append("INBOX", complaint(1))
+        acknowledgements(smtp_sink, timeout=10)
+    assert len(cli_json(config, "list")) == 1
