@@ -62,7 +62,7 @@ def _storage(config: Config) -> str:
 def _templates(config: Config) -> str:
     """Render every letter on sample facts: an admin's override fails here, not on a customer."""
     register = config.register
-    templates = Templates(register.language, register.templates, register.timezone)
+    templates = Templates.of(register)
     now = datetime.now(UTC)
     reference = f"{register.reference_prefix}-{now.year}-000001"
     summary = ComplaintSummary(reference, Status.RECEIVED, "Camille Exemple", "camille@example.org", "Exemple", now, now + timedelta(days=2), now + timedelta(days=10))

@@ -17,10 +17,11 @@ from pathlib import Path
 from typing import Any, Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .deadlines import DeadlineRule, holiday_calendar, parse_duration, parse_rule
+from .deadlines import ClosedDays, DeadlineRule, holiday_calendar, parse_duration, parse_rule
 from .errors import ConfigError
 from .mail import Address
 from .reminders import parse_weekdays
+from .render import Mediator
 from .routing import Handler, fold
 
 # --------------------------------------------------------------------------- sections
@@ -76,6 +77,10 @@ class RegisterConfig:
     holidays_country: str
     holidays_subdivision: str
 
+    def closed_days(self) -> ClosedDays:
+        """The public-holiday calendar business-day deadlines skip."""
+        return holiday_calendar(self.holidays_country, self.holidays_subdivision or None)
+
 
 @dataclass(frozen=True)
 class CategoryDeadlines:
@@ -119,14 +124,6 @@ class CustomerLettersConfig:
 
 
 @dataclass(frozen=True)
-class MediatorConfig:
-    name: str
-    website: str
-    address: str
-    phone: str
-
-
-@dataclass(frozen=True)
 class OutboxConfig:
     retry_first: timedelta
     retry_max: timedelta
@@ -141,7 +138,7 @@ class Config:
     database: DatabaseConfig
     storage: StorageConfig
     register: RegisterConfig
-    mediator: MediatorConfig | None
+    mediator: Mediator | None
     outbox: OutboxConfig
     routing: RoutingConfig
     reminders: RemindersConfig
@@ -427,7 +424,7 @@ def parse_config(data: dict[str, Any], source: Path | None = None) -> Config:
         database=DatabaseConfig(**_section(data, "database", DATABASE)),
         storage=StorageConfig(**_section(data, "storage", STORAGE)),
         register=RegisterConfig(**register),
-        mediator=MediatorConfig(**mediator) if "mediator" in data and mediator["name"] else None,
+        mediator=Mediator(**mediator) if "mediator" in data and mediator["name"] else None,
         outbox=OutboxConfig(**_section(data, "outbox", OUTBOX)),
         routing=_routing(data),
         reminders=RemindersConfig(**_section(data, "reminders", REMINDERS)),

@@ -26,16 +26,15 @@ from .authorization import TokenOwner, Verdict, authorize
 from .commands import CaseState, Plan, plan_commands
 from .compose import FileToAttach, OutgoingMail, compose, new_message_id
 from .config import Config
-from .deadlines import due_at, holiday_calendar
+from .deadlines import due_at
 from .mail import Address, InboundMail
 from .models import CommandToken, Complaint, HistoryEvent, InboundMessage, Reminder, StoredAttachment
 from .parsing import parse
 from .quotes import top_text
-from .register import add_history, queue
+from .register import add_history, complaint_summary, handler_token, queue
 from .reminders import DeadlineKind, Kind, plan
-from .render import AttachmentLine, Mediator, Templates
+from .render import AttachmentLine, Templates
 from .routing import fold
-from .sweep import summary
 from .tags import grammar, parse_commands
 from .tokens import handler_message_id, new_token, tokens_in
 from .threads import named_ids
@@ -49,10 +48,9 @@ class FollowUps:
         self.config = config
         self.engine = engine
         self.clock = clock
-        register = config.register
-        self.templates = Templates(register.language, register.templates, register.timezone)
-        mediator = config.mediator
-        self.mediator = Mediator(mediator.name, mediator.website, mediator.address, mediator.phone) if mediator else None
+        self.templates = Templates.of(config.register)
+        self.staff = {h.email for h in config.routing.handlers} | {config.routing.supervisor.normalized}
+        self.closed = config.register.closed_days()
 
     def handle_pending(self) -> int:
         with Session(self.engine) as session:
@@ -85,8 +83,7 @@ class FollowUps:
             complaint = session.get(Complaint, inbound.complaint_id)
             mail = parse(inbound.raw)
             sender = mail.sender.email.lower()
-            staff = {h.email for h in self.config.routing.handlers} | {self.config.routing.supervisor.normalized}
-            if sender in staff:
+            if sender in self.staff:
                 self._staff_mail(session, complaint, mail, now)
             else:
                 self._customer_mail(session, complaint, mail, now)
@@ -104,14 +101,14 @@ class FollowUps:
             add_history(session, complaint.id, now, "follow_up", mail.sender.email, text[:2000])
         files = tuple(FileToAttach(a.filename, a.content_type, a.content) for a in mail.attachments)
         lines = tuple(AttachmentLine(a.filename, a.size) for a in mail.attachments)
-        token = self._token(session, complaint, now)
+        token = handler_token(session, complaint, now)
         forward = notices.render_follow_up_forward(self.templates, notices.FollowUpForwardFacts(
-            complaint=summary(complaint), token=token, handler_name=complaint.handler_name, mail_received_at=now,
+            complaint=complaint_summary(complaint), token=token, handler_name=complaint.handler_name, mail_received_at=now,
             text=text, attachments=lines, attachments_attached=True))
         self._to_handler(session, complaint, forward, token, now, "follow_up_forward", files)
         if self.config.customer_letters.follow_up_received and satisfaction is None:
             receipt = notices.render_follow_up_received(self.templates, notices.FollowUpReceivedFacts(
-                complaint=summary(complaint), mail_received_at=now, attachments=lines, organisation=self.config.register.organisation))
+                complaint=complaint_summary(complaint), mail_received_at=now, attachments=lines, organisation=self.config.register.organisation))
             self._to_customer(session, complaint, receipt, now, "follow_up_received", reply_to=mail)
 
     # ------------------------------------------------------------------ handlers
@@ -154,8 +151,8 @@ class FollowUps:
         before_status = complaint.status
         effects = self._apply_fields(session, complaint, mail, result, now)
         effects += self._apply_letters(session, complaint, mail, result, before_status, now)
-        token = self._token(session, complaint, now) if result.handed_over_to is None else self._own_token(session, complaint, mail)
-        facts_common = dict(complaint=summary(complaint), token=token, handler_name=mail.sender.name or mail.sender.email)
+        token = handler_token(session, complaint, now) if result.handed_over_to is None else self._own_token(session, complaint, mail)
+        facts_common = dict(complaint=complaint_summary(complaint), token=token, handler_name=mail.sender.name or mail.sender.email)
         if result.executed or not result.problems:
             if result.help and not result.executed:
                 letter = notices.render_command_help(self.templates, notices.CommandHelpFacts(commands=grammar(self.config.register.language), **facts_common))
@@ -197,24 +194,24 @@ class FollowUps:
         if result.answer is not None:
             files = tuple(FileToAttach(a.filename, a.content_type, a.content) for a in mail.attachments)
             letter = notices.render_answer(self.templates, notices.AnswerFacts(
-                complaint=summary(complaint), text=result.answer, attachments=tuple(AttachmentLine(a.filename, a.size) for a in mail.attachments),
-                mediator=self.mediator, organisation=organisation))
+                complaint=complaint_summary(complaint), text=result.answer, attachments=tuple(AttachmentLine(a.filename, a.size) for a in mail.attachments),
+                mediator=self.config.mediator, organisation=organisation))
             self._to_customer(session, complaint, letter, now, "answer", files=files)
             effects.append(notices.Effect.ANSWER_SENT)
         if result.deadline_changed and letters.deadline_changed:
             previous = next(c.before for c in result.changes if c.field == "answer_due")
             letter = notices.render_deadline_changed(self.templates, notices.DeadlineChangedFacts(
-                complaint=summary(complaint), previous_due_at=previous, new_due_at=complaint.answer_due_at, reason="", organisation=organisation))
+                complaint=complaint_summary(complaint), previous_due_at=previous, new_due_at=complaint.answer_due_at, reason="", organisation=organisation))
             self._to_customer(session, complaint, letter, now, "deadline_changed")
             effects.append(notices.Effect.CUSTOMER_TOLD_DEADLINE)
         if complaint.status == "closed" and before_status != "closed":
             ask = letters.ask_satisfaction
             letter = notices.render_closed(self.templates, notices.ClosedFacts(
-                complaint=summary(complaint), outcome=notices.Outcome(complaint.outcome), ask_satisfaction=ask, mediator=self.mediator, organisation=organisation))
+                complaint=complaint_summary(complaint), outcome=notices.Outcome(complaint.outcome), ask_satisfaction=ask, mediator=self.config.mediator, organisation=organisation))
             self._to_customer(session, complaint, letter, now, "closed")
             effects += [notices.Effect.CUSTOMER_TOLD_CLOSED] + ([notices.Effect.SATISFACTION_ASKED] if ask else [])
         elif complaint.status != before_status and complaint.status in ("in_progress", "reopened") and letters.status_changed:
-            letter = notices.render_status_changed(self.templates, notices.StatusChangedFacts(complaint=summary(complaint), organisation=organisation))
+            letter = notices.render_status_changed(self.templates, notices.StatusChangedFacts(complaint=complaint_summary(complaint), organisation=organisation))
             self._to_customer(session, complaint, letter, now, "status_changed")
             effects.append(notices.Effect.CUSTOMER_TOLD_STATUS)
         return effects
@@ -225,9 +222,7 @@ class FollowUps:
             if complaint.answer_rule == "committed" or not any(fold(c.name) == fold(category) and c.answer_deadline for c in self.config.categories):
                 return None
             rule = self.config.deadline_rules(category)[1]
-            register = self.config.register
-            closed = holiday_calendar(register.holidays_country, register.holidays_subdivision or None)
-            return due_at(complaint.received_at, rule, register.timezone, closed).at, str(rule)
+            return due_at(complaint.received_at, rule, self.config.register.timezone, self.closed).at, str(rule)
 
         return compute
 
@@ -243,13 +238,12 @@ class FollowUps:
             session.add(Reminder(complaint_id=complaint.id, kind=planned.kind.value, deadline=planned.deadline.value, step=step, due_at=planned.due_at))
 
     def _handover(self, session: Session, complaint: Complaint, mail: InboundMail, now: datetime) -> None:
-        token = new_token()
-        session.add(CommandToken(token=token, complaint_id=complaint.id, handler_email=complaint.handler_email, created_at=now))
+        token = handler_token(session, complaint, now)
         history = session.exec(select(HistoryEvent).where(HistoryEvent.complaint_id == complaint.id).order_by(HistoryEvent.at, HistoryEvent.id)).all()
         stored = session.exec(select(StoredAttachment).where(StoredAttachment.complaint_id == complaint.id)).all()
         files = tuple(FileToAttach(a.filename, a.content_type, open(a.path, "rb").read()) for a in stored)
         letter = notices.render_handover(self.templates, notices.HandoverFacts(
-            complaint=summary(complaint), token=token, handler_name=complaint.handler_name,
+            complaint=complaint_summary(complaint), token=token, handler_name=complaint.handler_name,
             handed_over_by=f"{mail.sender.name} <{mail.sender.email}>" if mail.sender.name else mail.sender.email,
             body=complaint.text_body, attachments=tuple(AttachmentLine(a.filename, a.size) for a in stored), attachments_attached=True,
             history=tuple(notices.HistoryLine(h.at, h.event, h.detail) for h in history)))
@@ -260,23 +254,13 @@ class FollowUps:
     def _handler(self, complaint: Complaint):
         return self.config.routing.handler(complaint.handler_email) or self.config.routing.default
 
-    def _token(self, session: Session, complaint: Complaint, now: datetime) -> str:
-        row = session.exec(
-            select(CommandToken.token).where(CommandToken.complaint_id == complaint.id, CommandToken.handler_email == complaint.handler_email)
-            .order_by(col(CommandToken.created_at).desc())
-        ).first()
-        if row is None:
-            row = new_token()
-            session.add(CommandToken(token=row, complaint_id=complaint.id, handler_email=complaint.handler_email, created_at=now))
-        return row
-
     def _own_token(self, session: Session, complaint: Complaint, mail: InboundMail) -> str:
         """After a handover, the former handler's confirmation carries their own token."""
         row = session.exec(select(CommandToken.token).where(CommandToken.complaint_id == complaint.id, CommandToken.handler_email == mail.sender.email.lower())).first()
         return row or new_token()
 
     def _domain(self) -> str:
-        return self.config.smtp.sender.email.rpartition("@")[2]
+        return self.config.smtp.sender.domain
 
     def _to_handler(self, session, complaint, letter, token, now, kind, files=()) -> None:
         to = Address(complaint.handler_name, complaint.handler_email)

@@ -23,7 +23,7 @@ from sqlmodel import Session
 
 from .compose import FileToAttach, OutgoingMail, compose, new_message_id
 from .config import Config
-from .deadlines import due_at, holiday_calendar
+from .deadlines import due_at
 from .errors import MailError, TransientError
 from .letters import ComplaintSummary, HandlerNotificationFacts, render_handler_notification
 from .lifecycle import Status
@@ -35,7 +35,7 @@ from .reminders import DeadlineKind, plan as plan_reminders
 from .routing import route
 from .threads import named_ids, named_references, thread_of
 from .tokens import handler_message_id, new_token
-from .render import AcknowledgementFacts, AttachmentLine, Mediator, Templates, render_acknowledgement
+from .render import AcknowledgementFacts, AttachmentLine, Templates, render_acknowledgement
 from .storage import AttachmentStore
 from .triage import Disposition, Facts, Outcome, classify
 
@@ -72,10 +72,8 @@ class Ingestor:
         self.engine = engine
         self.clock = clock
         self.store = AttachmentStore(config.storage.path)
-        self.templates = Templates(config.register.language, config.register.templates, config.register.timezone)
-        self.closed = holiday_calendar(config.register.holidays_country, config.register.holidays_subdivision or None)
-        mediator = config.mediator
-        self.mediator = Mediator(mediator.name, mediator.website, mediator.address, mediator.phone) if mediator else None
+        self.templates = Templates.of(config.register)
+        self.closed = config.register.closed_days()
 
     # ------------------------------------------------------------------ one batch
 
@@ -245,7 +243,7 @@ class Ingestor:
             received_at=intake.arrived_at,
             answer_due_at=intake.answer.at,
             attachments=tuple(AttachmentLine(f.filename, f.size) for f in intake.files),
-            mediator=self.mediator,
+            mediator=self.config.mediator,
             organisation=self.config.register.organisation,
         )
         sender = self.config.smtp.sender
@@ -253,7 +251,7 @@ class Ingestor:
             render_acknowledgement(self.templates, facts),
             sender=sender,
             to=customer,
-            message_id=new_message_id(str(reference), "ack", sender.email.rpartition("@")[2]),
+            message_id=new_message_id(str(reference), "ack", sender.domain),
             date=now,
             in_reply_to=mail.message_id,
             references=mail.references,
@@ -289,7 +287,7 @@ class Ingestor:
             render_handler_notification(self.templates, facts),
             sender=sender,
             to=Address(handler.name, handler.email),
-            message_id=handler_message_id(str(reference), token, sender.email.rpartition("@")[2]),
+            message_id=handler_message_id(str(reference), token, sender.domain),
             date=now,
             auto_submitted="auto-generated",
             files=files if attached else (),

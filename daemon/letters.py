@@ -34,6 +34,7 @@ from daemon.lifecycle import Status
 from daemon.reminders import DeadlineKind
 from daemon.render import AttachmentLine, Letter, Templates, _one_line, _require_aware, _usable_name
 from daemon.routing import RouteRule
+from daemon.tokens import SUBJECT_MARKER, find_token
 
 __all__ = [
     "TOKEN_MARKER",
@@ -52,7 +53,7 @@ __all__ = [
 
 # The command token as the subjects carry it: "[jeton:Ab3x…]" or "[token:Ab3x…]". Tokens are
 # URL-safe Base64 (secrets.token_urlsafe), so no bracket, space or colon can cut them.
-TOKEN_MARKER = re.compile(r"\[(?:jeton|token):([A-Za-z0-9_-]+)\]", re.IGNORECASE)
+TOKEN_MARKER = SUBJECT_MARKER  # tokens.py owns the marker's grammar
 _TOKEN = re.compile(r"[A-Za-z0-9_-]+")
 _MARKER_AT_END = re.compile(TOKEN_MARKER.pattern + r"$", re.IGNORECASE)
 
@@ -61,15 +62,6 @@ _MARKER_AT_END = re.compile(TOKEN_MARKER.pattern + r"$", re.IGNORECASE)
 _DURATION_UNITS = (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1))
 # Babel's default: 0.85 day (20.4 h) and more reads as "1 jour", less as hours.
 _THRESHOLD = 0.85
-
-
-def find_token(subject: str) -> str | None:
-    """The command token in a subject such as "RE: [REC-2026-000042] Rappel … [jeton:Ab3x]", or None.
-
-    The last marker wins: it is the one our own subject ended with, whatever a client prefixed.
-    """
-    found = TOKEN_MARKER.findall(subject)
-    return found[-1] if found else None
 
 
 def _require_text(what: str, value: str) -> None:

@@ -21,6 +21,10 @@ class Address:
             raise ValueError(f"not an email address: {self.email!r}")
 
     @property
+    def domain(self) -> str:
+        return self.email.rpartition("@")[2].lower()
+
+    @property
     def normalized(self) -> str:
         """Lower-cased address, for comparisons (the local part is case-insensitive in practice)."""
         return self.email.strip().lower()

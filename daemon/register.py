@@ -20,12 +20,14 @@ from sqlmodel import Session, SQLModel, col, create_engine, select
 
 from .compose import OutgoingMail
 from .errors import ConfigError, NotFound, TransientError
+from .letters import ComplaintSummary
 from .lifecycle import Status
 from .mail import InboundMail
 from .deadlines import Deadline
 from .models import CommandToken, Complaint, HistoryEvent, InboundMessage, OutboxMail, ReferenceCounter, Reminder, StoredAttachment
 from .reminders import Planned
 from .routing import Route
+from .tokens import new_token
 from .references import Reference
 from .triage import Outcome
 
@@ -262,6 +264,34 @@ def _received_detail(intake: Intake) -> str:
 
 def _history(session: Session, complaint_id: int, at: datetime, event_name: str, actor: str, detail: str) -> None:
     session.add(HistoryEvent(complaint_id=complaint_id, at=at, event=event_name, actor=actor, detail=detail))
+
+
+def complaint_summary(complaint: Complaint) -> ComplaintSummary:
+    """What every internal letter says about a complaint, from its register row."""
+    return ComplaintSummary(
+        reference=complaint.reference,
+        status=complaint.status,
+        customer_name=complaint.customer_name,
+        customer_email=complaint.customer_email,
+        subject=complaint.subject,
+        received_at=complaint.received_at,
+        ack_due_at=complaint.ack_due_at,
+        answer_due_at=complaint.answer_due_at,
+    )
+
+
+def handler_token(session: Session, complaint: Complaint, now: datetime) -> str:
+    """The current handler's command token for this complaint (made now if the register has none)."""
+    statement = (
+        select(CommandToken.token)
+        .where(CommandToken.complaint_id == complaint.id, CommandToken.handler_email == complaint.handler_email)
+        .order_by(col(CommandToken.created_at).desc())
+    )
+    token = session.exec(statement).first()
+    if token is None:
+        token = new_token()
+        session.add(CommandToken(token=token, complaint_id=complaint.id, handler_email=complaint.handler_email, created_at=now))
+    return token
 
 
 def add_history(session: Session, complaint_id: int, at: datetime, event_name: str, actor: str, detail: str = "") -> None:

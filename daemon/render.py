@@ -201,6 +201,11 @@ class Templates:
             nl2br=_nl2br,
         )
 
+    @classmethod
+    def of(cls, register) -> "Templates":
+        """The templates a register's letters use: its language, override directory and time zone."""
+        return cls(register.language, register.templates, register.timezone)
+
     def _local(self, value: datetime) -> datetime:
         _require_aware("a date shown in a letter", value)
         return value.astimezone(self.timezone)

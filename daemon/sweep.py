@@ -22,7 +22,6 @@ from sqlmodel import Session, col, func, select
 from .compose import OutgoingMail, compose, new_message_id
 from .config import Config
 from .letters import (
-    ComplaintSummary,
     DigestFacts,
     EscalationFacts,
     ReminderFacts,
@@ -32,11 +31,11 @@ from .letters import (
 )
 from .lifecycle import Status
 from .mail import Address
-from .models import CommandToken, Complaint, Digest, Reminder
-from .register import CLOSED_FOR_ANSWER, add_history, queue
+from .models import Complaint, Digest, Reminder
+from .register import CLOSED_FOR_ANSWER, add_history, complaint_summary, handler_token, queue
 from .reminders import DeadlineKind, Kind, Planned, digest_date, is_late, next_escalation
 from .render import Templates
-from .tokens import handler_message_id, new_token
+from .tokens import handler_message_id
 
 log = logging.getLogger("complaintsd.sweep")
 
@@ -68,8 +67,7 @@ class Sweeper:
         self.config = config
         self.engine = engine
         self.clock = clock
-        register = config.register
-        self.templates = Templates(register.language, register.templates, register.timezone)
+        self.templates = Templates.of(config.register)
 
     def sweep(self) -> SweepResult:
         """One pass: everything due at this instant, and today's digests."""
@@ -129,9 +127,9 @@ class Sweeper:
         result.references.append(complaint.reference)
 
     def _reminder(self, session: Session, complaint: Complaint, reminder: Reminder, now: datetime, late: bool) -> OutgoingMail:
-        token = self._token(session, complaint, now)
+        token = handler_token(session, complaint, now)
         facts = ReminderFacts(
-            complaint=summary(complaint),
+            complaint=complaint_summary(complaint),
             token=token,
             handler_name=complaint.handler_name,
             deadline=DeadlineKind(reminder.deadline),
@@ -145,7 +143,7 @@ class Sweeper:
     def _escalation(self, complaint: Complaint, reminder: Reminder, now: datetime, late: bool) -> OutgoingMail:
         supervisor = self.config.routing.supervisor
         facts = EscalationFacts(
-            complaint=summary(complaint),
+            complaint=complaint_summary(complaint),
             handler_name=complaint.handler_name,
             handler_email=complaint.handler_email,
             supervisor_name=supervisor.name,
@@ -157,19 +155,6 @@ class Sweeper:
         )
         message_id = new_message_id(complaint.reference, "esc", self._domain())
         return self._compose(render_escalation(self.templates, facts), supervisor, message_id, now, "escalation")
-
-    def _token(self, session: Session, complaint: Complaint, now: datetime) -> str:
-        """The handler's command token for this complaint (made now if the register has none)."""
-        statement = (
-            select(CommandToken.token)
-            .where(CommandToken.complaint_id == complaint.id, CommandToken.handler_email == complaint.handler_email)
-            .order_by(col(CommandToken.created_at).desc())
-        )
-        token = session.exec(statement).first()
-        if token is None:
-            token = new_token()
-            session.add(CommandToken(token=token, complaint_id=complaint.id, handler_email=complaint.handler_email, created_at=now))
-        return token
 
     # ------------------------------------------------------------------ digests
 
@@ -206,7 +191,7 @@ class Sweeper:
             handler_name=handler.name,
             day=day,
             now=now,
-            complaints=tuple(summary(c) for c in complaints),
+            complaints=tuple(complaint_summary(c) for c in complaints),
             late=is_late(planned, now, cfg.reminders.late_after),
             planned_at=planned,
         )
@@ -216,21 +201,7 @@ class Sweeper:
     # ------------------------------------------------------------------ helpers
 
     def _domain(self) -> str:
-        return self.config.smtp.sender.email.rpartition("@")[2]
+        return self.config.smtp.sender.domain
 
     def _compose(self, letter, to: Address, message_id: str, now: datetime, kind: str) -> OutgoingMail:
         return compose(letter, sender=self.config.smtp.sender, to=to, message_id=message_id, date=now, auto_submitted="auto-generated", kind=kind)
-
-
-def summary(complaint: Complaint) -> ComplaintSummary:
-    """What every internal letter says about a complaint, from its register row."""
-    return ComplaintSummary(
-        reference=complaint.reference,
-        status=complaint.status,
-        customer_name=complaint.customer_name,
-        customer_email=complaint.customer_email,
-        subject=complaint.subject,
-        received_at=complaint.received_at,
-        ack_due_at=complaint.ack_due_at,
-        answer_due_at=complaint.answer_due_at,
-    )

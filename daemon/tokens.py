@@ -11,7 +11,7 @@ import re
 import secrets
 
 TOKEN_BYTES = 12  # 96 bits: unguessable, short enough for a subject line
-SUBJECT_MARKER = re.compile(r"\[(?:jeton|token)\s*:\s*([A-Za-z0-9_-]{16,})\]", re.IGNORECASE)
+SUBJECT_MARKER = re.compile(r"\[(?:jeton|token):([A-Za-z0-9_-]+)\]", re.IGNORECASE)
 MESSAGE_ID_TOKEN = re.compile(r"<[A-Z0-9]{1,10}-\d{4}-\d{6,}\.h\.([A-Za-z0-9_-]{16})\.[0-9a-f]+@[^>]+>")
 
 
@@ -23,6 +23,13 @@ def handler_message_id(reference: str, token: str, domain: str) -> str:
     """The Message-ID of a mail to a handler: a reply's In-Reply-To/References will quote it.
     The nonce keeps it unique when several mails (notification, reminders) carry one token."""
     return f"<{reference}.h.{token}.{secrets.token_hex(4)}@{domain}>"
+
+
+def find_token(subject: str) -> str | None:
+    """The command token in a subject such as "RE: [REC-2026-000042] Rappel … [jeton:Ab3x]", or None.
+    The last marker wins: it is the one our own subject ended with, whatever a client prefixed."""
+    found = SUBJECT_MARKER.findall(subject)
+    return found[-1] if found else None
 
 
 def tokens_in(subject: str, message_ids: tuple[str, ...]) -> tuple[str, ...]:
