@@ -18,7 +18,7 @@ towards cutting.
    marked its quote unambiguously (`_QuoteStart`: Gmail's `gmail_quote`, any `<blockquote>`,
    Thunderbird's `moz-cite-prefix`, Outlook's `divRplyFwdMsg`/`appendonsend` and its border-top
    separator, Hotmail's `stopSpelling`, Yahoo's `yahoo_quoted`), then rendered with
-   `parsing.html_to_text`.
+   `htmltext.html_to_text`.
 2. `>` quoting (`_unquote`). When the text above the first `>` block starts with a `#tag` line,
    it is a command mail written on top: cut there, with the attribution paragraph just above the
    block, so nothing under the first quote (a stray unprefixed line, the customer's words) can
@@ -49,7 +49,7 @@ from html.parser import HTMLParser
 
 from mailparser_reply import EmailReplyParser
 
-from daemon.parsing import html_to_text
+from daemon.htmltext import html_to_text
 from daemon.routing import fold
 
 __all__ = ["LANGUAGES", "top_text"]

@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 
 from daemon.errors import MailError
 from daemon.mail import InboundMail
-from daemon.parsing import html_to_text, parse, safe_filename
+from daemon.htmltext import html_to_text
+from daemon.parsing import parse, safe_filename
 from tests.corpus import corpus_dir, manifest
 
 COMPLETE_CATEGORIES = ("real", "reply", "bounce", "autoreply")

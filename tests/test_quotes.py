@@ -18,7 +18,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from mailparser_reply import EmailReplyParser
 
-from daemon.parsing import html_to_text, parse
+from daemon.htmltext import html_to_text
+from daemon.parsing import parse
 from daemon.quotes import LANGUAGES, top_text
 from daemon.tags import Tag, parse_commands
 from tests.corpus import corpus_dir, manifest
