@@ -35,6 +35,7 @@ from .register import add_history, complaint_summary, handler_token, queue
 from .reminders import DeadlineKind, Kind, plan
 from .render import AttachmentLine, Templates
 from .routing import fold
+from .storage import AttachmentStore
 from .tags import grammar, parse_commands
 from .tokens import handler_message_id, new_token, tokens_in
 from .threads import named_ids
@@ -49,6 +50,7 @@ class FollowUps:
         self.engine = engine
         self.clock = clock
         self.templates = Templates.of(config.register)
+        self.store = AttachmentStore(config.storage.path)
         self.staff = {h.email for h in config.routing.handlers} | {config.routing.supervisor.normalized}
         self.closed = config.register.closed_days()
 
@@ -241,7 +243,7 @@ class FollowUps:
         token = handler_token(session, complaint, now)
         history = session.exec(select(HistoryEvent).where(HistoryEvent.complaint_id == complaint.id).order_by(HistoryEvent.at, HistoryEvent.id)).all()
         stored = session.exec(select(StoredAttachment).where(StoredAttachment.complaint_id == complaint.id)).all()
-        files = tuple(FileToAttach(a.filename, a.content_type, open(a.path, "rb").read()) for a in stored)
+        files = tuple(FileToAttach(a.filename, a.content_type, self.store.load(a.sha256)) for a in stored)
         letter = notices.render_handover(self.templates, notices.HandoverFacts(
             complaint=complaint_summary(complaint), token=token, handler_name=complaint.handler_name,
             handed_over_by=f"{mail.sender.name} <{mail.sender.email}>" if mail.sender.name else mail.sender.email,

@@ -36,6 +36,10 @@ class AttachmentStore:
         os.replace(temporary, path)
         return sha256, path
 
+    def load(self, sha256: str) -> bytes:
+        """The stored content with this hash (e.g. to send a complaint's files to a new handler)."""
+        return self.path_for(sha256).read_bytes()
+
     def check(self) -> str:
         """One line for `complaintsd check`; raises ConfigError when the folder is unusable."""
         try:
