@@ -28,9 +28,9 @@ from sqlalchemy import func, insert, select, text  # noqa: E402
 from sqlmodel import Session, SQLModel  # noqa: E402
 
 from daemon.config import parse_config  # noqa: E402
-from daemon.models import Complaint, Reminder  # noqa: E402
-from daemon.register import open_register  # noqa: E402
-from daemon.sweep import Sweeper  # noqa: E402
+from daemon.edges.models import Complaint, Reminder  # noqa: E402
+from daemon.edges.register import open_register  # noqa: E402
+from daemon.runners.sweep import Sweeper  # noqa: E402
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 

@@ -10,13 +10,13 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
-from . import notices as n
-from .config import Config
-from .errors import ComplaintsError
-from .mailbox import open_mailbox
-from .models import Complaint
-from .register import open_register
-from .letters import (
+from daemon.core.letters import notices as n
+from daemon.config import Config
+from daemon.errors import ComplaintsError
+from daemon.edges.mailbox import open_mailbox
+from daemon.edges.models import Complaint
+from daemon.edges.register import open_register
+from daemon.core.letters.staff import (
     ComplaintSummary,
     DigestFacts,
     EscalationFacts,
@@ -27,14 +27,14 @@ from .letters import (
     render_handler_notification,
     render_reminder,
 )
-from .lifecycle import Status
-from .reminders import DeadlineKind
-from .render import AcknowledgementFacts, AttachmentLine, Templates, render_acknowledgement
-from .routing import RouteRule
-from .tags import grammar
-from .tokens import new_token
-from .sender import SmtpSender
-from .storage import AttachmentStore
+from daemon.core.lifecycle import Status
+from daemon.core.reminders import DeadlineKind
+from daemon.core.letters.render import AcknowledgementFacts, AttachmentLine, Templates, render_acknowledgement
+from daemon.core.routing import RouteRule
+from daemon.core.commands.tags import grammar
+from daemon.core.tokens import new_token
+from daemon.edges.smtp import SmtpSender
+from daemon.edges.storage import AttachmentStore
 
 
 def run_checks(config: Config) -> Iterator[tuple[bool, str]]:

@@ -18,11 +18,11 @@ from pathlib import Path
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
-from .config import Config, load_config
-from .deadlines import Unit, parse_duration, parse_rule
-from .errors import ComplaintsError
-from .logs import setup_logging
-from .register import ComplaintView, Filters, list_complaints, open_register, show_complaint
+from daemon.config import Config, load_config
+from daemon.core.deadlines import Unit, parse_duration, parse_rule
+from daemon.errors import ComplaintsError
+from daemon.logs import setup_logging
+from daemon.edges.register import ComplaintView, Filters, list_complaints, open_register, show_complaint
 
 DEFAULT_CONFIG = "/etc/complaintsd/config.toml"
 
@@ -80,8 +80,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def cmd_run(args) -> int:
-    from .notify import systemd_notify
-    from .service import Daemon
+    from daemon.edges.notify import systemd_notify
+    from daemon.runners.service import Daemon
 
     daemon = Daemon(load_config(args.config), notify=systemd_notify)
     signal.signal(signal.SIGTERM, daemon.request_stop)
@@ -91,7 +91,7 @@ def cmd_run(args) -> int:
 
 
 def cmd_check(args) -> int:
-    from .checks import run_checks
+    from daemon.checks import run_checks
 
     config = load_config(args.config)
     print(f"config: {config.source} is valid")
@@ -146,7 +146,7 @@ def cmd_show(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from .demo import run_demo
+    from daemon.demo import run_demo
 
     return run_demo(Path(args.dir), serve=args.serve)
 

@@ -17,12 +17,12 @@ from pathlib import Path
 from typing import Any, Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .deadlines import ClosedDays, DeadlineRule, holiday_calendar, parse_duration, parse_rule
-from .errors import ConfigError
-from .mail import Address
-from .reminders import parse_weekdays
-from .render import Mediator
-from .routing import Handler, fold
+from daemon.core.deadlines import ClosedDays, DeadlineRule, holiday_calendar, parse_duration, parse_rule
+from daemon.errors import ConfigError
+from daemon.core.mail import Address
+from daemon.core.reminders import parse_weekdays
+from daemon.core.letters.render import Mediator
+from daemon.core.routing import Handler, fold
 
 # --------------------------------------------------------------------------- sections
 

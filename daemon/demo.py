@@ -19,8 +19,8 @@ from pathlib import Path
 from aiosmtpd.controller import Controller
 from sqlmodel import Session
 
-from .config import load_config
-from .register import list_complaints, set_aside_counts
+from daemon.config import load_config
+from daemon.edges.register import list_complaints, set_aside_counts
 
 log = logging.getLogger("complaintsd.demo")
 
@@ -94,7 +94,7 @@ def _free_port() -> int:
 
 
 def run_demo(directory: Path, serve: bool = False, timeout: float = 60.0) -> int:
-    from .service import Daemon
+    from daemon.runners.service import Daemon
 
     directory = directory.resolve()
     relay_dir = directory / "relay"

@@ -1,4 +1,4 @@
-"""Where the shared corpus of real messages is, and its MANIFEST.tsv as rows (shared by tests)."""
+"""Where the corpus of real messages is (tests/corpus, kept in the repository), and its MANIFEST.tsv as rows."""
 
 from __future__ import annotations
 
@@ -7,11 +7,9 @@ from pathlib import Path
 
 
 def corpus_dir() -> Path:
-    """shared/corpus next to the project; $COMPLAINTSD_CORPUS when that is absent."""
-    default = Path(__file__).resolve().parents[2] / "shared" / "corpus"
-    if default.is_dir() or not os.environ.get("COMPLAINTSD_CORPUS"):
-        return default
-    return Path(os.environ["COMPLAINTSD_CORPUS"])
+    """tests/corpus in the repository; $COMPLAINTSD_CORPUS to try another copy."""
+    override = os.environ.get("COMPLAINTSD_CORPUS")
+    return Path(override) if override else Path(__file__).resolve().parent / "corpus"
 
 
 def manifest() -> list[dict[str, str]]:
@@ -21,4 +19,4 @@ def manifest() -> list[dict[str, str]]:
         return []
     lines = path.read_text(encoding="utf-8").splitlines()
     names = lines[0].split("\t")
-    return [dict(zip(names, line.split("\t"))) for line in lines[1:] if line]
+    return [dict(zip(names, line.split("\t"), strict=False)) for line in lines[1:] if line]

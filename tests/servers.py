@@ -7,7 +7,7 @@ mailbox in microseconds). `SmtpSink` is an aiosmtpd `Controller` on 127.0.0.1 th
 accepts and can be told to answer 4xx (retry later) or 5xx (refused), as a real relay does.
 
 Theory of operation (Dovecot as root). Dovecot refuses to run its login and mail processes as root
-(shared/NOTES.md). As root we keep Debian's packaged service users, `dovecot` for the internal
+(docs/notes.md). As root we keep Debian's packaged service users, `dovecot` for the internal
 processes (auth reads the users file, so the file is group-readable by `dovecot`) and `dovenull` for
 the login processes, and store the mail as `nobody`. As any other user, the whole instance runs as
 that user, with no chroot. The folder separator is `/` by default (`separator=` to change it);

@@ -1,10 +1,10 @@
-"""The authorization rule (DESIGN.md, "Commands by email"): who may command, with what proof."""
+"""The authorization rule (docs/design.md, "Commands by email"): who may command, with what proof."""
 
 from __future__ import annotations
 
 import pytest
 
-from daemon.authorization import Refusal, TokenOwner, authorize, dmarc_pass
+from daemon.core.commands.authorization import Refusal, TokenOwner, authorize, dmarc_pass
 
 ALICE, BOB, BOSS = "alice@example.com", "bob@example.com", "qualite@example.com"
 TRUSTED = frozenset({"mx.example.com"})

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from daemon.commands import CaseState, plan_commands
-from daemon.routing import Handler
-from daemon.tags import Reason, parse_commands
+from daemon.core.commands.plan import CaseState, plan_commands
+from daemon.core.routing import Handler
+from daemon.core.commands.tags import Reason, parse_commands
 
 PARIS = ZoneInfo("Europe/Paris")
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

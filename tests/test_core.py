@@ -8,16 +8,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from daemon.compose import compose, new_message_id
+from daemon.core.letters.compose import compose, new_message_id
 from daemon.config import OutboxConfig
-from daemon.lifecycle import Event, IllegalTransition, Status, next_status
-from daemon.mail import Address
-from daemon.outbox import retry_delay
-from daemon.parsing import parse
-from daemon.references import find_references, format_reference
-from daemon.render import Letter
-from daemon.storage import AttachmentStore
-from daemon.triage import Facts, Outcome, classify
+from daemon.core.lifecycle import Event, IllegalTransition, Status, next_status
+from daemon.core.mail import Address
+from daemon.runners.outbox import retry_delay
+from daemon.core.parsing import parse
+from daemon.core.references import find_references, format_reference
+from daemon.core.letters.render import Letter
+from daemon.edges.storage import AttachmentStore
+from daemon.core.triage import Facts, Outcome, classify
 
 
 def test_reference_format_and_search():

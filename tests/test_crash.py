@@ -1,6 +1,6 @@
 """Crash safety, proved the hard way: SIGKILL the daemon at random moments while it ingests.
 
-The design under test (DESIGN.md, "Crash safety"): one transaction registers a batch with its
+The design under test (docs/design.md, "Crash safety"): one transaction registers a batch with its
 acknowledgements queued; only after the commit are messages moved; every send result is committed
 the moment the relay answers. So a kill anywhere means a re-fetch recognised by SHA-256, never a
 lost mail, never a second complaint. The sender is a child process that, when its parent dies,

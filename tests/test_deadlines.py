@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from daemon.deadlines import (
+from daemon.core.deadlines import (
     WEEKEND,
     Deadline,
     DeadlineRule,

@@ -10,7 +10,7 @@ from pathlib import Path
 import jinja2
 import pytest
 
-from daemon.letters import (
+from daemon.core.letters.staff import (
     ComplaintSummary,
     DigestFacts,
     EscalationFacts,
@@ -22,10 +22,10 @@ from daemon.letters import (
     render_handler_notification,
     render_reminder,
 )
-from daemon.lifecycle import Status
-from daemon.reminders import DeadlineKind
-from daemon.render import AttachmentLine, Letter, Templates, builtin_templates_dir
-from daemon.routing import RouteRule
+from daemon.core.lifecycle import Status
+from daemon.core.reminders import DeadlineKind
+from daemon.core.letters.render import AttachmentLine, Letter, Templates, builtin_templates_dir
+from daemon.core.routing import RouteRule
 
 TOKEN = "Ab3xK9_q-Zt2"
 

@@ -13,9 +13,9 @@ from typing import Any
 import jinja2
 import pytest
 
-from daemon.letters import ComplaintSummary, find_token
-from daemon.lifecycle import Status
-from daemon.notices import (
+from daemon.core.letters.staff import ComplaintSummary, find_token
+from daemon.core.lifecycle import Status
+from daemon.core.letters.notices import (
     AnswerFacts,
     Change,
     ChangeField,
@@ -47,7 +47,7 @@ from daemon.notices import (
     render_handover,
     render_status_changed,
 )
-from daemon.render import AttachmentLine, Letter, Mediator, Templates, builtin_templates_dir
+from daemon.core.letters.render import AttachmentLine, Letter, Mediator, Templates, builtin_templates_dir
 
 TOKEN = "Ab3xK9_q-Zt2"
 REF = "REC-2026-000042"

@@ -1,6 +1,6 @@
-"""Tests of daemon.parsing: the whole real-world corpus, focused cases, and the invariant under Hypothesis.
+"""Tests of daemon.core.parsing: the whole real-world corpus, focused cases, and the invariant under Hypothesis.
 
-The invariant (STYLE.md item 17, like h11's fuzz/afl-server.py): any bytes give an InboundMail or a
+The invariant (docs/style.md item 17, like h11's fuzz/afl-server.py): any bytes give an InboundMail or a
 MailError, never another exception.
 """
 
@@ -17,9 +17,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from daemon.errors import MailError
-from daemon.mail import InboundMail
-from daemon.htmltext import html_to_text
-from daemon.parsing import parse, safe_filename
+from daemon.core.mail import InboundMail
+from daemon.core.htmltext import html_to_text
+from daemon.core.parsing import parse, safe_filename
 from tests.corpus import corpus_dir, manifest
 
 COMPLETE_CATEGORIES = ("real", "reply", "bounce", "autoreply")

@@ -1,7 +1,7 @@
-"""daemon.quotes.top_text on every real reply of shared/corpus/replies, on the rules NOTES.md names,
+"""daemon.core.quotes.top_text on every real reply of tests/corpus/replies, on the rules docs/notes.md names,
 and the safety property the command grammar relies on: a tag in quoted text never survives.
 
-The corpus table (STYLE.md item 16) has one row per reply file: a short string from the new text
+The corpus table (docs/style.md item 16) has one row per reply file: a short string from the new text
 that must be in the top text (its last line, so a cut above it fails) and one from the quoted part
 that must not (its first line, attribution or separator, so a cut below it fails). EMPTY means the
 file holds no new text at all (a bare forward). Each expectation was written by reading the file,
@@ -18,10 +18,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from mailparser_reply import EmailReplyParser
 
-from daemon.htmltext import html_to_text
-from daemon.parsing import parse
-from daemon.quotes import LANGUAGES, top_text
-from daemon.tags import Tag, parse_commands
+from daemon.core.htmltext import html_to_text
+from daemon.core.parsing import parse
+from daemon.core.quotes import LANGUAGES, top_text
+from daemon.core.commands.tags import Tag, parse_commands
 from tests.corpus import corpus_dir, manifest
 
 
@@ -85,7 +85,7 @@ CASES: dict[str, tuple[str | None, str | None]] = {
     "crisp-email-reply-parser/email_tricky_5_mixed_languages.txt": ("nec nec nibh", "Pierre Dubois"),
     "crisp-email-reply-parser/email_tricky_9_nested_quotes.txt": ("I agree with the points below.", "Jane Doe"),
     "crisp-email-reply-parser/email_zoho.txt": ("running a test?", "john@gmail.com"),
-    # Complete messages (.eml), read through daemon.parsing.parse.
+    # Complete messages (.eml), read through daemon.core.parsing.parse.
     "django-helpdesk/forwarded-message.eml": ("This is email body", "Original Message"),
     "imap-tools/forwarded_message.eml": (EMPTY, None),  # the forward is an attached message/rfc822
     "mikel-mail/raw_email_reply.eml": ("Message body", None),
@@ -182,7 +182,7 @@ DEBATABLE: dict[str, tuple[str | None, str | None, str]] = {
 
 
 def read_reply(path: str) -> tuple[str, str]:
-    """(text body, HTML body) of a corpus reply: .eml through daemon.parsing, .html as HTML only."""
+    """(text body, HTML body) of a corpus reply: .eml through daemon.core.parsing, .html as HTML only."""
     file = corpus_dir() / "replies" / path
     if path.endswith(".eml"):
         mail = parse(file.read_bytes())
@@ -273,7 +273,7 @@ def test_share_cut_right_library_alone_and_with_our_rules() -> None:
     assert ours > alone
 
 
-# --- the rules NOTES.md says the library misses ----------------------------------------------------
+# --- the rules docs/notes.md says the library misses ----------------------------------------------------
 
 RULES = [
     # (what the reply's text body holds, its top text)

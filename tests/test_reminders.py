@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from daemon.reminders import (
+from daemon.core.reminders import (
     DeadlineKind,
     Kind,
     Planned,

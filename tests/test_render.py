@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import jinja2
 import pytest
 
-from daemon.render import (
+from daemon.core.letters.render import (
     AcknowledgementFacts,
     AttachmentLine,
     Letter,

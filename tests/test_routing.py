@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from daemon.routing import Handler, Route, RouteRule, fold, route
+from daemon.core.routing import Handler, Route, RouteRule, fold, route
 
 BILLING = Handler(
     name="Alice Martin",

@@ -1,7 +1,7 @@
-"""The command grammar (daemon.tags): one table per question, French and English, and the invariant.
+"""The command grammar (daemon.core.commands.tags): one table per question, French and English, and the invariant.
 
 Each table row is (what the handler typed, what parse_commands must understand), like h11's
-SIMPLE_CASES (STYLE.md item 15). `TODAY` is the clock the tests pass in.
+SIMPLE_CASES (docs/style.md item 15). `TODAY` is the clock the tests pass in.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from daemon.lifecycle import Status
-from daemon.routing import fold
-from daemon.tags import (
+from daemon.core.lifecycle import Status
+from daemon.core.routing import fold
+from daemon.core.commands.tags import (
     SETTABLE_STATUSES,
     TAG_WORDS,
     Command,
@@ -406,7 +406,7 @@ def test_grammar_falls_back_to_english() -> None:
     assert grammar("fr-FR") == grammar("fr_CA") == grammar("FR") == grammar("fr")
 
 
-# --- the invariant (STYLE.md item 17) -------------------------------------------------------------
+# --- the invariant (docs/style.md item 17) -------------------------------------------------------------
 
 COMMANDISH = st.lists(
     st.one_of(

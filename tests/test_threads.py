@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from daemon.parsing import parse
-from daemon.threads import thread_of
+from daemon.core.parsing import parse
+from daemon.core.threads import thread_of
 
 IDS = {"<REC-2026-000042.ack.x@example.com>": 42}
 REFS = {"REC-2026-000042": 42, "REC-2026-000007": 7}

@@ -1,4 +1,4 @@
-"""Tests of daemon.triage: a corpus table (STYLE.md item 16, like flufl.bounce's DATA) and one test per rule."""
+"""Tests of daemon.core.triage: a corpus table (docs/style.md item 16, like flufl.bounce's DATA) and one test per rule."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from collections import Counter
 import pytest
 
 from daemon.errors import MailError
-from daemon.mail import InboundMail
-from daemon.parsing import parse
-from daemon.triage import Disposition, Facts, Outcome, classify, robot_reason
+from daemon.core.mail import InboundMail
+from daemon.core.parsing import parse
+from daemon.core.triage import Disposition, Facts, Outcome, classify, robot_reason
 from tests.corpus import corpus_dir, manifest
 
 OURS = frozenset({"reclamations@example.fr"})
@@ -199,7 +199,7 @@ def test_robot_without_sender_is_a_robot_not_quarantine() -> None:
 
 
 def test_our_own_acknowledgement_coming_back_is_a_robot() -> None:
-    # What our outbox sends: Auto-Submitted: auto-replied from the complaints address (DESIGN.md).
+    # What our outbox sends: Auto-Submitted: auto-replied from the complaints address (docs/design.md).
     ack = mail("Auto-Submitted: auto-replied", sender="Service réclamations <reclamations@example.fr>")
     assert classify(ack, NOTHING_KNOWN).outcome is Outcome.ROBOT
     bare = mail(sender="reclamations@example.fr")

@@ -1,0 +1,162 @@
+"""What a verified command mail does to a complaint: a plan of changes, as a value.
+
+Pure: given the complaint as it stands, the parsed commands, the handlers and the clock, return
+every change (before → after) and every letter to write; the shell (followups.py) applies the
+plan in one transaction. Lines are applied in the order written, except that `#reply` (which
+takes the rest of the mail) always goes before `#close`, so "#clore fondée" then "#réponse …"
+answers, then closes. A line that cannot apply (an illegal status move, a past date, an unknown
+handler) becomes a problem for the confirmation letter; the other lines still apply.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from daemon.core.lifecycle import Event, IllegalTransition, Status, next_status
+from daemon.core.routing import Handler
+from daemon.core.commands.tags import Command, Commands, Problem, Reason, Tag
+
+STATUS_EVENTS = {Status.IN_PROGRESS.value: Event.WORK_STARTED, Status.REOPENED.value: Event.REOPEN}
+
+
+@dataclass(frozen=True)
+class CaseState:
+    """The fields of a complaint that commands read and change."""
+
+    status: str
+    severity: str | None
+    category: str | None
+    handler: Handler
+    answer_due_at: datetime
+    outcome: str | None = None
+
+
+@dataclass(frozen=True)
+class Change:
+    field: str  # notices.ChangeField value
+    before: object
+    after: object
+
+
+@dataclass(frozen=True)
+class Plan:
+    state: CaseState
+    changes: tuple[Change, ...] = ()
+    answer: str | None = None  # the argued answer to send the customer
+    notes: tuple[str, ...] = ()
+    help: bool = False
+    handed_over_to: Handler | None = None
+    deadline_changed: bool = False
+    answer_rule: str | None = None  # the rule behind a recomputed answer deadline
+    problems: tuple[Problem, ...] = ()
+
+    @property
+    def executed(self) -> bool:
+        return bool(self.changes or self.answer is not None or self.notes)
+
+
+CategoryDeadline = Callable[[str], "tuple[datetime, str] | None"]
+
+
+def plan_commands(
+    state: CaseState,
+    commands: Commands,
+    handlers: tuple[Handler, ...],
+    tz: ZoneInfo,
+    now: datetime,
+    category_deadline: CategoryDeadline = lambda category: None,
+) -> Plan:
+    """`category_deadline(category)` gives the answer deadline (and its rule) a category's own
+    rule would set, or None when the category has no rule of its own or the date is committed."""
+    ordered = sorted(commands.commands, key=lambda c: c.tag is Tag.CLOSE)  # stable: #reply before #close
+    plan = Plan(state=state, problems=tuple(commands.problems))
+    for command in ordered:
+        plan = _apply(plan, command, handlers, tz, now)
+        if command.tag is Tag.CATEGORY and plan.state.category == command.value:
+            plan = _category_deadline(plan, category_deadline(str(command.value)), now)
+    return plan
+
+
+def _category_deadline(plan: Plan, computed: "tuple[datetime, str] | None", now: datetime) -> Plan:
+    if computed is None or computed[0] == plan.state.answer_due_at or computed[0] <= now:
+        return plan
+    due, rule = computed
+    change = Change("answer_due", plan.state.answer_due_at, due)
+    return replace(plan, state=replace(plan.state, answer_due_at=due), changes=plan.changes + (change,), deadline_changed=True, answer_rule=rule)
+
+
+def _apply(plan: Plan, command: Command, handlers: tuple[Handler, ...], tz: ZoneInfo, now: datetime) -> Plan:
+    tag = command.tag
+    if tag is Tag.HELP:
+        return replace(plan, help=True)
+    if tag is Tag.NOTE:
+        return replace(plan, notes=plan.notes + (str(command.value),))
+    if tag is Tag.SEVERITY:
+        return _set(plan, "severity", str(command.value), command.line)
+    if tag is Tag.CATEGORY:
+        return _set(plan, "category", str(command.value), command.line)
+    if tag is Tag.STATUS:
+        return _move(plan, command, STATUS_EVENTS.get(str(command.value)))
+    if tag is Tag.REPLY:
+        return _move(replace(plan, answer=str(command.value)), command, Event.ANSWER_SENT)
+    if tag is Tag.CLOSE:
+        closed = _move(plan, command, Event.CLOSE)
+        return _set(closed, "outcome", str(command.value), command.line) if closed.state.status == Status.CLOSED.value else closed
+    if tag is Tag.ASSIGN:
+        return _assign(plan, command, handlers)
+    if tag is Tag.DEADLINE:
+        return _deadline(plan, command, tz, now)
+    raise ValueError(f"no plan for tag {tag}")  # every Tag is handled above
+
+
+def _set(plan: Plan, name: str, value: object, line: str = "") -> Plan:
+    before = getattr(plan.state, name)
+    if before == value:
+        return replace(plan, problems=plan.problems + (Problem(line or name, Reason.NO_CHANGE),))
+    change = Change("answer_due" if name == "answer_due_at" else name, before, value)
+    return replace(plan, state=replace(plan.state, **{name: value}), changes=plan.changes + (change,))
+
+
+def _move(plan: Plan, command: Command, event: Event | None) -> Plan:
+    if event is None:
+        return _problem(plan, command, Reason.STATUS_NOT_SETTABLE)
+    try:
+        after = next_status(plan.state.status, event)
+    except IllegalTransition:
+        return _problem(replace(plan, answer=None) if command.tag is Tag.REPLY else plan, command, Reason.ILLEGAL_MOVE)
+    return _set(plan, "status", after.value, command.line)
+
+
+def _assign(plan: Plan, command: Command, handlers: tuple[Handler, ...]) -> Plan:
+    wanted = str(command.value).lower()
+    target = next((h for h in handlers if h.email == wanted), None)
+    if target is None:
+        return _problem(plan, command, Reason.UNKNOWN_HANDLER)
+    if target.email == plan.state.handler.email:
+        return _problem(plan, command, Reason.ALREADY_HANDLER)
+    change = Change("handler", plan.state.handler.email, target.email)
+    return replace(plan, state=replace(plan.state, handler=target), changes=plan.changes + (change,), handed_over_to=target)
+
+
+def _deadline(plan: Plan, command: Command, tz: ZoneInfo, now: datetime) -> Plan:
+    day = command.value
+    if not isinstance(day, date):
+        return _problem(plan, command, Reason.BAD_DATE)
+    due = end_of_day(day, tz)
+    if due <= now:
+        return _problem(plan, command, Reason.PAST_DATE)
+    changed = _set(plan, "answer_due_at", due, command.line)
+    moved = changed.state.answer_due_at != plan.state.answer_due_at
+    return replace(changed, deadline_changed=moved or plan.deadline_changed, answer_rule="committed" if moved else plan.answer_rule)
+
+
+def end_of_day(day: date, tz: ZoneInfo) -> datetime:
+    """A committed date means "by the end of that day", local time, like business-day deadlines."""
+    return datetime.combine(day, time(23, 59, 59), tzinfo=tz)
+
+
+def _problem(plan: Plan, command: Command, reason: Reason) -> Plan:
+    return replace(plan, problems=plan.problems + (Problem(command.line, reason),))

@@ -1,0 +1,488 @@
+"""Read the commands a handler typed at the top of a reply: `#tag value` lines, in French or English.
+
+This module's sole purpose in life is `parse_commands(top, today) -> Commands`, a pure function of
+the reply's new text (already cut by `quotes.top_text`) and of today's date (passed in: no clock is
+read here). It returns what to do and what was not understood; the register applies the commands,
+checks them against the lifecycle table, and the letters explain the problems with `grammar()`.
+It never raises.
+
+Theory of operation
+-------------------
+The grammar, from docs/design.md ("Commands by email (status tags)"): "Lines of the form `#tag value`
+at the top of the reply (never in quoted text) are commands. French and English words, case- and
+accent-insensitive." In ABNF (RFC 5234), on one line of the text (WSP includes no-break space)::
+
+    reply        = *blank-line [block] *any-line
+    block        = command-line *( *blank-line command-line )   ; docs/design.md: "at the top"
+    command-line = *WSP "#" tag-word [ *WSP ":" ] *WSP value
+    tag-word     = letter *( letter / DIGIT / "_" / "-" )       ; folded, see TAG_WORDS
+
+Words and values are compared folded (`routing.fold`: no case, no accents), so `#Réponse`,
+`#REPONSE` and `#reponse` are one tag. Where docs/design.md leaves the grammar open, the decisions are:
+
+1. The block starts at the first non-blank line and ends at the first line that is not a command
+   line; blank lines between commands are allowed. Nothing below the block is a command: "#1" in
+   prose, a hashtag three paragraphs down, or a tag under a greeting ("Bonjour,\\n#statut …") is
+   text. A line that starts with "#" and a letter but names no tag is a command line that failed
+   (`Reason.UNKNOWN_TAG`), so the handler hears about a typo instead of seeing it ignored.
+2. `#reply` / `#réponse` takes the rest of its line and every line after it as the answer to the
+   customer, and ends the block. A known tag line inside that text means the handler put `#reply`
+   before another command; sending "#clore fondée" to the customer would be wrong, so the reply
+   is refused (`Reason.TAG_IN_REPLY`).
+3. `#note` takes the rest of its line and the following lines up to a blank line or the next
+   command line (one paragraph).
+4. `#status` sets only `in_progress` ("en cours") or `reopened` ("rouvert"). `received` and
+   `acknowledged` are the daemon's; `answered` comes from `#reply` and `closed` from `#close`,
+   which carry the answer and the outcome those statuses need (`Reason.STATUS_NOT_SETTABLE`).
+5. Dates are day first (French practice): 15/12/2026, 15/12/26, 15.12.2026, 2026-12-15,
+   "15 décembre 2026", "lundi 15 déc. 2026", "December 15, 2026". A date before `today` is a
+   problem; today is allowed. A date without a year is a problem, not a guess.
+6. Spacing is generous around the value (`#statut: en cours`, `#statut : en cours`, leading
+   spaces), but "# statut en cours" (space after "#") is a problem for a known tag and plain
+   text for any other word, since "# Title" is how people write headings.
+7. Never execute something ambiguous: a value must match a known form in full ("#statut en cours
+   je regarde" is a problem), `#assign` needs exactly one address, "grave" is neither high nor
+   critical, and the same tag given twice with different values executes neither
+   (`Reason.CONFLICT`). Repeating a tag with the same value is harmless and kept once.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+
+from daemon.core.lifecycle import Status
+from daemon.core.routing import fold
+
+__all__ = [
+    "SETTABLE_STATUSES",
+    "Command",
+    "Commands",
+    "Outcome",
+    "Problem",
+    "Reason",
+    "Severity",
+    "Tag",
+    "grammar",
+    "parse_commands",
+]
+
+
+class Tag(StrEnum):
+    STATUS = "status"
+    SEVERITY = "severity"
+    CATEGORY = "category"
+    ASSIGN = "assign"
+    DEADLINE = "deadline"
+    REPLY = "reply"
+    CLOSE = "close"
+    NOTE = "note"
+    HELP = "help"
+
+
+class Severity(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+class Outcome(StrEnum):
+    FOUNDED = "founded"
+    PARTLY_FOUNDED = "partly_founded"
+    UNFOUNDED = "unfounded"
+
+
+class Reason(StrEnum):
+    """Why a command line was not understood: fixed English sentences the letters translate."""
+
+    UNKNOWN_TAG = "unknown tag"
+    SPACE_AFTER_HASH = "no space is allowed between # and the tag"
+    MISSING_VALUE = "this tag needs a value"
+    UNKNOWN_STATUS = "unknown status: use in_progress or reopened"
+    STATUS_NOT_SETTABLE = "this status is not set by #status: #reply answers and #close closes"
+    UNKNOWN_SEVERITY = "unknown severity: use low, medium, high or critical"
+    NO_ADDRESS = "#assign needs exactly one email address"
+    BAD_DATE = "not a date: write 2026-12-15 or 15/12/2026"
+    PAST_DATE = "this date is in the past"
+    UNKNOWN_OUTCOME = "unknown outcome: use founded, partly_founded or unfounded"
+    EMPTY_REPLY = "#reply needs the answer text after it"
+    TAG_IN_REPLY = "a tag line inside the #reply text: put #reply last"
+    CONFLICT = "the same tag is given twice with different values"
+    # Raised when a well-formed command cannot apply to the complaint as it stands (commands.py).
+    ILLEGAL_MOVE = "this status change is not possible from the complaint's current status"
+    UNKNOWN_HANDLER = "this address is not one of the configured handlers"
+    ALREADY_HANDLER = "this handler already handles the complaint"
+    NO_CHANGE = "nothing to change: the complaint is already so"
+
+
+# Decision 4: the statuses a handler may set with #status.
+SETTABLE_STATUSES = frozenset({Status.IN_PROGRESS, Status.REOPENED})
+
+# The tag words, folded (docs/design.md's table, plus the French verbs and nouns handlers reach for).
+TAG_WORDS: dict[str, Tag] = {
+    **dict.fromkeys(("status", "statut", "etat"), Tag.STATUS),
+    **dict.fromkeys(("severity", "gravite", "severite"), Tag.SEVERITY),
+    **dict.fromkeys(("category", "categorie"), Tag.CATEGORY),
+    **dict.fromkeys(("assign", "assigner", "attribuer", "affecter"), Tag.ASSIGN),
+    **dict.fromkeys(("deadline", "delai", "echeance"), Tag.DEADLINE),
+    **dict.fromkeys(("reply", "answer", "reponse", "repondre"), Tag.REPLY),
+    **dict.fromkeys(("close", "clore", "cloturer", "cloture"), Tag.CLOSE),
+    "note": Tag.NOTE,
+    **dict.fromkeys(("help", "aide"), Tag.HELP),
+}
+
+# Values, as `_words` normalises them (folded, "_" and "-" as spaces, one space between words).
+_STATUS_WORDS: dict[str, Status] = {
+    **dict.fromkeys(("en cours", "encours", "in progress"), Status.IN_PROGRESS),
+    **dict.fromkeys(("rouvert", "rouverte", "reouvert", "reouverte", "reopened", "reopen"), Status.REOPENED),
+}
+_UNSETTABLE_WORDS = frozenset(
+    {"received", "recu", "recue", "acknowledged", "accuse de reception", "answered", "repondu", "repondue"}
+    | {"closed", "clos", "close", "cloture", "cloturee", "ferme", "fermee"}
+    | {status.value.replace("_", " ") for status in Status if status not in SETTABLE_STATUSES}
+)
+_SEVERITY_WORDS: dict[str, Severity] = {
+    **dict.fromkeys(("low", "basse", "bas", "faible"), Severity.LOW),
+    **dict.fromkeys(("medium", "moyenne", "moyen"), Severity.MEDIUM),
+    **dict.fromkeys(("high", "haute", "haut", "elevee", "eleve"), Severity.HIGH),
+    **dict.fromkeys(("critical", "critique"), Severity.CRITICAL),
+}
+_OUTCOME_WORDS: dict[str, Outcome] = {
+    **dict.fromkeys(("founded", "fondee", "fonde", "justifiee", "justifie"), Outcome.FOUNDED),
+    **dict.fromkeys(
+        (
+            "partly founded",
+            "partially founded",
+            "partly",
+            "partiellement",
+            "partiellement fondee",
+            "partiellement fonde",
+            "partiellement justifiee",
+            "en partie fondee",
+        ),
+        Outcome.PARTLY_FOUNDED,
+    ),
+    **dict.fromkeys(
+        ("unfounded", "not founded", "non fondee", "non fonde", "infondee", "infonde", "non justifiee", "injustifiee"),
+        Outcome.UNFOUNDED,
+    ),
+}
+
+_MONTHS: dict[str, int] = {
+    **dict.fromkeys(("janvier", "janv", "jan", "january"), 1),
+    **dict.fromkeys(("fevrier", "fevr", "fev", "feb", "february"), 2),
+    **dict.fromkeys(("mars", "mar", "march"), 3),
+    **dict.fromkeys(("avril", "avr", "apr", "april"), 4),
+    **dict.fromkeys(("mai", "may"), 5),
+    **dict.fromkeys(("juin", "jun", "june"), 6),
+    **dict.fromkeys(("juillet", "juil", "jul", "july"), 7),
+    **dict.fromkeys(("aout", "aug", "august"), 8),
+    **dict.fromkeys(("septembre", "sept", "sep", "september"), 9),
+    **dict.fromkeys(("octobre", "oct", "october"), 10),
+    **dict.fromkeys(("novembre", "nov", "november"), 11),
+    **dict.fromkeys(("decembre", "dec", "december"), 12),
+}
+_WEEKDAY = (
+    r"(?:(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|lun|mar|mer|jeu|ven|sam|dim"
+    r"|monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tue|wed|thu|fri|sat|sun)\.?,?\s+)?"
+)
+_ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+_DAY_FIRST = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})")
+_DAY_MONTH_YEAR = re.compile(_WEEKDAY + r"(\d{1,2})(?:er|st|nd|rd|th)?\s+([a-z]+)\.?,?\s+(\d{4})")
+_MONTH_DAY_YEAR = re.compile(_WEEKDAY + r"([a-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})")
+
+# A command line's head: "#", the tag word, then the value (decision 6 for the spaces).
+_HEAD = re.compile(r"#([ \t\xa0]*)([^\W\d_][\w-]*)(.*)", re.DOTALL)
+_INVISIBLE = dict.fromkeys(map(ord, "\ufeff\u200b\u200c\u200d\u200e\u200f\u2060"))
+_ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+
+
+@dataclass(frozen=True)
+class Command:
+    """One understood command. `value` is typed per tag (see `_VALUE_TYPES`); `line` is the line as typed."""
+
+    tag: Tag
+    value: str | date | None
+    line: str
+
+    def __post_init__(self) -> None:
+        tag = Tag(self.tag)
+        object.__setattr__(self, "tag", tag)
+        object.__setattr__(self, "value", _checked_value(tag, self.value))
+        if not isinstance(self.line, str) or not self.line.strip():
+            raise ValueError(f"a {tag.value} command needs the line it came from")
+
+
+def _checked_value(tag: Tag, value: object) -> str | date | None:
+    """`value` as the type `tag` carries; ValueError when it cannot be one."""
+    if tag is Tag.HELP:
+        if value is not None:
+            raise ValueError("#help carries no value")
+        return None
+    if tag is Tag.DEADLINE:
+        if not isinstance(value, date) or isinstance(value, datetime):
+            raise ValueError(f"a deadline is a date, not {value!r}")
+        return value
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"#{tag.value} needs a non-empty text value, not {value!r}")
+    if tag is Tag.STATUS:
+        if value not in SETTABLE_STATUSES:
+            raise ValueError(f"#status cannot set {value!r}")
+        return Status(value)
+    if tag is Tag.SEVERITY:
+        return Severity(value)
+    if tag is Tag.CLOSE:
+        return Outcome(value)
+    if tag is Tag.ASSIGN and (value != value.lower() or not _ADDRESS.fullmatch(value)):
+        raise ValueError(f"#assign needs one lower-case email address, not {value!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A command line that was not understood, and why (one of `Reason`)."""
+
+    line: str
+    reason: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.line, str):
+            raise ValueError(f"a problem needs the line it came from, not {self.line!r}")
+        object.__setattr__(self, "reason", Reason(self.reason))
+
+
+@dataclass(frozen=True)
+class Commands:
+    """Everything the top of one reply asked for, in the order written, and what was not understood."""
+
+    commands: tuple[Command, ...] = ()
+    problems: tuple[Problem, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "commands", tuple(self.commands))
+        object.__setattr__(self, "problems", tuple(self.problems))
+        if not all(isinstance(c, Command) for c in self.commands):
+            raise ValueError("commands must be Command values")
+        if not all(isinstance(p, Problem) for p in self.problems):
+            raise ValueError("problems must be Problem values")
+
+    @property
+    def has_commands(self) -> bool:
+        """Whether this is a command mail: it gets a confirmation or an error letter (docs/design.md)."""
+        return bool(self.commands or self.problems)
+
+
+# --- parsing ---------------------------------------------------------------------------------------
+
+
+def parse_commands(top: str, today: date) -> Commands:
+    """The commands at the top of `top` (a reply's new text), read with the grammar above. Never raises."""
+    lines = top.replace("\r\n", "\n").replace("\r", "\n").split("\n") if isinstance(top, str) else []
+    found: list[Command | Problem] = []
+    i = 0
+    while i < len(lines):
+        line = _clean(lines[i])
+        if not line:
+            i += 1
+            continue
+        head = _head(line)
+        if head is None:
+            break  # Decision 1: the first line that is not a command ends the block.
+        tag, value, problem = head
+        if problem is not None:
+            found.append(Problem(line, problem))
+        elif tag is Tag.REPLY:
+            found.append(_reply(line, value, lines[i + 1 :]))
+            break
+        elif tag is Tag.NOTE:
+            paragraph = _paragraph(lines[i + 1 :])
+            found.append(_note(line, "\n".join([value, *paragraph]).strip()))
+            i += len(paragraph)
+        else:
+            found.append(_command(tag, value, line, today))
+        i += 1
+    return _resolve(found)
+
+
+def _clean(line: str) -> str:
+    return line.translate(_INVISIBLE).strip()
+
+
+def _head(line: str) -> tuple[Tag | None, str, Reason | None] | None:
+    """(tag, value, problem) for a command line; None for a line that is not one (decisions 1, 6)."""
+    match = _HEAD.match(line)
+    if match is None:
+        return None
+    spaced, word, rest = match.groups()
+    tag = TAG_WORDS.get(fold(word))
+    if spaced:
+        return (tag, "", Reason.SPACE_AFTER_HASH) if tag is not None else None
+    if tag is None:
+        return None, "", Reason.UNKNOWN_TAG
+    value = rest.strip()
+    if value.startswith(":"):
+        value = value[1:].strip()
+    return tag, value, None
+
+
+def _is_tag_line(line: str) -> bool:
+    head = _head(_clean(line))
+    return head is not None and head[0] is not None
+
+
+def _words(value: str) -> str:
+    return " ".join(fold(value).replace("_", " ").replace("-", " ").split()).rstrip(".!")
+
+
+def _command(tag: Tag, value: str, line: str, today: date) -> Command | Problem:
+    if tag is Tag.HELP:
+        return Command(tag, None, line)
+    if not value:
+        return Problem(line, Reason.NO_ADDRESS if tag is Tag.ASSIGN else Reason.MISSING_VALUE)
+    reader = _READERS[tag]
+    result = reader(value, today)
+    return Problem(line, result) if isinstance(result, Reason) else Command(tag, result, line)
+
+
+def _status(value: str, today: date) -> Status | Reason:
+    words = _words(value)
+    if words in _STATUS_WORDS:
+        return _STATUS_WORDS[words]
+    if words in _UNSETTABLE_WORDS:
+        return Reason.STATUS_NOT_SETTABLE
+    return Reason.UNKNOWN_STATUS
+
+
+def _severity(value: str, today: date) -> Severity | Reason:
+    return _SEVERITY_WORDS.get(_words(value), Reason.UNKNOWN_SEVERITY)
+
+
+def _category(value: str, today: date) -> str:
+    return value
+
+
+def _assignee(value: str, today: date) -> str | Reason:
+    # Outlook's text part writes a link as "bob@x.fr<mailto:bob@x.fr>": one address, twice.
+    addresses = {address.lower() for address in _ADDRESS.findall(value.replace("mailto:", " "))}
+    return addresses.pop() if len(addresses) == 1 else Reason.NO_ADDRESS
+
+
+def _outcome(value: str, today: date) -> Outcome | Reason:
+    return _OUTCOME_WORDS.get(_words(value), Reason.UNKNOWN_OUTCOME)
+
+
+def _deadline(value: str, today: date) -> date | Reason:
+    day = _date(" ".join(fold(value).split()).rstrip("."))
+    if day is None:
+        return Reason.BAD_DATE
+    return Reason.PAST_DATE if day < today else day
+
+
+def _date(text: str) -> date | None:
+    """The date `text` writes (decision 5), or None."""
+    if match := _ISO_DATE.fullmatch(text):
+        year, month, day = (int(g) for g in match.groups())
+    elif match := _DAY_FIRST.fullmatch(text):
+        day, month, year = (int(g) for g in match.groups())
+        year += 2000 if year < 100 else 0
+    elif match := _DAY_MONTH_YEAR.fullmatch(text):
+        day, month, year = int(match[1]), _MONTHS.get(match[2], 0), int(match[3])
+    elif match := _MONTH_DAY_YEAR.fullmatch(text):
+        day, month, year = int(match[2]), _MONTHS.get(match[1], 0), int(match[3])
+    else:
+        return None
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+_READERS = {
+    Tag.STATUS: _status,
+    Tag.SEVERITY: _severity,
+    Tag.CATEGORY: _category,
+    Tag.ASSIGN: _assignee,
+    Tag.DEADLINE: _deadline,
+    Tag.CLOSE: _outcome,
+}
+
+
+def _paragraph(lines: list[str]) -> list[str]:
+    """The lines continuing a #note: up to a blank line or the next command line (decision 3)."""
+    taken: list[str] = []
+    for line in lines:
+        if not _clean(line) or _head(_clean(line)) is not None:
+            break
+        taken.append(line.rstrip())
+    return taken
+
+
+def _note(line: str, text: str) -> Command | Problem:
+    return Command(Tag.NOTE, text, line) if text else Problem(line, Reason.MISSING_VALUE)
+
+
+def _reply(line: str, first: str, rest: list[str]) -> Command | Problem:
+    """#reply: the rest of its line and every line after it (decision 2)."""
+    if any(_is_tag_line(other) for other in rest):
+        return Problem(line, Reason.TAG_IN_REPLY)
+    body = [first, *(other.rstrip() for other in rest)]
+    while body and not body[0].strip():
+        body.pop(0)
+    text = "\n".join(body).rstrip()
+    return Command(Tag.REPLY, text, line) if text else Problem(line, Reason.EMPTY_REPLY)
+
+
+def _resolve(found: list[Command | Problem]) -> Commands:
+    """Decision 7: a tag given twice with different values executes neither; the same value, once."""
+    values: dict[Tag, set] = {}
+    for item in found:
+        if isinstance(item, Command) and item.tag not in (Tag.NOTE, Tag.HELP):
+            values.setdefault(item.tag, set()).add(item.value)
+    commands: list[Command] = []
+    problems: list[Problem] = []
+    seen: set[Tag] = set()
+    for item in found:
+        if isinstance(item, Problem):
+            problems.append(item)
+        elif len(values.get(item.tag, ())) > 1:
+            problems.append(Problem(item.line, Reason.CONFLICT))
+        elif item.tag not in seen or item.tag is Tag.NOTE:
+            commands.append(item)
+            seen.add(item.tag)
+    return Commands(tuple(commands), tuple(problems))
+
+
+# --- help ------------------------------------------------------------------------------------------
+
+_GRAMMAR: dict[str, tuple[tuple[str, str], ...]] = {
+    "fr": (
+        ("#statut en cours", "la réclamation passe en cours de traitement (#statut rouvert : la rouvrir)"),
+        ("#gravité haute", "fixe la gravité : basse, moyenne, haute ou critique"),
+        ("#catégorie facturation", "fixe la catégorie de la réclamation"),
+        ("#assigner bob@example.com", "confie la réclamation à un autre gestionnaire"),
+        ("#délai JJ/MM/AAAA", "nouvelle date de réponse, annoncée au client comme un engagement"),
+        ("#note …", "note interne à l'historique, jusqu'à la première ligne vide"),
+        ("#clore fondée", "clôt la réclamation : fondée, partiellement fondée ou non fondée"),
+        ("#réponse …", "tout le texte qui suit part au client comme réponse ; à écrire en dernier"),
+        ("#aide", "renvoie cette aide"),
+    ),
+    "en": (
+        ("#status in_progress", "the complaint is being handled (#status reopened: reopen it)"),
+        ("#severity high", "sets the severity: low, medium, high or critical"),
+        ("#category billing", "sets the complaint's category"),
+        ("#assign bob@example.com", "hands the complaint over to another handler"),
+        ("#deadline YYYY-MM-DD", "a new answer date, given to the customer as a commitment"),
+        ("#note …", "an internal note in the history, up to the first blank line"),
+        ("#close founded", "closes the complaint: founded, partly_founded or unfounded"),
+        ("#reply …", "all the text that follows goes to the customer as the answer; write it last"),
+        ("#help", "sends this help"),
+    ),
+}
+
+
+def grammar(language: str) -> tuple[tuple[str, str], ...]:
+    """(example line, meaning) pairs for the help and error letters; English for an unknown language."""
+    return _GRAMMAR.get(str(language).lower().split("-")[0].split("_")[0], _GRAMMAR["en"])

@@ -1,0 +1,100 @@
+"""The plain values that flow between stages: an inbound mail as the parser sees it.
+
+Everything downstream of `parsing.parse` reads these frozen values and never the raw bytes again,
+so triage, routing and rendering stay pure functions of data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class Address:
+    name: str
+    email: str
+
+    def __post_init__(self) -> None:
+        if "@" not in self.email:
+            raise ValueError(f"not an email address: {self.email!r}")
+
+    @property
+    def domain(self) -> str:
+        return self.email.rpartition("@")[2].lower()
+
+    @property
+    def normalized(self) -> str:
+        """Lower-cased address, for comparisons (the local part is case-insensitive in practice)."""
+        return self.email.strip().lower()
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str  # sanitised: safe to show and to use as a file name, never empty
+    content_type: str
+    content: bytes = field(repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.filename or "/" in self.filename or "\\" in self.filename or "\x00" in self.filename:
+            raise ValueError(f"attachment filename not sanitised: {self.filename!r}")
+
+    @property
+    def size(self) -> int:
+        return len(self.content)
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.content).hexdigest()
+
+
+@dataclass(frozen=True)
+class InboundMail:
+    """One received message, parsed. `headers` keeps every header (name, decoded value) in order."""
+
+    raw_sha256: str
+    message_id: str | None  # as "<id@host>", stripped; None when absent or empty
+    sender: Address | None  # the From address; None when absent or unreadable
+    reply_to: Address | None
+    to: tuple[Address, ...]
+    subject: str
+    date: datetime | None  # aware; None when absent or unreadable
+    in_reply_to: str | None
+    references: tuple[str, ...]
+    text_body: str
+    html_body: str
+    attachments: tuple[Attachment, ...]
+    headers: tuple[tuple[str, str], ...]
+    content_type: str  # top-level MIME type, lower case, e.g. "multipart/report"
+    defects: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if len(self.raw_sha256) != 64:
+            raise ValueError("raw_sha256 must be a hex SHA-256")
+
+    def header(self, name: str) -> str | None:
+        """First value of header `name` (case-insensitive), or None."""
+        wanted = name.lower()
+        for key, value in self.headers:
+            if key.lower() == wanted:
+                return value
+        return None
+
+    def header_all(self, name: str) -> tuple[str, ...]:
+        wanted = name.lower()
+        return tuple(value for key, value in self.headers if key.lower() == wanted)
+
+    @property
+    def answer_to(self) -> Address | None:
+        """Where a letter to this sender goes: Reply-To when given, else From."""
+        return self.reply_to or self.sender
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """A message as the mailbox adapter hands it over: its key there, its bytes, when it arrived."""
+
+    key: str
+    raw: bytes
+    arrived_at: datetime | None

@@ -1,0 +1,217 @@
+"""The mailbox adapters: the only code that talks to the IMAP server or reads the Maildir.
+
+Both offer the same narrow port — fetch a batch, move keys to a folder, wait for new mail — so the
+service does not care where mail comes from. Network and protocol failures become TransientError
+(the service reconnects with backoff); nothing here decides what a message is.
+"""
+
+from __future__ import annotations
+
+import imaplib
+import logging
+import os
+import socket
+import ssl
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
+
+from imapclient import IMAPClient
+from imapclient.exceptions import IMAPClientError
+
+from daemon.config import MailboxConfig
+from daemon.errors import TransientError
+from daemon.core.mail import Fetched
+
+log = logging.getLogger("complaintsd.mailbox")
+
+NETWORK_ERRORS = (OSError, IMAPClientError, imaplib.IMAP4.abort, imaplib.IMAP4.error, ssl.SSLError, socket.timeout)
+IDLE_REFRESH = 25 * 60  # RFC 2177: re-issue IDLE at least every 29 minutes
+
+
+class Mailbox(Protocol):
+    def connect(self) -> None: ...
+    def fetch(self, limit: int) -> list[Fetched]: ...
+    def move(self, keys: list[str], folder: str) -> None: ...
+    def wait(self, stop: threading.Event) -> None: ...
+    def close(self) -> None: ...
+    def describe(self) -> str: ...
+
+
+def open_mailbox(config: MailboxConfig) -> Mailbox:
+    return MaildirMailbox(config) if config.kind == "maildir" else ImapMailbox(config)
+
+
+class ImapMailbox:
+    def __init__(self, config: MailboxConfig, timeout: float = 30.0) -> None:
+        self.config = config
+        self.timeout = timeout
+        self.client: IMAPClient | None = None
+        self.can_idle = False
+        self.can_move = False
+
+    def describe(self) -> str:
+        return f"imap://{self.config.username}@{self.config.host}:{self.config.port}/{self.config.folder}"
+
+    def connect(self) -> None:
+        cfg = self.config
+        try:
+            context = ssl.create_default_context() if cfg.tls != "none" else None
+            client = IMAPClient(cfg.host, port=cfg.port, ssl=cfg.tls == "ssl", ssl_context=context, timeout=self.timeout)
+            client.normalise_times = False  # keep INTERNALDATE's offset: it is the date of receipt
+            if cfg.tls == "starttls":
+                client.starttls(context)
+            client.login(cfg.username, cfg.password)
+            capabilities = client.capabilities()
+            self.can_idle = cfg.idle and b"IDLE" in capabilities
+            self.can_move = b"MOVE" in capabilities
+            for folder in (cfg.processed_folder, cfg.quarantine_folder):
+                if not client.folder_exists(folder):
+                    client.create_folder(folder)
+            client.select_folder(cfg.folder)
+        except NETWORK_ERRORS as exc:
+            raise TransientError(f"IMAP {cfg.host}:{cfg.port}: {_why(exc)}") from None
+        self.client = client
+
+    def fetch(self, limit: int) -> list[Fetched]:
+        try:
+            uids = sorted(self.client.search("UNDELETED"))[:limit]
+            if not uids:
+                return []
+            answer = self.client.fetch(uids, ["BODY.PEEK[]", "INTERNALDATE"])
+        except NETWORK_ERRORS as exc:
+            raise TransientError(f"IMAP fetch: {_why(exc)}") from None
+        fetched = []
+        for uid in uids:
+            data = answer.get(uid)
+            if data is None or b"BODY[]" not in data:
+                continue  # expunged meanwhile by someone else
+            fetched.append(Fetched(key=str(uid), raw=data[b"BODY[]"], arrived_at=_aware(data.get(b"INTERNALDATE"))))
+        return fetched
+
+    def move(self, keys: list[str], folder: str) -> None:
+        if not keys:
+            return
+        uids = [int(key) for key in keys]
+        try:
+            if self.can_move:
+                self.client.move(uids, folder)
+            else:
+                self.client.copy(uids, folder)
+                self.client.delete_messages(uids)
+                self.client.uid_expunge(uids) if self.client.has_capability("UIDPLUS") else self.client.expunge()
+        except NETWORK_ERRORS as exc:
+            raise TransientError(f"IMAP move to {folder}: {_why(exc)}") from None
+
+    def wait(self, stop: threading.Event) -> None:
+        """Return when new mail may be there: IDLE when offered, else after poll_interval."""
+        try:
+            # Re-select: its EXISTS count covers mail that arrived while we were busy, which
+            # IDLE would not announce again.
+            if self.client.select_folder(self.config.folder).get(b"EXISTS", 0):
+                return
+            if not self.can_idle:
+                stop.wait(self.config.poll_interval.total_seconds())
+                return
+            self._idle(stop)
+        except NETWORK_ERRORS as exc:
+            raise TransientError(f"IMAP wait: {_why(exc)}") from None
+
+    def _idle(self, stop: threading.Event) -> None:
+        self.client.idle()
+        try:
+            started = time.monotonic()
+            while not stop.is_set() and time.monotonic() - started < IDLE_REFRESH:
+                responses = self.client.idle_check(timeout=0.5)
+                if any(len(r) > 1 and r[1] in (b"EXISTS", b"RECENT") for r in responses):
+                    return
+                if any(r and r[0] == b"BYE" for r in responses):
+                    raise TransientError("IMAP server closed the connection (BYE)")
+        finally:
+            self.client.idle_done()
+
+    def close(self) -> None:
+        if self.client is None:
+            return
+        try:
+            self.client.logout()
+        except NETWORK_ERRORS:
+            pass
+        self.client = None
+
+
+class MaildirMailbox:
+    """A local Maildir (new/ and cur/); folders are Maildir++ subfolders such as `.Registered`."""
+
+    def __init__(self, config: MailboxConfig) -> None:
+        self.config = config
+        self.root = Path(config.path)
+
+    def describe(self) -> str:
+        return f"maildir:{self.root}"
+
+    def _folder(self, name: str) -> Path:
+        return self.root if name in ("", "INBOX") else self.root / f".{name}"
+
+    def connect(self) -> None:
+        try:
+            for folder in (self.config.folder, self.config.processed_folder, self.config.quarantine_folder):
+                for sub in ("new", "cur", "tmp"):
+                    (self._folder(folder) / sub).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise TransientError(f"maildir {self.root}: {exc.strerror}") from None
+
+    def _keys(self) -> list[tuple[float, str]]:
+        inbox = self._folder(self.config.folder)
+        keys = []
+        for sub in ("new", "cur"):
+            for entry in os.scandir(inbox / sub):
+                if entry.is_file() and not entry.name.startswith("."):
+                    keys.append((entry.stat().st_mtime, f"{sub}/{entry.name}"))
+        return sorted(keys)
+
+    def fetch(self, limit: int) -> list[Fetched]:
+        inbox = self._folder(self.config.folder)
+        fetched = []
+        try:
+            for mtime, key in self._keys()[:limit]:
+                raw = (inbox / key).read_bytes()
+                fetched.append(Fetched(key=key, raw=raw, arrived_at=datetime.fromtimestamp(mtime, UTC)))
+        except OSError as exc:
+            raise TransientError(f"maildir {inbox}: {exc.strerror}") from None
+        return fetched
+
+    def move(self, keys: list[str], folder: str) -> None:
+        inbox, target = self._folder(self.config.folder), self._folder(folder) / "cur"
+        for key in keys:
+            name = key.split("/", 1)[1]
+            try:
+                os.replace(inbox / key, target / (name if ":2," in name else name + ":2,S"))
+            except FileNotFoundError:
+                continue  # already moved before a crash
+            except OSError as exc:
+                raise TransientError(f"maildir move to {folder}: {exc.strerror}") from None
+
+    def wait(self, stop: threading.Event) -> None:
+        interval = self.config.poll_interval.total_seconds()
+        started = time.monotonic()
+        while not stop.is_set() and time.monotonic() - started < interval:
+            if self._keys():
+                return
+            stop.wait(min(0.2, interval))
+
+    def close(self) -> None:
+        pass
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _why(exc: BaseException) -> str:
+    text = str(exc) or exc.__class__.__name__
+    return text.splitlines()[0][:200]

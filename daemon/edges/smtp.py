@@ -1,0 +1,136 @@
+"""The SMTP adapter (aiosmtplib): the only code that talks to the outgoing relay.
+
+It sends a batch over one connection and reports each mail's fate as a value the moment the server
+answers (Mailman's SomeRecipientsFailed): sent, temporary (4xx, network: retry) or permanent (5xx).
+The caller records each result at once, which keeps the window for a duplicate after a crash to
+the instant between the server's "250" and our commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+import aiosmtplib
+
+from daemon.config import SmtpConfig
+from daemon.errors import TransientError
+
+
+class Fate(StrEnum):
+    SENT = "sent"
+    TEMPORARY = "temporary"
+    PERMANENT = "permanent"
+
+
+@dataclass(frozen=True)
+class SendResult:
+    fate: Fate
+    detail: str
+
+
+@dataclass(frozen=True)
+class Envelope:
+    mail_from: str
+    recipients: tuple[str, ...]
+    raw: bytes
+
+
+class SmtpSender:
+    def __init__(self, config: SmtpConfig) -> None:
+        self.config = config
+
+    def describe(self) -> str:
+        return f"smtp://{self.config.host}:{self.config.port} ({self.config.tls})"
+
+    def send_all(
+        self, envelopes: Sequence[Envelope], report: Callable[[int, SendResult], None], stopping: Callable[[], bool] = lambda: False
+    ) -> None:
+        """Send the envelopes over one connection; `report(index, result)` is called for each sent
+        or failed; those left when `stopping()` turns true are neither sent nor reported."""
+        asyncio.run(self._send_all(envelopes, report, stopping))
+
+    def check(self) -> str:
+        async def probe() -> None:
+            client = await self._connect()
+            await client.noop()
+            await client.quit()
+
+        try:
+            asyncio.run(probe())
+        except _FAILURES as exc:
+            raise TransientError(f"smtp: {self.describe()}: {_why(exc)}") from None
+        return f"smtp: {self.describe()} answered"
+
+    async def _connect(self) -> aiosmtplib.SMTP:
+        cfg = self.config
+        client = aiosmtplib.SMTP(
+            hostname=cfg.host,
+            port=cfg.port,
+            use_tls=cfg.tls == "ssl",
+            start_tls=True if cfg.tls == "starttls" else False,
+            tls_context=ssl.create_default_context() if cfg.tls != "none" else None,
+            timeout=cfg.timeout.total_seconds(),
+        )
+        await client.connect()
+        if cfg.username:
+            await client.login(cfg.username, cfg.password)
+        return client
+
+    async def _send_all(self, envelopes: Sequence[Envelope], report: Callable[[int, SendResult], None], stopping: Callable[[], bool]) -> None:
+        client = None
+        for index, envelope in enumerate(envelopes):
+            if stopping():
+                break
+            if client is None or not client.is_connected:
+                try:
+                    client = await self._connect()
+                except _FAILURES as exc:
+                    failure = SendResult(_fate_of(exc), f"cannot connect: {_why(exc)}")
+                    for rest in range(index, len(envelopes)):
+                        report(rest, failure)
+                    return
+            report(index, await _send_one(client, envelope))
+        if client is not None and client.is_connected:
+            try:
+                await client.quit()
+            except _FAILURES:
+                pass
+
+
+async def _send_one(client: aiosmtplib.SMTP, envelope: Envelope) -> SendResult:
+    try:
+        refused, response = await client.sendmail(envelope.mail_from, list(envelope.recipients), envelope.raw)
+    except _FAILURES as exc:
+        return SendResult(_fate_of(exc), _why(exc))
+    if refused:
+        detail = "; ".join(f"{rcpt}: {answer.code} {answer.message}" for rcpt, answer in refused.items())
+        permanent = all(answer.code >= 500 for answer in refused.values())
+        return SendResult(Fate.PERMANENT if permanent else Fate.TEMPORARY, f"refused {detail}")
+    return SendResult(Fate.SENT, response)
+
+
+_FAILURES = (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError, ssl.SSLError)
+
+
+def _fate_of(exc: BaseException) -> Fate:
+    """5xx is final; 4xx, timeouts and network trouble are worth another try."""
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
+        codes = [r.code for r in exc.recipients]
+        return Fate.PERMANENT if codes and all(code >= 500 for code in codes) else Fate.TEMPORARY
+    code = getattr(exc, "code", None)
+    if isinstance(code, int) and 500 <= code < 600:
+        return Fate.PERMANENT
+    return Fate.TEMPORARY
+
+
+def _why(exc: BaseException) -> str:
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
+        return "; ".join(f"{r.recipient}: {r.code} {r.message}" for r in exc.recipients)
+    code = getattr(exc, "code", None)
+    message = getattr(exc, "message", None) or str(exc) or exc.__class__.__name__
+    text = f"{code} {message}" if isinstance(code, int) else message
+    return text.splitlines()[0][:300] if text else exc.__class__.__name__
