@@ -1,0 +1,89 @@
+"""The postbox: the one place a letter a decision asked for becomes the exact bytes that will leave.
+
+Decisions name a letter by its facts (`AcknowledgementFacts`, `ReminderFacts`…), its recipient and its
+threading; the postbox, bound once to the templates and the sender's address, renders it (the facts'
+type picks the template) and composes it. Queueing the result is the register's job, in the same
+transaction as the decision's other effects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from daemon.core.letters import notices, staff
+from daemon.core.letters.compose import FileToAttach, OutgoingMail, compose
+from daemon.core.letters.render import AcknowledgementFacts, Letter, Templates, render_acknowledgement
+from daemon.core.mail import Address
+
+RENDERERS: dict[type, Callable[[Templates, Any], Letter]] = {
+    AcknowledgementFacts: render_acknowledgement,
+    staff.HandlerNotificationFacts: staff.render_handler_notification,
+    staff.ReminderFacts: staff.render_reminder,
+    staff.EscalationFacts: staff.render_escalation,
+    staff.DigestFacts: staff.render_digest,
+    notices.AnswerFacts: notices.render_answer,
+    notices.DeadlineChangedFacts: notices.render_deadline_changed,
+    notices.StatusChangedFacts: notices.render_status_changed,
+    notices.ClosedFacts: notices.render_closed,
+    notices.FollowUpReceivedFacts: notices.render_follow_up_received,
+    notices.CommandConfirmationFacts: notices.render_command_confirmation,
+    notices.CommandErrorFacts: notices.render_command_error,
+    notices.CommandHelpFacts: notices.render_command_help,
+    notices.CommandRefusedFacts: notices.render_command_refused,
+    notices.FollowUpForwardFacts: notices.render_follow_up_forward,
+    notices.HandoverFacts: notices.render_handover,
+}
+
+
+@dataclass(frozen=True)
+class LetterToSend:
+    """A letter a decision asks for: what it says (`facts`), to whom, and how it threads.
+
+    `kind` is what the outbox and the `X-Complaintsd-Kind` header call it ("acknowledgement",
+    "command_reply"…); `auto_submitted` is RFC 3834's value ("no" for the argued answer, which a
+    person wrote)."""
+
+    kind: str
+    facts: Any
+    to: Address
+    message_id: str
+    in_reply_to: str | None = None
+    references: tuple[str, ...] = ()
+    auto_submitted: str = "auto-generated"
+    files: tuple[FileToAttach, ...] = ()
+
+    def __post_init__(self) -> None:
+        if type(self.facts) not in RENDERERS:
+            raise ValueError(f"no letter is written from {type(self.facts).__name__}")
+
+
+class Postbox:
+    """Renders and composes letters, bound once to the templates and the sender's address."""
+
+    def __init__(self, templates: Templates, sender: Address) -> None:
+        self.templates = templates
+        self.sender = sender
+
+    @property
+    def domain(self) -> str:
+        return self.sender.domain
+
+    def render(self, facts: Any) -> Letter:
+        return RENDERERS[type(facts)](self.templates, facts)
+
+    def compose(self, letter: LetterToSend, now: datetime) -> OutgoingMail:
+        return compose(
+            self.render(letter.facts),
+            sender=self.sender,
+            to=letter.to,
+            message_id=letter.message_id,
+            date=now,
+            in_reply_to=letter.in_reply_to,
+            references=letter.references,
+            auto_submitted=letter.auto_submitted,
+            files=letter.files,
+            kind=letter.kind,
+        )
