@@ -23,6 +23,7 @@ fails, and `dovecot_unavailable()` / `smtp_unavailable()` say why a server canno
 from __future__ import annotations
 
 import atexit
+import contextlib
 import dataclasses
 import email
 import email.message
@@ -39,8 +40,9 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 LOOPBACK = "127.0.0.1"
 DEFAULT_USER = "reclamations@example.com"
@@ -60,10 +62,8 @@ def _stop_all_live() -> None:
     with _live_lock:
         servers = list(_live)
     for server in servers:
-        try:
+        with contextlib.suppress(Exception):
             server.stop()
-        except Exception:  # noqa: BLE001 - best effort at interpreter exit
-            pass
 
 
 atexit.register(_stop_all_live)
@@ -557,10 +557,8 @@ def _live_group_members(pgid: int) -> list[int]:
 
 
 def _killpg(pgid: int, sig: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 # ----------------------------------------------------------------------------------------------

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from daemon.core.commands.plan import CaseState, plan_commands
-from daemon.core.routing import Handler
 from daemon.core.commands.tags import Reason, parse_commands
+from daemon.core.routing import Handler
 
 PARIS = ZoneInfo("Europe/Paris")
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -33,7 +33,11 @@ def test_status_and_severity_change_with_before_and_after():
 def test_reply_answers_and_close_comes_after_it_whatever_the_order():
     plan = run("#clore fondée\n#réponse\nMadame, nous vous remboursons.", status="in_progress")
     assert plan.answer == "Madame, nous vous remboursons."
-    assert changes(plan) == [("status", "in_progress", "answered"), ("status", "answered", "closed"), ("outcome", None, "founded")]
+    assert changes(plan) == [
+        ("status", "in_progress", "answered"),
+        ("status", "answered", "closed"),
+        ("outcome", None, "founded"),
+    ]
 
 
 def test_an_illegal_move_is_a_problem_and_the_rest_still_applies():
@@ -58,7 +62,10 @@ def test_deadline_is_the_end_of_that_day_and_never_past():
 
 def test_a_category_with_its_own_rule_moves_the_answer_deadline():
     sooner = datetime(2026, 12, 1, 22, 59, 59, tzinfo=UTC)
-    plan = run("#catégorie facturation", category_deadline=lambda category: (sooner, "6bd") if category == "facturation" else None)
+    plan = run(
+        "#catégorie facturation",
+        category_deadline=lambda category: (sooner, "6bd") if category == "facturation" else None,
+    )
     assert plan.deadline_changed and plan.answer_rule == "6bd" and plan.state.answer_due_at == sooner
     assert not run("#catégorie livraison", category_deadline=lambda category: None).deadline_changed
 

@@ -19,7 +19,9 @@ MINIMAL = {
     "handlers": [{"name": "Alice", "email": "alice@example.com"}],
     "routing": {"default_handler": "alice@example.com", "supervisor": "q@example.com"},
 }
-HANDLERS_TOML = '[[handlers]]\nname = "A"\nemail = "a@b.c"\n[routing]\ndefault_handler = "a@b.c"\nsupervisor = "q@b.c"\n'
+HANDLERS_TOML = (
+    '[[handlers]]\nname = "A"\nemail = "a@b.c"\n[routing]\ndefault_handler = "a@b.c"\nsupervisor = "q@b.c"\n'
+)
 
 
 def with_(section: str, **values) -> dict:
@@ -64,13 +66,25 @@ def test_example_config_is_valid_and_documents_every_key():
         (with_("mailbox", processed_folder="INBOX"), "mailbox.processed_folder", "must differ"),
         ({**MINIMAL, "mailboxes": {}}, "mailboxes", "unknown section"),
         ({k: v for k, v in MINIMAL.items() if k != "handlers"}, "handlers", "at least one"),
-        (with_("routing", default_handler="carol@example.com"), "routing.default_handler", "not one of the [[handlers]]"),
+        (
+            with_("routing", default_handler="carol@example.com"),
+            "routing.default_handler",
+            "not one of the [[handlers]]",
+        ),
         ({**MINIMAL, "handlers": [{"name": "A"}]}, "handlers[0].email", "missing"),
-        ({**MINIMAL, "handlers": [{"name": "A", "email": "a@b.c", "keyword": ["x"]}]}, "handlers[0].keyword", "unknown key"),
+        (
+            {**MINIMAL, "handlers": [{"name": "A", "email": "a@b.c", "keyword": ["x"]}]},
+            "handlers[0].keyword",
+            "unknown key",
+        ),
         (with_("reminders", before=["3d", "soon"]), "reminders.before[1]", "soon"),
         (with_("reminders", digest_at="8h"), "reminders.digest_at", "time of day"),
         (with_("reminders", digest_days=["mon", "funday"]), "reminders.digest_days", "funday"),
-        ({**MINIMAL, "categories": {"facturation": {"answer_deadline": "6 bananas"}}}, "categories.facturation.answer_deadline", "bananas"),
+        (
+            {**MINIMAL, "categories": {"facturation": {"answer_deadline": "6 bananas"}}},
+            "categories.facturation.answer_deadline",
+            "bananas",
+        ),
     ],
 )
 def test_bad_values_name_their_key(data, path, words):
@@ -84,7 +98,9 @@ def test_secrets_from_environment_and_credentials_directory(tmp_path, monkeypatc
     monkeypatch.setenv("IMAP_PW", "from-env")
     (tmp_path / "smtp-pw").write_text("from-file\n")
     monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(tmp_path))
-    config = parse_config(with_("mailbox", password_env="IMAP_PW") | {"smtp": {"from": "r@example.com", "password_file": "smtp-pw"}})
+    config = parse_config(
+        with_("mailbox", password_env="IMAP_PW") | {"smtp": {"from": "r@example.com", "password_file": "smtp-pw"}}
+    )
     assert config.routing.default.email == "alice@example.com"
     assert config.mailbox.password == "from-env"
     assert config.smtp.password == "from-file"
@@ -101,7 +117,14 @@ def test_cli_reports_a_bad_config_in_one_line(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text('[mailbox]\nhost = "x"\nusername = "u"\nprot = 1\n[smtp]\nfrom = "a@b.c"\n' + HANDLERS_TOML)
     for command in ("check", "run", "list"):
-        result = subprocess.run([sys.executable, "-m", "daemon.cli", command, "--config", str(bad)], capture_output=True, text=True, env=_env(), cwd=ROOT, timeout=60)
+        result = subprocess.run(
+            [sys.executable, "-m", "daemon.cli", command, "--config", str(bad)],
+            capture_output=True,
+            text=True,
+            env=_env(),
+            cwd=ROOT,
+            timeout=60,
+        )
         assert result.returncode == 1
         assert result.stderr.strip().count("\n") == 0, result.stderr
         assert "mailbox.prot: unknown key" in result.stderr
@@ -109,11 +132,28 @@ def test_cli_reports_a_bad_config_in_one_line(tmp_path):
 
 
 def test_cli_unknown_reference_and_missing_file_are_one_line(tmp_path):
-    missing = subprocess.run([sys.executable, "-m", "daemon.cli", "list", "--config", str(tmp_path / "nope.toml")], capture_output=True, text=True, env=_env(), cwd=ROOT, timeout=60)
+    missing = subprocess.run(
+        [sys.executable, "-m", "daemon.cli", "list", "--config", str(tmp_path / "nope.toml")],
+        capture_output=True,
+        text=True,
+        env=_env(),
+        cwd=ROOT,
+        timeout=60,
+    )
     assert missing.returncode == 1 and "cannot read" in missing.stderr and missing.stderr.count("\n") == 1
     good = tmp_path / "good.toml"
-    good.write_text(f'[mailbox]\nkind = "maildir"\npath = "{tmp_path}/md"\n[smtp]\nfrom = "a@b.c"\n[database]\nurl = "sqlite:///{tmp_path}/r.db"\n' + HANDLERS_TOML)
-    unknown = subprocess.run([sys.executable, "-m", "daemon.cli", "show", "REC-2026-999999", "--config", str(good)], capture_output=True, text=True, env=_env(), cwd=ROOT, timeout=60)
+    good.write_text(
+        f'[mailbox]\nkind = "maildir"\npath = "{tmp_path}/md"\n[smtp]\nfrom = "a@b.c"\n[database]\nurl = "sqlite:///{tmp_path}/r.db"\n'
+        + HANDLERS_TOML
+    )
+    unknown = subprocess.run(
+        [sys.executable, "-m", "daemon.cli", "show", "REC-2026-999999", "--config", str(good)],
+        capture_output=True,
+        text=True,
+        env=_env(),
+        cwd=ROOT,
+        timeout=60,
+    )
     assert unknown.returncode == 1 and "no complaint REC-2026-999999" in unknown.stderr
     assert unknown.stderr.count("\n") == 1
 

@@ -328,7 +328,7 @@ def test_business_deadline_across_dst_is_end_of_local_day() -> None:
 
 
 @pytest.mark.parametrize("calendar", [MOSELLE, ALSACE], ids=["57", "6AE"])
-def test_alsace_moselle_closes_26_december(calendar) -> None:  # noqa: ANN001
+def test_alsace_moselle_closes_26_december(calendar) -> None:
     # Friday 26 December 2025 is Saint-Étienne in Alsace-Moselle only. Received Wednesday 24:
     # national: skip Thu 25 (Noël) -> Fri 26; Alsace-Moselle: skip Thu 25, Fri 26, weekend -> Mon 29.
     start = paris(2025, 12, 24, 10, 0)
@@ -339,7 +339,7 @@ def test_alsace_moselle_closes_26_december(calendar) -> None:  # noqa: ANN001
 
 
 @pytest.mark.parametrize("calendar", [MOSELLE, ALSACE], ids=["57", "6AE"])
-def test_alsace_moselle_closes_good_friday(calendar) -> None:  # noqa: ANN001
+def test_alsace_moselle_closes_good_friday(calendar) -> None:
     # Good Friday 2027 is 26 March. Received Thursday 25 March, 1bd:
     # national -> Fri 26; Alsace-Moselle: skip Fri 26, Sat 27, Sun 28, Mon 29 (Lundi de Pâques) -> Tue 30.
     start = paris(2027, 3, 25, 10, 0)
@@ -378,9 +378,7 @@ def test_a_calendar_with_no_open_day_fails_instead_of_looping() -> None:
 
 # --- properties ----------------------------------------------------------------------------------
 
-starts = st.datetimes(
-    min_value=datetime(2020, 1, 1), max_value=datetime(2035, 12, 31), timezones=st.just(PARIS)
-)
+starts = st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2035, 12, 31), timezones=st.just(PARIS))
 
 
 def _is_closed(day: date) -> bool:

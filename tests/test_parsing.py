@@ -10,20 +10,19 @@ import email
 import email.policy
 import hashlib
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from daemon.errors import MailError
-from daemon.core.mail import InboundMail
 from daemon.core.htmltext import html_to_text
+from daemon.core.mail import InboundMail
 from daemon.core.parsing import parse, safe_filename
+from daemon.errors import MailError
 from tests.corpus import corpus_dir, manifest
 
 COMPLETE_CATEGORIES = ("real", "reply", "bounce", "autoreply")
-
 
 
 ROWS = manifest()
@@ -155,9 +154,7 @@ def test_group_syntax_to_in_mimekit_dsn(path: str) -> None:
     assert [a.content_type for a in mail.attachments] == ["message/delivery-status", "message/rfc822"]
 
 
-@pytest.mark.parametrize(
-    "path", CR_ONLY
-)
+@pytest.mark.parametrize("path", CR_ONLY)
 def test_cr_only_line_endings(path: str) -> None:
     raw = read(path)
     assert b"\n" not in raw  # the premise: CR-only
@@ -165,7 +162,11 @@ def test_cr_only_line_endings(path: str) -> None:
     crlf = parse(raw.replace(b"\r", b"\r\n"))
     assert mail.sender is not None and mail.subject and mail.date is not None
     assert (mail.sender, mail.subject, mail.message_id, mail.content_type) == (
-        crlf.sender, crlf.subject, crlf.message_id, crlf.content_type)
+        crlf.sender,
+        crlf.subject,
+        crlf.message_id,
+        crlf.content_type,
+    )
     assert mail.text_body == crlf.text_body and "\r" not in mail.text_body
 
 
@@ -242,7 +243,7 @@ def test_plain_fields() -> None:
     assert (mail.reply_to.name, mail.reply_to.email) == ("Jeanne Béranger", "jb@example.org")
     assert [a.email for a in mail.to] == ["reclamations@example.fr"]
     assert mail.subject == "Colis abîmé"
-    assert mail.date == datetime(2026, 4, 7, 8, 0, tzinfo=timezone.utc)
+    assert mail.date == datetime(2026, 4, 7, 8, 0, tzinfo=UTC)
     assert mail.text_body == "Bonjour,\nle colis est arrivé abîmé.\n"
     assert mail.content_type == "text/plain" and mail.attachments == ()
     assert ("Subject", "Colis abîmé") in mail.headers
@@ -258,7 +259,7 @@ def test_bom_mbox_line_and_line_endings(prefix: bytes, newline: bytes) -> None:
 
 def test_naive_date_is_utc_and_bad_date_is_none() -> None:
     naive = parse(message("Content-Type: text/plain\n", b"x").replace(b"+0200", b"-0000"))
-    assert naive.date == datetime(2026, 4, 7, 10, 0, tzinfo=timezone.utc)
+    assert naive.date == datetime(2026, 4, 7, 10, 0, tzinfo=UTC)
     bad = parse(message("Content-Type: text/plain\n", b"x").replace(b"Tue, 07 Apr 2026", b"someday"))
     assert bad.date is None
 

@@ -18,10 +18,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from mailparser_reply import EmailReplyParser
 
+from daemon.core.commands.tags import Tag, parse_commands
 from daemon.core.htmltext import html_to_text
 from daemon.core.parsing import parse
 from daemon.core.quotes import LANGUAGES, top_text
-from daemon.core.commands.tags import Tag, parse_commands
 from tests.corpus import corpus_dir, manifest
 
 
@@ -76,7 +76,10 @@ CASES: dict[str, tuple[str | None, str | None]] = {
     "crisp-email-reply-parser/email_russian.txt": ("nec nec nibh", "doe@example.com"),
     "crisp-email-reply-parser/email_tricky_14_long_quote_header.txt": ("nec nec nibh", "John William Smith"),
     "crisp-email-reply-parser/email_tricky_15_original_message_variations.txt": ("nec nec nibh", "Original Message"),
-    "crisp-email-reply-parser/email_tricky_17_forward_header.txt": ("See the forwarded message below.", "Forwarded message"),
+    "crisp-email-reply-parser/email_tricky_17_forward_header.txt": (
+        "See the forwarded message below.",
+        "Forwarded message",
+    ),
     "crisp-email-reply-parser/email_tricky_18_inline_reply.txt": ("Option C is not suitable", "opinion on option A"),
     "crisp-email-reply-parser/email_tricky_19_quote_without_header.txt": ("And my final thoughts.", "quoted section"),
     "crisp-email-reply-parser/email_tricky_1_on_false_positive.txt": ("performance is great", None),
@@ -278,7 +281,8 @@ def test_share_cut_right_library_alone_and_with_our_rules() -> None:
 RULES = [
     # (what the reply's text body holds, its top text)
     (
-        "Merci, c'est noté.\n\nLe lun. 7 déc. 2026 à 10:00, Camille <\ncamille@x.fr> a écrit :\n\nBonjour, ma commande…",
+        "Merci, c'est noté.\n\nLe lun. 7 déc. 2026 à 10:00, Camille <\ncamille@x.fr> a écrit :\n\n"
+        "Bonjour, ma commande…",
         "Merci, c'est noté.",
     ),
     (
@@ -329,13 +333,13 @@ HTML_RULES = [
     ),
     (
         '<div>Vu.</div><div class="gmail_quote"><div class="gmail_attr">Le lun. 7 déc. 2026 à 10:00, '
-        "Camille &lt;c@x.fr&gt; a écrit :</div><blockquote class=\"gmail_quote\">Bonjour</blockquote></div>",
+        'Camille &lt;c@x.fr&gt; a écrit :</div><blockquote class="gmail_quote">Bonjour</blockquote></div>',
         "Vu.",
         "Camille",
     ),
-    ("<p>Vu.</p><div>Camille wrote:</div><blockquote type=\"cite\">Bonjour</blockquote>", "Vu.", "Bonjour"),
+    ('<p>Vu.</p><div>Camille wrote:</div><blockquote type="cite">Bonjour</blockquote>', "Vu.", "Bonjour"),
     (
-        "<p>Vu.</p><div style=\"border:none;border-top:solid #E1E1E1 1.0pt;padding:3.0pt 0cm 0cm 0cm\">"
+        '<p>Vu.</p><div style="border:none;border-top:solid #E1E1E1 1.0pt;padding:3.0pt 0cm 0cm 0cm">'
         "<p><b>De :</b> Camille</p></div><p>Bonjour</p>",
         "Vu.",
         "Camille",
@@ -371,7 +375,7 @@ QUOTED_TAGS = [
         '<div>#statut en cours</div><div class="gmail_quote">Le 7 déc. 2026, Camille a écrit :'
         "<blockquote><div>#clore fondée</div></blockquote></div>",
     ),
-    ("", "<p>#statut en cours</p><blockquote type=\"cite\"><p>#clore fondée</p></blockquote>"),
+    ("", '<p>#statut en cours</p><blockquote type="cite"><p>#clore fondée</p></blockquote>'),
     ("", '<p>#statut en cours</p><div id="divRplyFwdMsg"><p>De : Camille</p></div><p>#clore fondée</p>'),
     # Bottom-posting: the handler wrote under the quote; only their own line counts.
     ("Le 7 déc. 2026 à 10:00, Camille <c@x.fr> a écrit :\n> #clore fondée\n\n#statut en cours", ""),
@@ -433,8 +437,20 @@ def test_top_text_never_raises(text: str, html: str) -> None:
 
 QUOTEISH = st.lists(
     st.sampled_from(
-        ["", "> x", ">", "#clore fondée", "Le 7 déc. 2026 à 10:00, C <c@x.fr> a écrit :", "-- ", "De : C",
-         "Envoyé : lundi", "-------- Message d'origine --------", "texte", "<blockquote>", "</div>"]
+        [
+            "",
+            "> x",
+            ">",
+            "#clore fondée",
+            "Le 7 déc. 2026 à 10:00, C <c@x.fr> a écrit :",
+            "-- ",
+            "De : C",
+            "Envoyé : lundi",
+            "-------- Message d'origine --------",
+            "texte",
+            "<blockquote>",
+            "</div>",
+        ]
     ),
     max_size=15,
 ).map("\n".join)

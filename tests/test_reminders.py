@@ -125,9 +125,7 @@ def test_plan_refuses_naive_datetimes(due: datetime, now: datetime) -> None:
         plan(DeadlineKind.ANSWER, due, OFFSETS, now)
 
 
-aware = st.datetimes(
-    min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
-)
+aware = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC))
 offsets = st.lists(st.integers(min_value=0, max_value=30 * 86400).map(lambda s: timedelta(seconds=s)), max_size=6)
 
 
@@ -188,7 +186,9 @@ def test_next_escalation_refuses() -> None:
     count=st.integers(min_value=1, max_value=20),
     now=st.none() | aware,
 )
-def test_next_escalation_strictly_increases(start: datetime, every: timedelta, count: int, now: datetime | None) -> None:
+def test_next_escalation_strictly_increases(
+    start: datetime, every: timedelta, count: int, now: datetime | None
+) -> None:
     current = Planned(Kind.ESCALATION, DeadlineKind.ANSWER, "esc-1", start)
     for n in range(2, count + 2):
         following = next_escalation(current, every, now=now)

@@ -53,21 +53,57 @@ def test_fold_is_idempotent(text: str) -> None:
 
 CASES = [
     # Keywords: whole words, on folded text.
-    ("Facture erronée", "", "x@example.org", None, BILLING, RouteRule.KEYWORD_SUBJECT, 'keyword "facture" in the subject'),
+    (
+        "Facture erronée",
+        "",
+        "x@example.org",
+        None,
+        BILLING,
+        RouteRule.KEYWORD_SUBJECT,
+        'keyword "facture" in the subject',
+    ),
     ("FACTURE", "", "x@example.org", None, BILLING, RouteRule.KEYWORD_SUBJECT, 'keyword "facture" in the subject'),
-    ("Montant facturé deux fois", "", "x@example.org", None, BILLING, RouteRule.KEYWORD_SUBJECT,
-     'keyword "facture" in the subject'),
-    ("Problème", "Ma facture, reçue hier.", "x@example.org", None, BILLING, RouteRule.KEYWORD_BODY,
-     'keyword "facture" in the body'),
-    ("Problème", "Votre bon de\ncommande n°3", "x@example.org", None, BILLING, RouteRule.KEYWORD_BODY,
-     'keyword "bon de commande" in the body'),
+    (
+        "Montant facturé deux fois",
+        "",
+        "x@example.org",
+        None,
+        BILLING,
+        RouteRule.KEYWORD_SUBJECT,
+        'keyword "facture" in the subject',
+    ),
+    (
+        "Problème",
+        "Ma facture, reçue hier.",
+        "x@example.org",
+        None,
+        BILLING,
+        RouteRule.KEYWORD_BODY,
+        'keyword "facture" in the body',
+    ),
+    (
+        "Problème",
+        "Votre bon de\ncommande n°3",
+        "x@example.org",
+        None,
+        BILLING,
+        RouteRule.KEYWORD_BODY,
+        'keyword "bon de commande" in the body',
+    ),
     ("Mes factures", "", "x@example.org", None, DEFAULT, RouteRule.DEFAULT, "default handler"),
     ("Facturation", "", "x@example.org", None, DEFAULT, RouteRule.DEFAULT, "default handler"),
     ("Colis abîmé", "", "x@example.org", None, DELIVERY, RouteRule.KEYWORD_SUBJECT, 'keyword "colis" in the subject'),
     # Sender domains: the domain itself or a subdomain, never a look-alike.
     ("Bonjour", "", "achats@bigclient.fr", None, BIG_CLIENT, RouteRule.SENDER_DOMAIN, "sender domain bigclient.fr"),
-    ("Bonjour", "", "Achats@Paris.BigClient.FR", None, BIG_CLIENT, RouteRule.SENDER_DOMAIN,
-     "sender domain bigclient.fr"),
+    (
+        "Bonjour",
+        "",
+        "Achats@Paris.BigClient.FR",
+        None,
+        BIG_CLIENT,
+        RouteRule.SENDER_DOMAIN,
+        "sender domain bigclient.fr",
+    ),
     ("Bonjour", "", "x@notbigclient.fr", None, DEFAULT, RouteRule.DEFAULT, "default handler"),
     ("Bonjour", "", "x@bigclient.fr.evil.example", None, DEFAULT, RouteRule.DEFAULT, "default handler"),
     # Categories: folded equality.
@@ -75,7 +111,15 @@ CASES = [
     ("Bonjour", "", "x@example.org", "Facturation", BILLING, RouteRule.CATEGORY, "category facturation"),
     ("Bonjour", "", "x@example.org", "inconnue", DEFAULT, RouteRule.DEFAULT, "default handler"),
     # Config order wins between handlers: the big client's invoice goes to billing, listed first.
-    ("Facture", "", "achats@bigclient.fr", None, BILLING, RouteRule.KEYWORD_SUBJECT, 'keyword "facture" in the subject'),
+    (
+        "Facture",
+        "",
+        "achats@bigclient.fr",
+        None,
+        BILLING,
+        RouteRule.KEYWORD_SUBJECT,
+        'keyword "facture" in the subject',
+    ),
     # Within one handler, the category wins over a keyword.
     ("Facture", "", "x@example.org", "facturation", BILLING, RouteRule.CATEGORY, "category facturation"),
     # A colis complaint from the big client: Bob is listed before Chloé.

@@ -12,8 +12,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from daemon.core.lifecycle import Status
-from daemon.core.routing import fold
 from daemon.core.commands.tags import (
     SETTABLE_STATUSES,
     TAG_WORDS,
@@ -27,6 +25,8 @@ from daemon.core.commands.tags import (
     grammar,
     parse_commands,
 )
+from daemon.core.lifecycle import Status
+from daemon.core.routing import fold
 
 TODAY = date(2026, 12, 7)
 
@@ -321,7 +321,10 @@ def test_an_unknown_tag_inside_the_block_does_not_end_it() -> None:
 # --- #reply and #note text capture --------------------------------------------------------------
 
 REPLY_TEXTS = [
-    ("#réponse Madame,\n\nNous avons remboursé.\n  - 12,50 €\n\nCordialement", "Madame,\n\nNous avons remboursé.\n  - 12,50 €\n\nCordialement"),
+    (
+        "#réponse Madame,\n\nNous avons remboursé.\n  - 12,50 €\n\nCordialement",
+        "Madame,\n\nNous avons remboursé.\n  - 12,50 €\n\nCordialement",
+    ),
     ("#réponse\nMadame,\nvoici.", "Madame,\nvoici."),
     ("#réponse :\n\n\nMadame,\nvoici.\n\n\n", "Madame,\nvoici."),
     ("#reply: Dear Sir, done.", "Dear Sir, done."),
@@ -376,7 +379,7 @@ def test_a_command_cannot_hold_a_wrong_value(tag: Tag, value: object) -> None:
 def test_command_types_its_values() -> None:
     assert Command(Tag.STATUS, "in_progress", "#status in_progress").value is Status.IN_PROGRESS
     assert Command(Tag.CLOSE, "founded", "#close founded").value is Outcome.FOUNDED
-    assert SETTABLE_STATUSES == {Status.IN_PROGRESS, Status.REOPENED}
+    assert {Status.IN_PROGRESS, Status.REOPENED} == SETTABLE_STATUSES
     with pytest.raises(ValueError):
         Problem("#x", "some reason the letters cannot translate")
     with pytest.raises(ValueError):
@@ -410,7 +413,9 @@ def test_grammar_falls_back_to_english() -> None:
 
 COMMANDISH = st.lists(
     st.one_of(
-        st.sampled_from([line for line, _ in TAG_SPELLINGS] + [line for line, _ in PROBLEMS] + ["", "#", "# ", "Bonjour"]),
+        st.sampled_from(
+            [line for line, _ in TAG_SPELLINGS] + [line for line, _ in PROBLEMS] + ["", "#", "# ", "Bonjour"]
+        ),
         st.text(max_size=40),
         st.builds(lambda w, v: f"#{w} {v}", st.sampled_from(sorted(TAG_WORDS)), st.text(max_size=30)),
     ),

@@ -1,4 +1,5 @@
-"""Tests of daemon.core.triage: a corpus table (docs/style.md item 16, like flufl.bounce's DATA) and one test per rule."""
+"""Tests of daemon.core.triage: a corpus table (docs/style.md item 16, like flufl.bounce's DATA) and one test
+per rule."""
 
 from __future__ import annotations
 
@@ -6,15 +7,14 @@ from collections import Counter
 
 import pytest
 
-from daemon.errors import MailError
 from daemon.core.mail import InboundMail
 from daemon.core.parsing import parse
 from daemon.core.triage import Disposition, Facts, Outcome, classify, robot_reason
+from daemon.errors import MailError
 from tests.corpus import corpus_dir, manifest
 
 OURS = frozenset({"reclamations@example.fr"})
 NOTHING_KNOWN = Facts(sha256_known=False, message_id_known=False, own_addresses=OURS)
-
 
 
 # Files whose category says robot or person but that cannot be told from their content, with why.
@@ -73,11 +73,20 @@ def test_corpus_counts() -> None:
 # --- hand-made messages: one per rule ------------------------------------------------------------
 
 
-def mail(*headers: str, sender: str = "Jeanne Client <jeanne@example.org>", content_type: str = "text/plain",
-         body: str = "Bonjour,\nmon colis est arrivé abîmé.\n") -> InboundMail:
+def mail(
+    *headers: str,
+    sender: str = "Jeanne Client <jeanne@example.org>",
+    content_type: str = "text/plain",
+    body: str = "Bonjour,\nmon colis est arrivé abîmé.\n",
+) -> InboundMail:
     head = [f"From: {sender}"] if sender else []
-    head += ["To: reclamations@example.fr", "Subject: Colis abîmé", "Message-ID: <1@example.org>",
-             f"Content-Type: {content_type}", *headers]
+    head += [
+        "To: reclamations@example.fr",
+        "Subject: Colis abîmé",
+        "Message-ID: <1@example.org>",
+        f"Content-Type: {content_type}",
+        *headers,
+    ]
     return parse(("\n".join(head) + "\n\n" + body).encode("utf-8"))
 
 
@@ -128,8 +137,12 @@ def test_robot_rule(headers: tuple[str, ...], options: dict[str, str], words: st
 
 def tnef(subject: str) -> InboundMail:
     """A whole message that is one winmail.dat, as Outlook sends read receipts inside Exchange."""
-    return parse((f"From: jeanne@example.org\nSubject: {subject}\nContent-Type: application/ms-tnef\n"
-                  "Content-Transfer-Encoding: base64\n\neJ8+Ig==\n").encode("utf-8"))
+    return parse(
+        (
+            f"From: jeanne@example.org\nSubject: {subject}\nContent-Type: application/ms-tnef\n"
+            "Content-Transfer-Encoding: base64\n\neJ8+Ig==\n"
+        ).encode()
+    )
 
 
 @pytest.mark.parametrize("subject", ["Read: Colis abîmé", "Lu : Colis abîmé"])

@@ -110,22 +110,31 @@ _RULE_WORDS: dict[str, Unit] = {
     **dict.fromkeys(["m", "min", "mins", "minute", "minutes"], Unit.MINUTES),
     **dict.fromkeys(["h", "hour", "hours", "heure", "heures"], Unit.HOURS),
     **dict.fromkeys(
-        ["d", "j", "day", "days", "jour", "jours", "calendar day", "calendar days",
-         "jour calendaire", "jours calendaires"],
+        [
+            "d",
+            "j",
+            "day",
+            "days",
+            "jour",
+            "jours",
+            "calendar day",
+            "calendar days",
+            "jour calendaire",
+            "jours calendaires",
+        ],
         Unit.CALENDAR_DAYS,
     ),
     **dict.fromkeys(
-        ["bd", "business day", "business days", "working day", "working days", "jo",
-         "jour ouvre", "jours ouvres"],
+        ["bd", "business day", "business days", "working day", "working days", "jo", "jour ouvre", "jours ouvres"],
         Unit.BUSINESS_DAYS,
     ),
 }
 
-_REFUSED_WORDS: dict[str, str] = {
-    word: "'jours ouvrables' count Saturdays (Monday to Saturday); business days here are Monday "
-    "to Friday less public holidays: write 'jours ouvrés' or 'bd'"
-    for word in ["jour ouvrable", "jours ouvrables"]
-}
+_REFUSED_WORDS: dict[str, str] = dict.fromkeys(
+    ["jour ouvrable", "jours ouvrables"],
+    "'jours ouvrables' count Saturdays (Monday to Saturday); business days here are Monday "
+    "to Friday less public holidays: write 'jours ouvrés' or 'bd'",
+)
 
 # One whole number, then a unit word. Digits are ASCII only; no sign, no fraction.
 _AMOUNT_UNIT = re.compile(r"\s*([0-9]+)\s*([^\W\d][\w\s-]*?)\s*", re.UNICODE)
@@ -327,9 +336,7 @@ def holiday_calendar(
         )
     wanted = language or cls.default_language
     if wanted is not None and wanted not in cls.supported_languages:
-        raise ValueError(
-            f"no holiday names in {wanted!r} for {code}; available: {', '.join(cls.supported_languages)}"
-        )
+        raise ValueError(f"no holiday names in {wanted!r} for {code}; available: {', '.join(cls.supported_languages)}")
     calendar = holidays.country_holidays(code, subdiv=subdivision, language=wanted)
 
     def closed(day: date) -> str | None:

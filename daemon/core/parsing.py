@@ -39,15 +39,17 @@ import io
 import mimetypes
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.generator import BytesGenerator
+from typing import cast
 
 import mailparser
 
-from daemon.errors import MailError
 from daemon.core.htmltext import html_to_text
 from daemon.core.mail import Address, Attachment, InboundMail
+from daemon.errors import MailError
 
 __all__ = ["parse", "safe_filename"]
 
@@ -239,7 +241,7 @@ def _date(value: str | None, helper: _SecondOpinion) -> datetime | None:
         except (TypeError, ValueError, IndexError, OverflowError):
             parsed = None
         if parsed is not None:
-            return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
     fallback = helper.get("date")
     return fallback if isinstance(fallback, datetime) and fallback.tzinfo else None
 
@@ -284,7 +286,7 @@ def _plain_pairs(text: str) -> list[tuple[str, str]]:
         return []
 
 
-def _usable(pairs: object) -> tuple[Address, ...]:
+def _usable(pairs: Iterable[object]) -> tuple[Address, ...]:
     found = []
     for pair in pairs or ():
         if isinstance(pair, (tuple, list)) and len(pair) == 2:
@@ -330,8 +332,8 @@ def _collect(part: email.message.Message, parts: _Parts, inside_attachment: bool
     if ctype.startswith("message/"):
         parts.attachments.append(_attachment(part, ctype, _message_bytes(part), len(parts.attachments)))
     elif part.is_multipart():
-        for child in part.get_payload():
-            _collect(child, parts, inside_attachment or disposition == "attachment")
+        for child in part.get_payload():  # a multipart's payload is its list of sub-messages
+            _collect(cast(email.message.Message, child), parts, inside_attachment or disposition == "attachment")
     elif inside_attachment or disposition == "attachment" or _filename(part) or not _is_body(ctype):
         parts.attachments.append(_attachment(part, ctype, _payload_bytes(part), len(parts.attachments)))
     elif ctype == "text/html":
@@ -507,7 +509,7 @@ def _defects(msg: email.message.Message, helper: _SecondOpinion) -> tuple[str, .
             if type(defect).__name__ not in names:
                 names.append(type(defect).__name__)
     extra = helper.get("defects_categories") if helper.consulted else ()
-    names.extend(sorted(str(name) for name in extra or () if name not in names))
+    names.extend(sorted(str(name) for name in cast("Iterable[object]", extra or ()) if name not in names))
     return tuple(names)
 
 

@@ -112,9 +112,11 @@ _DECORATION = re.compile(r"^[-_=*~]{5,}$")
 _FOOTER = _folded(
     r"^(?:sent from my |sent from mail for windows|sent from outlook|sent from yahoo|get outlook for"
     r"|sent with (?:sparrow|airmail|spark|proton|bluemail|blue mail|newton)"
-    r"|envoye de mon |envoye depuis (?:mon|ma|l'application|outlook|yahoo|gmail)|envoye a partir de (?:mon|ma|outlook)"
+    r"|envoye de mon |envoye depuis (?:mon|ma|l'application|outlook|yahoo|gmail)"
+    r"|envoye a partir de (?:mon|ma|outlook)"
     r"|obtenir outlook pour|telecharger outlook pour|von meinem .* gesendet|gesendet von (?:meinem|outlook|mail)"
-    r"|inviato da (?:il mio|mio|iphone|outlook)|enviado desde (?:mi|outlook)|enviado do meu |verzonden vanaf (?:mijn|outlook)"
+    r"|inviato da (?:il mio|mio|iphone|outlook)|enviado desde (?:mi|outlook)|enviado do meu "
+    r"|verzonden vanaf (?:mijn|outlook)"
     r"|verstuurd vanaf mijn|skickat fran min|sendt fra min|wysłano z )"
 )
 _FOOTER_MAX = 80
@@ -303,7 +305,7 @@ def _outside_quotes(lines: list[str]) -> list[str]:
             dropped[i] = True
         previous_long = quoted and len(line.rstrip()) >= _WRAP_WIDTH
     kept: list[str] = []
-    for line, drop in zip(lines, dropped):
+    for line, drop in zip(lines, dropped, strict=True):
         blank = not _clean(line)
         # A dropped block leaves one blank line between the paragraphs around it.
         if drop or blank:
@@ -432,4 +434,3 @@ def _library_cut(lines: list[str]) -> int:
         if lines[j][:_LIBRARY_LINE_MAX].strip() == header_line:
             return j
     return min(number, len(lines))
-

@@ -24,7 +24,9 @@ def named_references(mail: InboundMail, prefix: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(find_references(mail.subject, prefix)))
 
 
-def thread_of(mail: InboundMail, prefix: str, by_message_id: Mapping[str, int], by_reference: Mapping[str, int]) -> int | None:
+def thread_of(
+    mail: InboundMail, prefix: str, by_message_id: Mapping[str, int], by_reference: Mapping[str, int]
+) -> int | None:
     """The id of the complaint `mail` is about, or None for a new complaint."""
     for message_id in named_ids(mail):
         if message_id in by_message_id:

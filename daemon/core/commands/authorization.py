@@ -80,7 +80,7 @@ def dmarc_pass(headers: tuple[str, ...], trusted: frozenset[str], domain: str) -
         authserv = header.split(";", 1)[0].strip().split()[0].lower() if header.strip() else ""
         if authserv not in {t.lower() for t in trusted}:
             continue
-        for method, properties in _RESULT.findall(header):
+        for _method, properties in _RESULT.findall(header):
             for _name, value in _PROPERTY.findall(properties):
                 if value.lower().rpartition("@")[2] == domain:
                     return True

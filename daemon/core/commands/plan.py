@@ -13,11 +13,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from daemon.core.commands.tags import Command, Commands, Problem, Reason, Tag
 from daemon.core.lifecycle import Event, IllegalTransition, Status, next_status
 from daemon.core.routing import Handler
-from daemon.core.commands.tags import Command, Commands, Problem, Reason, Tag
 
 STATUS_EVENTS = {Status.IN_PROGRESS.value: Event.WORK_STARTED, Status.REOPENED.value: Event.REOPEN}
 
@@ -80,12 +81,18 @@ def plan_commands(
     return plan
 
 
-def _category_deadline(plan: Plan, computed: "tuple[datetime, str] | None", now: datetime) -> Plan:
+def _category_deadline(plan: Plan, computed: tuple[datetime, str] | None, now: datetime) -> Plan:
     if computed is None or computed[0] == plan.state.answer_due_at or computed[0] <= now:
         return plan
     due, rule = computed
     change = Change("answer_due", plan.state.answer_due_at, due)
-    return replace(plan, state=replace(plan.state, answer_due_at=due), changes=plan.changes + (change,), deadline_changed=True, answer_rule=rule)
+    return replace(
+        plan,
+        state=replace(plan.state, answer_due_at=due),
+        changes=plan.changes + (change,),
+        deadline_changed=True,
+        answer_rule=rule,
+    )
 
 
 def _apply(plan: Plan, command: Command, handlers: tuple[Handler, ...], tz: ZoneInfo, now: datetime) -> Plan:
@@ -104,7 +111,11 @@ def _apply(plan: Plan, command: Command, handlers: tuple[Handler, ...], tz: Zone
         return _move(replace(plan, answer=str(command.value)), command, Event.ANSWER_SENT)
     if tag is Tag.CLOSE:
         closed = _move(plan, command, Event.CLOSE)
-        return _set(closed, "outcome", str(command.value), command.line) if closed.state.status == Status.CLOSED.value else closed
+        return (
+            _set(closed, "outcome", str(command.value), command.line)
+            if closed.state.status == Status.CLOSED.value
+            else closed
+        )
     if tag is Tag.ASSIGN:
         return _assign(plan, command, handlers)
     if tag is Tag.DEADLINE:
@@ -117,7 +128,8 @@ def _set(plan: Plan, name: str, value: object, line: str = "") -> Plan:
     if before == value:
         return replace(plan, problems=plan.problems + (Problem(line or name, Reason.NO_CHANGE),))
     change = Change("answer_due" if name == "answer_due_at" else name, before, value)
-    return replace(plan, state=replace(plan.state, **{name: value}), changes=plan.changes + (change,))
+    fields: dict[str, Any] = {name: value}  # `name` is one of CaseState's fields, `value` of its type
+    return replace(plan, state=replace(plan.state, **fields), changes=plan.changes + (change,))
 
 
 def _move(plan: Plan, command: Command, event: Event | None) -> Plan:
@@ -138,7 +150,9 @@ def _assign(plan: Plan, command: Command, handlers: tuple[Handler, ...]) -> Plan
     if target.email == plan.state.handler.email:
         return _problem(plan, command, Reason.ALREADY_HANDLER)
     change = Change("handler", plan.state.handler.email, target.email)
-    return replace(plan, state=replace(plan.state, handler=target), changes=plan.changes + (change,), handed_over_to=target)
+    return replace(
+        plan, state=replace(plan.state, handler=target), changes=plan.changes + (change,), handed_over_to=target
+    )
 
 
 def _deadline(plan: Plan, command: Command, tz: ZoneInfo, now: datetime) -> Plan:
@@ -150,7 +164,9 @@ def _deadline(plan: Plan, command: Command, tz: ZoneInfo, now: datetime) -> Plan
         return _problem(plan, command, Reason.PAST_DATE)
     changed = _set(plan, "answer_due_at", due, command.line)
     moved = changed.state.answer_due_at != plan.state.answer_due_at
-    return replace(changed, deadline_changed=moved or plan.deadline_changed, answer_rule="committed" if moved else plan.answer_rule)
+    return replace(
+        changed, deadline_changed=moved or plan.deadline_changed, answer_rule="committed" if moved else plan.answer_rule
+    )
 
 
 def end_of_day(day: date, tz: ZoneInfo) -> datetime:

@@ -302,6 +302,7 @@ def parse_commands(top: str, today: date) -> Commands:
             found.append(_note(line, "\n".join([value, *paragraph]).strip()))
             i += len(paragraph)
         else:
+            assert tag is not None  # _head gives no tag only with a problem
             found.append(_command(tag, value, line, today))
         i += 1
     return _resolve(found)
