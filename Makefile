@@ -1,7 +1,8 @@
 # complaintsd: `make test` is the one test command (README); CI runs it through .ci/run.
 #   make install     .venv with the project (editable) and its test extras
 #   make test-deps   Dovecot for the IMAP tests (apt, when missing), then install
-#   make test        test-deps, then pytest
+#   make lint        install, then ruff (lint and format), mypy and import-linter (pyproject.toml)
+#   make test        test-deps, then lint, then pytest
 #   make demo        install, then `complaintsd demo`
 #   make bench       test-deps, then benchmarks/ingest.py
 #   make clean       remove the venv and build/test artefacts
@@ -18,7 +19,7 @@ PYTEST_ARGS ?= -q
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export PATH := $(PATH):/usr/local/sbin:/usr/sbin:/sbin
 
-.PHONY: demo install test-deps test bench clean
+.PHONY: demo install test-deps lint test bench clean
 
 demo:
 	$(MAKE) install
@@ -45,12 +46,23 @@ test-deps:
 	fi
 	$(MAKE) install
 
+# The rules the tests enforce (settings in pyproject.toml): style, types, and the import contracts
+# between core, edges, runners and the shell. lint-imports reads the installed (editable) package.
+LINT_PATHS := daemon tests benchmarks
+
+lint: install
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/ruff format --check $(LINT_PATHS)
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
 test: test-deps
+	$(MAKE) lint
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 bench: test-deps
 	PYTHONPATH=. $(BIN)/python benchmarks/ingest.py
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache .hypothesis .coverage htmlcov
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .hypothesis .coverage htmlcov .mypy_cache .ruff_cache .import_linter_cache
 	find . -name __pycache__ -type d -prune -not -path './.git/*' -exec rm -rf {} +
