@@ -10,12 +10,16 @@ from pathlib import Path
 import jinja2
 import pytest
 
-from daemon.core.letters.staff import (
+from daemon.core.letters import (
+    AttachmentLine,
     ComplaintSummary,
     DigestFacts,
     EscalationFacts,
     HandlerNotificationFacts,
+    Letter,
     ReminderFacts,
+    Templates,
+    builtin_templates_dir,
     find_token,
     render_digest,
     render_escalation,
@@ -24,7 +28,6 @@ from daemon.core.letters.staff import (
 )
 from daemon.core.lifecycle import Status
 from daemon.core.reminders import DeadlineKind
-from daemon.core.letters.render import AttachmentLine, Letter, Templates, builtin_templates_dir
 from daemon.core.routing import RouteRule
 
 TOKEN = "Ab3xK9_q-Zt2"

@@ -13,10 +13,9 @@ from typing import Any
 import jinja2
 import pytest
 
-from daemon.core.letters.staff import ComplaintSummary, find_token
-from daemon.core.lifecycle import Status
-from daemon.core.letters.notices import (
+from daemon.core.letters import (
     AnswerFacts,
+    AttachmentLine,
     Change,
     ChangeField,
     ClosedFacts,
@@ -24,17 +23,23 @@ from daemon.core.letters.notices import (
     CommandErrorFacts,
     CommandHelpFacts,
     CommandRefusedFacts,
+    ComplaintSummary,
     DeadlineChangedFacts,
     Effect,
     FollowUpForwardFacts,
     FollowUpReceivedFacts,
     HandoverFacts,
     HistoryLine,
+    Letter,
+    Mediator,
     NotUnderstood,
     Outcome,
     RefusalReason,
     Severity,
     StatusChangedFacts,
+    Templates,
+    builtin_templates_dir,
+    find_token,
     render_answer,
     render_closed,
     render_command_confirmation,
@@ -47,7 +52,7 @@ from daemon.core.letters.notices import (
     render_handover,
     render_status_changed,
 )
-from daemon.core.letters.render import AttachmentLine, Letter, Mediator, Templates, builtin_templates_dir
+from daemon.core.lifecycle import Status
 
 TOKEN = "Ab3xK9_q-Zt2"
 REF = "REC-2026-000042"

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import jinja2
 import pytest
 
-from daemon.core.letters.render import (
+from daemon.core.letters import (
     AcknowledgementFacts,
     AttachmentLine,
     Letter,

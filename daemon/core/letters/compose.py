@@ -18,8 +18,8 @@ from email.mime.nonmultipart import MIMENonMultipart
 from email.policy import compat32
 from email.utils import format_datetime, formataddr
 
-from daemon.core.mail import Address
 from daemon.core.letters.render import Letter
+from daemon.core.mail import Address
 
 
 @dataclass(frozen=True)

@@ -13,28 +13,33 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from daemon.core.letters import notices, staff
+from daemon.core.letters import command_replies as replies
+from daemon.core.letters import to_customers as customers
+from daemon.core.letters import to_staff as staff
 from daemon.core.letters.compose import FileToAttach, OutgoingMail, compose
-from daemon.core.letters.render import AcknowledgementFacts, Letter, Templates, render_acknowledgement
+from daemon.core.letters.render import Letter, Templates
 from daemon.core.mail import Address
 
+__all__ = ["RENDERERS", "LetterToSend", "Postbox"]
+
+# Which letter each facts type is: the facts' type picks the render function, hence the template.
 RENDERERS: dict[type, Callable[[Templates, Any], Letter]] = {
-    AcknowledgementFacts: render_acknowledgement,
+    customers.AcknowledgementFacts: customers.render_acknowledgement,
+    customers.AnswerFacts: customers.render_answer,
+    customers.DeadlineChangedFacts: customers.render_deadline_changed,
+    customers.StatusChangedFacts: customers.render_status_changed,
+    customers.ClosedFacts: customers.render_closed,
+    customers.FollowUpReceivedFacts: customers.render_follow_up_received,
     staff.HandlerNotificationFacts: staff.render_handler_notification,
     staff.ReminderFacts: staff.render_reminder,
     staff.EscalationFacts: staff.render_escalation,
     staff.DigestFacts: staff.render_digest,
-    notices.AnswerFacts: notices.render_answer,
-    notices.DeadlineChangedFacts: notices.render_deadline_changed,
-    notices.StatusChangedFacts: notices.render_status_changed,
-    notices.ClosedFacts: notices.render_closed,
-    notices.FollowUpReceivedFacts: notices.render_follow_up_received,
-    notices.CommandConfirmationFacts: notices.render_command_confirmation,
-    notices.CommandErrorFacts: notices.render_command_error,
-    notices.CommandHelpFacts: notices.render_command_help,
-    notices.CommandRefusedFacts: notices.render_command_refused,
-    notices.FollowUpForwardFacts: notices.render_follow_up_forward,
-    notices.HandoverFacts: notices.render_handover,
+    staff.FollowUpForwardFacts: staff.render_follow_up_forward,
+    staff.HandoverFacts: staff.render_handover,
+    replies.CommandConfirmationFacts: replies.render_command_confirmation,
+    replies.CommandErrorFacts: replies.render_command_error,
+    replies.CommandHelpFacts: replies.render_command_help,
+    replies.CommandRefusedFacts: replies.render_command_refused,
 }
 
 

@@ -1,7 +1,11 @@
 """Rendering letters: every text a person reads comes out of a template, through this module.
 
 Its sole purpose in life is to turn a template name and plain values into a `Letter` (subject, plain
-text, HTML). It sends nothing, reads no clock and touches the disk only to load templates.
+text, HTML). It sends nothing, reads no clock and touches the disk only to load templates. It also
+holds what the letters to customers (`to_customers.py`) and to staff (`to_staff.py`,
+`command_replies.py`) share: the values several letters show (`ComplaintSummary`, `AttachmentLine`,
+`Mediator`, `HistoryLine`), the checks their facts run, and the command token every letter to a
+handler ends its subject with.
 
 Theory of operation
 -------------------
@@ -21,12 +25,18 @@ value can inject a header.
 Dates are formatted by Babel in the letter's language, after conversion to the register's timezone:
 `date` gives "lundi 7 décembre 2026" / "Monday, December 7, 2026", `datetime` adds the time
 ("… à 14:05" / "… at 2:05 PM"), `size` gives "50 ko" / "50 kB" (SI units, 1 ko = 1000 octets).
+
+A handler's letters carry the per-complaint command token at the end of the subject, as
+`[jeton:TOKEN]` (French) or `[token:TOKEN]` (English): a reply keeps the subject, so the token comes
+back with the handler's commands (docs/design.md, "Commands by email"). Because commands stop working
+without it, `with_token` refuses a subject that does not end with the marker: an override that drops
+it fails in `check` and in tests, not silently in production. `find_token` reads it back.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -38,14 +48,21 @@ from babel.numbers import format_decimal
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
+from daemon.core.lifecycle import Status
+from daemon.core.reminders import DeadlineKind
+from daemon.core.tokens import SUBJECT_MARKER, find_token
+
 __all__ = [
-    "AcknowledgementFacts",
+    "TOKEN_MARKER",
     "AttachmentLine",
+    "ComplaintSummary",
+    "HistoryLine",
     "Letter",
     "Mediator",
     "Templates",
+    "available_languages",
     "builtin_templates_dir",
-    "render_acknowledgement",
+    "find_token",
 ]
 
 # CLDR's "atTime" date-time patterns ({1} = date, {0} = time). Babel 2.18 ships only the plain
@@ -60,6 +77,54 @@ _SIZE_UNITS = {
 _BYTE_SINGULAR = {"fr": "octet", "en": "byte"}
 
 _PARTS = ("subject", "txt", "html")
+
+# The register's time zone when none is given (the French registers this was written for).
+_PARIS = ZoneInfo("Europe/Paris")
+
+# The command token as the subjects carry it: "[jeton:Ab3x…]" or "[token:Ab3x…]". Tokens are
+# URL-safe Base64 (secrets.token_urlsafe), so no bracket, space or colon can cut them.
+TOKEN_MARKER = SUBJECT_MARKER  # tokens.py owns the marker's grammar
+_TOKEN = re.compile(r"[A-Za-z0-9_-]+")
+_MARKER_AT_END = re.compile(TOKEN_MARKER.pattern + r"$", re.IGNORECASE)
+
+
+# --- checks the facts run -------------------------------------------------------------------------
+
+
+def require_aware(name: str, value: datetime) -> None:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{name} must be timezone-aware, not {value!r}")
+
+
+def require_text(what: str, value: str) -> None:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{what} cannot be empty")
+
+
+def require_token(token: str) -> None:
+    if not isinstance(token, str) or not _TOKEN.fullmatch(token):
+        raise ValueError(f"a command token is URL-safe Base64 (letters, digits, '-' and '_'), not {token!r}")
+
+
+def one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def plain(text: str) -> str:
+    """The handler's or customer's text, as written, without stray blank lines around it."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return "\n".join(line.rstrip() for line in lines).strip("\n")
+
+
+def usable_name(name: str, email: str) -> str:
+    """A display name that is an address (or the address itself) reads worse than "Madame, Monsieur"."""
+    name = one_line(name)
+    if not name or "@" in name or name.casefold() == email.strip().casefold():
+        return ""
+    return name
+
+
+# --- values several letters show ------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -99,33 +164,67 @@ class AttachmentLine:
             raise ValueError(f"attachment size cannot be negative: {self.size}")
 
 
-def _require_aware(name: str, value: datetime) -> None:
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"{name} must be timezone-aware, not {value!r}")
+def attachment_lines(value: Any) -> tuple[AttachmentLine, ...]:
+    items = tuple(value)
+    if not all(isinstance(item, AttachmentLine) for item in items):
+        raise ValueError(f"attachments are AttachmentLine values, not {items!r}")
+    return items
 
 
 @dataclass(frozen=True)
-class AcknowledgementFacts:
-    """Everything the acknowledgement says. `customer_name` may be empty (the letter then opens
-    "Madame, Monsieur,"); `subject` is the customer's own subject line, untrusted."""
+class ComplaintSummary:
+    """What every letter about a complaint says of it. `subject` and `customer_name` are the
+    customer's, untrusted; `customer_name` may be empty."""
 
     reference: str
+    status: Status
     customer_name: str
     customer_email: str
     subject: str
     received_at: datetime
+    ack_due_at: datetime
     answer_due_at: datetime
-    attachments: tuple[AttachmentLine, ...]
-    mediator: Mediator | None
-    organisation: str
 
     def __post_init__(self) -> None:
-        if not self.reference.strip():
-            raise ValueError("an acknowledgement needs a reference")
-        if not self.organisation.strip():
-            raise ValueError("an acknowledgement needs an organisation to sign it")
-        _require_aware("received_at", self.received_at)
-        _require_aware("answer_due_at", self.answer_due_at)
+        require_text("a complaint's reference", self.reference)
+        object.__setattr__(self, "status", Status(self.status))
+        for name in ("received_at", "ack_due_at", "answer_due_at"):
+            require_aware(name, getattr(self, name))
+
+    def due_at(self, deadline: DeadlineKind) -> datetime:
+        """The instant `deadline` (acknowledgement or answer) falls due."""
+        return self.ack_due_at if DeadlineKind(deadline) is DeadlineKind.ACK else self.answer_due_at
+
+
+@dataclass(frozen=True)
+class HistoryLine:
+    """One entry of a complaint's history, as the register words it; `detail` may be empty or multi-line."""
+
+    at: datetime
+    event: str
+    detail: str = ""
+
+    def __post_init__(self) -> None:
+        require_aware("a history line's time", self.at)
+        require_text("a history line's event", self.event)
+
+
+def clean_summary(complaint: ComplaintSummary) -> ComplaintSummary:
+    """The summary as a letter shows it: what the customer wrote may hold line breaks or be an
+    address posing as a name."""
+    return replace(
+        complaint,
+        subject=one_line(complaint.subject),
+        customer_name=usable_name(complaint.customer_name, complaint.customer_email),
+    )
+
+
+def facts_context(facts: Any) -> dict[str, Any]:
+    """Every field of a facts dataclass, by name: what its templates see before adjustments."""
+    return {f.name: getattr(facts, f.name) for f in fields(facts)}
+
+
+# --- templates ------------------------------------------------------------------------------------
 
 
 def builtin_templates_dir() -> Path:
@@ -145,10 +244,6 @@ def available_languages(root: Path | None = None) -> tuple[str, ...]:
     return tuple(sorted(p.name for p in root.iterdir() if p.is_dir() and any(p.glob("*.j2"))))
 
 
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
-
-
 _BLANK_RUNS = re.compile(r"\n{3,}")
 
 
@@ -159,6 +254,11 @@ def _tidy_text(text: str) -> str:
     return _BLANK_RUNS.sub("\n\n", "\n".join(lines)).strip("\n") + "\n"
 
 
+def _nl2br(value: str) -> Markup:
+    """Escape a multi-line value (e.g. a postal address) and keep its line breaks in HTML."""
+    return Markup("<br>\n").join(escape(line) for line in str(value).splitlines())
+
+
 class Templates:
     """The letters of one language, with an optional override directory, in one timezone."""
 
@@ -166,14 +266,12 @@ class Templates:
         self,
         language: str,
         override_dir: Path | None = None,
-        timezone: ZoneInfo = ZoneInfo("Europe/Paris"),
+        timezone: ZoneInfo = _PARIS,
     ) -> None:
         root = builtin_templates_dir()
         languages = available_languages(root)
         if language not in languages:
-            raise ValueError(
-                f"no templates for language {language!r}; available: {', '.join(languages) or 'none'}"
-            )
+            raise ValueError(f"no templates for language {language!r}; available: {', '.join(languages) or 'none'}")
         search = [root / language]
         if override_dir is not None:
             override_dir = Path(override_dir)
@@ -202,31 +300,31 @@ class Templates:
         )
 
     @classmethod
-    def of(cls, register) -> "Templates":
+    def of(cls, register) -> Templates:
         """The templates a register's letters use: its language, override directory and time zone."""
         return cls(register.language, register.templates, register.timezone)
 
     def _local(self, value: datetime) -> datetime:
-        _require_aware("a date shown in a letter", value)
+        require_aware("a date shown in a letter", value)
         return value.astimezone(self.timezone)
 
     def format_date(self, value: date | datetime) -> str:
-        """"lundi 7 décembre 2026" / "Monday, December 7, 2026" (the local day for a datetime)."""
+        """ "lundi 7 décembre 2026" / "Monday, December 7, 2026" (the local day for a datetime)."""
         day = self._local(value).date() if isinstance(value, datetime) else value
         return format_date(day, format="full", locale=self.locale)
 
     def format_time(self, value: datetime) -> str:
-        """"14:05" / "2:05 PM", local time. Babel's narrow no-break space becomes a plain space."""
+        """ "14:05" / "2:05 PM", local time. Babel's narrow no-break space becomes a plain space."""
         local = self._local(value)
         return format_time(local.time(), format="short", locale=self.locale).replace("\u202f", " ")
 
     def format_datetime(self, value: datetime) -> str:
-        """"lundi 7 décembre 2026 à 14:05" / "Monday, December 7, 2026 at 2:05 PM", local time."""
+        """ "lundi 7 décembre 2026 à 14:05" / "Monday, December 7, 2026 at 2:05 PM", local time."""
         pattern = _AT_TIME.get(self.locale.language, "{1}, {0}")
         return pattern.replace("{1}", self.format_date(value)).replace("{0}", self.format_time(value))
 
     def format_size(self, value: int) -> str:
-        """"532 octets", "50 ko", "1,2 Mo" / "532 bytes", "50 kB", "1.2 MB" (SI units)."""
+        """ "532 octets", "50 ko", "1,2 Mo" / "532 bytes", "50 kB", "1.2 MB" (SI units)."""
         units = _SIZE_UNITS.get(self.locale.language, _SIZE_UNITS["en"])
         amount = float(value)
         step = 0
@@ -249,32 +347,39 @@ class Templates:
         Raises jinja2.TemplateNotFound for a missing file, jinja2.UndefinedError for a variable the
         template uses but `context` lacks, and ValueError for an empty subject.
         """
-        subject, text, html = (
-            self.environment.get_template(f"{name}.{part}.j2").render(**context) for part in _PARTS
+        subject, text, html = (self.environment.get_template(f"{name}.{part}.j2").render(**context) for part in _PARTS)
+        return Letter(subject=one_line(subject), text=_tidy_text(text), html=html)
+
+
+def with_token(templates: Templates, name: str, token: str, **context: Any) -> Letter:
+    """Render a letter to a handler and check that its subject ends with `token`'s marker."""
+    letter = templates.render(name, token=token, **context)
+    marker = _MARKER_AT_END.search(letter.subject)
+    if marker is None or marker.group(1) != token:
+        raise ValueError(
+            f"the subject of letter {name!r} must end with the command token marker "
+            f"[jeton:{token}] or [token:{token}], else the handler's replies cannot carry commands: "
+            f"{letter.subject!r}"
         )
-        return Letter(subject=_one_line(subject), text=_tidy_text(text), html=html)
+    return letter
 
 
-def _nl2br(value: str) -> Markup:
-    """Escape a multi-line value (e.g. a postal address) and keep its line breaks in HTML."""
-    return Markup("<br>\n").join(escape(line) for line in str(value).splitlines())
+def to_handler(templates: Templates, name: str, facts: Any, **extra: Any) -> Letter:
+    """Render a letter about `facts.complaint` to `facts.handler_name`, its subject ending with
+    `facts.token`. The templates see the facts (the summary cleaned, the name on one line) and `extra`."""
+    context = facts_context(facts)
+    context.pop("token")
+    context["complaint"] = clean_summary(facts.complaint)
+    context["handler_name"] = one_line(facts.handler_name)
+    context.update(extra)
+    return with_token(templates, name, facts.token, **context)
 
 
-def _usable_name(name: str, email: str) -> str:
-    # A display name that is an address (or the address itself) reads worse than "Madame, Monsieur".
-    name = _one_line(name)
-    if not name or "@" in name or name.casefold() == email.strip().casefold():
-        return ""
-    return name
+# Until every caller imports the customer's acknowledgement from the package (`daemon.core.letters`),
+# it stays reachable here, where it used to live.
+def __getattr__(name: str) -> Any:
+    if name in ("AcknowledgementFacts", "render_acknowledgement"):
+        from daemon.core.letters import to_customers
 
-
-def render_acknowledgement(templates: Templates, facts: AcknowledgementFacts) -> Letter:
-    """The acknowledgement of receipt sent to the customer as soon as a complaint is registered.
-
-    The templates see every field of `facts` by name (`reference`, `customer_name`, `subject`,
-    `received_at`, `answer_due_at`, `attachments`, `mediator`, `organisation`, ...).
-    """
-    context = {f.name: getattr(facts, f.name) for f in fields(facts)}
-    context["customer_name"] = _usable_name(facts.customer_name, facts.customer_email)
-    context["subject"] = _one_line(facts.subject)
-    return templates.render("acknowledgement", **context)
+        return getattr(to_customers, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

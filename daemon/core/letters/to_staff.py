@@ -1,0 +1,285 @@
+"""The letters to staff about a complaint's deadlines and case: to its handler, to the supervisor.
+
+This module's sole purpose in life is to turn the facts of one such mail into a `Letter`, through the
+same `Templates` as the customer's letters (render.py): the "new complaint" notification, the
+reminders, the customer's new message forwarded and the full case on a handover go to the handler;
+the escalations to the supervisor; the digest to each handler. The replies to a handler's command
+mails are in `command_replies.py`. It sends nothing and reads no clock: the facts carry `now`.
+
+Theory of operation
+-------------------
+Every word a person reads is in the templates, so an admin's override directory can change it:
+the labels (statuses, deadlines, routing reasons, ordinals) are Jinja macros in `_labels.j2`, the
+blocks shared by several letters (the complaint summary, how to reply with commands) are macros in
+`_blocks.txt.j2` and `_blocks.html.j2`, one file per format so the HTML block is autoescaped. This
+module only computes what a template cannot: durations in words ("dans 3 jours", via Babel and the
+CLDR), which deadline a reminder is about, the digest's order and its overdue flags.
+
+The handler's letters end their subject with the per-complaint command token marker, and rendering
+refuses a subject without it (`render.with_token`); the supervisor's escalation and the digest,
+which cover no single complaint's commands, carry none.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Literal
+
+from babel.dates import format_timedelta
+
+from daemon.core.letters.render import (
+    AttachmentLine,
+    ComplaintSummary,
+    HistoryLine,
+    Letter,
+    Templates,
+    attachment_lines,
+    clean_summary,
+    facts_context,
+    one_line,
+    plain,
+    require_aware,
+    require_token,
+    to_handler,
+)
+from daemon.core.reminders import DeadlineKind
+from daemon.core.routing import RouteRule
+
+__all__ = [
+    "DigestFacts",
+    "DigestRow",
+    "EscalationFacts",
+    "FollowUpForwardFacts",
+    "HandlerNotificationFacts",
+    "HandoverFacts",
+    "ReminderFacts",
+    "render_digest",
+    "render_escalation",
+    "render_follow_up_forward",
+    "render_handler_notification",
+    "render_handover",
+    "render_reminder",
+]
+
+# Babel's units for durations in words, largest first. Weeks and months are left out on purpose:
+# "dans 1 semaine" for ten days reads as seven; "dans 10 jours" is exact enough next to the date.
+_Unit = Literal["day", "hour", "minute", "second"]
+_DURATION_UNITS: tuple[tuple[_Unit, int], ...] = (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1))
+# Babel's default: 0.85 day (20.4 h) and more reads as "1 jour", less as hours.
+_THRESHOLD = 0.85
+
+
+@dataclass(frozen=True)
+class HandlerNotificationFacts:
+    """The "new complaint" mail to its designated handler.
+
+    `body` is the complaint's text as the customer wrote it; `attachments_attached` says whether the
+    files travel with this mail (else they stay in the register). `routing_rule` and `routing_match`
+    are the `Route`'s `rule` and `matched`, so the handler knows why the complaint is theirs.
+    """
+
+    complaint: ComplaintSummary
+    token: str
+    handler_name: str
+    body: str
+    attachments: tuple[AttachmentLine, ...]
+    attachments_attached: bool
+    routing_rule: RouteRule
+    routing_match: str
+
+    def __post_init__(self) -> None:
+        require_token(self.token)
+        object.__setattr__(self, "routing_rule", RouteRule(self.routing_rule))
+        object.__setattr__(self, "attachments", tuple(self.attachments))
+
+
+@dataclass(frozen=True)
+class ReminderFacts:
+    """A reminder to the handler that `deadline` is near. `now` is when the letter is rendered (it
+    gives "dans 3 jours"); `late` and `planned_at` come from `reminders.is_late` and the Planned row."""
+
+    complaint: ComplaintSummary
+    token: str
+    handler_name: str
+    deadline: DeadlineKind
+    now: datetime
+    late: bool
+    planned_at: datetime
+
+    def __post_init__(self) -> None:
+        require_token(self.token)
+        object.__setattr__(self, "deadline", DeadlineKind(self.deadline))
+        require_aware("now", self.now)
+        require_aware("planned_at", self.planned_at)
+
+
+@dataclass(frozen=True)
+class EscalationFacts:
+    """An alert to the supervisor that `deadline` was missed; `number` is 1 for the first ("esc-1")."""
+
+    complaint: ComplaintSummary
+    handler_name: str
+    handler_email: str
+    supervisor_name: str
+    deadline: DeadlineKind
+    number: int
+    now: datetime
+    late: bool
+    planned_at: datetime
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "deadline", DeadlineKind(self.deadline))
+        if isinstance(self.number, bool) or not isinstance(self.number, int) or self.number < 1:
+            raise ValueError(f"an escalation's number starts at 1, not {self.number!r}")
+        require_aware("now", self.now)
+        require_aware("planned_at", self.planned_at)
+
+
+@dataclass(frozen=True)
+class DigestFacts:
+    """One handler's digest for the local date `day`: their open complaints, in any order."""
+
+    handler_name: str
+    day: date
+    now: datetime
+    complaints: tuple[ComplaintSummary, ...]
+    late: bool
+    planned_at: datetime
+
+    def __post_init__(self) -> None:
+        if isinstance(self.day, datetime) or not isinstance(self.day, date):
+            raise ValueError(f"a digest's day is a date, not {self.day!r}")
+        object.__setattr__(self, "complaints", tuple(self.complaints))
+        require_aware("now", self.now)
+        require_aware("planned_at", self.planned_at)
+
+
+@dataclass(frozen=True)
+class DigestRow:
+    """One line of the digest table, as the templates see it."""
+
+    complaint: ComplaintSummary
+    overdue: bool  # the answer deadline is past
+
+
+@dataclass(frozen=True)
+class FollowUpForwardFacts:
+    """The customer wrote again: `text` is their new text (without the quoted part)."""
+
+    complaint: ComplaintSummary
+    token: str
+    handler_name: str
+    mail_received_at: datetime
+    text: str
+    attachments: tuple[AttachmentLine, ...]
+    attachments_attached: bool
+
+    def __post_init__(self) -> None:
+        require_token(self.token)
+        require_aware("mail_received_at", self.mail_received_at)
+        object.__setattr__(self, "attachments", attachment_lines(self.attachments))
+
+
+@dataclass(frozen=True)
+class HandoverFacts:
+    """A complaint handed over to this handler by `handed_over_by` ("Name <address>", or empty when
+    the daemon did it), with the full case: the complaint's `body`, its attachments and its history
+    (oldest first)."""
+
+    complaint: ComplaintSummary
+    token: str
+    handler_name: str
+    handed_over_by: str
+    body: str
+    attachments: tuple[AttachmentLine, ...]
+    attachments_attached: bool
+    history: tuple[HistoryLine, ...]
+
+    def __post_init__(self) -> None:
+        require_token(self.token)
+        object.__setattr__(self, "attachments", attachment_lines(self.attachments))
+        object.__setattr__(self, "history", tuple(self.history))
+
+
+# --- rendering ------------------------------------------------------------------------------------
+
+
+def _duration(templates: Templates, delta: timedelta, *, direction: bool) -> str:
+    """In words, in days, hours, minutes or seconds: "dans 3 jours", "il y a 2 heures", or "3 jours"."""
+    seconds = abs(delta.total_seconds())
+    unit: _Unit = next((name for name, size in _DURATION_UNITS if seconds / size >= _THRESHOLD), "second")
+    # An infinite threshold makes Babel use exactly the granularity we chose. CLDR puts a no-break
+    # space in "2 jours" but not in "dans 2 jours": plain spaces, as `Templates.format_time` does.
+    words = format_timedelta(
+        delta, granularity=unit, threshold=float("inf"), add_direction=direction, locale=templates.locale
+    )
+    return words.replace("\u00a0", " ").replace("\u202f", " ")
+
+
+def render_handler_notification(templates: Templates, facts: HandlerNotificationFacts) -> Letter:
+    """The "new complaint" mail to the designated handler, with how to reply with commands.
+
+    The templates see `complaint`, `token`, `handler_name`, `body`, `attachments`,
+    `attachments_attached`, `routing_rule` and `routing_match`.
+    """
+    return to_handler(templates, "handler_notification", facts)
+
+
+def render_reminder(templates: Templates, facts: ReminderFacts) -> Letter:
+    """A reminder to the handler before a deadline; a reply to it may carry commands too.
+
+    Besides the facts, the templates see `due_at` (the deadline's instant), `remaining` ("dans 3
+    jours", or "il y a 2 heures" once past) and `passed` (the deadline is already past).
+    """
+    due = facts.complaint.due_at(facts.deadline)
+    remaining = _duration(templates, due - facts.now, direction=True)
+    return to_handler(templates, "reminder", facts, due_at=due, remaining=remaining, passed=due <= facts.now)
+
+
+def render_escalation(templates: Templates, facts: EscalationFacts) -> Letter:
+    """The alert to the supervisor that a deadline was missed (the `number`-th for this deadline).
+
+    Besides the facts, the templates see `due_at` and `overdue` ("2 jours": how long since it fell due).
+    """
+    due = facts.complaint.due_at(facts.deadline)
+    context = facts_context(facts)
+    context.update(
+        complaint=clean_summary(facts.complaint),
+        handler_name=one_line(facts.handler_name),
+        supervisor_name=one_line(facts.supervisor_name),
+        due_at=due,
+        overdue=_duration(templates, max(facts.now - due, timedelta(0)), direction=False),
+    )
+    return templates.render("escalation", **context)
+
+
+def render_digest(templates: Templates, facts: DigestFacts) -> Letter:
+    """A handler's digest: their open complaints by answer due date, the overdue ones flagged.
+
+    The templates see `handler_name`, `day`, `now`, `late`, `planned_at`, `rows` (`DigestRow`:
+    `complaint` and `overdue`, sorted by answer due date, then reference) and `overdue_count`.
+    With no complaint, the letter is one line saying so.
+    """
+    ordered = sorted(facts.complaints, key=lambda c: (c.answer_due_at, c.reference))
+    rows = tuple(DigestRow(clean_summary(c), c.answer_due_at < facts.now) for c in ordered)
+    context = facts_context(facts)
+    del context["complaints"]
+    context.update(
+        handler_name=one_line(facts.handler_name),
+        rows=rows,
+        overdue_count=sum(row.overdue for row in rows),
+    )
+    return templates.render("digest", **context)
+
+
+def render_follow_up_forward(templates: Templates, facts: FollowUpForwardFacts) -> Letter:
+    """The customer's new message, forwarded to the handler with how to reply with commands."""
+    return to_handler(templates, "follow_up_forward", facts, text=plain(facts.text))
+
+
+def render_handover(templates: Templates, facts: HandoverFacts) -> Letter:
+    """The full case, to the handler a complaint was handed over to."""
+    history = tuple(HistoryLine(line.at, one_line(line.event), plain(line.detail)) for line in facts.history)
+    by = one_line(facts.handed_over_by)
+    return to_handler(templates, "handover", facts, handed_over_by=by, body=plain(facts.body), history=history)
