@@ -149,8 +149,18 @@ def test_french_handler_notification(fr: Templates) -> None:
         assert "photo.jpg (1,2 Mo)" in body and "bon.pdf (50 ko)" in body
         assert "jointes à ce message" in body and "conservées dans le registre" not in body
         assert "en cours" in body
-        for tag in ("#statut en cours", "#gravité haute", "#catégorie facturation", "#assigner bob@example.com",
-                    "#délai 2026-12-15", "#réponse", "#clore fondée", "#note", "partiellement fondée", "non fondée"):
+        for tag in (
+            "#statut en cours",
+            "#gravité haute",
+            "#catégorie facturation",
+            "#assigner bob@example.com",
+            "#délai 2026-12-15",
+            "#réponse",
+            "#clore fondée",
+            "#note",
+            "partiellement fondée",
+            "non fondée",
+        ):
             assert tag in body
         assert f"[jeton:{TOKEN}]" in body
         assert "le texte qui suit est envoyé au client" in body
@@ -167,8 +177,18 @@ def test_english_handler_notification(en: Templates) -> None:
         assert "by Wednesday, December 9, 2026 at 2:05 PM" in body
         assert "by Thursday, December 17, 2026 at 11:59 PM" in body
         assert "photo.jpg (1.2 MB)" in body
-        for tag in ("#status in_progress", "#severity high", "#category billing", "#assign bob@example.com",
-                    "#deadline 2026-12-15", "#reply", "#close founded", "partly_founded", "unfounded", "#note"):
+        for tag in (
+            "#status in_progress",
+            "#severity high",
+            "#category billing",
+            "#assign bob@example.com",
+            "#deadline 2026-12-15",
+            "#reply",
+            "#close founded",
+            "partly_founded",
+            "unfounded",
+            "#note",
+        ):
             assert tag in body
         assert f"[token:{TOKEN}]" in body
 
@@ -207,9 +227,7 @@ def test_empty_complaint_text(fr: Templates) -> None:
 
 @pytest.mark.parametrize("language", ["fr", "en"])
 def test_html_escapes_what_the_customer_wrote(language: str) -> None:
-    complaint = dataclasses.replace(
-        COMPLAINT, customer_name="<b>Mallory</b>", subject="<script>alert('x')</script>"
-    )
+    complaint = dataclasses.replace(COMPLAINT, customer_name="<b>Mallory</b>", subject="<script>alert('x')</script>")
     facts = dataclasses.replace(
         NOTIFICATION,
         complaint=complaint,
@@ -241,8 +259,9 @@ def test_html_escapes_what_the_customer_wrote(language: str) -> None:
 
 def test_subject_is_one_line_and_keeps_the_token_last(fr: Templates) -> None:
     hostile = "Bonjour\r\nBcc: victim@example.com\n\n" + "très long " * 20
-    letter = render_handler_notification(fr, dataclasses.replace(NOTIFICATION, complaint=dataclasses.replace(
-        COMPLAINT, subject=hostile)))
+    letter = render_handler_notification(
+        fr, dataclasses.replace(NOTIFICATION, complaint=dataclasses.replace(COMPLAINT, subject=hostile))
+    )
     assert "\n" not in letter.subject and "\r" not in letter.subject
     assert "…" in letter.subject
     assert letter.subject.endswith(f"[jeton:{TOKEN}]")
@@ -269,7 +288,9 @@ def test_an_override_that_drops_the_token_fails_loudly(tmp_path: Path) -> None:
     )
     with pytest.raises(ValueError, match="token marker"):
         render_handler_notification(Templates("fr", override_dir=tmp_path), NOTIFICATION)
-    (tmp_path / "reminder.subject.j2").write_text("[jeton:{{ token }}] Rappel {{ complaint.reference }}", encoding="utf-8")
+    (tmp_path / "reminder.subject.j2").write_text(
+        "[jeton:{{ token }}] Rappel {{ complaint.reference }}", encoding="utf-8"
+    )
     with pytest.raises(ValueError, match="must end with"):
         render_reminder(Templates("fr", override_dir=tmp_path), REMINDER)
 
@@ -279,7 +300,10 @@ def test_an_override_that_drops_the_token_fails_loudly(tmp_path: Path) -> None:
 
 def test_french_reminder(fr: Templates) -> None:
     letter = render_reminder(fr, REMINDER)
-    assert letter.subject == f"[REC-2026-000042] Rappel : échéance de la réponse dans 3 jours – Colis abîmé [jeton:{TOKEN}]"
+    assert (
+        letter.subject
+        == f"[REC-2026-000042] Rappel : échéance de la réponse dans 3 jours – Colis abîmé [jeton:{TOKEN}]"
+    )
     for body in bodies(letter):
         assert "L'échéance de la réponse pour la réclamation REC-2026-000042 approche" in body
         assert "jeudi 17 décembre 2026 à 23:59" in body
@@ -459,9 +483,16 @@ def test_english_digest(en: Templates) -> None:
 @pytest.mark.parametrize(
     ("language", "subject", "sentence"),
     [
-        ("fr", "Aucune réclamation ouverte au lundi 14 décembre 2026",
-         "Vous n'avez aucune réclamation ouverte au lundi 14 décembre 2026."),
-        ("en", "No open complaints on Monday, December 14, 2026", "You have no open complaints on Monday, December 14, 2026."),
+        (
+            "fr",
+            "Aucune réclamation ouverte au lundi 14 décembre 2026",
+            "Vous n'avez aucune réclamation ouverte au lundi 14 décembre 2026.",
+        ),
+        (
+            "en",
+            "No open complaints on Monday, December 14, 2026",
+            "You have no open complaints on Monday, December 14, 2026.",
+        ),
     ],
 )
 def test_empty_digest(language: str, subject: str, sentence: str) -> None:

@@ -89,7 +89,9 @@ ANSWER = AnswerFacts(
     mediator=MEDIATOR,
     organisation=ORGANISATION,
 )
-DEADLINE = DeadlineChangedFacts(COMPLAINT, COMPLAINT.answer_due_at, NEW_DUE, "Nous attendons l'expertise.", ORGANISATION)
+DEADLINE = DeadlineChangedFacts(
+    COMPLAINT, COMPLAINT.answer_due_at, NEW_DUE, "Nous attendons l'expertise.", ORGANISATION
+)
 STATUS = StatusChangedFacts(COMPLAINT, ORGANISATION)
 CLOSED = ClosedFacts(COMPLAINT, Outcome.PARTLY_FOUNDED, True, MEDIATOR, ORGANISATION)
 FOLLOW_UP = FollowUpReceivedFacts(COMPLAINT, TUESDAY, ATTACHMENTS, ORGANISATION)
@@ -182,7 +184,10 @@ def test_customer_letters_keep_the_reference_and_carry_no_token(
     letter = render(Templates(language), facts)
     assert letter.subject.startswith(f"[{REF}] ")
     assert find_token(letter.subject) is None
-    greeting, signature = {"fr": ("Bonjour Marie Dupont,", "salutations distinguées"), "en": ("Dear Marie Dupont,", "Yours sincerely,")}[language]
+    greeting, signature = {
+        "fr": ("Bonjour Marie Dupont,", "salutations distinguées"),
+        "en": ("Dear Marie Dupont,", "Yours sincerely,"),
+    }[language]
     for body in bodies(letter):
         assert greeting in body and signature in body and ORGANISATION in body
         assert REF in body
@@ -216,11 +221,16 @@ def test_french_answer(fr: Templates) -> None:
         assert "Vous nous avez adressé le lundi 7 décembre 2026 une réclamation intitulée « Colis abîmé »" in body
         assert "geste-commercial.pdf (50 ko)" in body
         assert "Vous trouverez en pièce jointe le document suivant" in body
-        assert "Si cette réponse ne vous donne pas satisfaction, vous avez la possibilité de saisir le médiateur" in body
+        assert (
+            "Si cette réponse ne vous donne pas satisfaction, vous avez la possibilité de saisir le médiateur" in body
+        )
         assert "Médiateur Exemple de la consommation" in body
         # The outcome comes with the closing.
         assert "fondée" not in body
-    assert "Nous avons examiné votre dossier.\nLe transporteur a reconnu le dommage.\n\nUn avoir vous est accordé.\n" in letter.text
+    assert (
+        "Nous avons examiné votre dossier.\nLe transporteur a reconnu le dommage.\n\nUn avoir vous est accordé.\n"
+        in letter.text
+    )
     assert "<p>Nous avons examiné votre dossier.<br>\nLe transporteur a reconnu le dommage.</p>" in letter.html
     assert "<p>Un avoir vous est accordé.</p>" in letter.html
 
@@ -292,7 +302,9 @@ def test_english_later_deadline(en: Templates) -> None:
 )
 def test_status_in_words(language: str, status: Status, sentence: str, recalls_date: bool) -> None:
     facts = StatusChangedFacts(dataclasses.replace(COMPLAINT, status=status), ORGANISATION)
-    date = {"fr": "au plus tard le jeudi 17 décembre 2026", "en": "by Thursday, December 17, 2026 at the latest"}[language]
+    date = {"fr": "au plus tard le jeudi 17 décembre 2026", "en": "by Thursday, December 17, 2026 at the latest"}[
+        language
+    ]
     for body in bodies(render_status_changed(Templates(language), facts)):
         assert sentence in body
         assert (date in body) is recalls_date
@@ -305,7 +317,11 @@ def test_status_in_words(language: str, status: Status, sentence: str, recalls_d
     ("language", "outcome", "sentence"),
     [
         ("fr", Outcome.FOUNDED, "Au terme de notre examen, nous estimons votre réclamation fondée."),
-        ("fr", Outcome.PARTLY_FOUNDED, "Au terme de notre examen, nous estimons votre réclamation partiellement fondée."),
+        (
+            "fr",
+            Outcome.PARTLY_FOUNDED,
+            "Au terme de notre examen, nous estimons votre réclamation partiellement fondée.",
+        ),
         ("fr", Outcome.UNFOUNDED, "Au terme de notre examen, nous estimons votre réclamation non fondée."),
         ("en", Outcome.FOUNDED, "Following our review, we consider your complaint founded."),
         ("en", Outcome.PARTLY_FOUNDED, "Following our review, we consider your complaint partly founded."),
@@ -322,7 +338,11 @@ def test_closing_states_the_outcome(language: str, outcome: Outcome, sentence: s
 @pytest.mark.parametrize(
     ("language", "question"),
     [
-        ("fr", "répondre à ce message par « oui » ou par « non », en conservant la référence [REC-2026-000042] dans l'objet"),
+        (
+            "fr",
+            "répondre à ce message par « oui » ou par « non », "
+            "en conservant la référence [REC-2026-000042] dans l'objet",
+        ),
         ("en", 'reply to this email with "yes" or "no", keeping the reference [REC-2026-000042] in the subject line'),
     ],
 )
@@ -372,7 +392,9 @@ def test_french_confirmation(fr: Templates) -> None:
     letter = render_command_confirmation(fr, CONFIRMATION)
     assert letter.subject == f"[{REF}] Commandes exécutées – Colis abîmé [jeton:{TOKEN}]"
     for body in bodies(letter):
-        assert "Votre message du mardi 8 décembre 2026 à 10:00 sur la réclamation REC-2026-000042 a été exécuté." in body
+        assert (
+            "Votre message du mardi 8 décembre 2026 à 10:00 sur la réclamation REC-2026-000042 a été exécuté." in body
+        )
         assert "statut : accusé envoyé → en cours" in body
         assert "gravité : (non renseigné) → haute" in body
         assert "échéance de la réponse : jeudi 17 décembre 2026 à 23:59 → mardi 22 décembre 2026 à 23:59" in body
@@ -396,7 +418,10 @@ def test_english_confirmation(en: Templates) -> None:
     ("change", "french"),
     [
         (Change(ChangeField.CATEGORY, "facturation", "livraison"), "catégorie : facturation → livraison"),
-        (Change(ChangeField.HANDLER, "alice@example.com", "bob@example.com"), "gestionnaire : alice@example.com → bob@example.com"),
+        (
+            Change(ChangeField.HANDLER, "alice@example.com", "bob@example.com"),
+            "gestionnaire : alice@example.com → bob@example.com",
+        ),
         (Change(ChangeField.OUTCOME, None, Outcome.UNFOUNDED), "issue : (non renseigné) → non fondée"),
         (Change(ChangeField.SEVERITY, "low", "critical"), "gravité : basse → critique"),
         (Change(ChangeField.STATUS, "answered", "closed"), "statut : répondue → close"),
@@ -466,22 +491,55 @@ def test_command_help(fr: Templates, en: Templates) -> None:
 @pytest.mark.parametrize(
     ("language", "reason", "why", "what"),
     [
-        ("fr", RefusalReason.NOT_A_HANDLER, "n'est pas celle du gestionnaire désigné de cette réclamation",
-         "demandez à son gestionnaire désigné ou au superviseur de vous l'attribuer (commande #assigner)"),
-        ("fr", RefusalReason.UNVERIFIED, "il ne portait pas le jeton de la réclamation, et le serveur qui l'a reçu n'a pas pu confirmer",
-         "répondez au dernier message que vous avez reçu au sujet de la réclamation REC-2026-000042, sans en changer l'objet"),
-        ("fr", RefusalReason.TOKEN_OF_ANOTHER_COMPLAINT, "le jeton qu'il portait appartient à une autre réclamation",
-         "au sujet de la réclamation REC-2026-000042 elle-même"),
-        ("fr", RefusalReason.TOKEN_OF_ANOTHER_HANDLER, "le jeton qu'il portait a été remis à un autre gestionnaire",
-         "que vous avez reçu vous-même au sujet de la réclamation REC-2026-000042"),
-        ("en", RefusalReason.NOT_A_HANDLER, "is not that of this complaint's designated handler",
-         "ask its designated handler or the supervisor to assign it to you (command #assign)"),
-        ("en", RefusalReason.UNVERIFIED, "no passing DMARC or DKIM check",
-         "reply to the last email you received about complaint REC-2026-000042, without changing its subject"),
-        ("en", RefusalReason.TOKEN_OF_ANOTHER_COMPLAINT, "the token it carried belongs to another complaint",
-         "about complaint REC-2026-000042 itself"),
-        ("en", RefusalReason.TOKEN_OF_ANOTHER_HANDLER, "the token it carried was given to another handler",
-         "the last email you yourself received about complaint REC-2026-000042"),
+        (
+            "fr",
+            RefusalReason.NOT_A_HANDLER,
+            "n'est pas celle du gestionnaire désigné de cette réclamation",
+            "demandez à son gestionnaire désigné ou au superviseur de vous l'attribuer (commande #assigner)",
+        ),
+        (
+            "fr",
+            RefusalReason.UNVERIFIED,
+            "il ne portait pas le jeton de la réclamation, et le serveur qui l'a reçu n'a pas pu confirmer",
+            "répondez au dernier message que vous avez reçu au sujet de la réclamation REC-2026-000042, "
+            "sans en changer l'objet",
+        ),
+        (
+            "fr",
+            RefusalReason.TOKEN_OF_ANOTHER_COMPLAINT,
+            "le jeton qu'il portait appartient à une autre réclamation",
+            "au sujet de la réclamation REC-2026-000042 elle-même",
+        ),
+        (
+            "fr",
+            RefusalReason.TOKEN_OF_ANOTHER_HANDLER,
+            "le jeton qu'il portait a été remis à un autre gestionnaire",
+            "que vous avez reçu vous-même au sujet de la réclamation REC-2026-000042",
+        ),
+        (
+            "en",
+            RefusalReason.NOT_A_HANDLER,
+            "is not that of this complaint's designated handler",
+            "ask its designated handler or the supervisor to assign it to you (command #assign)",
+        ),
+        (
+            "en",
+            RefusalReason.UNVERIFIED,
+            "no passing DMARC or DKIM check",
+            "reply to the last email you received about complaint REC-2026-000042, without changing its subject",
+        ),
+        (
+            "en",
+            RefusalReason.TOKEN_OF_ANOTHER_COMPLAINT,
+            "the token it carried belongs to another complaint",
+            "about complaint REC-2026-000042 itself",
+        ),
+        (
+            "en",
+            RefusalReason.TOKEN_OF_ANOTHER_HANDLER,
+            "the token it carried was given to another handler",
+            "the last email you yourself received about complaint REC-2026-000042",
+        ),
     ],
 )
 def test_each_refusal_reason_is_worded(language: str, reason: RefusalReason, why: str, what: str) -> None:
@@ -582,22 +640,46 @@ def test_html_escapes_what_customers_and_handlers_wrote(language: str) -> None:
     hostile = "<img src=x onerror=alert(1)>\nligne 2"
     attachment = (AttachmentLine('<svg onload="alert(1)">.pdf', 10),)
     letters = [
-        render_answer(templates, dataclasses.replace(ANSWER, complaint=complaint, text=hostile, attachments=attachment)),
+        render_answer(
+            templates, dataclasses.replace(ANSWER, complaint=complaint, text=hostile, attachments=attachment)
+        ),
         render_deadline_changed(templates, dataclasses.replace(DEADLINE, complaint=complaint, reason=hostile)),
         render_status_changed(templates, StatusChangedFacts(complaint, ORGANISATION)),
         render_closed(templates, dataclasses.replace(CLOSED, complaint=complaint)),
-        render_follow_up_received(templates, dataclasses.replace(FOLLOW_UP, complaint=complaint, attachments=attachment)),
-        render_command_confirmation(templates, dataclasses.replace(
-            CONFIRMATION, complaint=complaint, changes=(Change(ChangeField.CATEGORY, None, "<img src=x onerror=alert(1)>"),),
-            problems=(NotUnderstood("<img src=x onerror=alert(1)>", "<i>raison</i>"),))),
-        render_command_error(templates, dataclasses.replace(
-            ERROR, complaint=complaint, problems=(NotUnderstood("#note <img src=x onerror=alert(1)>", "x"),))),
+        render_follow_up_received(
+            templates, dataclasses.replace(FOLLOW_UP, complaint=complaint, attachments=attachment)
+        ),
+        render_command_confirmation(
+            templates,
+            dataclasses.replace(
+                CONFIRMATION,
+                complaint=complaint,
+                changes=(Change(ChangeField.CATEGORY, None, "<img src=x onerror=alert(1)>"),),
+                problems=(NotUnderstood("<img src=x onerror=alert(1)>", "<i>raison</i>"),),
+            ),
+        ),
+        render_command_error(
+            templates,
+            dataclasses.replace(
+                ERROR, complaint=complaint, problems=(NotUnderstood("#note <img src=x onerror=alert(1)>", "x"),)
+            ),
+        ),
         render_command_help(templates, dataclasses.replace(HELP, complaint=complaint)),
         render_command_refused(templates, dataclasses.replace(REFUSED, mail_subject="<img src=x onerror=alert(1)>")),
-        render_follow_up_forward(templates, dataclasses.replace(FORWARD, complaint=complaint, text=hostile, attachments=attachment)),
-        render_handover(templates, dataclasses.replace(
-            HANDOVER, complaint=complaint, body=hostile, attachments=attachment, handed_over_by="<b>Eve</b>",
-            history=(HistoryLine(TUESDAY, "<i>note</i>", hostile),))),
+        render_follow_up_forward(
+            templates, dataclasses.replace(FORWARD, complaint=complaint, text=hostile, attachments=attachment)
+        ),
+        render_handover(
+            templates,
+            dataclasses.replace(
+                HANDOVER,
+                complaint=complaint,
+                body=hostile,
+                attachments=attachment,
+                handed_over_by="<b>Eve</b>",
+                history=(HistoryLine(TUESDAY, "<i>note</i>", hostile),),
+            ),
+        ),
     ]
     for letter in letters:
         for raw in ("<script>", "<b>Mallory", "<img", "<svg", "<i>", "<b>Eve"):
@@ -629,7 +711,9 @@ def test_subjects_are_one_line_whatever_was_written(fr: Templates) -> None:
 
 
 def test_an_override_that_drops_the_reference_fails_loudly(tmp_path: Path) -> None:
-    (tmp_path / "closed.subject.j2").write_text("Clôture de votre réclamation {{ complaint.reference }}", encoding="utf-8")
+    (tmp_path / "closed.subject.j2").write_text(
+        "Clôture de votre réclamation {{ complaint.reference }}", encoding="utf-8"
+    )
     with pytest.raises(ValueError, match=r"must contain \[REC-2026-000042\]"):
         render_closed(Templates("fr", override_dir=tmp_path), CLOSED)
 

@@ -77,7 +77,9 @@ def test_french_acknowledgement(fr: Templates) -> None:
             "</strong>", ""
         )
         assert "Service réclamations" in body
-    assert letter.text.startswith("Madame, Monsieur,\n\nNous accusons réception de votre réclamation « Facture erronée »")
+    assert letter.text.startswith(
+        "Madame, Monsieur,\n\nNous accusons réception de votre réclamation « Facture erronée »"
+    )
     assert "Nous vous prions d'agréer, Madame, Monsieur, l'expression de nos salutations distinguées." in letter.text
     assert letter.text.endswith("\n\nService réclamations\n")
     assert "\n\n\n" not in letter.text

@@ -69,7 +69,8 @@ def compose(
             message.attach(_file_part(file))
     message["From"] = formataddr((sender.name, sender.email), charset="utf-8")
     message["To"] = formataddr((to.name, to.email), charset="utf-8")
-    message["Subject"] = Header(letter.subject, "utf-8" if not letter.subject.isascii() else "us-ascii")
+    # compat32 takes a Header as a header's value and folds it itself; typeshed types the values as str.
+    message["Subject"] = Header(letter.subject, "utf-8" if not letter.subject.isascii() else "us-ascii")  # type: ignore[assignment]
     if reply_to is not None:
         message["Reply-To"] = formataddr((reply_to.name, reply_to.email), charset="utf-8")
     message["Date"] = format_datetime(date)
