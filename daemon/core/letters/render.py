@@ -15,6 +15,9 @@ directories are `templates/<language>/` (installed as `daemon/_templates/<langua
 name an override directory in the config: a file there with the same name wins over the built-in
 one, file by file, so changing one subject does not mean copying every letter. The override
 directory is flat (it holds the files for the configured language, not language sub-directories).
+Every HTML letter extends one layout, `_layout.html.j2`, and the letters import `_blocks.*.j2` and
+`_labels.j2`, all by name through the same search path: a letter overridden alone still finds the
+built-in layout and blocks, and an overridden `_layout.html.j2` restyles every HTML letter.
 
 Safety first: HTML templates are autoescaped, because the customer writes the subject and the
 attachment names (a subject of `<script>` must arrive as text); text and subject templates are not.

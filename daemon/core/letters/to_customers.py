@@ -9,10 +9,11 @@ happened.
 Theory of operation
 -------------------
 Every word the customer reads is in the templates: the status sentences and outcomes are labels in
-`_labels.j2`; the salutation, closing formula and mediator's contact are macros in `_blocks.*.j2`.
-This module passes codes (`Status`, `Outcome`), never words. What the customer wrote (their name,
-subject, file names) is untrusted: names that are addresses are dropped, subjects folded to one
-line, and the HTML templates escape it all.
+`_labels.j2`; the salutation, closing formula and mediator's contact are macros in `_blocks.*.j2`,
+the acknowledgement's included, and the HTML page around them is `_layout.html.j2`, with the
+organisation as its signature. This module passes codes (`Status`, `Outcome`), never words. What
+the customer wrote (their name, subject, file names) is untrusted: names that are addresses are
+dropped, subjects folded to one line, and the HTML templates escape it all.
 
 Each letter's subject contains "[REF]": the customer's replies are matched to the complaint by it
 (docs/design.md, "Who uses it"). Rendering refuses a subject without it, so an admin's override that
