@@ -28,9 +28,11 @@ from sqlalchemy import func, insert, select, text  # noqa: E402
 from sqlmodel import Session, SQLModel  # noqa: E402
 
 from daemon.config import parse_config  # noqa: E402
-from daemon.edges.models import Complaint, Reminder  # noqa: E402
-from daemon.edges.register import open_register  # noqa: E402
-from daemon.runners.sweep import Sweeper  # noqa: E402
+from daemon.edges.register.models import Complaint, Reminder  # noqa: E402
+from daemon.edges.register import Register  # noqa: E402
+from daemon.edges.register.reads import due_reminders  # noqa: E402
+from daemon.runners.desk import Desk  # noqa: E402
+from daemon.runners.sweep import BATCH, Sweeper  # noqa: E402
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
@@ -94,7 +96,8 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="complaintsd-reminders-") as tmp:
         url = args.url or f"sqlite:///{tmp}/register.db"
-        engine = open_register(url, create=False)
+        register = Register(url, create=False)
+        engine = register.engine
         SQLModel.metadata.drop_all(engine)
         SQLModel.metadata.create_all(engine)
         started = time.perf_counter()
@@ -102,7 +105,7 @@ def main() -> int:
         print(f"{engine.dialect.name}: {args.complaints} open complaints, {args.complaints * 3} pending reminder rows, "
               f"{args.due} due now (filled in {time.perf_counter() - started:.1f} s)")
         config = config_for(url)
-        sweeper = Sweeper(config, engine, lambda: NOW)
+        sweeper = Sweeper(Desk.of(config, register, lambda: NOW))
 
         def count() -> int:
             with Session(engine) as session:
@@ -111,7 +114,12 @@ def main() -> int:
         found = count()
         assert found == args.due, f"{found} due, expected {args.due}"
         bare = best_of(5, count)
-        selection = best_of(5, lambda: sweeper._due_ids(NOW))
+
+        def selection_only() -> list[int]:
+            with register.session() as session:
+                return due_reminders(session, NOW, BATCH)
+
+        selection = best_of(5, selection_only)
         started = time.perf_counter()
         result = sweeper.sweep()
         whole = time.perf_counter() - started

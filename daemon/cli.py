@@ -16,13 +16,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session
 
 from daemon.config import Config, load_config
 from daemon.core.deadlines import Unit, parse_duration, parse_rule
 from daemon.errors import ComplaintsError
 from daemon.logs import setup_logging
-from daemon.edges.register import ComplaintView, Filters, list_complaints, open_register, show_complaint
+from daemon.edges.register import Register
+from daemon.edges.register.views import ComplaintView, Filters, list_complaints, show_complaint
 
 DEFAULT_CONFIG = "/etc/complaintsd/config.toml"
 
@@ -102,13 +102,13 @@ def cmd_check(args) -> int:
     return 1 if failures else 0
 
 
-def _register(config_path: str) -> tuple[Config, Session]:
+def _register(config_path: str) -> tuple[Config, Register]:
     config = load_config(config_path)
-    return config, Session(open_register(config.database.url))
+    return config, Register(config.database.url)
 
 
 def cmd_list(args) -> int:
-    config, session = _register(args.config)
+    config, register = _register(args.config)
     filters = Filters(
         now=datetime.now(UTC),
         status=args.status,
@@ -116,7 +116,7 @@ def cmd_list(args) -> int:
         overdue=args.overdue,
         due_within=_duration_option("--due-within", args.due_within),
     )
-    with session:
+    with register.session() as session:
         complaints = list_complaints(session, filters)
     if args.json:
         print(json.dumps([_summary_json(c) for c in complaints], ensure_ascii=False, indent=2))
@@ -135,8 +135,8 @@ def _duration_option(option: str, text: str | None) -> timedelta | None:
 
 
 def cmd_show(args) -> int:
-    config, session = _register(args.config)
-    with session:
+    config, register = _register(args.config)
+    with register.session() as session:
         complaint = show_complaint(session, args.reference)
     if args.json:
         print(json.dumps(_detail_json(complaint), ensure_ascii=False, indent=2))

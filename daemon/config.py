@@ -22,6 +22,7 @@ from daemon.errors import ConfigError
 from daemon.core.mail import Address
 from daemon.core.reminders import parse_weekdays
 from daemon.core.letters.render import Mediator
+from daemon.core.policy import CategoryRules, CustomerLetters, Policy, ReminderPolicy
 from daemon.core.routing import Handler, fold
 
 # --------------------------------------------------------------------------- sections
@@ -498,3 +499,29 @@ def load_config(path: str | Path) -> Config:
     except UnicodeDecodeError:
         raise ConfigError(str(path), "not UTF-8 text") from None
     return parse_config(data, source=path)
+
+
+def policy_of(config: Config) -> Policy:
+    """The slices of the configuration the decisions need, with the holiday calendar built once."""
+    register, routing, reminders, letters = config.register, config.routing, config.reminders, config.customer_letters
+    return Policy(
+        prefix=register.reference_prefix,
+        timezone=register.timezone,
+        language=register.language,
+        organisation=register.organisation,
+        sender=config.smtp.sender,
+        own_addresses=config.own_addresses,
+        ack_rule=register.ack_deadline,
+        answer_rule=register.answer_deadline,
+        categories=tuple(CategoryRules(c.name, c.ack_deadline, c.answer_deadline) for c in config.categories),
+        closed=register.closed_days(),
+        handlers=routing.handlers,
+        default_handler=routing.default,
+        supervisor=routing.supervisor,
+        trusted_authserv_ids=routing.trusted_authserv_ids,
+        reminders=ReminderPolicy(
+            reminders.before, reminders.escalation_every, reminders.late_after, reminders.digest_at, reminders.digest_days
+        ),
+        letters=CustomerLetters(letters.status_changed, letters.deadline_changed, letters.follow_up_received, letters.ask_satisfaction),
+        mediator=config.mediator,
+    )

@@ -17,10 +17,9 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
-from sqlmodel import Session
 
 from daemon.config import load_config
-from daemon.edges.register import list_complaints, set_aside_counts
+from daemon.edges.register.views import list_complaints, set_aside_counts
 
 log = logging.getLogger("complaintsd.demo")
 
@@ -123,14 +122,14 @@ def run_demo(directory: Path, serve: bool = False, timeout: float = 60.0) -> int
 
 
 def _registered(daemon) -> int:
-    with Session(daemon.engine) as session:
+    with daemon.register.session() as session:
         return len(list_complaints(session))
 
 
 def _wait_until_acknowledged(daemon, expected: int, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        with Session(daemon.engine) as session:
+        with daemon.register.session() as session:
             done = [c for c in list_complaints(session) if c.status == "acknowledged"]
         if len(done) >= expected:
             return
@@ -139,7 +138,7 @@ def _wait_until_acknowledged(daemon, expected: int, timeout: float) -> None:
 
 
 def _summary(daemon, directory: Path, config_path: Path, relay_dir: Path) -> None:
-    with Session(daemon.engine) as session:
+    with daemon.register.session() as session:
         complaints = list_complaints(session)
         outcomes = set_aside_counts(session)
     print()

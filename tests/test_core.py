@@ -8,16 +8,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from daemon.config import OutboxConfig
 from daemon.core.letters.compose import compose, new_message_id
 from daemon.core.letters.render import Letter
 from daemon.core.lifecycle import Event, IllegalTransition, Status, next_status
 from daemon.core.mail import Address
+from daemon.core.outbox import RetryPolicy, retry_delay
 from daemon.core.parsing import parse
 from daemon.core.references import find_references, format_reference
 from daemon.core.triage import Facts, Outcome, classify
 from daemon.edges.storage import AttachmentStore
-from daemon.runners.outbox import retry_delay
 
 
 def test_reference_format_and_search():
@@ -37,9 +36,7 @@ def test_lifecycle_table():
 
 
 def test_retry_backoff_doubles_and_caps():
-    policy = OutboxConfig(
-        retry_first=timedelta(seconds=30), retry_max=timedelta(hours=1), give_up_after=timedelta(days=5), batch_size=10
-    )
+    policy = RetryPolicy(first=timedelta(seconds=30), ceiling=timedelta(hours=1), give_up_after=timedelta(days=5))
     delays = [retry_delay(n, policy).total_seconds() for n in range(1, 10)]
     assert delays[:4] == [30, 60, 120, 240]
     assert max(delays) == 3600

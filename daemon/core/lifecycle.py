@@ -64,3 +64,16 @@ def next_status(status: Status | str, event: Event) -> Status:
         return TRANSITIONS[(status, event)]
     except KeyError:
         raise IllegalTransition(status, event) from None
+
+
+def reachable(before: Status | str, after: Status | str) -> bool:
+    """Can a chain of events (one command mail may hold several) lead from `before` to `after`?"""
+    start, goal = Status(before), Status(after)
+    seen, frontier = {start}, [start]
+    while frontier:
+        status = frontier.pop()
+        for (source, _event), target in TRANSITIONS.items():
+            if source is status and target not in seen:
+                seen.add(target)
+                frontier.append(target)
+    return goal in seen

@@ -98,3 +98,14 @@ class Fetched:
     key: str
     raw: bytes
     arrived_at: datetime | None
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """An attachment kept in the attachment store (named by its SHA-256)."""
+
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    path: str

@@ -13,7 +13,6 @@ from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy.exc import OperationalError
 
 from daemon.errors import ComplaintsError
 
@@ -43,7 +42,7 @@ class Scheduler:
     def _run(self) -> None:
         try:
             self.job()
-        except (OperationalError, ComplaintsError) as exc:
+        except ComplaintsError as exc:
             if not self._outage:
                 log.warning("sweep failed, will retry at the next run: %s", str(exc).splitlines()[0])
             self._outage = True

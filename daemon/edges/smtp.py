@@ -11,32 +11,12 @@ from __future__ import annotations
 import asyncio
 import ssl
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from enum import StrEnum
 
 import aiosmtplib
 
 from daemon.config import SmtpConfig
+from daemon.core.outbox import Envelope, Fate, SendResult
 from daemon.errors import TransientError
-
-
-class Fate(StrEnum):
-    SENT = "sent"
-    TEMPORARY = "temporary"
-    PERMANENT = "permanent"
-
-
-@dataclass(frozen=True)
-class SendResult:
-    fate: Fate
-    detail: str
-
-
-@dataclass(frozen=True)
-class Envelope:
-    mail_from: str
-    recipients: tuple[str, ...]
-    raw: bytes
 
 
 class SmtpSender:

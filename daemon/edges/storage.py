@@ -11,7 +11,11 @@ import hashlib
 import os
 from pathlib import Path
 
-from daemon.errors import ConfigError
+from dataclasses import replace
+
+from daemon.core.letters import FileToAttach, LetterToSend
+from daemon.core.mail import InboundMail, StoredFile
+from daemon.errors import ConfigError, TransientError
 
 
 class AttachmentStore:
@@ -35,6 +39,24 @@ class AttachmentStore:
             os.fsync(handle.fileno())
         os.replace(temporary, path)
         return sha256, path
+
+    def keep(self, mail: InboundMail) -> tuple[StoredFile, ...]:
+        """Store every attachment of `mail` (before the register commits, see the module docstring)."""
+        files = []
+        for attachment in mail.attachments:
+            try:
+                sha, path = self.save(attachment.content)
+            except OSError as exc:
+                raise TransientError(f"attachment store: cannot write {self.root}: {exc.strerror}") from None
+            files.append(StoredFile(attachment.filename, attachment.content_type, attachment.size, sha, str(path)))
+        return tuple(files)
+
+    def attach(self, letter: LetterToSend) -> LetterToSend:
+        """The letter with the stored files it names loaded, ready for the postbox."""
+        if not letter.stored_files:
+            return letter
+        loaded = tuple(FileToAttach(f.filename, f.content_type, self.load(f.sha256)) for f in letter.stored_files)
+        return replace(letter, files=letter.files + loaded, stored_files=())
 
     def load(self, sha256: str) -> bytes:
         """The stored content with this hash (e.g. to send a complaint's files to a new handler)."""

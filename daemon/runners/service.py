@@ -26,8 +26,6 @@ from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-from sqlalchemy.exc import OperationalError
-
 from daemon.config import Config
 from daemon.errors import TransientError
 from daemon.runners.followups import FollowUps
@@ -35,18 +33,15 @@ from daemon.runners.ingest import BatchResult, Ingestor
 from daemon.logs import setup_logging
 from daemon.edges.mailbox import Mailbox, open_mailbox
 from daemon.runners.outbox import Outbox
-from daemon.edges.register import open_register
+from daemon.edges.register import Register
 from daemon.edges.scheduler import Scheduler
 from daemon.edges.smtp import SmtpSender
+from daemon.runners.desk import Desk, utc_now
 from daemon.runners.sweep import Sweeper
 
 log = logging.getLogger("complaintsd")
 
 OUTBOX_CEILING = 5.0  # seconds between outbox sweeps when nothing wakes the sender earlier
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class Backoff:
@@ -69,9 +64,10 @@ class Daemon:
         self.clock = clock
         self.notify = notify or (lambda status: None)
         self.stop = threading.Event()
-        self.engine = open_register(config.database.url)
-        self.ingestor = Ingestor(config, self.engine, clock)
-        self.followups = FollowUps(config, self.engine, clock)
+        self.register = Register(config.database.url)
+        self.desk = Desk.of(config, self.register, clock)
+        self.ingestor = Ingestor(self.desk)
+        self.followups = FollowUps(self.desk)
         self.mailbox: Mailbox = open_mailbox(config.mailbox)
         self.sender: SenderProcess | None = None
 
@@ -83,10 +79,10 @@ class Daemon:
 
     def _run(self) -> None:
         self.sender = SenderProcess(self.config, logging.getLogger().level)
-        sweeper = Sweeper(self.config, self.engine, self.clock)
+        sweeper = Sweeper(self.desk)
         scheduler = Scheduler(lambda: self._sweep(sweeper), self.config.reminders.sweep_interval)
         scheduler.start()
-        log.info("complaintsd started: %s, register %s", self.mailbox.describe(), self.engine.url.render_as_string())
+        log.info("complaintsd started: %s, register %s", self.mailbox.describe(), self.register.describe())
         self.notify("READY=1")
         try:
             self._mailbox_loop()
@@ -96,7 +92,7 @@ class Daemon:
             scheduler.stop()
             self.sender.stop(timeout=self.config.smtp.timeout.total_seconds() + 5)
             self.mailbox.close()
-            self.engine.dispose()
+            self.register.dispose()
             log.info("complaintsd stopped")
 
     def _sweep(self, sweeper: Sweeper) -> None:
@@ -121,7 +117,7 @@ class Daemon:
                     log.info("mailbox connected: %s (idle: %s)", self.mailbox.describe(), getattr(self.mailbox, "can_idle", False))
                 if not self._drain():
                     self.mailbox.wait(self.stop)
-            except (TransientError, OperationalError) as exc:
+            except TransientError as exc:
                 if not outage:
                     log.warning("mailbox or register unavailable, will retry: %s", _one_line(exc))
                 outage = True
@@ -201,8 +197,8 @@ def sender_main(config: Config, waker: Connection, log_level: int) -> None:
     _die_with_parent()
     setup_logging(log_level <= logging.DEBUG)
     with _sender_lock(config.storage.path):
-        engine = open_register(config.database.url, create=False)
-        outbox = Outbox(engine, SmtpSender(config.smtp), config.outbox, utc_now)
+        register = Register(config.database.url, create=False)
+        outbox = Outbox(register, SmtpSender(config.smtp), config.outbox, utc_now)
         backoff = Backoff()
         while not stopping.is_set():
             try:
@@ -210,12 +206,12 @@ def sender_main(config: Config, waker: Connection, log_level: int) -> None:
                     pass
                 backoff.reset()
                 delay = outbox.seconds_until_due(OUTBOX_CEILING)
-            except OperationalError as exc:
+            except TransientError as exc:
                 log.warning("register unavailable to the sender, will retry: %s", _one_line(exc))
                 delay = backoff.next()
             if not _wait(waker, delay, stopping):
                 break
-        engine.dispose()
+        register.dispose()
 
 
 @contextmanager

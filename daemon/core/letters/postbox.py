@@ -18,7 +18,7 @@ from daemon.core.letters import to_customers as customers
 from daemon.core.letters import to_staff as staff
 from daemon.core.letters.compose import FileToAttach, OutgoingMail, compose
 from daemon.core.letters.render import Letter, Templates
-from daemon.core.mail import Address
+from daemon.core.mail import Address, StoredFile
 
 __all__ = ["RENDERERS", "LetterToSend", "Postbox"]
 
@@ -59,6 +59,7 @@ class LetterToSend:
     references: tuple[str, ...] = ()
     auto_submitted: str = "auto-generated"
     files: tuple[FileToAttach, ...] = ()
+    stored_files: tuple[StoredFile, ...] = ()  # from the attachment store: the runner loads them
 
     def __post_init__(self) -> None:
         if type(self.facts) not in RENDERERS:
@@ -80,6 +81,8 @@ class Postbox:
         return RENDERERS[type(facts)](self.templates, facts)
 
     def compose(self, letter: LetterToSend, now: datetime) -> OutgoingMail:
+        if letter.stored_files:
+            raise ValueError("load the stored files into the letter first (AttachmentStore.attach)")
         return compose(
             self.render(letter.facts),
             sender=self.sender,

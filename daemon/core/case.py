@@ -1,0 +1,81 @@
+"""A complaint as the decisions see it: a frozen snapshot the register edge loads, never a live row."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from daemon.core.letters import ComplaintSummary, FileToAttach, LetterToSend, new_message_id
+from daemon.core.mail import Address, InboundMail, StoredFile
+from daemon.core.policy import Policy
+from daemon.core.lifecycle import Status
+
+
+@dataclass(frozen=True)
+class HistoryItem:
+    at: datetime
+    event: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class Case:
+    """One complaint with what its decisions read: its fields, its handlers' command tokens (latest
+    first), its files and history, and how many escalations its answer deadline already had."""
+
+    id: int
+    reference: str
+    status: Status
+    customer_name: str
+    customer_email: str
+    subject: str
+    text_body: str
+    message_id: str | None
+    received_at: datetime
+    ack_due_at: datetime
+    answer_due_at: datetime
+    acknowledged_at: datetime | None
+    handler_email: str
+    handler_name: str
+    severity: str | None = None
+    category: str | None = None
+    outcome: str | None = None
+    answer_rule: str = ""
+    tokens: tuple[tuple[str, str], ...] = ()  # (handler_email, token), latest first
+    files: tuple[StoredFile, ...] = ()
+    history: tuple[HistoryItem, ...] = ()
+    answer_escalations: int = 0
+
+    def token_of(self, handler_email: str) -> str | None:
+        """The latest command token of `handler_email` for this complaint, if any."""
+        wanted = handler_email.strip().lower()
+        return next((token for email, token in self.tokens if email == wanted), None)
+
+
+def summary(case: Case) -> ComplaintSummary:
+    """What every internal letter says about a complaint."""
+    return ComplaintSummary(
+        reference=case.reference,
+        status=case.status,
+        customer_name=case.customer_name,
+        customer_email=case.customer_email,
+        subject=case.subject,
+        received_at=case.received_at,
+        ack_due_at=case.ack_due_at,
+        answer_due_at=case.answer_due_at,
+    )
+
+
+def to_customer(case: Case, kind: str, facts: object, policy: Policy, *, reply_to: InboundMail | None = None,
+                files: tuple[FileToAttach, ...] = ()) -> LetterToSend:
+    """A letter to the complaint's customer, in the thread of their complaint (or of `reply_to`)."""
+    return LetterToSend(
+        kind=kind,
+        facts=facts,
+        to=Address(case.customer_name, case.customer_email),
+        message_id=new_message_id(case.reference, kind.replace("_", "-"), policy.domain),
+        in_reply_to=reply_to.message_id if reply_to else case.message_id,
+        references=(case.message_id,) if case.message_id else (),
+        auto_submitted="no" if kind == "answer" else "auto-generated",
+        files=files,
+    )

@@ -1,0 +1,234 @@
+"""A handler's command mail, decided: verified, planned, and always answered.
+
+`decide_command_mail` returns the effects of one command mail about one complaint: the refusal when
+the sender cannot prove they may command it (docs/design.md, "Commands by email"), else the planned
+changes (commands.plan), the reminders planned again for a new answer date, the handover to a new
+handler, the customer's letters, and the confirmation, help or error letter to the sender.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from daemon.core.case import Case, HistoryItem, summary, to_customer
+from daemon.core.commands.authorization import TokenOwner, Verdict, authorize
+from daemon.core.commands.plan import CaseState, Plan, plan_commands
+from daemon.core.commands.tags import Commands, grammar
+from daemon.core.deadlines import due_at
+from daemon.core.effects import ACTOR, Effects, HistoryEntry, StatusMove, TokenToIssue
+from daemon.core.letters import (
+    AnswerFacts,
+    AttachmentLine,
+    Change,
+    ChangeField,
+    ClosedFacts,
+    CommandConfirmationFacts,
+    CommandErrorFacts,
+    CommandHelpFacts,
+    CommandRefusedFacts,
+    DeadlineChangedFacts,
+    Effect,
+    FileToAttach,
+    HandoverFacts,
+    HistoryLine,
+    LetterToSend,
+    NotUnderstood,
+    Outcome,
+    StatusChangedFacts,
+    new_message_id,
+)
+from daemon.core.lifecycle import Status
+from daemon.core.mail import Address, InboundMail
+from daemon.core.policy import Policy
+from daemon.core.reminders import DeadlineKind, Kind, plan
+from daemon.core.tokens import handler_message_id, new_token
+
+CLOSED_FOR_ANSWER = frozenset({Status.ANSWERED.value, Status.CLOSED.value})
+
+
+def decide_command_mail(
+    case: Case, mail: InboundMail, text: str, commands: Commands, owners: tuple[TokenOwner, ...], now: datetime, policy: Policy
+) -> Effects:
+    verdict = verdict_of(case, mail, owners, policy)
+    if not verdict.allowed:
+        return _refusal(case, mail, verdict, now, policy)
+    heard = Effects(case.id, history=(HistoryEntry("command_mail", mail.sender.email, f"verified by {verdict.proof}: {text[:1000]}"),))
+    state = CaseState(case.status, case.severity, case.category, _handler(case, policy), case.answer_due_at, case.outcome)
+    result = plan_commands(state, commands, policy.handlers, policy.timezone, now, _category_deadline(case, policy))
+    return heard + _executed(case, mail, result, heard.history, now, policy)
+
+
+def verdict_of(case: Case, mail: InboundMail, owners: tuple[TokenOwner, ...], policy: Policy) -> Verdict:
+    return authorize(
+        mail.sender.email, case.id, case.handler_email, policy.supervisor.email, owners,
+        mail.header_all("Authentication-Results"), policy.trusted_authserv_ids,
+    )
+
+
+def _refusal(case: Case, mail: InboundMail, verdict: Verdict, now: datetime, policy: Policy) -> Effects:
+    facts = CommandRefusedFacts(
+        reference=case.reference, sender_email=mail.sender.email, sender_name=mail.sender.name,
+        reason=verdict.refusal, mail_received_at=now, mail_subject=mail.subject, token=None,
+    )
+    letter = LetterToSend("command_refused", facts, mail.sender, new_message_id(case.reference, "refused", policy.domain))
+    detail = f"{verdict.refusal}: nothing executed; subject {mail.subject[:200]}"
+    return Effects(case.id, history=(HistoryEntry("command_refused", mail.sender.email, detail),), letters=(letter,))
+
+
+def _executed(case: Case, mail: InboundMail, result: Plan, heard: tuple[HistoryEntry, ...], now: datetime, policy: Policy) -> Effects:
+    after = _after(case, result)
+    fields = _fields(case, after, result)
+    changes = Effects(case.id, history=_change_history(mail, result), status=_move(case, after), fields=fields)
+    changes += _reminders(case, after, result, now, policy)
+    done: list[Effect] = [Effect.NOTE_ADDED] * len(result.notes)
+    handover = Effects(case.id)
+    if result.handed_over_to is not None:
+        handover = _handover(after, mail, heard + changes.history, now, policy)
+        done.append(Effect.HANDLER_NOTIFIED)
+    told, words = customer_letters(case, after, mail, result, policy)
+    reply = _reply(after, mail, result, tuple(done) + words, handover.tokens, now, policy)
+    return changes + handover + told + reply
+
+
+def _after(case: Case, result: Plan) -> Case:
+    """The complaint as the plan leaves it: what the letters written now must say."""
+    state = result.state
+    after = replace(case, status=Status(state.status), severity=state.severity, category=state.category, outcome=state.outcome)
+    if result.deadline_changed:
+        after = replace(after, answer_due_at=state.answer_due_at, answer_rule=result.answer_rule or "committed")
+    if result.handed_over_to is not None:
+        after = replace(after, handler_email=state.handler.email, handler_name=state.handler.name)
+    return after
+
+
+def _fields(case: Case, after: Case, result: Plan) -> tuple[tuple[str, object], ...]:
+    fields: tuple[tuple[str, object], ...] = (("severity", after.severity), ("category", after.category), ("outcome", after.outcome))
+    if result.deadline_changed:
+        fields += (("answer_due_at", after.answer_due_at), ("answer_rule", after.answer_rule), ("answer_skipped", ""))
+    if result.handed_over_to is not None:
+        fields += (("handler_email", after.handler_email), ("handler_name", after.handler_name))
+    return fields
+
+
+def _move(case: Case, after: Case) -> StatusMove | None:
+    return StatusMove(case.status, after.status) if after.status != case.status else None
+
+
+def _change_history(mail: InboundMail, result: Plan) -> tuple[HistoryEntry, ...]:
+    actor = mail.sender.email
+    entries = tuple(HistoryEntry(c.field, actor, f"{_word(c.before)} → {_word(c.after)}") for c in result.changes)
+    return entries + tuple(HistoryEntry("note", actor, note) for note in result.notes)
+
+
+def _reminders(case: Case, after: Case, result: Plan, now: datetime, policy: Policy) -> Effects:
+    """A new answer date: pending reminders go, new ones are planned for it (their keys name the date,
+    and escalations continue their count, so nothing collides); an answered complaint has none left."""
+    cancel: tuple[DeadlineKind | None, ...] = ()
+    planned = ()
+    if result.deadline_changed:
+        cancel = (DeadlineKind.ANSWER,)
+        due = after.answer_due_at
+        planned = tuple(
+            replace(p, step=f"esc-{case.answer_escalations + 1}" if p.kind is Kind.ESCALATION else f"{p.step}@{due:%Y%m%d}")
+            for p in plan(DeadlineKind.ANSWER, due, policy.reminders.before, now)
+        )
+    if after.status in CLOSED_FOR_ANSWER:
+        cancel, planned = cancel + (None,), ()
+    return Effects(case.id, cancel=cancel, plan=planned)
+
+
+def _handover(after: Case, mail: InboundMail, new_history: tuple[HistoryEntry, ...], now: datetime, policy: Policy) -> Effects:
+    """The full case to the new handler, with a command token of their own."""
+    token = after.token_of(after.handler_email) or new_token()
+    issued = () if after.token_of(after.handler_email) else (TokenToIssue(token, after.handler_email),)
+    history = after.history + tuple(HistoryItem(now, h.event, h.detail) for h in new_history)
+    sender = mail.sender
+    facts = HandoverFacts(
+        complaint=summary(after), token=token, handler_name=after.handler_name,
+        handed_over_by=f"{sender.name} <{sender.email}>" if sender.name else sender.email,
+        body=after.text_body, attachments=tuple(AttachmentLine(f.filename, f.size) for f in after.files),
+        attachments_attached=True, history=tuple(HistoryLine(h.at, h.event, h.detail) for h in history),
+    )
+    letter = LetterToSend(
+        "handover", facts, Address(after.handler_name, after.handler_email),
+        handler_message_id(after.reference, token, policy.domain), stored_files=after.files,
+    )
+    return Effects(after.id, letters=(letter,), tokens=issued)
+
+
+def _reply(after: Case, mail: InboundMail, result: Plan, done: tuple[Effect, ...], issued: tuple[TokenToIssue, ...],
+           now: datetime, policy: Policy) -> Effects:
+    """The confirmation, help or error letter to the command's sender, carrying their token."""
+    tokens: tuple[TokenToIssue, ...] = ()
+    if result.handed_over_to is None:
+        token = after.token_of(after.handler_email)
+        if token is None:
+            token = new_token()
+            tokens = (TokenToIssue(token, after.handler_email),)
+    else:  # after a handover, the former handler's confirmation carries their own token
+        token = after.token_of(mail.sender.email) or new_token()
+    common = dict(complaint=summary(after), token=token, handler_name=mail.sender.name or mail.sender.email)
+    problems = tuple(NotUnderstood(p.line, p.reason) for p in result.problems)
+    facts: object
+    if result.executed or not result.problems:
+        if result.help and not result.executed:
+            facts = CommandHelpFacts(commands=grammar(policy.language), **common)
+        else:
+            changes = tuple(Change(ChangeField(c.field), c.before, c.after) for c in result.changes)
+            facts = CommandConfirmationFacts(mail_received_at=now, changes=changes, effects=done, problems=problems, **common)
+    else:
+        facts = CommandErrorFacts(mail_received_at=now, problems=problems, commands=grammar(policy.language), **common)
+    letter = LetterToSend(
+        "command_reply", facts, mail.sender, handler_message_id(after.reference, token, policy.domain),
+        in_reply_to=mail.message_id, references=mail.references, auto_submitted="auto-replied",
+    )
+    return Effects(after.id, letters=(letter,), tokens=tokens)
+
+
+def customer_letters(case: Case, after: Case, mail: InboundMail, result: Plan, policy: Policy) -> tuple[Effects, tuple[Effect, ...]]:
+    """What the customer is told of this command mail: the answer, a new date, the closing, a new status."""
+    letters: list[LetterToSend] = []
+    words: list[Effect] = []
+    organisation, wanted = policy.organisation, policy.letters
+    if result.answer is not None:
+        lines = tuple(AttachmentLine(a.filename, a.size) for a in mail.attachments)
+        facts = AnswerFacts(summary(after), result.answer, lines, policy.mediator, organisation)
+        files = tuple(FileToAttach(a.filename, a.content_type, a.content) for a in mail.attachments)
+        letters.append(to_customer(after, "answer", facts, policy, files=files))
+        words.append(Effect.ANSWER_SENT)
+    if result.deadline_changed and wanted.deadline_changed:
+        previous = next(c.before for c in result.changes if c.field == "answer_due")
+        facts = DeadlineChangedFacts(summary(after), previous, after.answer_due_at, "", organisation)
+        letters.append(to_customer(after, "deadline_changed", facts, policy))
+        words.append(Effect.CUSTOMER_TOLD_DEADLINE)
+    if after.status == Status.CLOSED and case.status != Status.CLOSED:
+        ask = wanted.ask_satisfaction
+        facts = ClosedFacts(summary(after), Outcome(after.outcome), ask, policy.mediator, organisation)
+        letters.append(to_customer(after, "closed", facts, policy))
+        words += [Effect.CUSTOMER_TOLD_CLOSED] + ([Effect.SATISFACTION_ASKED] if ask else [])
+    elif after.status != case.status and after.status in (Status.IN_PROGRESS, Status.REOPENED) and wanted.status_changed:
+        letters.append(to_customer(after, "status_changed", StatusChangedFacts(summary(after), organisation), policy))
+        words.append(Effect.CUSTOMER_TOLD_STATUS)
+    return Effects(case.id, letters=tuple(letters)), tuple(words)
+
+
+def _handler(case: Case, policy: Policy):
+    return policy.handler(case.handler_email) or policy.default_handler
+
+
+def _category_deadline(case: Case, policy: Policy):
+    """The answer deadline a category's own rule gives this complaint (never over a committed date)."""
+
+    def compute(category: str) -> tuple[datetime, str] | None:
+        own = policy.category_rules(category)
+        if case.answer_rule == "committed" or own is None or own.answer is None:
+            return None
+        rule = policy.deadline_rules(category)[1]
+        return due_at(case.received_at, rule, policy.timezone, policy.closed).at, str(rule)
+
+    return compute
+
+
+def _word(value: object) -> str:
+    return value.isoformat() if isinstance(value, datetime) else ("-" if value is None else str(value))

@@ -1,0 +1,83 @@
+"""Effects: what a decision changes, as one value the register applies in one transaction.
+
+Every runner decides in a pure function (`intake.decide_registration`, `follow_up.decide_follow_up`,
+`sweep.decide_reminder`…) that returns an `Effects`; `daemon.edges.register.apply` is the one code
+that turns it into rows (Mailman's `_dispose` returning a verdict, h11's `send` returning bytes).
+Nothing here touches the world: a test reads an `Effects` as a table row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from daemon.core.letters import LetterToSend
+from daemon.core.lifecycle import Status, reachable
+from daemon.core.reminders import DeadlineKind, Planned
+
+ACTOR = "complaintsd"  # the actor the history names for what the daemon did by itself
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    event: str
+    actor: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class StatusMove:
+    """A status change, checked against the lifecycle table when it is decided."""
+
+    before: Status
+    after: Status
+
+    def __post_init__(self) -> None:
+        if Status(self.before) is not Status(self.after) and not reachable(self.before, self.after):
+            raise ValueError(f"the lifecycle table has no way from {self.before} to {self.after}")
+
+
+@dataclass(frozen=True)
+class TokenToIssue:
+    """A command token to record: the proof a handler's reply must carry."""
+
+    token: str
+    handler_email: str
+
+
+@dataclass(frozen=True)
+class Effects:
+    """What one decision changes for one complaint (or none, for a digest).
+
+    `fields` are new values of the complaint's columns other than its status, which moves through
+    `status` only; `cancel` names the deadlines whose pending reminders stop (None: all of them);
+    `letters` are composed by the postbox and queued in the same transaction."""
+
+    complaint_id: int | None = None
+    history: tuple[HistoryEntry, ...] = ()
+    letters: tuple[LetterToSend, ...] = ()
+    status: StatusMove | None = None
+    fields: tuple[tuple[str, Any], ...] = ()
+    plan: tuple[Planned, ...] = ()
+    cancel: tuple[DeadlineKind | None, ...] = ()
+    tokens: tuple[TokenToIssue, ...] = ()
+
+    def __add__(self, other: Effects) -> Effects:
+        if other.status is not None and self.status is not None:
+            raise ValueError("two status moves in one decision")
+        return Effects(
+            complaint_id=self.complaint_id if self.complaint_id is not None else other.complaint_id,
+            history=self.history + other.history,
+            letters=self.letters + other.letters,
+            status=self.status or other.status,
+            fields=self.fields + other.fields,
+            plan=self.plan + other.plan,
+            cancel=self.cancel + other.cancel,
+            tokens=self.tokens + other.tokens,
+        )
+
+
+def note(event: str, actor: str, detail: str = "", complaint_id: int | None = None) -> Effects:
+    """Effects of one history entry only."""
+    return Effects(complaint_id=complaint_id, history=(HistoryEntry(event, actor, detail),))
+

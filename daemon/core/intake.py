@@ -1,0 +1,211 @@
+"""Intake decisions: what a fetched message is, and what registering a new complaint does.
+
+Two pure steps, the register's facts passed in (`Prior`) and the clock too:
+* `triage_batch` says, for each fetched message, whether its exact bytes are already registered
+  (move only), or which outcome it gets (complaint, follow-up, robot, quarantine) and why;
+* `decide_registration` gives a new complaint's effects: the acknowledgement to the customer, the
+  "new complaint" mail to its designated handler with a command token, the history, the reminders.
+The runner (`runners/ingest.py`) stores the attachments and numbers the complaints in between.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from daemon.core.letters import AcknowledgementFacts, AttachmentLine, ComplaintSummary, FileToAttach, HandlerNotificationFacts, LetterToSend, new_message_id
+from daemon.core.deadlines import Deadline, due_at
+from daemon.core.effects import ACTOR, Effects, HistoryEntry, TokenToIssue
+from daemon.core.lifecycle import Status
+from daemon.core.mail import Address, Fetched, InboundMail, StoredFile
+from daemon.core.policy import Policy
+from daemon.core.references import Reference
+from daemon.core.reminders import DeadlineKind, plan
+from daemon.core.routing import Route, route
+from daemon.core.threads import thread_of
+from daemon.core.tokens import handler_message_id
+from daemon.core.triage import Facts, Outcome, classify
+from daemon.errors import MailError
+
+
+@dataclass(frozen=True)
+class Prior:
+    """What the register already knows about a batch: outcome by SHA-256, seen Message-IDs, and
+    which complaint each named Message-ID or reference belongs to (for threading)."""
+
+    outcomes: dict[str, str]
+    message_ids: frozenset[str]
+    thread_ids: dict[str, int] = field(default_factory=dict)
+    thread_references: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Triaged:
+    """One fetched message and what it is. `outcome` None: its exact bytes are already registered
+    (a re-fetch after a crash), so it is only moved; `previous` is the outcome it had then."""
+
+    item: Fetched
+    sha256: str
+    outcome: Outcome | None
+    reason: str = ""
+    mail: InboundMail | None = None
+    thread: int | None = None
+    previous: str | None = None
+
+    @property
+    def quarantined(self) -> bool:
+        if self.outcome is None:
+            return self.previous == Outcome.QUARANTINE.value
+        return self.outcome is Outcome.QUARANTINE
+
+
+@dataclass(frozen=True)
+class Intake:
+    """What ingestion decided about one message, ready to be written."""
+
+    raw: bytes
+    sha256: str
+    arrived_at: datetime
+    outcome: Outcome
+    reason: str = ""
+    mail: InboundMail | None = None
+    files: tuple[StoredFile, ...] = ()
+    route: Route | None = None
+    ack: Deadline | None = None
+    answer: Deadline | None = None
+    thread: int | None = None  # the complaint a follow-up (or a robot's reply) is about
+
+
+def triage_batch(
+    batch: list[tuple[Fetched, str, InboundMail | MailError]], prior: Prior, policy: Policy
+) -> list[Triaged]:
+    """(fetched, SHA-256, parsed) for each message → what each one is; duplicates within the batch count."""
+    seen_hashes: set[str] = set()
+    seen_ids: set[str] = set()
+    triaged = []
+    for item, sha, mail in batch:
+        triaged.append(_triage(item, sha, mail, prior, seen_hashes, seen_ids, policy))
+        seen_hashes.add(sha)
+        if isinstance(mail, InboundMail) and mail.message_id:
+            seen_ids.add(mail.message_id)
+    return triaged
+
+
+def _triage(item, sha, mail, prior: Prior, seen_hashes, seen_ids, policy: Policy) -> Triaged:
+    if sha in prior.outcomes or sha in seen_hashes:
+        return Triaged(item, sha, None, previous=prior.outcomes.get(sha, Outcome.DUPLICATE.value))
+    if isinstance(mail, MailError):
+        return Triaged(item, sha, Outcome.QUARANTINE, mail.reason)
+    thread = thread_of(mail, policy.prefix, prior.thread_ids, prior.thread_references)
+    known = bool(mail.message_id) and (mail.message_id in prior.message_ids or mail.message_id in seen_ids)
+    facts = Facts(sha256_known=False, message_id_known=known, own_addresses=policy.own_addresses, thread=thread)
+    disposition = classify(mail, facts)
+    return Triaged(item, sha, disposition.outcome, disposition.reason, mail, thread)
+
+
+def intake_of(triaged: Triaged, files: tuple[StoredFile, ...], now: datetime, policy: Policy) -> Intake:
+    """The row-ready intake: for a complaint, its handler and its two deadlines from its arrival."""
+    assert triaged.outcome is not None
+    arrived = triaged.item.arrived_at or now
+    mail = triaged.mail
+    if triaged.outcome is not Outcome.COMPLAINT or mail is None:
+        return Intake(triaged.item.raw, triaged.sha256, arrived, triaged.outcome, triaged.reason, mail, thread=triaged.thread)
+    ack_rule, answer_rule = policy.deadline_rules(None)
+    chosen = route(policy.handlers, policy.default_handler, subject=mail.subject, body=mail.text_body, sender_email=mail.sender.email)
+    return Intake(
+        raw=triaged.item.raw,
+        sha256=triaged.sha256,
+        arrived_at=arrived,
+        outcome=Outcome.COMPLAINT,
+        mail=mail,
+        files=files,
+        route=chosen,
+        ack=due_at(arrived, ack_rule, policy.timezone, policy.closed),
+        answer=due_at(arrived, answer_rule, policy.timezone, policy.closed),
+    )
+
+
+def decide_registration(intake: Intake, reference: Reference, token: str, now: datetime, policy: Policy) -> Effects:
+    """A new complaint: acknowledge it, tell its handler (with the command token), plan its reminders."""
+    assert intake.mail is not None and intake.route is not None and intake.ack and intake.answer
+    ack = _acknowledgement(intake, reference, policy)
+    notification = _notification(intake, reference, token, policy)
+    handler = intake.route.handler
+    before = policy.reminders.before
+    return Effects(
+        history=(
+            HistoryEntry("received", intake.mail.sender.email, _received_detail(intake)),
+            HistoryEntry("acknowledgement_queued", ACTOR, f"to {ack.to.email}, Message-ID {ack.message_id}"),
+            HistoryEntry("routed", ACTOR, f"to {handler.name} <{handler.email}>: {intake.route.reason}"),
+            HistoryEntry("handler_notification_queued", ACTOR, f"to {handler.email}, Message-ID {notification.message_id}"),
+        ),
+        letters=(ack, notification),
+        tokens=(TokenToIssue(token, handler.email),),
+        plan=plan(DeadlineKind.ACK, intake.ack.at, before, now) + plan(DeadlineKind.ANSWER, intake.answer.at, before, now),
+    )
+
+
+def _acknowledgement(intake: Intake, reference: Reference, policy: Policy) -> LetterToSend:
+    mail = intake.mail
+    assert mail is not None and intake.answer is not None
+    customer = mail.answer_to
+    facts = AcknowledgementFacts(
+        reference=str(reference),
+        customer_name=customer.name,
+        customer_email=customer.email,
+        subject=mail.subject,
+        received_at=intake.arrived_at,
+        answer_due_at=intake.answer.at,
+        attachments=tuple(AttachmentLine(f.filename, f.size) for f in intake.files),
+        mediator=policy.mediator,
+        organisation=policy.organisation,
+    )
+    return LetterToSend(
+        kind="acknowledgement",
+        facts=facts,
+        to=customer,
+        message_id=new_message_id(str(reference), "ack", policy.domain),
+        in_reply_to=mail.message_id,
+        references=mail.references,
+        auto_submitted="auto-replied",
+    )
+
+
+def _notification(intake: Intake, reference: Reference, token: str, policy: Policy) -> LetterToSend:
+    """The "new complaint" mail to the designated handler, carrying the command token."""
+    mail, chosen = intake.mail, intake.route
+    assert mail is not None and chosen is not None and intake.ack and intake.answer
+    files = tuple(FileToAttach(a.filename, a.content_type, a.content) for a in mail.attachments)
+    attached = sum(len(f.content) for f in files) <= policy.attach_limit
+    facts = HandlerNotificationFacts(
+        complaint=ComplaintSummary(
+            reference=str(reference),
+            status=Status.RECEIVED,
+            customer_name=mail.answer_to.name,
+            customer_email=mail.answer_to.email,
+            subject=mail.subject,
+            received_at=intake.arrived_at,
+            ack_due_at=intake.ack.at,
+            answer_due_at=intake.answer.at,
+        ),
+        token=token,
+        handler_name=chosen.handler.name,
+        body=mail.text_body,
+        attachments=tuple(AttachmentLine(f.filename, f.size) for f in intake.files),
+        attachments_attached=attached,
+        routing_rule=chosen.rule,
+        routing_match=chosen.matched,
+    )
+    return LetterToSend(
+        kind="handler_notification",
+        facts=facts,
+        to=Address(chosen.handler.name, chosen.handler.email),
+        message_id=handler_message_id(str(reference), token, policy.domain),
+        files=files if attached else (),
+    )
+
+
+def _received_detail(intake: Intake) -> str:
+    assert intake.mail is not None
+    files = ", ".join(f.filename for f in intake.files)
+    return f"subject: {intake.mail.subject}" + (f"; attachments: {files}" if files else "")

@@ -1,0 +1,91 @@
+"""What the decisions know of the configuration: one frozen value, built once by the shell.
+
+The core never reads the TOML nor imports `daemon.config`; `config.Config.policy()` hands each
+runner this value, with the holiday calendar built once (not once per message).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import time, timedelta
+from zoneinfo import ZoneInfo
+
+from daemon.core.letters import Mediator
+from daemon.core.deadlines import ClosedDays, DeadlineRule
+from daemon.core.mail import Address
+from daemon.core.routing import Handler, fold
+
+
+@dataclass(frozen=True)
+class CategoryRules:
+    """A category's own deadline rules (None: the register's default)."""
+
+    name: str
+    ack: DeadlineRule | None
+    answer: DeadlineRule | None
+
+
+@dataclass(frozen=True)
+class ReminderPolicy:
+    before: tuple[timedelta, ...]
+    escalation_every: timedelta
+    late_after: timedelta
+    digest_at: time
+    digest_days: frozenset[int]
+
+
+@dataclass(frozen=True)
+class CustomerLetters:
+    """Which customer-visible changes get a letter (the answer and the closing always do)."""
+
+    status_changed: bool
+    deadline_changed: bool
+    follow_up_received: bool
+    ask_satisfaction: bool
+
+
+@dataclass(frozen=True)
+class Policy:
+    prefix: str
+    timezone: ZoneInfo
+    language: str
+    organisation: str
+    sender: Address
+    own_addresses: frozenset[str]
+    ack_rule: DeadlineRule
+    answer_rule: DeadlineRule
+    categories: tuple[CategoryRules, ...]
+    closed: ClosedDays
+    handlers: tuple[Handler, ...]
+    default_handler: Handler
+    supervisor: Address
+    trusted_authserv_ids: frozenset[str]
+    reminders: ReminderPolicy
+    letters: CustomerLetters
+    mediator: Mediator | None
+    attach_limit: int = 10 * 1024 * 1024  # beyond this a handler's mail lists the files instead of carrying them
+
+    @property
+    def domain(self) -> str:
+        return self.sender.domain
+
+    @property
+    def staff(self) -> frozenset[str]:
+        """Addresses whose mail about a complaint is read as a handler's (commands), not a customer's."""
+        return frozenset(h.email for h in self.handlers) | {self.supervisor.normalized}
+
+    def handler(self, email: str) -> Handler | None:
+        wanted = email.strip().lower()
+        return next((h for h in self.handlers if h.email == wanted), None)
+
+    def category_rules(self, category: str | None) -> CategoryRules | None:
+        if category is None:
+            return None
+        return next((c for c in self.categories if fold(c.name) == fold(category)), None)
+
+    def deadline_rules(self, category: str | None) -> tuple[DeadlineRule, DeadlineRule]:
+        """(ack rule, answer rule) for a complaint of `category`: its override, else the default."""
+        own = self.category_rules(category)
+        if own is None:
+            return self.ack_rule, self.answer_rule
+        return own.ack or self.ack_rule, own.answer or self.answer_rule

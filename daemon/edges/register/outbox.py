@@ -1,0 +1,100 @@
+"""The outbox rows: what is due to leave, and what the relay's answers did (register edge).
+
+Every outgoing mail is a row first (writes.queue) and leaves through the sender only. A success is
+recorded in two phases: `mark_sent`, one UPDATE right after the relay's "250", then `settle`, which
+writes its consequences (history, the `acknowledged` status) and is re-run at every flush, so a
+crash between the two is repaired.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlmodel import Session, col, func, select
+
+from daemon.core.lifecycle import Event, Status, next_status
+from daemon.core.outbox import PENDING, SENT, AfterFailure, Envelope
+from daemon.core.reminders import DeadlineKind
+from daemon.edges.register.models import Complaint, OutboxMail
+from daemon.edges.register.writes import cancel_reminders, history
+
+
+@dataclass(frozen=True)
+class Due:
+    id: int
+    envelope: Envelope
+    purpose: str
+    complaint_id: int | None
+    attempts: int
+    created_at: datetime
+
+
+def due(session: Session, now: datetime, limit: int) -> list[Due]:
+    rows = session.exec(
+        select(OutboxMail)
+        .where(OutboxMail.status == PENDING, col(OutboxMail.next_attempt_at) <= now)
+        .order_by(col(OutboxMail.next_attempt_at), col(OutboxMail.id))
+        .limit(limit)
+    ).all()
+    return [
+        Due(r.id, Envelope(r.mail_from, tuple(r.recipients.split(",")), r.raw), r.purpose, r.complaint_id, r.attempts, r.created_at)
+        for r in rows
+        if r.id is not None
+    ]
+
+
+def next_wakeup(session: Session) -> datetime | None:
+    return session.exec(select(func.min(OutboxMail.next_attempt_at)).where(OutboxMail.status == PENDING)).one()
+
+
+def mark_sent(session: Session, item: Due, now: datetime, reply: str) -> None:
+    """Phase one of a success, ONE statement committed right after the relay's "250": the only
+    window in which a crash could make a mail leave twice is the time this takes."""
+    session.exec(  # type: ignore[call-overload]
+        update(OutboxMail)
+        .where(col(OutboxMail.id) == item.id)
+        .values(status=SENT, attempts=item.attempts + 1, sent_at=now, last_reply=reply, settled=False)
+    )
+
+
+def settle(session: Session) -> int:
+    """Phase two: write the consequences of every accepted mail not yet settled (history, status)."""
+    rows = session.exec(select(OutboxMail).where(OutboxMail.status == SENT, col(OutboxMail.settled).is_(False))).all()
+    for row in rows:
+        assert row.sent_at is not None
+        _trace(session, row.complaint_id, row.purpose, row.sent_at, "sent", f"to {row.recipients}: {row.last_reply}")
+        if row.complaint_id is not None and row.purpose == "acknowledgement":
+            _acknowledged(session, row.complaint_id, row.sent_at)
+        row.settled = True
+    return len(rows)
+
+
+def record_failure(session: Session, item: Due, after: AfterFailure, now: datetime) -> None:
+    """A refusal or failure as `core.outbox.after_failure` decided it; a delay is traced once."""
+    attempts = item.attempts + 1
+    values: dict[str, object] = {"status": after.status, "attempts": attempts, "last_reply": after.reply}
+    if after.next_attempt_at is not None:
+        values["next_attempt_at"] = after.next_attempt_at
+    session.exec(update(OutboxMail).where(col(OutboxMail.id) == item.id).values(**values))  # type: ignore[call-overload]
+    if after.status != PENDING or attempts == 1:
+        _trace(session, item.complaint_id, item.purpose, now, after.what, after.detail)
+
+
+def _acknowledged(session: Session, complaint_id: int, at: datetime) -> None:
+    after = next_status(Status.RECEIVED, Event.ACK_SENT)
+    moved = session.exec(  # type: ignore[call-overload]
+        update(Complaint)
+        .where(col(Complaint.id) == complaint_id, Complaint.status == Status.RECEIVED.value)
+        .values(status=after.value, acknowledged_at=at)
+    )
+    if moved.rowcount:
+        history(session, complaint_id, at, "status", "complaintsd", f"received → {after.value}")
+    # The acknowledgement deadline is met: its reminders and escalation have nothing left to say.
+    cancel_reminders(session, complaint_id, DeadlineKind.ACK)
+
+
+def _trace(session: Session, complaint_id: int | None, purpose: str, at: datetime, what: str, detail: str) -> None:
+    if complaint_id is not None:
+        history(session, complaint_id, at, f"{purpose}_{what}", "complaintsd", detail)

@@ -1,0 +1,198 @@
+"""What the runners load before they decide: plain values (`Prior`, `Case`, `DueReminder`), never live rows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+
+from sqlmodel import Session, col, func, select
+
+from daemon.core.case import Case, HistoryItem
+from daemon.core.commands.authorization import TokenOwner
+from daemon.core.intake import Prior
+from daemon.core.lifecycle import Status
+from daemon.core.mail import StoredFile
+from daemon.core.reminders import DeadlineKind, Kind
+from daemon.core.sweep import CLOSED_FOR_ANSWER, DueReminder
+from daemon.core.triage import Outcome
+from daemon.edges.register.models import (
+    CommandToken,
+    Complaint,
+    Digest,
+    HistoryEvent,
+    InboundMessage,
+    OutboxMail,
+    ReferenceCounter,
+    Reminder,
+    StoredAttachment,
+)
+
+
+def prior_knowledge(
+    session: Session, sha256s: Iterable[str], message_ids: Iterable[str], named_ids: Iterable[str] = (), named_references: Iterable[str] = ()
+) -> Prior:
+    sha_list, id_list = list(set(sha256s)), list(set(message_ids))
+    outcomes: dict[str, str] = {}
+    if sha_list:
+        rows = session.exec(select(InboundMessage.sha256, InboundMessage.outcome).where(col(InboundMessage.sha256).in_(sha_list)))
+        outcomes = dict(rows.all())
+    seen: set[str | None] = set()
+    if id_list:
+        seen |= set(session.exec(select(InboundMessage.message_id).where(col(InboundMessage.message_id).in_(id_list))).all())
+        seen |= set(session.exec(select(OutboxMail.message_id).where(col(OutboxMail.message_id).in_(id_list))).all())
+    return Prior(
+        outcomes=outcomes,
+        message_ids=frozenset(m for m in seen if m),
+        thread_ids=_threads_by_id(session, list(set(named_ids))),
+        thread_references=_threads_by_reference(session, list(set(named_references))),
+    )
+
+
+def _threads_by_id(session: Session, ids: list[str]) -> dict[str, int]:
+    if not ids:
+        return {}
+    found: dict[str, int] = {}
+    for model in (InboundMessage, OutboxMail):
+        rows = session.exec(
+            select(model.message_id, model.complaint_id).where(col(model.message_id).in_(ids), col(model.complaint_id).is_not(None))
+        )
+        found.update({mid: cid for mid, cid in rows.all()})
+    return found
+
+
+def _threads_by_reference(session: Session, references: list[str]) -> dict[str, int]:
+    if not references:
+        return {}
+    rows = session.exec(select(Complaint.reference, Complaint.id).where(col(Complaint.reference).in_(references))).all()
+    return {reference: cid for reference, cid in rows if cid is not None}
+
+
+def last_sequences(session: Session, prefix: str, years: Iterable[int]) -> dict[int, int]:
+    """The last sequence number used per year (none: absent), read without a lock (see claim_sequences)."""
+    rows = session.exec(
+        select(ReferenceCounter.year, ReferenceCounter.last).where(
+            ReferenceCounter.prefix == prefix, col(ReferenceCounter.year).in_(list(set(years)))
+        )
+    ).all()
+    return dict(rows)
+
+
+def pending_follow_ups(session: Session) -> list[int]:
+    """Follow-ups recorded by ingestion and not yet acted on, oldest first."""
+    statement = (
+        select(InboundMessage.id)
+        .where(InboundMessage.outcome == Outcome.FOLLOW_UP.value, col(InboundMessage.handled).is_(False))
+        .order_by(col(InboundMessage.id))
+    )
+    return [i for i in session.exec(statement).all() if i is not None]
+
+
+def follow_up(session: Session, inbound_id: int) -> tuple[bytes, int]:
+    """A follow-up's stored bytes and the complaint it is about."""
+    inbound = session.get(InboundMessage, inbound_id)
+    assert inbound is not None and inbound.complaint_id is not None
+    return inbound.raw, inbound.complaint_id
+
+
+def load_case(session: Session, complaint_id: int, *, full: bool = True) -> Case:
+    """A complaint as the decisions see it; `full` adds its files and history (for a handover)."""
+    row = session.get(Complaint, complaint_id)
+    assert row is not None and row.id is not None
+    tokens = session.exec(
+        select(CommandToken.handler_email, CommandToken.token)
+        .where(CommandToken.complaint_id == complaint_id)
+        .order_by(col(CommandToken.created_at).desc())
+    ).all()
+    return Case(
+        id=row.id,
+        reference=row.reference,
+        status=Status(row.status),
+        customer_name=row.customer_name,
+        customer_email=row.customer_email,
+        subject=row.subject,
+        text_body=row.text_body,
+        message_id=row.message_id,
+        received_at=row.received_at,
+        ack_due_at=row.ack_due_at,
+        answer_due_at=row.answer_due_at,
+        acknowledged_at=row.acknowledged_at,
+        handler_email=row.handler_email,
+        handler_name=row.handler_name,
+        severity=row.severity,
+        category=row.category,
+        outcome=row.outcome,
+        answer_rule=row.answer_rule,
+        tokens=tuple((email.lower(), token) for email, token in tokens),
+        files=_files(session, complaint_id) if full else (),
+        history=_history(session, complaint_id) if full else (),
+        answer_escalations=_escalations(session, complaint_id) if full else 0,
+    )
+
+
+def _files(session: Session, complaint_id: int) -> tuple[StoredFile, ...]:
+    rows = session.exec(
+        select(StoredAttachment).where(StoredAttachment.complaint_id == complaint_id).order_by(col(StoredAttachment.id))
+    ).all()
+    return tuple(StoredFile(a.filename, a.content_type, a.size, a.sha256, a.path) for a in rows)
+
+
+def _history(session: Session, complaint_id: int) -> tuple[HistoryItem, ...]:
+    rows = session.exec(
+        select(HistoryEvent).where(HistoryEvent.complaint_id == complaint_id).order_by(col(HistoryEvent.at), col(HistoryEvent.id))
+    ).all()
+    return tuple(HistoryItem(h.at, h.event, h.detail) for h in rows)
+
+
+def _escalations(session: Session, complaint_id: int) -> int:
+    steps = session.exec(
+        select(Reminder.step).where(Reminder.complaint_id == complaint_id, Reminder.deadline == DeadlineKind.ANSWER.value)
+    ).all()
+    return max((int(step[4:]) for step in steps if step.startswith("esc-")), default=0)
+
+
+def token_owners(session: Session, tokens: tuple[str, ...]) -> tuple[TokenOwner, ...]:
+    """Who each quoted command token belongs to (complaint and handler), for the authorization."""
+    if not tokens:
+        return ()
+    rows = session.exec(select(CommandToken).where(col(CommandToken.token).in_(tokens))).all()
+    return tuple(TokenOwner(r.token, r.complaint_id, r.handler_email) for r in rows)
+
+
+def due_reminders(session: Session, now: datetime, limit: int) -> list[int]:
+    """Only the rows due now, by the (state, due_at) index: never every open complaint."""
+    statement = (
+        select(Reminder.id)
+        .where(Reminder.state == "pending", col(Reminder.due_at) <= now)
+        .order_by(col(Reminder.due_at), col(Reminder.id))
+        .limit(limit)
+    )
+    return [i for i in session.exec(statement).all() if i is not None]
+
+
+def due_reminder(session: Session, reminder_id: int) -> DueReminder:
+    reminder = session.get(Reminder, reminder_id)
+    assert reminder is not None and reminder.id is not None
+    return DueReminder(
+        id=reminder.id,
+        kind=Kind(reminder.kind),
+        deadline=DeadlineKind(reminder.deadline),
+        step=reminder.step,
+        due_at=reminder.due_at,
+        case=load_case(session, reminder.complaint_id, full=False),
+    )
+
+
+def last_digests(session: Session) -> dict[str, date]:
+    """Each handler's last digest day."""
+    rows = session.exec(select(Digest.handler_email, func.max(Digest.day)).group_by(Digest.handler_email)).all()
+    return {email: day for email, day in rows}
+
+
+def open_cases(session: Session, handler_email: str) -> list[Case]:
+    """A handler's complaints still waiting for an answer, by answer due date."""
+    ids = session.exec(
+        select(Complaint.id)
+        .where(Complaint.handler_email == handler_email, col(Complaint.status).not_in([s.value for s in CLOSED_FOR_ANSWER]))
+        .order_by(col(Complaint.answer_due_at), col(Complaint.id))
+    ).all()
+    return [load_case(session, i, full=False) for i in ids if i is not None]

@@ -1,0 +1,156 @@
+"""Reading the register for people: `list`, `show` and the counts `check` and the demo print.
+
+Readers get plain frozen values (ComplaintView), never live rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from daemon.core.lifecycle import Status
+from daemon.edges.register.models import Complaint, HistoryEvent, InboundMessage, StoredAttachment
+from daemon.errors import NotFound
+
+
+@dataclass(frozen=True)
+class AttachmentView:
+    filename: str
+    size: int
+    sha256: str
+    path: str
+
+
+@dataclass(frozen=True)
+class HistoryView:
+    at: datetime
+    event: str
+    actor: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class ComplaintView:
+    reference: str
+    status: str
+    customer_email: str
+    customer_name: str
+    subject: str
+    received_at: datetime
+    ack_due_at: datetime
+    answer_due_at: datetime
+    acknowledged_at: datetime | None
+    attachment_count: int
+    handler_email: str = ""
+    handler_name: str = ""
+    category: str | None = None
+    ack_rule: str = ""
+    answer_rule: str = ""
+    answer_skipped: tuple[tuple[str, str], ...] = ()  # (ISO date, why closed)
+    attachments: tuple[AttachmentView, ...] = ()
+    history: tuple[HistoryView, ...] = ()
+    text_body: str = ""
+
+    def overdue(self, now: datetime) -> bool:
+        """A deadline passed before its event: no acknowledgement yet, or no answer yet."""
+        if self.acknowledged_at is None and self.status == Status.RECEIVED.value and self.ack_due_at <= now:
+            return True
+        return self.status not in CLOSED_FOR_ANSWER and self.answer_due_at <= now
+
+
+CLOSED_FOR_ANSWER = frozenset({Status.ANSWERED.value, Status.CLOSED.value})
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What `complaintsd list` narrows the register to; `now` is passed in, never read here."""
+
+    now: datetime
+    status: str | None = None
+    handler: str | None = None
+    overdue: bool = False
+    due_within: timedelta | None = None
+
+
+def _view(row: Complaint, count: int, attachments=(), history=(), with_body: bool = False) -> ComplaintView:
+    return ComplaintView(
+        reference=row.reference,
+        status=row.status,
+        customer_email=row.customer_email,
+        customer_name=row.customer_name,
+        subject=row.subject,
+        received_at=row.received_at,
+        ack_due_at=row.ack_due_at,
+        answer_due_at=row.answer_due_at,
+        acknowledged_at=row.acknowledged_at,
+        attachment_count=count,
+        handler_email=row.handler_email,
+        handler_name=row.handler_name,
+        category=row.category,
+        ack_rule=row.ack_rule,
+        answer_rule=row.answer_rule,
+        answer_skipped=tuple(tuple(line.split(" ", 1)) for line in row.answer_skipped.splitlines() if " " in line),
+        attachments=tuple(attachments),
+        history=tuple(history),
+        text_body=row.text_body if with_body else "",
+    )
+
+
+def list_complaints(session: Session, filters: Filters | None = None, limit: int | None = None) -> list[ComplaintView]:
+    counts = (
+        select(StoredAttachment.complaint_id, func.count().label("n"))
+        .group_by(StoredAttachment.complaint_id)
+        .subquery()
+    )
+    statement = (
+        select(Complaint, func.coalesce(counts.c.n, 0))
+        .outerjoin(counts, counts.c.complaint_id == Complaint.id)
+        .order_by(Complaint.received_at, Complaint.id)
+    )
+    if filters is not None:
+        statement = _filtered(statement, filters)
+    if limit:
+        statement = statement.limit(limit)
+    return [_view(row, count) for row, count in session.exec(statement).all()]
+
+
+def _filtered(statement, filters: Filters):
+    open_answer = col(Complaint.status).not_in(CLOSED_FOR_ANSWER)
+    if filters.status:
+        statement = statement.where(Complaint.status == filters.status)
+    if filters.handler:
+        statement = statement.where(Complaint.handler_email == filters.handler.strip().lower())
+    if filters.overdue:
+        late_ack = (Complaint.status == Status.RECEIVED.value) & (col(Complaint.ack_due_at) <= filters.now)
+        statement = statement.where(late_ack | (open_answer & (col(Complaint.answer_due_at) <= filters.now)))
+    if filters.due_within is not None:
+        statement = statement.where(open_answer, col(Complaint.answer_due_at) <= filters.now + filters.due_within)
+    return statement
+
+
+def show_complaint(session: Session, reference: str) -> ComplaintView:
+    row = session.exec(select(Complaint).where(Complaint.reference == reference.strip().upper())).first()
+    if row is None:
+        raise NotFound(f"no complaint {reference} in the register")
+    attachments = session.exec(
+        select(StoredAttachment).where(StoredAttachment.complaint_id == row.id).order_by(StoredAttachment.id)
+    ).all()
+    history = session.exec(
+        select(HistoryEvent).where(HistoryEvent.complaint_id == row.id).order_by(HistoryEvent.at, HistoryEvent.id)
+    ).all()
+    return _view(
+        row,
+        len(attachments),
+        [AttachmentView(a.filename, a.size, a.sha256, a.path) for a in attachments],
+        [HistoryView(h.at, h.event, h.actor, h.detail) for h in history],
+        with_body=True,
+    )
+
+
+def set_aside_counts(session: Session) -> dict[str, int]:
+    """How many inbound messages ended in each outcome (for `check` and the demo summary)."""
+    rows = session.exec(select(InboundMessage.outcome, func.count()).group_by(InboundMessage.outcome)).all()
+    return dict(rows)

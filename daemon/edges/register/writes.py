@@ -1,0 +1,227 @@
+"""The one writer: decisions (`Effects`, intakes, claims) become rows here, and nowhere else.
+
+Each function works inside the caller's transaction (`Register.transaction`), so a runner's whole
+decision is written, with its letters queued in the outbox, or nothing is (docs/design.md, "Crash safety").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from daemon.core.letters import OutgoingMail
+from daemon.core.effects import Effects
+from daemon.core.intake import Intake
+from daemon.core.lifecycle import Status
+from daemon.core.references import Reference
+from daemon.core.reminders import DeadlineKind, Planned
+from daemon.core.triage import Outcome
+from daemon.edges.register.models import (
+    CommandToken,
+    Complaint,
+    Digest,
+    HistoryEvent,
+    InboundMessage,
+    OutboxMail,
+    ReferenceCounter,
+    Reminder,
+    StoredAttachment,
+)
+
+
+class SequenceConflict(Exception):
+    """Another writer numbered complaints since we read the counters: plan the batch again."""
+
+
+def claim_sequences(session: Session, prefix: str, last: dict[int, int], used: dict[int, int]) -> None:
+    """Move each year's counter from `last` to `last + used`, or raise SequenceConflict.
+
+    Optimistic numbering keeps the write transaction short (letters are rendered before it starts)
+    and gap-free: the counter moves in the same transaction as the complaints it numbers.
+    """
+    for year, count in used.items():
+        if year not in last:
+            session.add(ReferenceCounter(prefix=prefix, year=year, last=count))
+            try:
+                session.flush()
+            except IntegrityError:
+                raise SequenceConflict(f"{prefix}-{year} counter created meanwhile") from None
+            continue
+        moved = session.exec(  # type: ignore[call-overload]
+            update(ReferenceCounter)
+            .where(ReferenceCounter.prefix == prefix, ReferenceCounter.year == year, ReferenceCounter.last == last[year])
+            .values(last=last[year] + count)
+        )
+        if moved.rowcount != 1:
+            raise SequenceConflict(f"{prefix}-{year} counter moved meanwhile")
+
+
+def record_inbound(session: Session, intake: Intake, now: datetime) -> InboundMessage:
+    """Every message taken from the mailbox is kept, whatever became of it; a robot's reply about a
+    complaint is noted in its history."""
+    mail = intake.mail
+    inbound = InboundMessage(
+        sha256=intake.sha256,
+        message_id=mail.message_id if mail else None,
+        outcome=intake.outcome.value,
+        reason=intake.reason,
+        sender=mail.sender.email if mail and mail.sender else "",
+        subject=mail.subject if mail else "",
+        arrived_at=intake.arrived_at,
+        registered_at=now,
+        raw=intake.raw,
+    )
+    session.add(inbound)
+    if intake.thread is not None and intake.outcome in (Outcome.FOLLOW_UP, Outcome.ROBOT):
+        inbound.complaint_id = intake.thread
+        inbound.handled = intake.outcome is not Outcome.FOLLOW_UP
+        if intake.outcome is Outcome.ROBOT:
+            detail = f"{intake.reason}; subject: {inbound.subject[:200]}"
+            _history(session, intake.thread, now, "automatic_reply", inbound.sender, detail)
+    return inbound
+
+
+def create_complaint(session: Session, intake: Intake, inbound: InboundMessage, reference: Reference) -> int:
+    """A new complaint's row and its files; returns its id for the effects that follow."""
+    mail, route, ack, answer = intake.mail, intake.route, intake.ack, intake.answer
+    assert mail is not None and route is not None and ack is not None and answer is not None
+    complaint = Complaint(
+        reference=str(reference),
+        prefix=reference.prefix,
+        year=reference.year,
+        sequence=reference.sequence,
+        status=Status.RECEIVED.value,
+        customer_email=mail.answer_to.email,
+        customer_name=mail.answer_to.name,
+        subject=mail.subject,
+        text_body=mail.text_body,
+        html_body=mail.html_body,
+        message_id=mail.message_id,
+        received_at=intake.arrived_at,
+        ack_due_at=ack.at,
+        answer_due_at=answer.at,
+        handler_email=route.handler.email,
+        handler_name=route.handler.name,
+        ack_rule=str(ack.rule),
+        answer_rule=str(answer.rule),
+        answer_skipped="\n".join(f"{day.isoformat()} {why}" for day, why in answer.skipped),
+    )
+    session.add(complaint)
+    session.flush()
+    assert complaint.id is not None
+    inbound.complaint_id = complaint.id
+    for stored in intake.files:
+        session.add(StoredAttachment(complaint_id=complaint.id, **stored.__dict__))
+    return complaint.id
+
+
+def apply(session: Session, effects: Effects, mails: Sequence[OutgoingMail], now: datetime) -> None:
+    """Write one decision: history, status and fields, reminders, tokens, and its composed letters
+    (`mails`, in the order of `effects.letters`) queued in the outbox."""
+    cid = effects.complaint_id
+    if len(mails) != len(effects.letters):
+        raise ValueError(f"{len(effects.letters)} letters decided, {len(mails)} composed")
+    if cid is not None:
+        for entry in effects.history:
+            _history(session, cid, now, entry.event, entry.actor, entry.detail)
+        _fields(session, cid, effects)
+        for deadline in effects.cancel:
+            cancel_reminders(session, cid, deadline)
+        for planned in effects.plan:
+            _plan(session, cid, planned)
+        for token in effects.tokens:
+            session.add(CommandToken(token=token.token, complaint_id=cid, handler_email=token.handler_email, created_at=now))
+    for letter, mail in zip(effects.letters, mails, strict=True):
+        queue(session, mail, purpose=letter.kind, complaint_id=cid, now=now)
+
+
+def _fields(session: Session, complaint_id: int, effects: Effects) -> None:
+    if effects.status is None and not effects.fields:
+        return
+    complaint = session.get(Complaint, complaint_id)
+    assert complaint is not None
+    if effects.status is not None:
+        if complaint.status != effects.status.before:
+            raise ValueError(f"{complaint.reference} is {complaint.status}, not {effects.status.before}, any more")
+        complaint.status = Status(effects.status.after).value
+    for name, value in effects.fields:
+        setattr(complaint, name, value)
+
+
+def _plan(session: Session, complaint_id: int, planned: Planned) -> None:
+    session.add(
+        Reminder(
+            complaint_id=complaint_id,
+            kind=planned.kind.value,
+            deadline=planned.deadline.value,
+            step=planned.step,
+            due_at=planned.due_at,
+        )
+    )
+
+
+def cancel_reminders(session: Session, complaint_id: int, deadline: DeadlineKind | None) -> None:
+    """Pending reminders of one deadline (None: of every deadline) have nothing left to say."""
+    statement = update(Reminder).where(Reminder.complaint_id == complaint_id, Reminder.state == "pending")
+    if deadline is not None:
+        statement = statement.where(Reminder.deadline == deadline.value)
+    session.exec(statement.values(state="cancelled"))  # type: ignore[call-overload]
+
+
+def claim_reminder(session: Session, reminder_id: int, state: str, now: datetime, late: bool) -> bool:
+    """Take a pending reminder (conditional UPDATE): False when another sweep already did."""
+    claimed = session.exec(  # type: ignore[call-overload]
+        update(Reminder)
+        .where(Reminder.id == reminder_id, Reminder.state == "pending")
+        .values(state=state, sent_at=now, late=late)
+    ).rowcount
+    return bool(claimed)
+
+
+def claim_digest(session: Session, handler_email: str, day: date, now: datetime, complaints: int) -> bool:
+    """Take a handler's digest of `day` by inserting its unique row: False when another daemon did."""
+    session.add(Digest(handler_email=handler_email, day=day, created_at=now, complaints=complaints))
+    try:
+        session.flush()
+    except IntegrityError:
+        return False
+    return True
+
+
+def follow_up_handled(session: Session, inbound_id: int, failure: str | None = None, now: datetime | None = None) -> None:
+    """A follow-up was acted on (or could not be: `failure` says why, in its complaint's history)."""
+    inbound = session.get(InboundMessage, inbound_id)
+    assert inbound is not None
+    inbound.handled = True
+    if failure is not None and now is not None:
+        inbound.reason = failure[:500]
+        if inbound.complaint_id is not None:
+            _history(session, inbound.complaint_id, now, "follow_up_failed", inbound.sender, inbound.reason)
+
+
+def queue(session: Session, mail: OutgoingMail, purpose: str, complaint_id: int | None, now: datetime) -> None:
+    """Put a composed mail in the outbox; it leaves when the caller's transaction commits."""
+    session.add(
+        OutboxMail(
+            complaint_id=complaint_id,
+            purpose=purpose,
+            message_id=mail.message_id,
+            mail_from=mail.mail_from,
+            recipients=",".join(mail.recipients),
+            raw=mail.raw,
+            created_at=now,
+            next_attempt_at=now,
+        )
+    )
+
+
+def history(session: Session, complaint_id: int, at: datetime, event_name: str, actor: str, detail: str = "") -> None:
+    _history(session, complaint_id, at, event_name, actor, detail)
+
+
+def _history(session: Session, complaint_id: int, at: datetime, event_name: str, actor: str, detail: str) -> None:
+    session.add(HistoryEvent(complaint_id=complaint_id, at=at, event=event_name, actor=actor, detail=detail))

@@ -1,0 +1,46 @@
+"""The desk every runner works at, built once from the configuration: the register, the postbox
+(templates and sender), the attachment store, the policy and the clock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlmodel import Session
+
+from daemon.config import Config, policy_of
+from daemon.core.letters import OutgoingMail, Postbox, Templates
+from daemon.core.effects import Effects
+from daemon.core.policy import Policy
+from daemon.edges.register import Register
+from daemon.edges.register.writes import apply
+from daemon.edges.storage import AttachmentStore
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Desk:
+    register: Register
+    postbox: Postbox
+    store: AttachmentStore
+    policy: Policy
+    clock: Clock = utc_now
+
+    @classmethod
+    def of(cls, config: Config, register: Register, clock: Clock = utc_now) -> Desk:
+        templates = Templates.of(config.register)
+        return cls(register, Postbox(templates, config.smtp.sender), AttachmentStore(config.storage.path), policy_of(config), clock)
+
+    def compose(self, effects: Effects, now: datetime) -> list[OutgoingMail]:
+        """Every letter of a decision, rendered and composed (stored files loaded): pure work done
+        before the write transaction opens, so it stays short."""
+        return [self.postbox.compose(self.store.attach(letter), now) for letter in effects.letters]
+
+    def apply(self, session: Session, effects: Effects, now: datetime) -> None:
+        apply(session, effects, self.compose(effects, now), now)
