@@ -50,7 +50,10 @@ def append_all(account, raws: list[bytes]) -> None:
 def bare_loop(account, sink: SmtpSink, workdir: Path, count: int) -> float:
     db = sqlite3.connect(workdir / "bare.db")
     db.execute("PRAGMA journal_mode=WAL")
-    db.execute("CREATE TABLE m (id INTEGER PRIMARY KEY, message_id TEXT, sha256 TEXT UNIQUE, sender TEXT, subject TEXT, body TEXT, raw BLOB)")
+    db.execute(
+        "CREATE TABLE m (id INTEGER PRIMARY KEY, message_id TEXT, sha256 TEXT UNIQUE,"
+        " sender TEXT, subject TEXT, body TEXT, raw BLOB)"
+    )
     started = time.perf_counter()
     smtp = smtplib.SMTP(sink.host, sink.port)
     with account.connect() as client:
@@ -63,10 +66,19 @@ def bare_loop(account, sink: SmtpSink, workdir: Path, count: int) -> float:
             with db:
                 db.execute(
                     "INSERT INTO m (message_id, sha256, sender, subject, body, raw) VALUES (?,?,?,?,?,?)",
-                    (msg["Message-ID"], hashlib.sha256(raw).hexdigest(), str(msg["From"]), str(msg["Subject"]), body.get_content() if body else "", raw),
+                    (
+                        msg["Message-ID"],
+                        hashlib.sha256(raw).hexdigest(),
+                        str(msg["From"]),
+                        str(msg["Subject"]),
+                        body.get_content() if body else "",
+                        raw,
+                    ),
                 )
             client.move([uid], "Done")
-            smtp.sendmail("reclamations@example.com", [msg["From"].addresses[0].addr_spec], b"Subject: ack\r\n\r\nregistered\r\n")
+            smtp.sendmail(
+                "reclamations@example.com", [msg["From"].addresses[0].addr_spec], b"Subject: ack\r\n\r\nregistered\r\n"
+            )
     smtp.quit()
     elapsed = time.perf_counter() - started
     assert len(sink.messages()) >= count, "bare loop did not send every mail"
@@ -111,7 +123,9 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="complaintsd-bench-") as tmp, DovecotServer() as dovecot:
         workdir = Path(tmp)
-        bare_account, daemon_account, latency_account = (dovecot.add_user(hint=name) for name in ("bare", "daemon", "latency"))
+        bare_account, daemon_account, latency_account = (
+            dovecot.add_user(hint=name) for name in ("bare", "daemon", "latency")
+        )
         print(f"appending {args.messages} complaints (a third with a 50 KB attachment) twice …", flush=True)
         append_all(bare_account, messages(args.messages, "bare"))
         append_all(daemon_account, messages(args.messages, "daemon"))
@@ -123,11 +137,20 @@ def main() -> int:
         with SmtpSink() as sink:
             delays = latency(latency_account, sink, workdir / "latency", args.latency, args.gap)
     bare_rate, our_rate = args.messages / bare, args.messages / ours
-    print(f"bare loop (fetch → stdlib parse → SQLite commit → MOVE → SMTP, one by one): {bare_rate:7.1f} messages/s ({bare:.2f} s)")
-    print(f"complaintsd run (start → every acknowledgement at the SMTP server):       {our_rate:7.1f} messages/s ({ours:.2f} s)")
+    print(
+        "bare loop (fetch → stdlib parse → SQLite commit → MOVE → SMTP, one by one): "
+        f"{bare_rate:7.1f} messages/s ({bare:.2f} s)"
+    )
+    print(
+        "complaintsd run (start → every acknowledgement at the SMTP server):       "
+        f"{our_rate:7.1f} messages/s ({ours:.2f} s)"
+    )
     print(f"ratio daemon / bare loop: {our_rate / bare_rate:.2f}")
-    print(f"latency APPEND → acknowledgement at the SMTP server, IDLE, {len(delays)} messages {args.gap * 1000:.0f} ms apart: "
-          f"p50 {percentile(delays, 0.5) * 1000:.0f} ms, p99 {percentile(delays, 0.99) * 1000:.0f} ms, max {delays[-1] * 1000:.0f} ms")
+    print(
+        f"latency APPEND → acknowledgement at the SMTP server, IDLE, {len(delays)} messages "
+        f"{args.gap * 1000:.0f} ms apart: p50 {percentile(delays, 0.5) * 1000:.0f} ms, "
+        f"p99 {percentile(delays, 0.99) * 1000:.0f} ms, max {delays[-1] * 1000:.0f} ms"
+    )
     return 0
 
 

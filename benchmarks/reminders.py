@@ -28,8 +28,8 @@ from sqlalchemy import func, insert, select, text  # noqa: E402
 from sqlmodel import Session, SQLModel  # noqa: E402
 
 from daemon.config import parse_config  # noqa: E402
-from daemon.edges.register.models import Complaint, Reminder  # noqa: E402
 from daemon.edges.register import Register  # noqa: E402
+from daemon.edges.register.models import Complaint, Reminder  # noqa: E402
 from daemon.edges.register.reads import due_reminders  # noqa: E402
 from daemon.runners.desk import Desk  # noqa: E402
 from daemon.runners.sweep import BATCH, Sweeper  # noqa: E402
@@ -58,23 +58,61 @@ def fill(engine, complaints: int, due: int) -> None:
         received = NOW - timedelta(days=rng.uniform(0, 9))
         answer_due = NOW + timedelta(days=rng.uniform(1, 30))
         rows.append(
-            dict(id=n, reference=f"REC-2026-{n:06d}", prefix="REC", year=2026, sequence=n, status="in_progress",
-                 customer_email=f"c{n}@client.example", customer_name="", subject=f"Complaint {n}", text_body="…",
-                 html_body="", language="fr", received_at=received, ack_due_at=received + timedelta(hours=48),
-                 answer_due_at=answer_due, acknowledged_at=received, handler_email=f"h{n % 10}@example.com",
-                 handler_name=f"Handler {n % 10}", ack_rule="48h", answer_rule="10d", answer_skipped="")
+            {
+                "id": n,
+                "reference": f"REC-2026-{n:06d}",
+                "prefix": "REC",
+                "year": 2026,
+                "sequence": n,
+                "status": "in_progress",
+                "customer_email": f"c{n}@client.example",
+                "customer_name": "",
+                "subject": f"Complaint {n}",
+                "text_body": "…",
+                "html_body": "",
+                "language": "fr",
+                "received_at": received,
+                "ack_due_at": received + timedelta(hours=48),
+                "answer_due_at": answer_due,
+                "acknowledged_at": received,
+                "handler_email": f"h{n % 10}@example.com",
+                "handler_name": f"Handler {n % 10}",
+                "ack_rule": "48h",
+                "answer_rule": "10d",
+                "answer_skipped": "",
+            }
         )
         for step, before in (("3d", 3), ("1d", 1)):
             at = max(answer_due - timedelta(days=before), NOW + timedelta(minutes=5))
             if n in due_ids and step == "1d":
                 at = NOW - timedelta(minutes=1)
-            reminders.append(dict(complaint_id=n, kind="reminder", deadline="answer", step=step, due_at=at, state="pending", late=False))
-        reminders.append(dict(complaint_id=n, kind="escalation", deadline="answer", step="esc-1", due_at=answer_due, state="pending", late=False))
+            reminders.append(
+                {
+                    "complaint_id": n,
+                    "kind": "reminder",
+                    "deadline": "answer",
+                    "step": step,
+                    "due_at": at,
+                    "state": "pending",
+                    "late": False,
+                }
+            )
+        reminders.append(
+            {
+                "complaint_id": n,
+                "kind": "escalation",
+                "deadline": "answer",
+                "step": "esc-1",
+                "due_at": answer_due,
+                "state": "pending",
+                "late": False,
+            }
+        )
     with engine.begin() as connection:
         for start in range(0, len(rows), 10000):
-            connection.execute(insert(Complaint.__table__), rows[start:start + 10000])
+            connection.execute(insert(Complaint.__table__), rows[start : start + 10000])
         for start in range(0, len(reminders), 10000):
-            connection.execute(insert(Reminder.__table__), reminders[start:start + 10000])
+            connection.execute(insert(Reminder.__table__), reminders[start : start + 10000])
         if engine.dialect.name == "sqlite":
             connection.execute(text("ANALYZE"))
 
@@ -102,14 +140,20 @@ def main() -> int:
         SQLModel.metadata.create_all(engine)
         started = time.perf_counter()
         fill(engine, args.complaints, args.due)
-        print(f"{engine.dialect.name}: {args.complaints} open complaints, {args.complaints * 3} pending reminder rows, "
-              f"{args.due} due now (filled in {time.perf_counter() - started:.1f} s)")
+        print(
+            f"{engine.dialect.name}: {args.complaints} open complaints, {args.complaints * 3} pending reminder rows, "
+            f"{args.due} due now (filled in {time.perf_counter() - started:.1f} s)"
+        )
         config = config_for(url)
         sweeper = Sweeper(Desk.of(config, register, lambda: NOW))
 
         def count() -> int:
             with Session(engine) as session:
-                return session.scalar(select(func.count()).select_from(Reminder).where(Reminder.state == "pending", Reminder.due_at <= NOW))
+                return session.scalar(
+                    select(func.count())
+                    .select_from(Reminder)
+                    .where(Reminder.state == "pending", Reminder.due_at <= NOW)
+                )
 
         found = count()
         assert found == args.due, f"{found} due, expected {args.due}"
@@ -128,7 +172,10 @@ def main() -> int:
     print(f"indexed SELECT count(*) over the due range:   {bare * 1000:8.2f} ms")
     print(f"sweep's selection of what is due:             {selection * 1000:8.2f} ms   ratio {selection / bare:6.1f}x")
     print(f"idle sweep (nothing due):                     {idle * 1000:8.2f} ms   ratio {idle / bare:6.1f}x")
-    print(f"one sweep sending {args.due:4d} reminders:           {whole * 1000:8.2f} ms   ({whole / args.due * 1000:.2f} ms a letter)")
+    print(
+        f"one sweep sending {args.due:4d} reminders:           {whole * 1000:8.2f} ms"
+        f"   ({whole / args.due * 1000:.2f} ms a letter)"
+    )
     return 0
 
 

@@ -68,8 +68,14 @@ def _samples(prefix: str, organisation: str, language: str, now: datetime) -> li
     """Sample facts for every letter the daemon writes."""
     reference = f"{prefix}-{now.year}-000001"
     summary = n.ComplaintSummary(
-        reference, Status.RECEIVED, "Camille Exemple", "camille@example.org", "Exemple",
-        now, now + timedelta(days=2), now + timedelta(days=10),
+        reference,
+        Status.RECEIVED,
+        "Camille Exemple",
+        "camille@example.org",
+        "Exemple",
+        now,
+        now + timedelta(days=2),
+        now + timedelta(days=10),
     )
     token = new_token()
     change = n.Change(n.ChangeField.STATUS, Status.ACKNOWLEDGED, Status.IN_PROGRESS)
@@ -77,8 +83,17 @@ def _samples(prefix: str, organisation: str, language: str, now: datetime) -> li
     files = (n.AttachmentLine("facture.pdf", 1024),)
     later = summary.answer_due_at + timedelta(days=5)
     return [
-        n.AcknowledgementFacts(reference, "Camille Exemple", "camille@example.org", "Exemple", now, summary.answer_due_at,
-                               files, None, organisation),
+        n.AcknowledgementFacts(
+            reference,
+            "Camille Exemple",
+            "camille@example.org",
+            "Exemple",
+            now,
+            summary.answer_due_at,
+            files,
+            None,
+            organisation,
+        ),
         n.HandlerNotificationFacts(summary, token, "Alice", "Texte", files, True, RouteRule.DEFAULT, ""),
         n.ReminderFacts(summary, token, "Alice", DeadlineKind.ANSWER, now, False, now),
         n.EscalationFacts(summary, "Alice", "alice@example.org", "Qualité", DeadlineKind.ANSWER, 1, now, False, now),

@@ -19,10 +19,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from daemon.config import Config, load_config
 from daemon.core.deadlines import Unit, parse_duration, parse_rule
-from daemon.errors import ComplaintsError
-from daemon.logs import setup_logging
 from daemon.edges.register import Register
 from daemon.edges.register.views import ComplaintView, Filters, list_complaints, show_complaint
+from daemon.errors import ComplaintsError
+from daemon.logs import setup_logging
 
 DEFAULT_CONFIG = "/etc/complaintsd/config.toml"
 
@@ -36,13 +36,18 @@ def main(argv: list[str] | None = None) -> int:
     except ComplaintsError as exc:
         print(f"complaintsd: {exc}", file=sys.stderr)
     except SQLAlchemyError as exc:
-        print(f"complaintsd: database: {str(exc.orig if hasattr(exc, 'orig') else exc).splitlines()[0]}", file=sys.stderr)
+        print(
+            f"complaintsd: database: {str(exc.orig if hasattr(exc, 'orig') else exc).splitlines()[0]}", file=sys.stderr
+        )
     except KeyboardInterrupt:
         print("complaintsd: interrupted", file=sys.stderr)
-    except Exception as exc:  # noqa: BLE001 — the one place a bug becomes a line, not a traceback
+    except Exception as exc:
         if args.debug:
             raise
-        print(f"complaintsd: internal error: {exc.__class__.__name__}: {exc} (run with --debug for details)", file=sys.stderr)
+        print(
+            f"complaintsd: internal error: {exc.__class__.__name__}: {exc} (run with --debug for details)",
+            file=sys.stderr,
+        )
     return 1
 
 
@@ -54,7 +59,11 @@ def _parser() -> argparse.ArgumentParser:
 
     def command(name: str, handler, help_text: str) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text, description=help_text)
-        sub.add_argument("--config", default=os.environ.get("COMPLAINTSD_CONFIG", DEFAULT_CONFIG), help="TOML file (default: %(default)s)")
+        sub.add_argument(
+            "--config",
+            default=os.environ.get("COMPLAINTSD_CONFIG", DEFAULT_CONFIG),
+            help="TOML file (default: %(default)s)",
+        )
         sub.set_defaults(command_func=handler)
         return sub
 
@@ -65,7 +74,9 @@ def _parser() -> argparse.ArgumentParser:
     listing.add_argument("--status", help="only complaints in this status")
     listing.add_argument("--handler", metavar="EMAIL", help="only complaints of this handler")
     listing.add_argument("--overdue", action="store_true", help="only complaints with a missed deadline")
-    listing.add_argument("--due-within", metavar="DURATION", help='only open complaints whose answer is due within this, e.g. "2d"')
+    listing.add_argument(
+        "--due-within", metavar="DURATION", help='only open complaints whose answer is due within this, e.g. "2d"'
+    )
     show = command("show", cmd_show, "show one complaint with its attachments and history")
     show.add_argument("reference")
     show.add_argument("--json", action="store_true", help="machine-readable output")
@@ -181,7 +192,11 @@ def _detail_json(c: ComplaintView) -> dict:
     data["handler_name"] = c.handler_name
     data["deadlines"] = {
         "ack": {"due_at": _iso(c.ack_due_at), "rule": c.ack_rule},
-        "answer": {"due_at": _iso(c.answer_due_at), "rule": c.answer_rule, "skipped": [{"date": d, "reason": r} for d, r in c.answer_skipped]},
+        "answer": {
+            "due_at": _iso(c.answer_due_at),
+            "rule": c.answer_rule,
+            "skipped": [{"date": d, "reason": r} for d, r in c.answer_skipped],
+        },
     }
     data["attachments"] = [asdict(a) for a in c.attachments]
     data["history"] = [{"at": _iso(h.at), "event": h.event, "actor": h.actor, "detail": h.detail} for h in c.history]
@@ -197,19 +212,34 @@ def _table(complaints: list[ComplaintView], config: Config) -> str:
         return "no complaints in the register"
     rows = [("REFERENCE", "STATUS", "RECEIVED", "ANSWER DUE", "ATT", "HANDLER", "CUSTOMER", "SUBJECT")]
     for c in complaints:
-        rows.append((c.reference, c.status, _local(c.received_at, config), _local(c.answer_due_at, config), str(c.attachment_count), c.handler_email, c.customer_email, c.subject[:50]))
+        rows.append(
+            (
+                c.reference,
+                c.status,
+                _local(c.received_at, config),
+                _local(c.answer_due_at, config),
+                str(c.attachment_count),
+                c.handler_email,
+                c.customer_email,
+                c.subject[:50],
+            )
+        )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
-    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + row[-1] for row in rows)
+    lines = ("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)) + "  " + row[-1] for row in rows)
+    return "\n".join(lines)
 
 
 def _detail_text(c: ComplaintView, config: Config) -> str:
     lines = [
         f"{c.reference}  {c.status}",
-        f"customer:      {c.customer_name} <{c.customer_email}>" if c.customer_name else f"customer:      {c.customer_email}",
+        f"customer:      {c.customer_name} <{c.customer_email}>"
+        if c.customer_name
+        else f"customer:      {c.customer_email}",
         f"subject:       {c.subject}",
         f"received:      {_local(c.received_at, config)}",
         f"handler:       {c.handler_name} <{c.handler_email}>",
-        f"ack due:       {_local(c.ack_due_at, config)}  ({_explain(c.ack_rule, ())})" + (f", acknowledged {_local(c.acknowledged_at, config)}" if c.acknowledged_at else ""),
+        f"ack due:       {_local(c.ack_due_at, config)}  ({_explain(c.ack_rule, ())})"
+        + (f", acknowledged {_local(c.acknowledged_at, config)}" if c.acknowledged_at else ""),
         f"answer due:    {_local(c.answer_due_at, config)}  ({_explain(c.answer_rule, c.answer_skipped)})",
         f"attachments:   {len(c.attachments)}",
     ]

@@ -10,20 +10,21 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import time, timedelta
 from email.utils import parseaddr
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from daemon.core.deadlines import ClosedDays, DeadlineRule, holiday_calendar, parse_duration, parse_rule
-from daemon.errors import ConfigError
-from daemon.core.mail import Address
-from daemon.core.reminders import parse_weekdays
 from daemon.core.letters.render import Mediator
+from daemon.core.mail import Address
 from daemon.core.policy import CategoryRules, CustomerLetters, Policy, ReminderPolicy
+from daemon.core.reminders import parse_weekdays
 from daemon.core.routing import Handler, fold
+from daemon.errors import ConfigError
 
 # --------------------------------------------------------------------------- sections
 
@@ -219,7 +220,7 @@ def _rule(value: Any, path: str) -> DeadlineRule | None:
 
 def _list(value: Any, path: str, item: Parser) -> tuple:
     if not isinstance(value, list):
-        raise ConfigError(path, f"expected a list like [\"a\", \"b\"], got {value!r}")
+        raise ConfigError(path, f'expected a list like ["a", "b"], got {value!r}')
     return tuple(item(element, f"{path}[{index}]") for index, element in enumerate(value))
 
 
@@ -227,7 +228,7 @@ def _clock_time(value: Any, path: str) -> time:
     try:
         return time.fromisoformat(_string(value, path))
     except ValueError:
-        raise ConfigError(path, f"{value!r} is not a time of day like \"08:00\"") from None
+        raise ConfigError(path, f'{value!r} is not a time of day like "08:00"') from None
 
 
 def _weekdays(value: Any, path: str) -> frozenset[int]:
@@ -320,7 +321,7 @@ REMINDERS = {
     "sweep_interval": (_duration, "60s"),
     "late_after": (_duration, "5m"),
 }
-ROUTING = {
+ROUTING: dict[str, tuple[Parser, Any]] = {
     "default_handler": (_string, None),
     "supervisor": (_address, None),
     "trusted_authserv_id": (lambda v, p: _list(v, p, _string), []),
@@ -331,7 +332,7 @@ CUSTOMER_LETTERS = {
     "follow_up_received": (_boolean, True),
     "ask_satisfaction": (_boolean, False),
 }
-HANDLER = {
+HANDLER: dict[str, tuple[Parser, Any]] = {
     "name": (_string, None),
     "email": (_address, None),
     "categories": (lambda v, p: _list(v, p, _string), []),
@@ -440,18 +441,28 @@ def _routing(data: dict[str, Any]) -> RoutingConfig:
     tables = data.get("handlers")
     if not isinstance(tables, list) or not tables:
         raise ConfigError("handlers", "at least one [[handlers]] table (name, email) is required")
-    handlers = []
+    handlers: list[Handler] = []
     for index, table in enumerate(tables):
         values = _section({f"handlers[{index}]": table}, f"handlers[{index}]", HANDLER)
         if any(h.email == values["email"].normalized for h in handlers):
             raise ConfigError(f"handlers[{index}].email", f"{values['email'].email} is listed twice")
-        handlers.append(Handler(values["name"], values["email"].email, values["categories"], values["keywords"], values["sender_domains"]))
+        handlers.append(
+            Handler(
+                values["name"],
+                values["email"].email,
+                values["categories"],
+                values["keywords"],
+                values["sender_domains"],
+            )
+        )
     routing = _section(data, "routing", ROUTING)
     config = RoutingConfig(tuple(handlers), handlers[0], routing["supervisor"])
     default = config.handler(routing["default_handler"])
     if default is None:
         known = ", ".join(h.email for h in handlers)
-        raise ConfigError("routing.default_handler", f"{routing['default_handler']!r} is not one of the [[handlers]] ({known})")
+        raise ConfigError(
+            "routing.default_handler", f"{routing['default_handler']!r} is not one of the [[handlers]] ({known})"
+        )
     trusted = frozenset(a.lower() for a in routing["trusted_authserv_id"])
     return RoutingConfig(config.handlers, default, config.supervisor, trusted)
 
@@ -520,8 +531,14 @@ def policy_of(config: Config) -> Policy:
         supervisor=routing.supervisor,
         trusted_authserv_ids=routing.trusted_authserv_ids,
         reminders=ReminderPolicy(
-            reminders.before, reminders.escalation_every, reminders.late_after, reminders.digest_at, reminders.digest_days
+            reminders.before,
+            reminders.escalation_every,
+            reminders.late_after,
+            reminders.digest_at,
+            reminders.digest_days,
         ),
-        letters=CustomerLetters(letters.status_changed, letters.deadline_changed, letters.follow_up_received, letters.ask_satisfaction),
+        letters=CustomerLetters(
+            letters.status_changed, letters.deadline_changed, letters.follow_up_received, letters.ask_satisfaction
+        ),
         mediator=config.mediator,
     )

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from daemon.core.letters import ComplaintSummary, FileToAttach, LetterToSend, new_message_id
+from daemon.core.lifecycle import Status
 from daemon.core.mail import Address, InboundMail, StoredFile
 from daemon.core.policy import Policy
-from daemon.core.lifecycle import Status
 
 
 @dataclass(frozen=True)
@@ -66,8 +66,15 @@ def summary(case: Case) -> ComplaintSummary:
     )
 
 
-def to_customer(case: Case, kind: str, facts: object, policy: Policy, *, reply_to: InboundMail | None = None,
-                files: tuple[FileToAttach, ...] = ()) -> LetterToSend:
+def to_customer(
+    case: Case,
+    kind: str,
+    facts: object,
+    policy: Policy,
+    *,
+    reply_to: InboundMail | None = None,
+    files: tuple[FileToAttach, ...] = (),
+) -> LetterToSend:
     """A letter to the complaint's customer, in the thread of their complaint (or of `reply_to`)."""
     return LetterToSend(
         kind=kind,

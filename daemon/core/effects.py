@@ -80,4 +80,3 @@ class Effects:
 def note(event: str, actor: str, detail: str = "", complaint_id: int | None = None) -> Effects:
     """Effects of one history entry only."""
     return Effects(complaint_id=complaint_id, history=(HistoryEntry(event, actor, detail),))
-

@@ -9,12 +9,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from daemon.core.letters import AttachmentLine, FileToAttach, FollowUpForwardFacts, FollowUpReceivedFacts, LetterToSend, new_message_id
 from daemon.core.case import Case, summary, to_customer
 from daemon.core.commands.authorization import TokenOwner
 from daemon.core.commands.decide import decide_command_mail
 from daemon.core.commands.tags import parse_commands
 from daemon.core.effects import Effects, HistoryEntry, TokenToIssue
+from daemon.core.letters import (
+    AttachmentLine,
+    FileToAttach,
+    FollowUpForwardFacts,
+    FollowUpReceivedFacts,
+    LetterToSend,
+)
 from daemon.core.mail import Address, InboundMail
 from daemon.core.policy import Policy
 from daemon.core.quotes import top_text
@@ -24,18 +30,22 @@ YES = frozenset({"oui", "yes", "satisfait", "satisfaite", "satisfied"})
 NO = frozenset({"non", "no", "insatisfait", "insatisfaite", "unsatisfied"})
 
 
-def decide_follow_up(case: Case, mail: InboundMail, owners: tuple[TokenOwner, ...], now: datetime, policy: Policy) -> Effects:
+def decide_follow_up(
+    case: Case, mail: InboundMail, owners: tuple[TokenOwner, ...], now: datetime, policy: Policy
+) -> Effects:
     """What a follow-up mail does; `owners` are the register's owners of the tokens the mail quotes."""
-    if mail.sender is not None and mail.sender.email.lower() in policy.staff:
+    if mail.author.email.lower() in policy.staff:
         return _staff_mail(case, mail, owners, now, policy)
     return _customer_mail(case, mail, now, policy)
 
 
-def _staff_mail(case: Case, mail: InboundMail, owners: tuple[TokenOwner, ...], now: datetime, policy: Policy) -> Effects:
+def _staff_mail(
+    case: Case, mail: InboundMail, owners: tuple[TokenOwner, ...], now: datetime, policy: Policy
+) -> Effects:
     text = top_text(mail.text_body, mail.html_body)
     commands = parse_commands(text, now.astimezone(policy.timezone).date())
     if not commands.has_commands:
-        return Effects(case.id, history=(HistoryEntry("handler_mail", mail.sender.email, text[:2000]),))
+        return Effects(case.id, history=(HistoryEntry("handler_mail", mail.author.email, text[:2000]),))
     return decide_command_mail(case, mail, text, commands, owners, now, policy)
 
 
@@ -44,22 +54,27 @@ def _customer_mail(case: Case, mail: InboundMail, now: datetime, policy: Policy)
     asked = case.status == "closed" and policy.letters.ask_satisfaction
     satisfaction = satisfaction_of(text) if asked else None
     if satisfaction is not None:
-        entry = HistoryEntry("satisfaction", mail.sender.email, f"{satisfaction}: {text[:500]}")
+        entry = HistoryEntry("satisfaction", mail.author.email, f"{satisfaction}: {text[:500]}")
     else:
-        entry = HistoryEntry("follow_up", mail.sender.email, text[:2000])
+        entry = HistoryEntry("follow_up", mail.author.email, text[:2000])
     lines = tuple(AttachmentLine(a.filename, a.size) for a in mail.attachments)
     token, issued = current_token(case)
     forward = LetterToSend(
         kind="follow_up_forward",
         facts=FollowUpForwardFacts(
-            complaint=summary(case), token=token, handler_name=case.handler_name, mail_received_at=now,
-            text=text, attachments=lines, attachments_attached=True,
+            complaint=summary(case),
+            token=token,
+            handler_name=case.handler_name,
+            mail_received_at=now,
+            text=text,
+            attachments=lines,
+            attachments_attached=True,
         ),
         to=Address(case.handler_name, case.handler_email),
         message_id=handler_message_id(case.reference, token, policy.domain),
         files=tuple(FileToAttach(a.filename, a.content_type, a.content) for a in mail.attachments),
     )
-    letters = (forward,)
+    letters: tuple[LetterToSend, ...] = (forward,)
     if policy.letters.follow_up_received and satisfaction is None:
         receipt = FollowUpReceivedFacts(
             complaint=summary(case), mail_received_at=now, attachments=lines, organisation=policy.organisation
@@ -78,7 +93,7 @@ def current_token(case: Case) -> tuple[str, tuple[TokenToIssue, ...]]:
 
 
 def satisfaction_of(text: str) -> str | None:
-    """"satisfied" / "not satisfied" from the first word of a customer's reply, else None."""
+    """ "satisfied" / "not satisfied" from the first word of a customer's reply, else None."""
     words = text.strip().split(None, 1)
     first = words[0].strip(".,;:!").lower() if words else ""
     if first in YES:

@@ -13,9 +13,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from daemon.core.letters import AcknowledgementFacts, AttachmentLine, ComplaintSummary, FileToAttach, HandlerNotificationFacts, LetterToSend, new_message_id
 from daemon.core.deadlines import Deadline, due_at
 from daemon.core.effects import ACTOR, Effects, HistoryEntry, TokenToIssue
+from daemon.core.letters import (
+    AcknowledgementFacts,
+    AttachmentLine,
+    ComplaintSummary,
+    FileToAttach,
+    HandlerNotificationFacts,
+    LetterToSend,
+    new_message_id,
+)
 from daemon.core.lifecycle import Status
 from daemon.core.mail import Address, Fetched, InboundMail, StoredFile
 from daemon.core.policy import Policy
@@ -109,9 +117,17 @@ def intake_of(triaged: Triaged, files: tuple[StoredFile, ...], now: datetime, po
     arrived = triaged.item.arrived_at or now
     mail = triaged.mail
     if triaged.outcome is not Outcome.COMPLAINT or mail is None:
-        return Intake(triaged.item.raw, triaged.sha256, arrived, triaged.outcome, triaged.reason, mail, thread=triaged.thread)
+        return Intake(
+            triaged.item.raw, triaged.sha256, arrived, triaged.outcome, triaged.reason, mail, thread=triaged.thread
+        )
     ack_rule, answer_rule = policy.deadline_rules(None)
-    chosen = route(policy.handlers, policy.default_handler, subject=mail.subject, body=mail.text_body, sender_email=mail.sender.email)
+    chosen = route(
+        policy.handlers,
+        policy.default_handler,
+        subject=mail.subject,
+        body=mail.text_body,
+        sender_email=mail.author.email,
+    )
     return Intake(
         raw=triaged.item.raw,
         sha256=triaged.sha256,
@@ -134,21 +150,24 @@ def decide_registration(intake: Intake, reference: Reference, token: str, now: d
     before = policy.reminders.before
     return Effects(
         history=(
-            HistoryEntry("received", intake.mail.sender.email, _received_detail(intake)),
+            HistoryEntry("received", intake.mail.author.email, _received_detail(intake)),
             HistoryEntry("acknowledgement_queued", ACTOR, f"to {ack.to.email}, Message-ID {ack.message_id}"),
             HistoryEntry("routed", ACTOR, f"to {handler.name} <{handler.email}>: {intake.route.reason}"),
-            HistoryEntry("handler_notification_queued", ACTOR, f"to {handler.email}, Message-ID {notification.message_id}"),
+            HistoryEntry(
+                "handler_notification_queued", ACTOR, f"to {handler.email}, Message-ID {notification.message_id}"
+            ),
         ),
         letters=(ack, notification),
         tokens=(TokenToIssue(token, handler.email),),
-        plan=plan(DeadlineKind.ACK, intake.ack.at, before, now) + plan(DeadlineKind.ANSWER, intake.answer.at, before, now),
+        plan=plan(DeadlineKind.ACK, intake.ack.at, before, now)
+        + plan(DeadlineKind.ANSWER, intake.answer.at, before, now),
     )
 
 
 def _acknowledgement(intake: Intake, reference: Reference, policy: Policy) -> LetterToSend:
     mail = intake.mail
     assert mail is not None and intake.answer is not None
-    customer = mail.answer_to
+    customer = mail.customer
     facts = AcknowledgementFacts(
         reference=str(reference),
         customer_name=customer.name,
@@ -181,8 +200,8 @@ def _notification(intake: Intake, reference: Reference, token: str, policy: Poli
         complaint=ComplaintSummary(
             reference=str(reference),
             status=Status.RECEIVED,
-            customer_name=mail.answer_to.name,
-            customer_email=mail.answer_to.email,
+            customer_name=mail.customer.name,
+            customer_email=mail.customer.email,
             subject=mail.subject,
             received_at=intake.arrived_at,
             ack_due_at=intake.ack.at,

@@ -90,6 +90,18 @@ class InboundMail:
         """Where a letter to this sender goes: Reply-To when given, else From."""
         return self.reply_to or self.sender
 
+    @property
+    def author(self) -> Address:
+        """The From address of a mail triage let through (it quarantines a mail without one)."""
+        if self.sender is None:
+            raise ValueError("a mail without a From address reached a stage that needs one")
+        return self.sender
+
+    @property
+    def customer(self) -> Address:
+        """Where letters about a complaint made by this mail go (Reply-To when given, else From)."""
+        return self.reply_to or self.author
+
 
 @dataclass(frozen=True)
 class Fetched:

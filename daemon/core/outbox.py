@@ -58,11 +58,15 @@ def retry_delay(attempts: int, policy: RetryPolicy) -> timedelta:
     return min(delay, policy.ceiling)
 
 
-def after_failure(result: SendResult, attempts: int, created_at: datetime, now: datetime, policy: RetryPolicy) -> AfterFailure:
+def after_failure(
+    result: SendResult, attempts: int, created_at: datetime, now: datetime, policy: RetryPolicy
+) -> AfterFailure:
     """A refusal (5xx: final), or a temporary failure retried with backoff until give_up_after;
     `attempts` counts this one."""
     if result.fate is Fate.PERMANENT:
         return AfterFailure(REFUSED, "refused", result.detail, result.detail)
     if now - created_at >= policy.give_up_after:
         return AfterFailure(FAILED, "failed", f"gave up after {attempts} attempts: {result.detail}", result.detail)
-    return AfterFailure(PENDING, "delayed", f"will retry: {result.detail}", result.detail, now + retry_delay(attempts, policy))
+    return AfterFailure(
+        PENDING, "delayed", f"will retry: {result.detail}", result.detail, now + retry_delay(attempts, policy)
+    )

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import time, timedelta
 from zoneinfo import ZoneInfo
 
-from daemon.core.letters import Mediator
 from daemon.core.deadlines import ClosedDays, DeadlineRule
+from daemon.core.letters import Mediator
 from daemon.core.mail import Address
 from daemon.core.routing import Handler, fold
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from daemon.core.letters import DigestFacts, EscalationFacts, LetterToSend, ReminderFacts, new_message_id
 from daemon.core.case import Case, summary
 from daemon.core.effects import ACTOR, Effects, HistoryEntry
 from daemon.core.follow_up import current_token
+from daemon.core.letters import DigestFacts, EscalationFacts, LetterToSend, ReminderFacts, new_message_id
 from daemon.core.lifecycle import Status
 from daemon.core.mail import Address
 from daemon.core.policy import Policy
@@ -68,7 +68,10 @@ def _reminder(due: DueReminder, now: datetime, late: bool, policy: Policy) -> Ef
     token, issued = current_token(case)
     facts = ReminderFacts(summary(case), token, case.handler_name, due.deadline, now, late, due.due_at)
     letter = LetterToSend(
-        "reminder", facts, Address(case.handler_name, case.handler_email), handler_message_id(case.reference, token, policy.domain)
+        "reminder",
+        facts,
+        Address(case.handler_name, case.handler_email),
+        handler_message_id(case.reference, token, policy.domain),
     )
     return Effects(case.id, letters=(letter,), tokens=issued)
 
@@ -76,12 +79,20 @@ def _reminder(due: DueReminder, now: datetime, late: bool, policy: Policy) -> Ef
 def _escalation(due: DueReminder, now: datetime, late: bool, policy: Policy) -> Effects:
     case, supervisor = due.case, policy.supervisor
     facts = EscalationFacts(
-        complaint=summary(case), handler_name=case.handler_name, handler_email=case.handler_email,
-        supervisor_name=supervisor.name, deadline=due.deadline, number=int(due.step.rsplit("-", 1)[1]),
-        now=now, late=late, planned_at=due.due_at,
+        complaint=summary(case),
+        handler_name=case.handler_name,
+        handler_email=case.handler_email,
+        supervisor_name=supervisor.name,
+        deadline=due.deadline,
+        number=int(due.step.rsplit("-", 1)[1]),
+        now=now,
+        late=late,
+        planned_at=due.due_at,
     )
     letter = LetterToSend("escalation", facts, supervisor, new_message_id(case.reference, "esc", policy.domain))
-    following = next_escalation(Planned(Kind.ESCALATION, due.deadline, due.step, due.due_at), policy.reminders.escalation_every, now=now)
+    following = next_escalation(
+        Planned(Kind.ESCALATION, due.deadline, due.step, due.due_at), policy.reminders.escalation_every, now=now
+    )
     return Effects(case.id, letters=(letter,), plan=(following,))
 
 
@@ -102,8 +113,12 @@ def decide_digest(handler: Handler, day: date, cases: list[Case], now: datetime,
         return Effects()
     planned = datetime.combine(day, policy.reminders.digest_at, tzinfo=policy.timezone).astimezone(UTC)
     facts = DigestFacts(
-        handler_name=handler.name, day=day, now=now, complaints=tuple(summary(c) for c in cases),
-        late=is_late(planned, now, policy.reminders.late_after), planned_at=planned,
+        handler_name=handler.name,
+        day=day,
+        now=now,
+        complaints=tuple(summary(c) for c in cases),
+        late=is_late(planned, now, policy.reminders.late_after),
+        planned_at=planned,
     )
     message_id = new_message_id(f"digest-{day.isoformat()}", "dig", policy.domain)
     return Effects(letters=(LetterToSend("digest", facts, Address(handler.name, handler.email), message_id),))

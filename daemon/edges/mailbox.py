@@ -7,6 +7,7 @@ service does not care where mail comes from. Network and protocol failures becom
 
 from __future__ import annotations
 
+import contextlib
 import imaplib
 import logging
 import os
@@ -22,8 +23,8 @@ from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
 
 from daemon.config import MailboxConfig
-from daemon.errors import TransientError
 from daemon.core.mail import Fetched
+from daemon.errors import TransientError
 
 log = logging.getLogger("complaintsd.mailbox")
 
@@ -48,9 +49,16 @@ class ImapMailbox:
     def __init__(self, config: MailboxConfig, timeout: float = 30.0) -> None:
         self.config = config
         self.timeout = timeout
-        self.client: IMAPClient | None = None
+        self._client: IMAPClient | None = None
         self.can_idle = False
         self.can_move = False
+
+    @property
+    def client(self) -> IMAPClient:
+        """The connection; only used between connect() and close()."""
+        if self._client is None:
+            raise TransientError("IMAP: not connected")
+        return self._client
 
     def describe(self) -> str:
         return f"imap://{self.config.username}@{self.config.host}:{self.config.port}/{self.config.folder}"
@@ -59,7 +67,9 @@ class ImapMailbox:
         cfg = self.config
         try:
             context = ssl.create_default_context() if cfg.tls != "none" else None
-            client = IMAPClient(cfg.host, port=cfg.port, ssl=cfg.tls == "ssl", ssl_context=context, timeout=self.timeout)
+            client = IMAPClient(
+                cfg.host, port=cfg.port, ssl=cfg.tls == "ssl", ssl_context=context, timeout=self.timeout
+            )
             client.normalise_times = False  # keep INTERNALDATE's offset: it is the date of receipt
             if cfg.tls == "starttls":
                 client.starttls(context)
@@ -73,7 +83,7 @@ class ImapMailbox:
             client.select_folder(cfg.folder)
         except NETWORK_ERRORS as exc:
             raise TransientError(f"IMAP {cfg.host}:{cfg.port}: {_why(exc)}") from None
-        self.client = client
+        self._client = client
 
     def fetch(self, limit: int) -> list[Fetched]:
         try:
@@ -133,13 +143,11 @@ class ImapMailbox:
             self.client.idle_done()
 
     def close(self) -> None:
-        if self.client is None:
+        if self._client is None:
             return
-        try:
-            self.client.logout()
-        except NETWORK_ERRORS:
-            pass
-        self.client = None
+        with contextlib.suppress(*NETWORK_ERRORS):
+            self._client.logout()
+        self._client = None
 
 
 class MaildirMailbox:
@@ -147,6 +155,7 @@ class MaildirMailbox:
 
     def __init__(self, config: MailboxConfig) -> None:
         self.config = config
+        assert config.path is not None, "a maildir mailbox has a path (config checks it)"
         self.root = Path(config.path)
 
     def describe(self) -> str:

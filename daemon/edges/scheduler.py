@@ -27,7 +27,12 @@ class Scheduler:
             timezone=UTC,
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
         )
-        self.scheduler.add_job(self._run, IntervalTrigger(seconds=every.total_seconds(), timezone=UTC), id="sweep", next_run_time=datetime.now(UTC))
+        self.scheduler.add_job(
+            self._run,
+            IntervalTrigger(seconds=every.total_seconds(), timezone=UTC),
+            id="sweep",
+            next_run_time=datetime.now(UTC),
+        )
 
     def start(self) -> None:
         self.scheduler.start()

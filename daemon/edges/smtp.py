@@ -9,6 +9,7 @@ the instant between the server's "250" and our commit.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ssl
 from collections.abc import Callable, Sequence
 
@@ -27,7 +28,10 @@ class SmtpSender:
         return f"smtp://{self.config.host}:{self.config.port} ({self.config.tls})"
 
     def send_all(
-        self, envelopes: Sequence[Envelope], report: Callable[[int, SendResult], None], stopping: Callable[[], bool] = lambda: False
+        self,
+        envelopes: Sequence[Envelope],
+        report: Callable[[int, SendResult], None],
+        stopping: Callable[[], bool] = lambda: False,
     ) -> None:
         """Send the envelopes over one connection; `report(index, result)` is called for each sent
         or failed; those left when `stopping()` turns true are neither sent nor reported."""
@@ -51,7 +55,7 @@ class SmtpSender:
             hostname=cfg.host,
             port=cfg.port,
             use_tls=cfg.tls == "ssl",
-            start_tls=True if cfg.tls == "starttls" else False,
+            start_tls=cfg.tls == "starttls",
             tls_context=ssl.create_default_context() if cfg.tls != "none" else None,
             timeout=cfg.timeout.total_seconds(),
         )
@@ -60,7 +64,9 @@ class SmtpSender:
             await client.login(cfg.username, cfg.password)
         return client
 
-    async def _send_all(self, envelopes: Sequence[Envelope], report: Callable[[int, SendResult], None], stopping: Callable[[], bool]) -> None:
+    async def _send_all(
+        self, envelopes: Sequence[Envelope], report: Callable[[int, SendResult], None], stopping: Callable[[], bool]
+    ) -> None:
         client = None
         for index, envelope in enumerate(envelopes):
             if stopping():
@@ -75,10 +81,8 @@ class SmtpSender:
                     return
             report(index, await _send_one(client, envelope))
         if client is not None and client.is_connected:
-            try:
+            with contextlib.suppress(*_FAILURES):
                 await client.quit()
-            except _FAILURES:
-                pass
 
 
 async def _send_one(client: aiosmtplib.SMTP, envelope: Envelope) -> SendResult:

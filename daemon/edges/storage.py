@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-from pathlib import Path
-
 from dataclasses import replace
+from pathlib import Path
 
 from daemon.core.letters import FileToAttach, LetterToSend
 from daemon.core.mail import InboundMail, StoredFile

@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 from sqlmodel import Session
 
 from daemon.config import Config, policy_of
-from daemon.core.letters import OutgoingMail, Postbox, Templates
 from daemon.core.effects import Effects
+from daemon.core.letters import OutgoingMail, Postbox, Templates
 from daemon.core.policy import Policy
 from daemon.edges.register import Register
 from daemon.edges.register.writes import apply
@@ -35,7 +35,13 @@ class Desk:
     @classmethod
     def of(cls, config: Config, register: Register, clock: Clock = utc_now) -> Desk:
         templates = Templates.of(config.register)
-        return cls(register, Postbox(templates, config.smtp.sender), AttachmentStore(config.storage.path), policy_of(config), clock)
+        return cls(
+            register,
+            Postbox(templates, config.smtp.sender),
+            AttachmentStore(config.storage.path),
+            policy_of(config),
+            clock,
+        )
 
     def compose(self, effects: Effects, now: datetime) -> list[OutgoingMail]:
         """Every letter of a decision, rendered and composed (stored files loaded): pure work done

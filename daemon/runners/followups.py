@@ -41,7 +41,9 @@ class FollowUps:
             except Exception as exc:  # the one catch-all per follow-up: record it, go on
                 log.error("follow-up %d could not be handled: %s: %s", inbound_id, exc.__class__.__name__, exc)
                 with self.desk.register.transaction() as session:
-                    follow_up_handled(session, inbound_id, f"could not be handled: {exc.__class__.__name__}: {exc}", self.desk.clock())
+                    follow_up_handled(
+                        session, inbound_id, f"could not be handled: {exc.__class__.__name__}: {exc}", self.desk.clock()
+                    )
         return len(ids)
 
     def _handle(self, inbound_id: int) -> None:

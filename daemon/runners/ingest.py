@@ -79,8 +79,11 @@ class Ingestor:
         prefix = self.desk.policy.prefix
         with self.desk.register.session() as session:
             prior = prior_knowledge(
-                session, (sha for _, sha, _ in parsed), [m.message_id for m in mails if m.message_id],
-                [mid for m in mails for mid in named_ids(m)], [ref for m in mails for ref in named_references(m, prefix)],
+                session,
+                (sha for _, sha, _ in parsed),
+                [m.message_id for m in mails if m.message_id],
+                [mid for m in mails for mid in named_ids(m)],
+                [ref for m in mails for ref in named_references(m, prefix)],
             )
         triaged = triage_batch(parsed, prior, self.desk.policy)
         for t in triaged:
@@ -146,7 +149,13 @@ class Ingestor:
         return references
 
     def _record_quarantine(self, intake: Intake, reason: str, now: datetime) -> None:
-        failed = Intake(raw=intake.raw, sha256=intake.sha256, arrived_at=intake.arrived_at, outcome=Outcome.QUARANTINE, reason=reason)
+        failed = Intake(
+            raw=intake.raw,
+            sha256=intake.sha256,
+            arrived_at=intake.arrived_at,
+            outcome=Outcome.QUARANTINE,
+            reason=reason,
+        )
         try:
             with self.desk.register.transaction() as session:
                 record_inbound(session, failed, now)
@@ -172,7 +181,12 @@ def _log(t: Triaged) -> None:
     if t.outcome is Outcome.QUARANTINE:
         log.warning("quarantined (%s): %s", t.reason, t.mail.message_id if t.mail else f"message {t.item.key}")
     elif t.outcome is Outcome.ROBOT and t.mail is not None:
-        log.info("not acknowledged (%s): %s from %s", t.reason, t.mail.message_id, t.mail.sender.email if t.mail.sender else "?")
+        log.info(
+            "not acknowledged (%s): %s from %s",
+            t.reason,
+            t.mail.message_id,
+            t.mail.sender.email if t.mail.sender else "?",
+        )
 
 
 def _parse(raw: bytes) -> InboundMail | MailError:

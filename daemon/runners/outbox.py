@@ -21,7 +21,9 @@ log = logging.getLogger("complaintsd.outbox")
 
 
 class Outbox:
-    def __init__(self, register: Register, sender: SmtpSender, config: OutboxConfig, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self, register: Register, sender: SmtpSender, config: OutboxConfig, clock: Callable[[], datetime]
+    ) -> None:
         self.register = register
         self.sender = sender
         self.batch_size = config.batch_size

@@ -22,21 +22,21 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from multiprocessing.connection import Connection
 from pathlib import Path
 
 from daemon.config import Config
-from daemon.errors import TransientError
-from daemon.runners.followups import FollowUps
-from daemon.runners.ingest import BatchResult, Ingestor
-from daemon.logs import setup_logging
 from daemon.edges.mailbox import Mailbox, open_mailbox
-from daemon.runners.outbox import Outbox
 from daemon.edges.register import Register
 from daemon.edges.scheduler import Scheduler
 from daemon.edges.smtp import SmtpSender
+from daemon.errors import TransientError
+from daemon.logs import setup_logging
 from daemon.runners.desk import Desk, utc_now
+from daemon.runners.followups import FollowUps
+from daemon.runners.ingest import BatchResult, Ingestor
+from daemon.runners.outbox import Outbox
 from daemon.runners.sweep import Sweeper
 
 log = logging.getLogger("complaintsd")
@@ -59,7 +59,9 @@ class Backoff:
 
 
 class Daemon:
-    def __init__(self, config: Config, clock: Callable[[], datetime] = utc_now, notify: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self, config: Config, clock: Callable[[], datetime] = utc_now, notify: Callable[[str], None] | None = None
+    ) -> None:
         self.config = config
         self.clock = clock
         self.notify = notify or (lambda status: None)
@@ -69,7 +71,7 @@ class Daemon:
         self.ingestor = Ingestor(self.desk)
         self.followups = FollowUps(self.desk)
         self.mailbox: Mailbox = open_mailbox(config.mailbox)
-        self.sender: SenderProcess | None = None
+        self._sender: SenderProcess | None = None
 
     def run(self) -> None:
         with _active_lock(self.config.storage.path, self.stop):
@@ -78,7 +80,7 @@ class Daemon:
             self._run()
 
     def _run(self) -> None:
-        self.sender = SenderProcess(self.config, logging.getLogger().level)
+        self._sender = SenderProcess(self.config, logging.getLogger().level)
         sweeper = Sweeper(self.desk)
         scheduler = Scheduler(lambda: self._sweep(sweeper), self.config.reminders.sweep_interval)
         scheduler.start()
@@ -98,8 +100,18 @@ class Daemon:
     def _sweep(self, sweeper: Sweeper) -> None:
         result = sweeper.sweep()
         if result.queued:
-            log.info("sweep queued %d reminder(s), %d escalation(s), %d digest(s)", result.reminders, result.escalations, result.digests)
+            log.info(
+                "sweep queued %d reminder(s), %d escalation(s), %d digest(s)",
+                result.reminders,
+                result.escalations,
+                result.digests,
+            )
             self.sender.wake()
+
+    @property
+    def sender(self) -> SenderProcess:
+        assert self._sender is not None, "the sender process starts with run()"
+        return self._sender
 
     def request_stop(self, *_args) -> None:
         self.stop.set()
@@ -114,7 +126,11 @@ class Daemon:
                     self.mailbox.connect()
                     connected, outage = True, False
                     backoff.reset()
-                    log.info("mailbox connected: %s (idle: %s)", self.mailbox.describe(), getattr(self.mailbox, "can_idle", False))
+                    log.info(
+                        "mailbox connected: %s (idle: %s)",
+                        self.mailbox.describe(),
+                        getattr(self.mailbox, "can_idle", False),
+                    )
                 if not self._drain():
                     self.mailbox.wait(self.stop)
             except TransientError as exc:
@@ -165,7 +181,9 @@ class SenderProcess:
         context = multiprocessing.get_context("spawn")
         receiver, self._waker = context.Pipe(duplex=False)
         self._lock = threading.Lock()  # woken from the mailbox loop and from the scheduler
-        self.process = context.Process(target=sender_main, args=(config, receiver, log_level), name="complaintsd-sender", daemon=True)
+        self.process = context.Process(
+            target=sender_main, args=(config, receiver, log_level), name="complaintsd-sender", daemon=True
+        )
         self.process.start()
         receiver.close()
 

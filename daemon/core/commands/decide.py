@@ -12,11 +12,11 @@ from dataclasses import replace
 from datetime import datetime
 
 from daemon.core.case import Case, HistoryItem, summary, to_customer
-from daemon.core.commands.authorization import TokenOwner, Verdict, authorize
+from daemon.core.commands.authorization import Refusal, TokenOwner, Verdict, authorize
 from daemon.core.commands.plan import CaseState, Plan, plan_commands
 from daemon.core.commands.tags import Commands, grammar
 from daemon.core.deadlines import due_at
-from daemon.core.effects import ACTOR, Effects, HistoryEntry, StatusMove, TokenToIssue
+from daemon.core.effects import Effects, HistoryEntry, StatusMove, TokenToIssue
 from daemon.core.letters import (
     AnswerFacts,
     AttachmentLine,
@@ -41,42 +41,67 @@ from daemon.core.letters import (
 from daemon.core.lifecycle import Status
 from daemon.core.mail import Address, InboundMail
 from daemon.core.policy import Policy
-from daemon.core.reminders import DeadlineKind, Kind, plan
+from daemon.core.reminders import DeadlineKind, Kind, Planned, plan
 from daemon.core.tokens import handler_message_id, new_token
 
 CLOSED_FOR_ANSWER = frozenset({Status.ANSWERED.value, Status.CLOSED.value})
 
 
 def decide_command_mail(
-    case: Case, mail: InboundMail, text: str, commands: Commands, owners: tuple[TokenOwner, ...], now: datetime, policy: Policy
+    case: Case,
+    mail: InboundMail,
+    text: str,
+    commands: Commands,
+    owners: tuple[TokenOwner, ...],
+    now: datetime,
+    policy: Policy,
 ) -> Effects:
     verdict = verdict_of(case, mail, owners, policy)
     if not verdict.allowed:
         return _refusal(case, mail, verdict, now, policy)
-    heard = Effects(case.id, history=(HistoryEntry("command_mail", mail.sender.email, f"verified by {verdict.proof}: {text[:1000]}"),))
-    state = CaseState(case.status, case.severity, case.category, _handler(case, policy), case.answer_due_at, case.outcome)
+    heard = Effects(
+        case.id,
+        history=(HistoryEntry("command_mail", mail.author.email, f"verified by {verdict.proof}: {text[:1000]}"),),
+    )
+    state = CaseState(
+        case.status, case.severity, case.category, _handler(case, policy), case.answer_due_at, case.outcome
+    )
     result = plan_commands(state, commands, policy.handlers, policy.timezone, now, _category_deadline(case, policy))
     return heard + _executed(case, mail, result, heard.history, now, policy)
 
 
 def verdict_of(case: Case, mail: InboundMail, owners: tuple[TokenOwner, ...], policy: Policy) -> Verdict:
     return authorize(
-        mail.sender.email, case.id, case.handler_email, policy.supervisor.email, owners,
-        mail.header_all("Authentication-Results"), policy.trusted_authserv_ids,
+        mail.author.email,
+        case.id,
+        case.handler_email,
+        policy.supervisor.email,
+        owners,
+        mail.header_all("Authentication-Results"),
+        policy.trusted_authserv_ids,
     )
 
 
 def _refusal(case: Case, mail: InboundMail, verdict: Verdict, now: datetime, policy: Policy) -> Effects:
     facts = CommandRefusedFacts(
-        reference=case.reference, sender_email=mail.sender.email, sender_name=mail.sender.name,
-        reason=verdict.refusal, mail_received_at=now, mail_subject=mail.subject, token=None,
+        reference=case.reference,
+        sender_email=mail.author.email,
+        sender_name=mail.author.name,
+        reason=verdict.refusal or Refusal.UNVERIFIED,
+        mail_received_at=now,
+        mail_subject=mail.subject,
+        token=None,
     )
-    letter = LetterToSend("command_refused", facts, mail.sender, new_message_id(case.reference, "refused", policy.domain))
+    letter = LetterToSend(
+        "command_refused", facts, mail.author, new_message_id(case.reference, "refused", policy.domain)
+    )
     detail = f"{verdict.refusal}: nothing executed; subject {mail.subject[:200]}"
-    return Effects(case.id, history=(HistoryEntry("command_refused", mail.sender.email, detail),), letters=(letter,))
+    return Effects(case.id, history=(HistoryEntry("command_refused", mail.author.email, detail),), letters=(letter,))
 
 
-def _executed(case: Case, mail: InboundMail, result: Plan, heard: tuple[HistoryEntry, ...], now: datetime, policy: Policy) -> Effects:
+def _executed(
+    case: Case, mail: InboundMail, result: Plan, heard: tuple[HistoryEntry, ...], now: datetime, policy: Policy
+) -> Effects:
     after = _after(case, result)
     fields = _fields(case, after, result)
     changes = Effects(case.id, history=_change_history(mail, result), status=_move(case, after), fields=fields)
@@ -94,7 +119,9 @@ def _executed(case: Case, mail: InboundMail, result: Plan, heard: tuple[HistoryE
 def _after(case: Case, result: Plan) -> Case:
     """The complaint as the plan leaves it: what the letters written now must say."""
     state = result.state
-    after = replace(case, status=Status(state.status), severity=state.severity, category=state.category, outcome=state.outcome)
+    after = replace(
+        case, status=Status(state.status), severity=state.severity, category=state.category, outcome=state.outcome
+    )
     if result.deadline_changed:
         after = replace(after, answer_due_at=state.answer_due_at, answer_rule=result.answer_rule or "committed")
     if result.handed_over_to is not None:
@@ -103,7 +130,11 @@ def _after(case: Case, result: Plan) -> Case:
 
 
 def _fields(case: Case, after: Case, result: Plan) -> tuple[tuple[str, object], ...]:
-    fields: tuple[tuple[str, object], ...] = (("severity", after.severity), ("category", after.category), ("outcome", after.outcome))
+    fields: tuple[tuple[str, object], ...] = (
+        ("severity", after.severity),
+        ("category", after.category),
+        ("outcome", after.outcome),
+    )
     if result.deadline_changed:
         fields += (("answer_due_at", after.answer_due_at), ("answer_rule", after.answer_rule), ("answer_skipped", ""))
     if result.handed_over_to is not None:
@@ -116,7 +147,7 @@ def _move(case: Case, after: Case) -> StatusMove | None:
 
 
 def _change_history(mail: InboundMail, result: Plan) -> tuple[HistoryEntry, ...]:
-    actor = mail.sender.email
+    actor = mail.author.email
     entries = tuple(HistoryEntry(c.field, actor, f"{_word(c.before)} → {_word(c.after)}") for c in result.changes)
     return entries + tuple(HistoryEntry("note", actor, note) for note in result.notes)
 
@@ -125,12 +156,14 @@ def _reminders(case: Case, after: Case, result: Plan, now: datetime, policy: Pol
     """A new answer date: pending reminders go, new ones are planned for it (their keys name the date,
     and escalations continue their count, so nothing collides); an answered complaint has none left."""
     cancel: tuple[DeadlineKind | None, ...] = ()
-    planned = ()
+    planned: tuple[Planned, ...] = ()
     if result.deadline_changed:
         cancel = (DeadlineKind.ANSWER,)
         due = after.answer_due_at
         planned = tuple(
-            replace(p, step=f"esc-{case.answer_escalations + 1}" if p.kind is Kind.ESCALATION else f"{p.step}@{due:%Y%m%d}")
+            replace(
+                p, step=f"esc-{case.answer_escalations + 1}" if p.kind is Kind.ESCALATION else f"{p.step}@{due:%Y%m%d}"
+            )
             for p in plan(DeadlineKind.ANSWER, due, policy.reminders.before, now)
         )
     if after.status in CLOSED_FOR_ANSWER:
@@ -138,27 +171,43 @@ def _reminders(case: Case, after: Case, result: Plan, now: datetime, policy: Pol
     return Effects(case.id, cancel=cancel, plan=planned)
 
 
-def _handover(after: Case, mail: InboundMail, new_history: tuple[HistoryEntry, ...], now: datetime, policy: Policy) -> Effects:
+def _handover(
+    after: Case, mail: InboundMail, new_history: tuple[HistoryEntry, ...], now: datetime, policy: Policy
+) -> Effects:
     """The full case to the new handler, with a command token of their own."""
     token = after.token_of(after.handler_email) or new_token()
     issued = () if after.token_of(after.handler_email) else (TokenToIssue(token, after.handler_email),)
     history = after.history + tuple(HistoryItem(now, h.event, h.detail) for h in new_history)
-    sender = mail.sender
+    sender = mail.author
     facts = HandoverFacts(
-        complaint=summary(after), token=token, handler_name=after.handler_name,
+        complaint=summary(after),
+        token=token,
+        handler_name=after.handler_name,
         handed_over_by=f"{sender.name} <{sender.email}>" if sender.name else sender.email,
-        body=after.text_body, attachments=tuple(AttachmentLine(f.filename, f.size) for f in after.files),
-        attachments_attached=True, history=tuple(HistoryLine(h.at, h.event, h.detail) for h in history),
+        body=after.text_body,
+        attachments=tuple(AttachmentLine(f.filename, f.size) for f in after.files),
+        attachments_attached=True,
+        history=tuple(HistoryLine(h.at, h.event, h.detail) for h in history),
     )
     letter = LetterToSend(
-        "handover", facts, Address(after.handler_name, after.handler_email),
-        handler_message_id(after.reference, token, policy.domain), stored_files=after.files,
+        "handover",
+        facts,
+        Address(after.handler_name, after.handler_email),
+        handler_message_id(after.reference, token, policy.domain),
+        stored_files=after.files,
     )
     return Effects(after.id, letters=(letter,), tokens=issued)
 
 
-def _reply(after: Case, mail: InboundMail, result: Plan, done: tuple[Effect, ...], issued: tuple[TokenToIssue, ...],
-           now: datetime, policy: Policy) -> Effects:
+def _reply(
+    after: Case,
+    mail: InboundMail,
+    result: Plan,
+    done: tuple[Effect, ...],
+    issued: tuple[TokenToIssue, ...],
+    now: datetime,
+    policy: Policy,
+) -> Effects:
     """The confirmation, help or error letter to the command's sender, carrying their token."""
     tokens: tuple[TokenToIssue, ...] = ()
     if result.handed_over_to is None:
@@ -167,29 +216,37 @@ def _reply(after: Case, mail: InboundMail, result: Plan, done: tuple[Effect, ...
             token = new_token()
             tokens = (TokenToIssue(token, after.handler_email),)
     else:  # after a handover, the former handler's confirmation carries their own token
-        token = after.token_of(mail.sender.email) or new_token()
-    common = dict(complaint=summary(after), token=token, handler_name=mail.sender.name or mail.sender.email)
+        token = after.token_of(mail.author.email) or new_token()
+    complaint, name = summary(after), mail.author.name or mail.author.email
     problems = tuple(NotUnderstood(p.line, p.reason) for p in result.problems)
     facts: object
     if result.executed or not result.problems:
         if result.help and not result.executed:
-            facts = CommandHelpFacts(commands=grammar(policy.language), **common)
+            facts = CommandHelpFacts(complaint, token, name, grammar(policy.language))
         else:
             changes = tuple(Change(ChangeField(c.field), c.before, c.after) for c in result.changes)
-            facts = CommandConfirmationFacts(mail_received_at=now, changes=changes, effects=done, problems=problems, **common)
+            facts = CommandConfirmationFacts(complaint, token, name, now, changes, done, problems)
     else:
-        facts = CommandErrorFacts(mail_received_at=now, problems=problems, commands=grammar(policy.language), **common)
+        facts = CommandErrorFacts(complaint, token, name, now, problems, grammar(policy.language))
     letter = LetterToSend(
-        "command_reply", facts, mail.sender, handler_message_id(after.reference, token, policy.domain),
-        in_reply_to=mail.message_id, references=mail.references, auto_submitted="auto-replied",
+        "command_reply",
+        facts,
+        mail.author,
+        handler_message_id(after.reference, token, policy.domain),
+        in_reply_to=mail.message_id,
+        references=mail.references,
+        auto_submitted="auto-replied",
     )
     return Effects(after.id, letters=(letter,), tokens=tokens)
 
 
-def customer_letters(case: Case, after: Case, mail: InboundMail, result: Plan, policy: Policy) -> tuple[Effects, tuple[Effect, ...]]:
+def customer_letters(
+    case: Case, after: Case, mail: InboundMail, result: Plan, policy: Policy
+) -> tuple[Effects, tuple[Effect, ...]]:
     """What the customer is told of this command mail: the answer, a new date, the closing, a new status."""
     letters: list[LetterToSend] = []
     words: list[Effect] = []
+    facts: object
     organisation, wanted = policy.organisation, policy.letters
     if result.answer is not None:
         lines = tuple(AttachmentLine(a.filename, a.size) for a in mail.attachments)
@@ -199,15 +256,18 @@ def customer_letters(case: Case, after: Case, mail: InboundMail, result: Plan, p
         words.append(Effect.ANSWER_SENT)
     if result.deadline_changed and wanted.deadline_changed:
         previous = next(c.before for c in result.changes if c.field == "answer_due")
+        assert isinstance(previous, datetime)
         facts = DeadlineChangedFacts(summary(after), previous, after.answer_due_at, "", organisation)
         letters.append(to_customer(after, "deadline_changed", facts, policy))
         words.append(Effect.CUSTOMER_TOLD_DEADLINE)
     if after.status == Status.CLOSED and case.status != Status.CLOSED:
         ask = wanted.ask_satisfaction
-        facts = ClosedFacts(summary(after), Outcome(after.outcome), ask, policy.mediator, organisation)
+        facts = ClosedFacts(summary(after), Outcome(after.outcome or ""), ask, policy.mediator, organisation)
         letters.append(to_customer(after, "closed", facts, policy))
         words += [Effect.CUSTOMER_TOLD_CLOSED] + ([Effect.SATISFACTION_ASKED] if ask else [])
-    elif after.status != case.status and after.status in (Status.IN_PROGRESS, Status.REOPENED) and wanted.status_changed:
+    elif (
+        after.status != case.status and after.status in (Status.IN_PROGRESS, Status.REOPENED) and wanted.status_changed
+    ):
         letters.append(to_customer(after, "status_changed", StatusChangedFacts(summary(after), organisation), policy))
         words.append(Effect.CUSTOMER_TOLD_STATUS)
     return Effects(case.id, letters=tuple(letters)), tuple(words)

@@ -32,7 +32,9 @@ class Register:
                 try:
                     SQLModel.metadata.create_all(self.engine)
                 except SQLAlchemyError as exc:
-                    raise TransientError(f"database: cannot open {url}: {exc.__class__.__name__}: {_first_line(exc)}") from None
+                    raise TransientError(
+                        f"database: cannot open {url}: {exc.__class__.__name__}: {_first_line(exc)}"
+                    ) from None
 
     def describe(self) -> str:
         return self.engine.url.render_as_string()

@@ -18,7 +18,7 @@ from daemon.core.lifecycle import Event, Status, next_status
 from daemon.core.outbox import PENDING, SENT, AfterFailure, Envelope
 from daemon.core.reminders import DeadlineKind
 from daemon.edges.register.models import Complaint, OutboxMail
-from daemon.edges.register.writes import cancel_reminders, history
+from daemon.edges.register.writes import cancel_reminders, execute, history
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,14 @@ def due(session: Session, now: datetime, limit: int) -> list[Due]:
         .limit(limit)
     ).all()
     return [
-        Due(r.id, Envelope(r.mail_from, tuple(r.recipients.split(",")), r.raw), r.purpose, r.complaint_id, r.attempts, r.created_at)
+        Due(
+            r.id,
+            Envelope(r.mail_from, tuple(r.recipients.split(",")), r.raw),
+            r.purpose,
+            r.complaint_id,
+            r.attempts,
+            r.created_at,
+        )
         for r in rows
         if r.id is not None
     ]
@@ -52,10 +59,11 @@ def next_wakeup(session: Session) -> datetime | None:
 def mark_sent(session: Session, item: Due, now: datetime, reply: str) -> None:
     """Phase one of a success, ONE statement committed right after the relay's "250": the only
     window in which a crash could make a mail leave twice is the time this takes."""
-    session.exec(  # type: ignore[call-overload]
+    execute(
+        session,
         update(OutboxMail)
         .where(col(OutboxMail.id) == item.id)
-        .values(status=SENT, attempts=item.attempts + 1, sent_at=now, last_reply=reply, settled=False)
+        .values(status=SENT, attempts=item.attempts + 1, sent_at=now, last_reply=reply, settled=False),
     )
 
 
@@ -77,19 +85,20 @@ def record_failure(session: Session, item: Due, after: AfterFailure, now: dateti
     values: dict[str, object] = {"status": after.status, "attempts": attempts, "last_reply": after.reply}
     if after.next_attempt_at is not None:
         values["next_attempt_at"] = after.next_attempt_at
-    session.exec(update(OutboxMail).where(col(OutboxMail.id) == item.id).values(**values))  # type: ignore[call-overload]
+    execute(session, update(OutboxMail).where(col(OutboxMail.id) == item.id).values(**values))
     if after.status != PENDING or attempts == 1:
         _trace(session, item.complaint_id, item.purpose, now, after.what, after.detail)
 
 
 def _acknowledged(session: Session, complaint_id: int, at: datetime) -> None:
     after = next_status(Status.RECEIVED, Event.ACK_SENT)
-    moved = session.exec(  # type: ignore[call-overload]
+    moved = execute(
+        session,
         update(Complaint)
-        .where(col(Complaint.id) == complaint_id, Complaint.status == Status.RECEIVED.value)
-        .values(status=after.value, acknowledged_at=at)
+        .where(col(Complaint.id) == complaint_id, col(Complaint.status) == Status.RECEIVED.value)
+        .values(status=after.value, acknowledged_at=at),
     )
-    if moved.rowcount:
+    if moved:
         history(session, complaint_id, at, "status", "complaintsd", f"received → {after.value}")
     # The acknowledgement deadline is met: its reminders and escalation have nothing left to say.
     cancel_reminders(session, complaint_id, DeadlineKind.ACK)

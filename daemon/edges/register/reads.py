@@ -29,16 +29,24 @@ from daemon.edges.register.models import (
 
 
 def prior_knowledge(
-    session: Session, sha256s: Iterable[str], message_ids: Iterable[str], named_ids: Iterable[str] = (), named_references: Iterable[str] = ()
+    session: Session,
+    sha256s: Iterable[str],
+    message_ids: Iterable[str],
+    named_ids: Iterable[str] = (),
+    named_references: Iterable[str] = (),
 ) -> Prior:
     sha_list, id_list = list(set(sha256s)), list(set(message_ids))
     outcomes: dict[str, str] = {}
     if sha_list:
-        rows = session.exec(select(InboundMessage.sha256, InboundMessage.outcome).where(col(InboundMessage.sha256).in_(sha_list)))
+        rows = session.exec(
+            select(InboundMessage.sha256, InboundMessage.outcome).where(col(InboundMessage.sha256).in_(sha_list))
+        )
         outcomes = dict(rows.all())
     seen: set[str | None] = set()
     if id_list:
-        seen |= set(session.exec(select(InboundMessage.message_id).where(col(InboundMessage.message_id).in_(id_list))).all())
+        seen |= set(
+            session.exec(select(InboundMessage.message_id).where(col(InboundMessage.message_id).in_(id_list))).all()
+        )
         seen |= set(session.exec(select(OutboxMail.message_id).where(col(OutboxMail.message_id).in_(id_list))).all())
     return Prior(
         outcomes=outcomes,
@@ -54,9 +62,11 @@ def _threads_by_id(session: Session, ids: list[str]) -> dict[str, int]:
     found: dict[str, int] = {}
     for model in (InboundMessage, OutboxMail):
         rows = session.exec(
-            select(model.message_id, model.complaint_id).where(col(model.message_id).in_(ids), col(model.complaint_id).is_not(None))
+            select(model.message_id, model.complaint_id).where(
+                col(model.message_id).in_(ids), col(model.complaint_id).is_not(None)
+            )
         )
-        found.update({mid: cid for mid, cid in rows.all()})
+        found.update({mid: cid for mid, cid in rows.all() if mid is not None and cid is not None})
     return found
 
 
@@ -138,14 +148,18 @@ def _files(session: Session, complaint_id: int) -> tuple[StoredFile, ...]:
 
 def _history(session: Session, complaint_id: int) -> tuple[HistoryItem, ...]:
     rows = session.exec(
-        select(HistoryEvent).where(HistoryEvent.complaint_id == complaint_id).order_by(col(HistoryEvent.at), col(HistoryEvent.id))
+        select(HistoryEvent)
+        .where(HistoryEvent.complaint_id == complaint_id)
+        .order_by(col(HistoryEvent.at), col(HistoryEvent.id))
     ).all()
     return tuple(HistoryItem(h.at, h.event, h.detail) for h in rows)
 
 
 def _escalations(session: Session, complaint_id: int) -> int:
     steps = session.exec(
-        select(Reminder.step).where(Reminder.complaint_id == complaint_id, Reminder.deadline == DeadlineKind.ANSWER.value)
+        select(Reminder.step).where(
+            Reminder.complaint_id == complaint_id, Reminder.deadline == DeadlineKind.ANSWER.value
+        )
     ).all()
     return max((int(step[4:]) for step in steps if step.startswith("esc-")), default=0)
 
@@ -185,14 +199,16 @@ def due_reminder(session: Session, reminder_id: int) -> DueReminder:
 def last_digests(session: Session) -> dict[str, date]:
     """Each handler's last digest day."""
     rows = session.exec(select(Digest.handler_email, func.max(Digest.day)).group_by(Digest.handler_email)).all()
-    return {email: day for email, day in rows}
+    return dict(rows)
 
 
 def open_cases(session: Session, handler_email: str) -> list[Case]:
     """A handler's complaints still waiting for an answer, by answer due date."""
     ids = session.exec(
         select(Complaint.id)
-        .where(Complaint.handler_email == handler_email, col(Complaint.status).not_in([s.value for s in CLOSED_FOR_ANSWER]))
+        .where(
+            Complaint.handler_email == handler_email, col(Complaint.status).not_in([s.value for s in CLOSED_FOR_ANSWER])
+        )
         .order_by(col(Complaint.answer_due_at), col(Complaint.id))
     ).all()
     return [load_case(session, i, full=False) for i in ids if i is not None]

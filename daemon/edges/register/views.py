@@ -92,23 +92,28 @@ def _view(row: Complaint, count: int, attachments=(), history=(), with_body: boo
         category=row.category,
         ack_rule=row.ack_rule,
         answer_rule=row.answer_rule,
-        answer_skipped=tuple(tuple(line.split(" ", 1)) for line in row.answer_skipped.splitlines() if " " in line),
+        answer_skipped=tuple(_skipped(line) for line in row.answer_skipped.splitlines() if " " in line),
         attachments=tuple(attachments),
         history=tuple(history),
         text_body=row.text_body if with_body else "",
     )
 
 
+def _skipped(line: str) -> tuple[str, str]:
+    day, why = line.split(" ", 1)
+    return day, why
+
+
 def list_complaints(session: Session, filters: Filters | None = None, limit: int | None = None) -> list[ComplaintView]:
     counts = (
         select(StoredAttachment.complaint_id, func.count().label("n"))
-        .group_by(StoredAttachment.complaint_id)
+        .group_by(col(StoredAttachment.complaint_id))
         .subquery()
     )
     statement = (
         select(Complaint, func.coalesce(counts.c.n, 0))
         .outerjoin(counts, counts.c.complaint_id == Complaint.id)
-        .order_by(Complaint.received_at, Complaint.id)
+        .order_by(col(Complaint.received_at), col(Complaint.id))
     )
     if filters is not None:
         statement = _filtered(statement, filters)
@@ -124,7 +129,7 @@ def _filtered(statement, filters: Filters):
     if filters.handler:
         statement = statement.where(Complaint.handler_email == filters.handler.strip().lower())
     if filters.overdue:
-        late_ack = (Complaint.status == Status.RECEIVED.value) & (col(Complaint.ack_due_at) <= filters.now)
+        late_ack = (col(Complaint.status) == Status.RECEIVED.value) & (col(Complaint.ack_due_at) <= filters.now)
         statement = statement.where(late_ack | (open_answer & (col(Complaint.answer_due_at) <= filters.now)))
     if filters.due_within is not None:
         statement = statement.where(open_answer, col(Complaint.answer_due_at) <= filters.now + filters.due_within)
@@ -136,10 +141,12 @@ def show_complaint(session: Session, reference: str) -> ComplaintView:
     if row is None:
         raise NotFound(f"no complaint {reference} in the register")
     attachments = session.exec(
-        select(StoredAttachment).where(StoredAttachment.complaint_id == row.id).order_by(StoredAttachment.id)
+        select(StoredAttachment).where(StoredAttachment.complaint_id == row.id).order_by(col(StoredAttachment.id))
     ).all()
     history = session.exec(
-        select(HistoryEvent).where(HistoryEvent.complaint_id == row.id).order_by(HistoryEvent.at, HistoryEvent.id)
+        select(HistoryEvent)
+        .where(HistoryEvent.complaint_id == row.id)
+        .order_by(col(HistoryEvent.at), col(HistoryEvent.id))
     ).all()
     return _view(
         row,

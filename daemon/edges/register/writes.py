@@ -11,11 +11,12 @@ from datetime import date, datetime
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlalchemy.sql.dml import Update
+from sqlmodel import Session, col
 
-from daemon.core.letters import OutgoingMail
 from daemon.core.effects import Effects
 from daemon.core.intake import Intake
+from daemon.core.letters import OutgoingMail
 from daemon.core.lifecycle import Status
 from daemon.core.references import Reference
 from daemon.core.reminders import DeadlineKind, Planned
@@ -51,12 +52,17 @@ def claim_sequences(session: Session, prefix: str, last: dict[int, int], used: d
             except IntegrityError:
                 raise SequenceConflict(f"{prefix}-{year} counter created meanwhile") from None
             continue
-        moved = session.exec(  # type: ignore[call-overload]
+        moved = execute(
+            session,
             update(ReferenceCounter)
-            .where(ReferenceCounter.prefix == prefix, ReferenceCounter.year == year, ReferenceCounter.last == last[year])
-            .values(last=last[year] + count)
+            .where(
+                col(ReferenceCounter.prefix) == prefix,
+                col(ReferenceCounter.year) == year,
+                col(ReferenceCounter.last) == last[year],
+            )
+            .values(last=last[year] + count),
         )
-        if moved.rowcount != 1:
+        if moved != 1:
             raise SequenceConflict(f"{prefix}-{year} counter moved meanwhile")
 
 
@@ -95,8 +101,8 @@ def create_complaint(session: Session, intake: Intake, inbound: InboundMessage, 
         year=reference.year,
         sequence=reference.sequence,
         status=Status.RECEIVED.value,
-        customer_email=mail.answer_to.email,
-        customer_name=mail.answer_to.name,
+        customer_email=mail.customer.email,
+        customer_name=mail.customer.name,
         subject=mail.subject,
         text_body=mail.text_body,
         html_body=mail.html_body,
@@ -134,7 +140,9 @@ def apply(session: Session, effects: Effects, mails: Sequence[OutgoingMail], now
         for planned in effects.plan:
             _plan(session, cid, planned)
         for token in effects.tokens:
-            session.add(CommandToken(token=token.token, complaint_id=cid, handler_email=token.handler_email, created_at=now))
+            session.add(
+                CommandToken(token=token.token, complaint_id=cid, handler_email=token.handler_email, created_at=now)
+            )
     for letter, mail in zip(effects.letters, mails, strict=True):
         queue(session, mail, purpose=letter.kind, complaint_id=cid, now=now)
 
@@ -166,19 +174,20 @@ def _plan(session: Session, complaint_id: int, planned: Planned) -> None:
 
 def cancel_reminders(session: Session, complaint_id: int, deadline: DeadlineKind | None) -> None:
     """Pending reminders of one deadline (None: of every deadline) have nothing left to say."""
-    statement = update(Reminder).where(Reminder.complaint_id == complaint_id, Reminder.state == "pending")
+    statement = update(Reminder).where(col(Reminder.complaint_id) == complaint_id, col(Reminder.state) == "pending")
     if deadline is not None:
-        statement = statement.where(Reminder.deadline == deadline.value)
-    session.exec(statement.values(state="cancelled"))  # type: ignore[call-overload]
+        statement = statement.where(col(Reminder.deadline) == deadline.value)
+    execute(session, statement.values(state="cancelled"))
 
 
 def claim_reminder(session: Session, reminder_id: int, state: str, now: datetime, late: bool) -> bool:
     """Take a pending reminder (conditional UPDATE): False when another sweep already did."""
-    claimed = session.exec(  # type: ignore[call-overload]
+    claimed = execute(
+        session,
         update(Reminder)
-        .where(Reminder.id == reminder_id, Reminder.state == "pending")
-        .values(state=state, sent_at=now, late=late)
-    ).rowcount
+        .where(col(Reminder.id) == reminder_id, col(Reminder.state) == "pending")
+        .values(state=state, sent_at=now, late=late),
+    )
     return bool(claimed)
 
 
@@ -192,7 +201,9 @@ def claim_digest(session: Session, handler_email: str, day: date, now: datetime,
     return True
 
 
-def follow_up_handled(session: Session, inbound_id: int, failure: str | None = None, now: datetime | None = None) -> None:
+def follow_up_handled(
+    session: Session, inbound_id: int, failure: str | None = None, now: datetime | None = None
+) -> None:
     """A follow-up was acted on (or could not be: `failure` says why, in its complaint's history)."""
     inbound = session.get(InboundMessage, inbound_id)
     assert inbound is not None
@@ -225,3 +236,9 @@ def history(session: Session, complaint_id: int, at: datetime, event_name: str, 
 
 def _history(session: Session, complaint_id: int, at: datetime, event_name: str, actor: str, detail: str) -> None:
     session.add(HistoryEvent(complaint_id=complaint_id, at=at, event=event_name, actor=actor, detail=detail))
+
+
+def execute(session: Session, statement: Update) -> int:
+    """Run an UPDATE in the session's transaction (pending rows flushed first); how many rows it moved."""
+    session.flush()
+    return session.connection().execute(statement).rowcount
