@@ -376,13 +376,3 @@ def to_handler(templates: Templates, name: str, facts: Any, **extra: Any) -> Let
     context["handler_name"] = one_line(facts.handler_name)
     context.update(extra)
     return with_token(templates, name, facts.token, **context)
-
-
-# Until every caller imports the customer's acknowledgement from the package (`daemon.core.letters`),
-# it stays reachable here, where it used to live.
-def __getattr__(name: str) -> Any:
-    if name in ("AcknowledgementFacts", "render_acknowledgement"):
-        from daemon.core.letters import to_customers
-
-        return getattr(to_customers, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
