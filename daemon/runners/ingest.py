@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import jinja2
+from sqlmodel import Session
 
 from daemon.core.effects import Effects
 from daemon.core.intake import Intake, Triaged, decide_registration, intake_of, triage_batch
@@ -70,25 +71,21 @@ class Ingestor:
             raise
         except Exception as exc:  # fall back to one by one, see the module docstring
             log.warning("batch of %d could not be written (%s); retrying one by one", len(intakes), exc)
-            written = self._write_one_by_one(intakes, now)
+            written = {t.item.key: self._write_alone(t, intake, now) for t, intake in intakes}
         return _result(triaged, written)
 
     def _triage(self, batch: list[Fetched]) -> list[Triaged]:
         parsed = [(item, hashlib.sha256(item.raw).hexdigest(), _parse(item.raw)) for item in batch]
         mails = [mail for _, _, mail in parsed if isinstance(mail, InboundMail)]
-        prefix = self.desk.policy.prefix
         with self.desk.register.session() as session:
             prior = prior_knowledge(
                 session,
                 (sha for _, sha, _ in parsed),
                 [m.message_id for m in mails if m.message_id],
                 [mid for m in mails for mid in named_ids(m)],
-                [ref for m in mails for ref in named_references(m, prefix)],
+                [ref for m in mails for ref in named_references(m, self.desk.policy.prefix)],
             )
-        triaged = triage_batch(parsed, prior, self.desk.policy)
-        for t in triaged:
-            _log(t)
-        return triaged
+        return [_logged(t) for t in triage_batch(parsed, prior, self.desk.policy)]
 
     def _keep(self, triaged: Triaged) -> tuple[StoredFile, ...]:
         if triaged.outcome is Outcome.COMPLAINT and triaged.mail is not None:
@@ -96,71 +93,81 @@ class Ingestor:
         return ()
 
     def _write(self, intakes: list[tuple[Triaged, Intake]], now: datetime) -> dict[str, str | None]:
+        """Number and compose first (pure work), then one short write transaction (the sender also writes)."""
         for _attempt in range(5):
+            prepared = _prepare(self.desk, intakes, now)
             try:
-                return self._write_once(intakes, now)
+                with self.desk.register.transaction() as session:
+                    return _write(session, self.desk.policy.prefix, intakes, prepared, now)
             except SequenceConflict as exc:
                 log.info("reference numbering moved meanwhile (%s); numbering again", exc)
         raise TransientError("could not number complaints: the reference counters keep moving")
 
-    def _write_once(self, intakes: list[tuple[Triaged, Intake]], now: datetime) -> dict[str, str | None]:
-        """Number and compose first, then one short write transaction (the sender also writes)."""
-        desk = self.desk
-        complaints = [(t.item.key, i) for t, i in intakes if i.outcome is Outcome.COMPLAINT]
-        years = [i.arrived_at.astimezone(desk.policy.timezone).year for _, i in complaints]
-        with desk.register.session() as session:
-            last = last_sequences(session, desk.policy.prefix, years)
-        numbers = dict(zip((key for key, _ in complaints), number_batch(desk.policy.prefix, years, last), strict=True))
-        prepared = {key: self._registration(intake, numbers[key], now) for key, intake in complaints}
-        references: dict[str, str | None] = {}
-        with desk.register.transaction() as session:
-            claim_sequences(session, desk.policy.prefix, last, Counter(years))
-            for triaged, intake in intakes:
-                inbound = record_inbound(session, intake, now)
-                registration = prepared.get(triaged.item.key)
-                references[triaged.item.key] = None
-                if registration is not None:
-                    cid = create_complaint(session, intake, inbound, registration.reference)
-                    apply(session, Effects(cid) + registration.effects, registration.mails, now)
-                    references[triaged.item.key] = str(registration.reference)
-        return references
-
-    def _registration(self, intake: Intake, reference: Reference, now: datetime) -> _Registration:
-        """Everything a new complaint needs that is pure work: done before the write transaction."""
-        effects = decide_registration(intake, reference, new_token(), now, self.desk.policy)
+    def _write_alone(self, triaged: Triaged, intake: Intake, now: datetime) -> str | None:
+        """One message in its own transaction; quarantined with its reason when even that fails."""
         try:
-            return _Registration(reference, effects, self.desk.compose(effects, now))
-        except jinja2.TemplateError as exc:
-            # A broken letter is the admin's to fix, not the customer's fault: keep the mail in the
-            # inbox and retry, rather than quarantine every complaint behind it.
-            raise TransientError(f"letters: a template does not render: {exc.__class__.__name__}: {exc}") from None
-
-    def _write_one_by_one(self, intakes: list[tuple[Triaged, Intake]], now: datetime) -> dict[str, str | None]:
-        references: dict[str, str | None] = {}
-        for triaged, intake in intakes:
+            return self._write([(triaged, intake)], now)[triaged.item.key]
+        except TransientError:
+            raise
+        except Exception as exc:  # the one catch-all per message
+            log.error("quarantined %s: could not be registered: %s", triaged.item.key, exc)
+            reason = f"could not be registered: {exc.__class__.__name__}: {exc}"
+            failed = Intake(intake.raw, intake.sha256, intake.arrived_at, Outcome.QUARANTINE, reason)
             try:
-                references.update(self._write([(triaged, intake)], now))
-            except TransientError:
-                raise
-            except Exception as exc:  # the one catch-all per message
-                log.error("quarantined %s: could not be registered: %s", triaged.item.key, exc)
-                references[triaged.item.key] = QUARANTINED
-                self._record_quarantine(intake, f"could not be registered: {exc.__class__.__name__}: {exc}", now)
-        return references
+                with self.desk.register.transaction() as session:
+                    record_inbound(session, failed, now)
+            except Exception as again:  # the message is still kept in the quarantine folder
+                log.error("could not record the quarantine itself (%s); it stays in the quarantine folder", again)
+            return QUARANTINED
 
-    def _record_quarantine(self, intake: Intake, reason: str, now: datetime) -> None:
-        failed = Intake(
-            raw=intake.raw,
-            sha256=intake.sha256,
-            arrived_at=intake.arrived_at,
-            outcome=Outcome.QUARANTINE,
-            reason=reason,
-        )
-        try:
-            with self.desk.register.transaction() as session:
-                record_inbound(session, failed, now)
-        except Exception as exc:  # the message is still kept in the quarantine folder
-            log.error("could not record the quarantine itself (%s); the message stays in the quarantine folder", exc)
+
+@dataclass(frozen=True)
+class _Prepared:
+    """The batch numbered and its new complaints' effects composed, before the transaction opens."""
+
+    last: dict[int, int]
+    used: Counter[int]
+    registrations: dict[str, _Registration]
+
+
+def _prepare(desk: Desk, intakes: list[tuple[Triaged, Intake]], now: datetime) -> _Prepared:
+    complaints = [(t.item.key, i) for t, i in intakes if i.outcome is Outcome.COMPLAINT]
+    years = [i.arrived_at.astimezone(desk.policy.timezone).year for _, i in complaints]
+    with desk.register.session() as session:
+        last = last_sequences(session, desk.policy.prefix, years)
+    numbers = number_batch(desk.policy.prefix, years, last)
+    registrations = {
+        key: _registration(desk, intake, ref, now) for (key, intake), ref in zip(complaints, numbers, strict=True)
+    }
+    return _Prepared(last, Counter(years), registrations)
+
+
+def _write(
+    session: Session, prefix: str, intakes: list[tuple[Triaged, Intake]], prepared: _Prepared, now: datetime
+) -> dict[str, str | None]:
+    """The batch's rows: every message, and each new complaint with its effects; reference by key."""
+    claim_sequences(session, prefix, prepared.last, prepared.used)
+    references: dict[str, str | None] = {}
+    for triaged, intake in intakes:
+        inbound = record_inbound(session, intake, now)
+        registration = prepared.registrations.get(triaged.item.key)
+        references[triaged.item.key] = None
+        if registration is not None:
+            cid = create_complaint(session, intake, inbound, registration.reference)
+            apply(session, Effects(cid) + registration.effects, registration.mails, now)
+            references[triaged.item.key] = str(registration.reference)
+    return references
+
+
+def _registration(desk: Desk, intake: Intake, reference: Reference, now: datetime) -> _Registration:
+    """Everything a new complaint needs that is pure work: done before the write transaction."""
+    effects = decide_registration(intake, reference, new_token(), now, desk.policy)
+    try:
+        return _Registration(reference, effects, desk.compose(effects, now))
+    except jinja2.TemplateError as exc:
+        # A broken letter is the admin's to fix, not the customer's fault: keep the mail in the
+        # inbox and retry, rather than quarantine every complaint behind it.
+        raise TransientError(f"letters: a template does not render: {exc.__class__.__name__}: {exc}") from None
 
 
 QUARANTINED = "\x00quarantined"
@@ -177,7 +184,7 @@ def _result(triaged: list[Triaged], written: dict[str, str | None]) -> BatchResu
     return result
 
 
-def _log(t: Triaged) -> None:
+def _logged(t: Triaged) -> Triaged:
     if t.outcome is Outcome.QUARANTINE:
         log.warning("quarantined (%s): %s", t.reason, t.mail.message_id if t.mail else f"message {t.item.key}")
     elif t.outcome is Outcome.ROBOT and t.mail is not None:
@@ -187,6 +194,7 @@ def _log(t: Triaged) -> None:
             t.mail.message_id,
             t.mail.sender.email if t.mail.sender else "?",
         )
+    return t
 
 
 def _parse(raw: bytes) -> InboundMail | MailError:
