@@ -259,7 +259,7 @@ def render_command_refused(templates: Templates, facts: CommandRefusedFacts) -> 
     """The refusal of an unverified command mail: the reason, and what to do. Templates see the
     facts, with `token` None when the recipient is not this complaint's handler."""
     context = facts_context(facts)
-    context.update(sender_name=one_line(facts.sender_name), mail_subject=one_line(facts.mail_subject))
+    context |= {"sender_name": one_line(facts.sender_name), "mail_subject": one_line(facts.mail_subject)}
     if facts.token is None:
         return templates.render("command_refused", **context)
     context.pop("token")

@@ -294,13 +294,13 @@ class Templates:
             lstrip_blocks=True,
             keep_trailing_newline=True,
         )
-        self.environment.filters.update(
-            date=self.format_date,
-            datetime=self.format_datetime,
-            time=self.format_time,
-            size=self.format_size,
-            nl2br=_nl2br,
-        )
+        self.environment.filters |= {
+            "date": self.format_date,
+            "datetime": self.format_datetime,
+            "time": self.format_time,
+            "size": self.format_size,
+            "nl2br": _nl2br,
+        }
 
     @classmethod
     def of(cls, register) -> Templates:
@@ -374,5 +374,5 @@ def to_handler(templates: Templates, name: str, facts: Any, **extra: Any) -> Let
     context.pop("token")
     context["complaint"] = clean_summary(facts.complaint)
     context["handler_name"] = one_line(facts.handler_name)
-    context.update(extra)
+    context |= extra
     return with_token(templates, name, facts.token, **context)

@@ -185,7 +185,7 @@ def _to_customer(templates: Templates, name: str, facts: Any, **extra: Any) -> L
     """Render a customer's letter and check that its subject keeps "[REF]" for their replies."""
     context = facts_context(facts)
     context["complaint"] = clean_summary(facts.complaint)
-    context.update(extra)
+    context |= extra
     letter = templates.render(name, **context)
     marker = f"[{facts.complaint.reference}]"
     if marker not in letter.subject:

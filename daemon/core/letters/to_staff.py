@@ -244,13 +244,13 @@ def render_escalation(templates: Templates, facts: EscalationFacts) -> Letter:
     """
     due = facts.complaint.due_at(facts.deadline)
     context = facts_context(facts)
-    context.update(
-        complaint=clean_summary(facts.complaint),
-        handler_name=one_line(facts.handler_name),
-        supervisor_name=one_line(facts.supervisor_name),
-        due_at=due,
-        overdue=_duration(templates, max(facts.now - due, timedelta(0)), direction=False),
-    )
+    context |= {
+        "complaint": clean_summary(facts.complaint),
+        "handler_name": one_line(facts.handler_name),
+        "supervisor_name": one_line(facts.supervisor_name),
+        "due_at": due,
+        "overdue": _duration(templates, max(facts.now - due, timedelta(0)), direction=False),
+    }
     return templates.render("escalation", **context)
 
 
@@ -265,11 +265,11 @@ def render_digest(templates: Templates, facts: DigestFacts) -> Letter:
     rows = tuple(DigestRow(clean_summary(c), c.answer_due_at < facts.now) for c in ordered)
     context = facts_context(facts)
     del context["complaints"]
-    context.update(
-        handler_name=one_line(facts.handler_name),
-        rows=rows,
-        overdue_count=sum(row.overdue for row in rows),
-    )
+    context |= {
+        "handler_name": one_line(facts.handler_name),
+        "rows": rows,
+        "overdue_count": sum(row.overdue for row in rows),
+    }
     return templates.render("digest", **context)
 
 

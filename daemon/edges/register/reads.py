@@ -66,7 +66,7 @@ def _threads_by_id(session: Session, ids: list[str]) -> dict[str, int]:
                 col(model.message_id).in_(ids), col(model.complaint_id).is_not(None)
             )
         )
-        found.update({mid: cid for mid, cid in rows.all() if mid is not None and cid is not None})
+        found |= {mid: cid for mid, cid in rows.all() if mid is not None and cid is not None}
     return found
 
 
