@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 
 from daemon.core.htmltext import html_to_text
 from daemon.core.mail import InboundMail
-from daemon.core.parsing import parse, safe_filename
+from daemon.core.mime import safe_filename
+from daemon.core.parsing import parse
 from daemon.errors import MailError
 from tests.corpus import corpus_dir, manifest
 

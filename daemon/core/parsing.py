@@ -20,6 +20,9 @@ then join `defects`. It is consulted only where the stdlib fails (it parses the 
 and it raises on a few malformed files (docs/notes.md), so its failure only means the stdlib's plainer
 reading stands.
 
+The tree walk (bodies, attachments, charsets, file names) is `mime.py`; this module reads the
+header section, asks mail-parser where the stdlib fails, and builds the `InboundMail`.
+
 Only bytes that are not a message at all (empty, no header section, or nesting too deep for the
 parser) raise MailError, whose reason the quarantine shows.
 """
@@ -27,48 +30,38 @@ parser) raise MailError, whose reason the quarantine shows.
 from __future__ import annotations
 
 import base64
-import codecs
 import email
-import email.errors
-import email.header
 import email.message
 import email.policy
 import email.utils
 import hashlib
-import io
-import mimetypes
 import re
-import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.generator import BytesGenerator
 from typing import cast
 
 import mailparser
 
-from daemon.core.htmltext import html_to_text
 from daemon.core.mail import Address, Attachment, InboundMail
+from daemon.core.mime import (
+    STDLIB_ERRORS,
+    Parts,
+    clean_mime_type,
+    collect,
+    decode_words,
+    mime_type,
+    safe_filename,
+    scrub,
+)
 from daemon.errors import MailError
 
 __all__ = ["parse", "safe_filename"]
 
-# What the stdlib `email` package raises on hostile input, field by field (measured on the corpus:
-# KeyError, LookupError, AttributeError, ValueError; HeaderParseError is a MessageError).
-_STDLIB_ERRORS = (LookupError, ValueError, TypeError, AttributeError, AssertionError, email.errors.MessageError)
 _POLICIES = (email.policy.default, email.policy.compat32)
 _HEADER_POLICY = email.policy.default
-# A MimeTypes built without files knows only Python's own table: the same answer on every machine.
-_MIMETYPES = mimetypes.MimeTypes()
-_FALLBACK_EXTENSIONS = {"message/rfc822": ".eml", "message/global": ".eml", "application/ms-tnef": ".dat"}
 _BOM = b"\xef\xbb\xbf"
-_MAX_FILENAME = 150
-_MAX_FILENAME_BYTES = 240
-_SURROGATE = re.compile("[\ud800-\udfff]")
-_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
 _MSG_ID = re.compile(r"<([^<>]*)>")
 _LINE_BREAKS = re.compile(r"[\r\n]+[ \t]*")
-_MIME_TYPE = re.compile(r"[a-z0-9!#$&^_.+-]+/[a-z0-9!#$&^_.+-]+")
 
 
 def parse(raw: bytes) -> InboundMail:
@@ -85,7 +78,7 @@ def parse(raw: bytes) -> InboundMail:
             return _build(_read_tree(data, policy), digest, helper)
         except RecursionError:
             raise MailError("the MIME structure is nested too deeply to be read") from None
-        except _STDLIB_ERRORS as exc:
+        except STDLIB_ERRORS as exc:
             failure = exc
     raise MailError(f"the message structure cannot be read ({type(failure).__name__})")
 
@@ -140,7 +133,7 @@ def _read_tree(data: bytes, policy: email.policy.Policy) -> email.message.Messag
 
 def _lost_parts(msg: email.message.Message) -> bool:
     """True when a part declares multipart/* but its boundary was not found (it is a text leaf)."""
-    return any(_content_type(part).startswith("multipart/") and not part.is_multipart() for part in msg.walk())
+    return any(mime_type(part).startswith("multipart/") and not part.is_multipart() for part in msg.walk())
 
 
 def _build(msg: email.message.Message, digest: str, helper: _SecondOpinion) -> InboundMail:
@@ -150,8 +143,8 @@ def _build(msg: email.message.Message, digest: str, helper: _SecondOpinion) -> I
     first: dict[str, str] = {}
     for name, value in headers:
         first.setdefault(name.lower(), value)
-    parts = _Parts()
-    _collect(msg, parts, inside_attachment=False)
+    parts = Parts()
+    collect(msg, parts, inside_attachment=False)
     if _lost_parts(msg):
         _recover_attachments(helper, parts)
     return InboundMail(
@@ -168,7 +161,7 @@ def _build(msg: email.message.Message, digest: str, helper: _SecondOpinion) -> I
         html_body="\n".join(parts.html),
         attachments=tuple(parts.attachments),
         headers=headers,
-        content_type=_content_type(msg),
+        content_type=mime_type(msg),
         defects=_defects(msg, helper),
     )
 
@@ -178,46 +171,24 @@ def _build(msg: email.message.Message, digest: str, helper: _SecondOpinion) -> I
 
 def _headers(msg: email.message.Message) -> tuple[tuple[str, str], ...]:
     """Every header in order as (name, decoded value), each decoded on its own."""
-    return tuple((_scrub(str(name)), _header_value(str(name), value)) for name, value in msg.raw_items())
+    return tuple((scrub(str(name)), _header_value(str(name), value)) for name, value in msg.raw_items())
 
 
 def _header_value(name: str, raw: object) -> str:
     """The decoded, unfolded value of one header; the raw text when it cannot be decoded."""
-    text = _scrub(str(raw))
+    text = scrub(str(raw))
     if text.isascii() and "=?" not in text:
         value = text  # the common case; the header registry would cost ~0.2 ms a header for nothing
     else:
         try:
             value = str(_HEADER_POLICY.header_fetch_parse(name, text))
-        except _STDLIB_ERRORS:
-            value = _decode_words(text)
-    return _scrub(_LINE_BREAKS.sub(" ", value)).strip()
-
-
-def _decode_words(text: str) -> str:
-    """Decode RFC 2047 encoded-words in `text`; return it unchanged if they cannot be decoded."""
-    if "=?" not in text:
-        return text
-    try:
-        return str(email.header.make_header(email.header.decode_header(text)))
-    except _STDLIB_ERRORS:
-        return text
+        except STDLIB_ERRORS:
+            value = decode_words(text)
+    return scrub(_LINE_BREAKS.sub(" ", value)).strip()
 
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())
-
-
-def _scrub(text: str) -> str:
-    """Text safe to store: no NUL, no lone surrogates (raw 8-bit bytes become UTF-8 or latin-1 text)."""
-    text = text.replace("\x00", "")
-    if not _SURROGATE.search(text):
-        return text
-    try:
-        return text.encode("utf-8", "surrogateescape").decode("utf-8")
-    except UnicodeError:
-        text = _ESCAPED_BYTE.sub(lambda m: chr(ord(m.group()) - 0xDC00), text)
-        return _SURROGATE.sub("\ufffd", text)
 
 
 def _ids(value: str, bare: bool = False) -> tuple[str, ...]:
@@ -266,11 +237,11 @@ def _addresses(helper: _SecondOpinion, msg: email.message.Message, name: str) ->
     raw = next((str(value) for key, value in msg.raw_items() if key.lower() == name), None)
     if raw is None:
         return ()
-    text = _scrub(raw)
+    text = scrub(raw)
     try:
         header = _HEADER_POLICY.header_fetch_parse(name, text)
         found = _usable([(item.display_name, item.addr_spec) for item in header.addresses])
-    except _STDLIB_ERRORS:
+    except STDLIB_ERRORS:
         found = ()
     if found:
         return found
@@ -281,8 +252,8 @@ def _addresses(helper: _SecondOpinion, msg: email.message.Message, name: str) ->
 
 def _plain_pairs(text: str) -> list[tuple[str, str]]:
     try:
-        return email.utils.getaddresses([_decode_words(text)])
-    except _STDLIB_ERRORS:
+        return email.utils.getaddresses([decode_words(text)])
+    except STDLIB_ERRORS:
         return []
 
 
@@ -298,51 +269,18 @@ def _usable(pairs: Iterable[object]) -> tuple[Address, ...]:
 
 def _address(name: str, addr: str) -> Address | None:
     """An Address when `addr` looks like local@domain with no space or control character, else None."""
-    addr = _scrub(addr).strip()
+    addr = scrub(addr).strip()
     local, _, domain = addr.rpartition("@")
     if not local or not domain or any(ch.isspace() or ch in "<>" or not ch.isprintable() for ch in addr):
         return None
-    name = _one_line(_scrub(_decode_words(name))).strip("\"' ")
+    name = _one_line(scrub(decode_words(name))).strip("\"' ")
     return Address(name="" if name == addr else name, email=addr)
 
 
-# --- MIME tree: bodies and attachments ----------------------------------------------------------
+# --- attachments the stdlib missed ---------------------------------------------------------------
 
 
-@dataclass
-class _Parts:
-    plain: list[str] = field(default_factory=list)
-    html: list[str] = field(default_factory=list)
-    attachments: list[Attachment] = field(default_factory=list)
-
-    def text(self) -> str:
-        text = "\n".join(self.plain)
-        if not text.strip() and self.html:
-            return html_to_text("\n".join(self.html))
-        return text
-
-
-def _collect(part: email.message.Message, parts: _Parts, inside_attachment: bool) -> None:
-    """Walk the tree: text/plain and text/html parts are the body, everything else an attachment.
-
-    A message/* part is one attachment (its inner parts are not our bodies); the children of a
-    multipart declared as an attachment are all attachments (RFC 2183 2.9)."""
-    ctype = _content_type(part)
-    disposition = _disposition(part)
-    if ctype.startswith("message/"):
-        parts.attachments.append(_attachment(part, ctype, _message_bytes(part), len(parts.attachments)))
-    elif part.is_multipart():
-        for child in part.get_payload():  # a multipart's payload is its list of sub-messages
-            _collect(cast(email.message.Message, child), parts, inside_attachment or disposition == "attachment")
-    elif inside_attachment or disposition == "attachment" or _filename(part) or not _is_body(ctype):
-        parts.attachments.append(_attachment(part, ctype, _payload_bytes(part), len(parts.attachments)))
-    elif ctype == "text/html":
-        parts.html.append(_part_text(part))
-    else:
-        parts.plain.append(_part_text(part))
-
-
-def _recover_attachments(helper: _SecondOpinion, parts: _Parts) -> None:
+def _recover_attachments(helper: _SecondOpinion, parts: Parts) -> None:
     """Add the attachments mail-parser recovered from a broken multipart that the stdlib missed.
 
     When a nested multipart reuses its parent's boundary (real/cpython/msg_15.txt,
@@ -351,12 +289,12 @@ def _recover_attachments(helper: _SecondOpinion, parts: _Parts) -> None:
     known = {attachment.sha256 for attachment in parts.attachments}
     found = helper.get("attachments")
     for item in found if isinstance(found, list) else ():
-        ctype = _content_type_text(str(item.get("mail_content_type") or "application/octet-stream"))
+        ctype = clean_mime_type(str(item.get("mail_content_type") or "application/octet-stream"))
         content = _mailparser_payload(item)
         if content is None or ctype.startswith("multipart/") or hashlib.sha256(content).hexdigest() in known:
             continue
         known.add(hashlib.sha256(content).hexdigest())
-        name = _decode_words(_scrub(str(item.get("filename") or "")))
+        name = decode_words(scrub(str(item.get("filename") or "")))
         parts.attachments.append(Attachment(safe_filename(name, ctype, len(parts.attachments) + 1), ctype, content))
 
 
@@ -370,135 +308,10 @@ def _mailparser_payload(item: dict) -> bytes | None:
             return base64.b64decode(letters + "=" * (-len(letters) % 4))
         except ValueError:
             pass  # Not base64 after all: keep the text as it came.
-    return _scrub(payload).encode("utf-8")
+    return scrub(payload).encode("utf-8")
 
 
-def _is_body(ctype: str) -> bool:
-    # A multipart/* leaf is a multipart whose boundary is broken: its raw text is the best body left.
-    return ctype in ("text/plain", "text/html") or ctype.startswith("multipart/")
-
-
-def _attachment(part: email.message.Message, ctype: str, content: bytes, count: int) -> Attachment:
-    return Attachment(filename=safe_filename(_filename(part), ctype, count + 1), content_type=ctype, content=content)
-
-
-def _content_type(part: email.message.Message) -> str:
-    """The part's clean MIME type, computed once per part (policy.default re-parses the header on
-    every read, and the tree walk asks several times)."""
-    cached = part.__dict__.get("_complaintsd_type")
-    if cached is None:
-        try:
-            cached = _content_type_text(part.get_content_type())
-        except _STDLIB_ERRORS:
-            cached = "text/plain"
-        part.__dict__["_complaintsd_type"] = cached
-    return cached
-
-
-def _content_type_text(ctype: str) -> str:
-    """A clean "type/subtype", "text/plain" (RFC 2045 5.2) when there is none.
-
-    Keeps "multipart/mixed" of "multipart/mixed\tboundary=..." (a missing ";",
-    real/stalwart-mail-parser/malformed/017.eml)."""
-    token = re.split(r"[\s;]", ctype.strip().lower(), maxsplit=1)[0]
-    return token if _MIME_TYPE.fullmatch(token) else "text/plain"
-
-
-def _disposition(part: email.message.Message) -> str | None:
-    try:
-        return part.get_content_disposition()
-    except _STDLIB_ERRORS:
-        return None
-
-
-def _filename(part: email.message.Message) -> str | None:
-    """The declared file name (RFC 2231 and RFC 2047 decoded), from Content-Disposition or Content-Type.
-
-    policy.default loses a name written as an unquoted encoded-word (`filename==?utf-8?B?...?=`,
-    real/mikel-mail/attachment_emails/attachment_with_base64_encoded_name.eml), so a compat32 view
-    of the same two headers is asked next."""
-    for reader in (part, _compat_view(part)):
-        try:
-            name = reader.get_filename()
-        except _STDLIB_ERRORS:
-            continue
-        if name and str(name).strip():
-            return _decode_words(_scrub(str(name)))
-    return None
-
-
-def _compat_view(part: email.message.Message) -> email.message.Message:
-    view = email.message.Message(policy=email.policy.compat32)
-    for name, value in part.raw_items():
-        if name.lower() in ("content-type", "content-disposition"):
-            view[name] = _scrub(str(value))
-    return view
-
-
-def _payload_bytes(part: email.message.Message) -> bytes:
-    try:
-        payload = part.get_payload(decode=True)
-    except _STDLIB_ERRORS:
-        payload = None
-    if isinstance(payload, bytes):
-        return payload
-    return _scrub(str(part.get_payload() or "")).encode("utf-8") if not part.is_multipart() else b""
-
-
-def _message_bytes(part: email.message.Message) -> bytes:
-    """The content of a message/* part: the nested message (or DSN fields) as bytes."""
-    payload = part.get_payload()
-    if not isinstance(payload, list):
-        return _payload_bytes(part)
-    return b"\n".join(_flatten(inner) for inner in payload if isinstance(inner, email.message.Message))
-
-
-def _flatten(msg: email.message.Message) -> bytes:
-    buffer = io.BytesIO()
-    try:
-        policy = msg.policy.clone(max_line_length=0, linesep="\n")
-        BytesGenerator(buffer, mangle_from_=False, policy=policy).flatten(msg)
-    except _STDLIB_ERRORS:
-        return _scrub(str(msg.get_payload() if not msg.is_multipart() else "")).encode("utf-8")
-    return buffer.getvalue()
-
-
-def _part_text(part: email.message.Message) -> str:
-    text = _decode_bytes(_payload_bytes(part), _charset(part))
-    return _scrub(text.replace("\r\n", "\n").replace("\r", "\n"))
-
-
-def _charset(part: email.message.Message) -> str | None:
-    try:
-        return part.get_content_charset()
-    except _STDLIB_ERRORS:
-        return None
-
-
-def _decode_bytes(data: bytes, charset: str | None) -> str:
-    """Decode with the declared charset, else UTF-8, else latin-1 (which never fails)."""
-    codec = _codec(charset)
-    for candidate in (codec, "utf-8"):
-        if candidate:
-            try:
-                return data.decode(candidate)
-            except (UnicodeError, LookupError):
-                pass
-    if codec is None or codec == "ascii":
-        return data.decode("latin-1")
-    return data.decode(codec, errors="replace")
-
-
-def _codec(charset: str | None) -> str | None:
-    """Python's codec for a MIME charset name, or None (`fakescii`, `charset=us-ascii`, `rot13`...)."""
-    if not charset:
-        return None
-    name = charset.strip().strip("\"'").lower().removeprefix("charset=")
-    try:
-        info = codecs.lookup(name)
-    except (LookupError, ValueError, TypeError):
-        return None
-    return info.name if getattr(info, "_is_text_encoding", True) else None
+# --- defects -------------------------------------------------------------------------------------
 
 
 def _defects(msg: email.message.Message, helper: _SecondOpinion) -> tuple[str, ...]:
@@ -511,49 +324,3 @@ def _defects(msg: email.message.Message, helper: _SecondOpinion) -> tuple[str, .
     extra = helper.get("defects_categories") if helper.consulted else ()
     names.extend(sorted(str(name) for name in cast("Iterable[object]", extra or ()) if name not in names))
     return tuple(names)
-
-
-# --- file names ------------------------------------------------------------------------------------
-
-
-def safe_filename(name: str | None, content_type: str, number: int) -> str:
-    """A file name safe to show and to store, never empty.
-
-    Decoded, NFC-normalised, without directory part (`../../etc/passwd` -> `passwd`), with control,
-    format (bidi overrides) and `/ \\ : * ? " < > |` characters replaced, leading dots removed, and
-    capped at ~150 characters keeping the extension. Without a usable name: `message.eml` for a
-    nested message, else `attachment-<number><extension guessed from the content type>`."""
-    text = unicodedata.normalize("NFC", _decode_words(_scrub(name or "")))
-    text = re.split(r"[/\\]", text)[-1]
-    text = "".join("_" if _unsafe(ch) else ch for ch in text)
-    text = _shorten(text.strip().lstrip(".").rstrip(". ").strip())
-    if text.strip("_"):
-        return text
-    if content_type in ("message/rfc822", "message/global"):
-        return "message.eml"
-    return f"attachment-{number}{_extension(content_type)}"
-
-
-def _unsafe(ch: str) -> bool:
-    return ch in '/\\:*?"<>|' or unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Zl", "Zp")
-
-
-def _shorten(text: str) -> str:
-    if len(text) <= _MAX_FILENAME and len(text.encode("utf-8")) <= _MAX_FILENAME_BYTES:
-        return text
-    stem, dot, ext = text.rpartition(".")
-    if not dot or not stem or len(ext) > 16:
-        stem, ext = text, ""
-    suffix = f".{ext}" if ext else ""
-    stem = stem[: _MAX_FILENAME - len(suffix)]
-    while len((stem + suffix).encode("utf-8")) > _MAX_FILENAME_BYTES:
-        stem = stem[:-1]
-    return stem.rstrip(". ") + suffix
-
-
-def _extension(content_type: str) -> str:
-    if content_type in _FALLBACK_EXTENSIONS:
-        return _FALLBACK_EXTENSIONS[content_type]
-    if content_type.startswith(("message/", "text/")):
-        return _MIMETYPES.guess_extension(content_type) or ".txt"
-    return _MIMETYPES.guess_extension(content_type) or ".bin"
