@@ -12,7 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from daemon.config import Config
 from daemon.core import letters as n
-from daemon.core.commands.tags import grammar
+from daemon.core.commands.words import grammar
 from daemon.core.lifecycle import Status
 from daemon.core.reminders import DeadlineKind
 from daemon.core.routing import RouteRule

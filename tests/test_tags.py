@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 
 from daemon.core.commands.tags import (
     SETTABLE_STATUSES,
-    TAG_WORDS,
     Command,
     Commands,
     Outcome,
@@ -22,9 +21,9 @@ from daemon.core.commands.tags import (
     Reason,
     Severity,
     Tag,
-    grammar,
     parse_commands,
 )
+from daemon.core.commands.words import TAG_WORDS, grammar
 from daemon.core.lifecycle import Status
 from daemon.core.routing import fold
 

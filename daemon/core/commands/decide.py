@@ -14,7 +14,8 @@ from datetime import datetime
 from daemon.core.case import Case, HistoryItem, summary, to_customer
 from daemon.core.commands.authorization import Refusal, TokenOwner, Verdict, authorize
 from daemon.core.commands.plan import CaseState, Plan, plan_commands
-from daemon.core.commands.tags import Commands, grammar
+from daemon.core.commands.tags import Commands
+from daemon.core.commands.words import grammar
 from daemon.core.deadlines import due_at
 from daemon.core.effects import Effects, HistoryEntry, StatusMove, TokenToIssue
 from daemon.core.letters import (

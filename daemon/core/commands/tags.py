@@ -15,10 +15,11 @@ accent-insensitive." In ABNF (RFC 5234), on one line of the text (WSP includes n
     reply        = *blank-line [block] *any-line
     block        = command-line *( *blank-line command-line )   ; docs/design.md: "at the top"
     command-line = *WSP "#" tag-word [ *WSP ":" ] *WSP value
-    tag-word     = letter *( letter / DIGIT / "_" / "-" )       ; folded, see TAG_WORDS
+    tag-word     = letter *( letter / DIGIT / "_" / "-" )       ; folded, see words.TAG_WORDS
 
 Words and values are compared folded (`routing.fold`: no case, no accents), so `#Réponse`,
-`#REPONSE` and `#reponse` are one tag. Where docs/design.md leaves the grammar open, the decisions are:
+`#REPONSE` and `#reponse` are one tag; the French and English words themselves are in `words.py`.
+Where docs/design.md leaves the grammar open, the decisions are:
 
 1. The block starts at the first non-blank line and ends at the first line that is not a command
    line; blank lines between commands are allowed. Nothing below the block is a command: "#1" in
@@ -53,6 +54,19 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
+from daemon.core.commands.words import (
+    OUTCOME_WORDS,
+    SETTABLE_STATUSES,
+    SEVERITY_WORDS,
+    STATUS_WORDS,
+    TAG_WORDS,
+    UNSETTABLE_WORDS,
+    Outcome,
+    Severity,
+    Tag,
+    grammar,
+    read_date,
+)
 from daemon.core.lifecycle import Status
 from daemon.core.routing import fold
 
@@ -68,31 +82,6 @@ __all__ = [
     "grammar",
     "parse_commands",
 ]
-
-
-class Tag(StrEnum):
-    STATUS = "status"
-    SEVERITY = "severity"
-    CATEGORY = "category"
-    ASSIGN = "assign"
-    DEADLINE = "deadline"
-    REPLY = "reply"
-    CLOSE = "close"
-    NOTE = "note"
-    HELP = "help"
-
-
-class Severity(StrEnum):
-    LOW = "low"
-    MEDIUM = "medium"
-    HIGH = "high"
-    CRITICAL = "critical"
-
-
-class Outcome(StrEnum):
-    FOUNDED = "founded"
-    PARTLY_FOUNDED = "partly_founded"
-    UNFOUNDED = "unfounded"
 
 
 class Reason(StrEnum):
@@ -117,82 +106,6 @@ class Reason(StrEnum):
     ALREADY_HANDLER = "this handler already handles the complaint"
     NO_CHANGE = "nothing to change: the complaint is already so"
 
-
-# Decision 4: the statuses a handler may set with #status.
-SETTABLE_STATUSES = frozenset({Status.IN_PROGRESS, Status.REOPENED})
-
-# The tag words, folded (docs/design.md's table, plus the French verbs and nouns handlers reach for).
-TAG_WORDS: dict[str, Tag] = {
-    **dict.fromkeys(("status", "statut", "etat"), Tag.STATUS),
-    **dict.fromkeys(("severity", "gravite", "severite"), Tag.SEVERITY),
-    **dict.fromkeys(("category", "categorie"), Tag.CATEGORY),
-    **dict.fromkeys(("assign", "assigner", "attribuer", "affecter"), Tag.ASSIGN),
-    **dict.fromkeys(("deadline", "delai", "echeance"), Tag.DEADLINE),
-    **dict.fromkeys(("reply", "answer", "reponse", "repondre"), Tag.REPLY),
-    **dict.fromkeys(("close", "clore", "cloturer", "cloture"), Tag.CLOSE),
-    "note": Tag.NOTE,
-    **dict.fromkeys(("help", "aide"), Tag.HELP),
-}
-
-# Values, as `_words` normalises them (folded, "_" and "-" as spaces, one space between words).
-_STATUS_WORDS: dict[str, Status] = {
-    **dict.fromkeys(("en cours", "encours", "in progress"), Status.IN_PROGRESS),
-    **dict.fromkeys(("rouvert", "rouverte", "reouvert", "reouverte", "reopened", "reopen"), Status.REOPENED),
-}
-_UNSETTABLE_WORDS = frozenset(
-    {"received", "recu", "recue", "acknowledged", "accuse de reception", "answered", "repondu", "repondue"}
-    | {"closed", "clos", "close", "cloture", "cloturee", "ferme", "fermee"}
-    | {status.value.replace("_", " ") for status in Status if status not in SETTABLE_STATUSES}
-)
-_SEVERITY_WORDS: dict[str, Severity] = {
-    **dict.fromkeys(("low", "basse", "bas", "faible"), Severity.LOW),
-    **dict.fromkeys(("medium", "moyenne", "moyen"), Severity.MEDIUM),
-    **dict.fromkeys(("high", "haute", "haut", "elevee", "eleve"), Severity.HIGH),
-    **dict.fromkeys(("critical", "critique"), Severity.CRITICAL),
-}
-_OUTCOME_WORDS: dict[str, Outcome] = {
-    **dict.fromkeys(("founded", "fondee", "fonde", "justifiee", "justifie"), Outcome.FOUNDED),
-    **dict.fromkeys(
-        (
-            "partly founded",
-            "partially founded",
-            "partly",
-            "partiellement",
-            "partiellement fondee",
-            "partiellement fonde",
-            "partiellement justifiee",
-            "en partie fondee",
-        ),
-        Outcome.PARTLY_FOUNDED,
-    ),
-    **dict.fromkeys(
-        ("unfounded", "not founded", "non fondee", "non fonde", "infondee", "infonde", "non justifiee", "injustifiee"),
-        Outcome.UNFOUNDED,
-    ),
-}
-
-_MONTHS: dict[str, int] = {
-    **dict.fromkeys(("janvier", "janv", "jan", "january"), 1),
-    **dict.fromkeys(("fevrier", "fevr", "fev", "feb", "february"), 2),
-    **dict.fromkeys(("mars", "mar", "march"), 3),
-    **dict.fromkeys(("avril", "avr", "apr", "april"), 4),
-    **dict.fromkeys(("mai", "may"), 5),
-    **dict.fromkeys(("juin", "jun", "june"), 6),
-    **dict.fromkeys(("juillet", "juil", "jul", "july"), 7),
-    **dict.fromkeys(("aout", "aug", "august"), 8),
-    **dict.fromkeys(("septembre", "sept", "sep", "september"), 9),
-    **dict.fromkeys(("octobre", "oct", "october"), 10),
-    **dict.fromkeys(("novembre", "nov", "november"), 11),
-    **dict.fromkeys(("decembre", "dec", "december"), 12),
-}
-_WEEKDAY = (
-    r"(?:(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|lun|mar|mer|jeu|ven|sam|dim"
-    r"|monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tue|wed|thu|fri|sat|sun)\.?,?\s+)?"
-)
-_ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
-_DAY_FIRST = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})")
-_DAY_MONTH_YEAR = re.compile(_WEEKDAY + r"(\d{1,2})(?:er|st|nd|rd|th)?\s+([a-z]+)\.?,?\s+(\d{4})")
-_MONTH_DAY_YEAR = re.compile(_WEEKDAY + r"([a-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})")
 
 # A command line's head: "#", the tag word, then the value (decision 6 for the spaces).
 _HEAD = re.compile(r"#([ \t\xa0]*)([^\W\d_][\w-]*)(.*)", re.DOTALL)
@@ -350,15 +263,15 @@ def _command(tag: Tag, value: str, line: str, today: date) -> Command | Problem:
 
 def _status(value: str, today: date) -> Status | Reason:
     words = _words(value)
-    if words in _STATUS_WORDS:
-        return _STATUS_WORDS[words]
-    if words in _UNSETTABLE_WORDS:
+    if words in STATUS_WORDS:
+        return STATUS_WORDS[words]
+    if words in UNSETTABLE_WORDS:
         return Reason.STATUS_NOT_SETTABLE
     return Reason.UNKNOWN_STATUS
 
 
 def _severity(value: str, today: date) -> Severity | Reason:
-    return _SEVERITY_WORDS.get(_words(value), Reason.UNKNOWN_SEVERITY)
+    return SEVERITY_WORDS.get(_words(value), Reason.UNKNOWN_SEVERITY)
 
 
 def _category(value: str, today: date) -> str:
@@ -372,33 +285,14 @@ def _assignee(value: str, today: date) -> str | Reason:
 
 
 def _outcome(value: str, today: date) -> Outcome | Reason:
-    return _OUTCOME_WORDS.get(_words(value), Reason.UNKNOWN_OUTCOME)
+    return OUTCOME_WORDS.get(_words(value), Reason.UNKNOWN_OUTCOME)
 
 
 def _deadline(value: str, today: date) -> date | Reason:
-    day = _date(" ".join(fold(value).split()).rstrip("."))
+    day = read_date(" ".join(fold(value).split()).rstrip("."))
     if day is None:
         return Reason.BAD_DATE
     return Reason.PAST_DATE if day < today else day
-
-
-def _date(text: str) -> date | None:
-    """The date `text` writes (decision 5), or None."""
-    if match := _ISO_DATE.fullmatch(text):
-        year, month, day = (int(g) for g in match.groups())
-    elif match := _DAY_FIRST.fullmatch(text):
-        day, month, year = (int(g) for g in match.groups())
-        year += 2000 if year < 100 else 0
-    elif match := _DAY_MONTH_YEAR.fullmatch(text):
-        day, month, year = int(match[1]), _MONTHS.get(match[2], 0), int(match[3])
-    elif match := _MONTH_DAY_YEAR.fullmatch(text):
-        day, month, year = int(match[2]), _MONTHS.get(match[1], 0), int(match[3])
-    else:
-        return None
-    try:
-        return date(year, month, day)
-    except ValueError:
-        return None
 
 
 _READERS = {
@@ -454,36 +348,3 @@ def _resolve(found: list[Command | Problem]) -> Commands:
             commands.append(item)
             seen.add(item.tag)
     return Commands(tuple(commands), tuple(problems))
-
-
-# --- help ------------------------------------------------------------------------------------------
-
-_GRAMMAR: dict[str, tuple[tuple[str, str], ...]] = {
-    "fr": (
-        ("#statut en cours", "la réclamation passe en cours de traitement (#statut rouvert : la rouvrir)"),
-        ("#gravité haute", "fixe la gravité : basse, moyenne, haute ou critique"),
-        ("#catégorie facturation", "fixe la catégorie de la réclamation"),
-        ("#assigner bob@example.com", "confie la réclamation à un autre gestionnaire"),
-        ("#délai JJ/MM/AAAA", "nouvelle date de réponse, annoncée au client comme un engagement"),
-        ("#note …", "note interne à l'historique, jusqu'à la première ligne vide"),
-        ("#clore fondée", "clôt la réclamation : fondée, partiellement fondée ou non fondée"),
-        ("#réponse …", "tout le texte qui suit part au client comme réponse ; à écrire en dernier"),
-        ("#aide", "renvoie cette aide"),
-    ),
-    "en": (
-        ("#status in_progress", "the complaint is being handled (#status reopened: reopen it)"),
-        ("#severity high", "sets the severity: low, medium, high or critical"),
-        ("#category billing", "sets the complaint's category"),
-        ("#assign bob@example.com", "hands the complaint over to another handler"),
-        ("#deadline YYYY-MM-DD", "a new answer date, given to the customer as a commitment"),
-        ("#note …", "an internal note in the history, up to the first blank line"),
-        ("#close founded", "closes the complaint: founded, partly_founded or unfounded"),
-        ("#reply …", "all the text that follows goes to the customer as the answer; write it last"),
-        ("#help", "sends this help"),
-    ),
-}
-
-
-def grammar(language: str) -> tuple[tuple[str, str], ...]:
-    """(example line, meaning) pairs for the help and error letters; English for an unknown language."""
-    return _GRAMMAR.get(str(language).lower().split("-")[0].split("_")[0], _GRAMMAR["en"])

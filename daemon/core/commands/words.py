@@ -1,0 +1,187 @@
+"""The words of the command grammar, in French and English: the tags, their values, the dates, and the help.
+
+`tags.parse_commands` reads a command line; this module says what its words mean. Every table is
+compared on folded text (`routing.fold`: no case, no accents). `grammar()` lists the commands for the
+help and error letters.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from enum import StrEnum
+
+from daemon.core.lifecycle import Status
+
+__all__ = [
+    "OUTCOME_WORDS",
+    "SETTABLE_STATUSES",
+    "SEVERITY_WORDS",
+    "STATUS_WORDS",
+    "TAG_WORDS",
+    "UNSETTABLE_WORDS",
+    "Outcome",
+    "Severity",
+    "Tag",
+    "grammar",
+    "read_date",
+]
+
+
+# --- tags and values -------------------------------------------------------------------------------
+
+
+class Tag(StrEnum):
+    STATUS = "status"
+    SEVERITY = "severity"
+    CATEGORY = "category"
+    ASSIGN = "assign"
+    DEADLINE = "deadline"
+    REPLY = "reply"
+    CLOSE = "close"
+    NOTE = "note"
+    HELP = "help"
+
+
+class Severity(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+class Outcome(StrEnum):
+    FOUNDED = "founded"
+    PARTLY_FOUNDED = "partly_founded"
+    UNFOUNDED = "unfounded"
+
+
+# Decision 4 (tags.py): the statuses a handler may set with #status.
+SETTABLE_STATUSES = frozenset({Status.IN_PROGRESS, Status.REOPENED})
+
+# The tag words, folded (docs/design.md's table, plus the French verbs and nouns handlers reach for).
+TAG_WORDS: dict[str, Tag] = {
+    **dict.fromkeys(("status", "statut", "etat"), Tag.STATUS),
+    **dict.fromkeys(("severity", "gravite", "severite"), Tag.SEVERITY),
+    **dict.fromkeys(("category", "categorie"), Tag.CATEGORY),
+    **dict.fromkeys(("assign", "assigner", "attribuer", "affecter"), Tag.ASSIGN),
+    **dict.fromkeys(("deadline", "delai", "echeance"), Tag.DEADLINE),
+    **dict.fromkeys(("reply", "answer", "reponse", "repondre"), Tag.REPLY),
+    **dict.fromkeys(("close", "clore", "cloturer", "cloture"), Tag.CLOSE),
+    "note": Tag.NOTE,
+    **dict.fromkeys(("help", "aide"), Tag.HELP),
+}
+
+# Values, as `tags._words` normalises them (folded, "_" and "-" as spaces, one space between words).
+STATUS_WORDS: dict[str, Status] = {
+    **dict.fromkeys(("en cours", "encours", "in progress"), Status.IN_PROGRESS),
+    **dict.fromkeys(("rouvert", "rouverte", "reouvert", "reouverte", "reopened", "reopen"), Status.REOPENED),
+}
+UNSETTABLE_WORDS = frozenset(
+    {"received", "recu", "recue", "acknowledged", "accuse de reception", "answered", "repondu", "repondue"}
+    | {"closed", "clos", "close", "cloture", "cloturee", "ferme", "fermee"}
+    | {status.value.replace("_", " ") for status in Status if status not in SETTABLE_STATUSES}
+)
+SEVERITY_WORDS: dict[str, Severity] = {
+    **dict.fromkeys(("low", "basse", "bas", "faible"), Severity.LOW),
+    **dict.fromkeys(("medium", "moyenne", "moyen"), Severity.MEDIUM),
+    **dict.fromkeys(("high", "haute", "haut", "elevee", "eleve"), Severity.HIGH),
+    **dict.fromkeys(("critical", "critique"), Severity.CRITICAL),
+}
+OUTCOME_WORDS: dict[str, Outcome] = {
+    **dict.fromkeys(("founded", "fondee", "fonde", "justifiee", "justifie"), Outcome.FOUNDED),
+    **dict.fromkeys(
+        (
+            "partly founded",
+            "partially founded",
+            "partly",
+            "partiellement",
+            "partiellement fondee",
+            "partiellement fonde",
+            "partiellement justifiee",
+            "en partie fondee",
+        ),
+        Outcome.PARTLY_FOUNDED,
+    ),
+    **dict.fromkeys(
+        ("unfounded", "not founded", "non fondee", "non fonde", "infondee", "infonde", "non justifiee", "injustifiee"),
+        Outcome.UNFOUNDED,
+    ),
+}
+
+# --- dates ---------------------------------------------------------------------------------------
+
+_MONTHS: dict[str, int] = {
+    **dict.fromkeys(("janvier", "janv", "jan", "january"), 1),
+    **dict.fromkeys(("fevrier", "fevr", "fev", "feb", "february"), 2),
+    **dict.fromkeys(("mars", "mar", "march"), 3),
+    **dict.fromkeys(("avril", "avr", "apr", "april"), 4),
+    **dict.fromkeys(("mai", "may"), 5),
+    **dict.fromkeys(("juin", "jun", "june"), 6),
+    **dict.fromkeys(("juillet", "juil", "jul", "july"), 7),
+    **dict.fromkeys(("aout", "aug", "august"), 8),
+    **dict.fromkeys(("septembre", "sept", "sep", "september"), 9),
+    **dict.fromkeys(("octobre", "oct", "october"), 10),
+    **dict.fromkeys(("novembre", "nov", "november"), 11),
+    **dict.fromkeys(("decembre", "dec", "december"), 12),
+}
+_WEEKDAY = (
+    r"(?:(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|lun|mar|mer|jeu|ven|sam|dim"
+    r"|monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tue|wed|thu|fri|sat|sun)\.?,?\s+)?"
+)
+_ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+_DAY_FIRST = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})")
+_DAY_MONTH_YEAR = re.compile(_WEEKDAY + r"(\d{1,2})(?:er|st|nd|rd|th)?\s+([a-z]+)\.?,?\s+(\d{4})")
+_MONTH_DAY_YEAR = re.compile(_WEEKDAY + r"([a-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})")
+
+
+def read_date(text: str) -> date | None:
+    """The date `text` (folded, one space between words) writes (tags.py, decision 5), or None."""
+    if match := _ISO_DATE.fullmatch(text):
+        year, month, day = (int(g) for g in match.groups())
+    elif match := _DAY_FIRST.fullmatch(text):
+        day, month, year = (int(g) for g in match.groups())
+        year += 2000 if year < 100 else 0
+    elif match := _DAY_MONTH_YEAR.fullmatch(text):
+        day, month, year = int(match[1]), _MONTHS.get(match[2], 0), int(match[3])
+    elif match := _MONTH_DAY_YEAR.fullmatch(text):
+        day, month, year = int(match[2]), _MONTHS.get(match[1], 0), int(match[3])
+    else:
+        return None
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+# --- help ------------------------------------------------------------------------------------------
+
+_GRAMMAR: dict[str, tuple[tuple[str, str], ...]] = {
+    "fr": (
+        ("#statut en cours", "la réclamation passe en cours de traitement (#statut rouvert : la rouvrir)"),
+        ("#gravité haute", "fixe la gravité : basse, moyenne, haute ou critique"),
+        ("#catégorie facturation", "fixe la catégorie de la réclamation"),
+        ("#assigner bob@example.com", "confie la réclamation à un autre gestionnaire"),
+        ("#délai JJ/MM/AAAA", "nouvelle date de réponse, annoncée au client comme un engagement"),
+        ("#note …", "note interne à l'historique, jusqu'à la première ligne vide"),
+        ("#clore fondée", "clôt la réclamation : fondée, partiellement fondée ou non fondée"),
+        ("#réponse …", "tout le texte qui suit part au client comme réponse ; à écrire en dernier"),
+        ("#aide", "renvoie cette aide"),
+    ),
+    "en": (
+        ("#status in_progress", "the complaint is being handled (#status reopened: reopen it)"),
+        ("#severity high", "sets the severity: low, medium, high or critical"),
+        ("#category billing", "sets the complaint's category"),
+        ("#assign bob@example.com", "hands the complaint over to another handler"),
+        ("#deadline YYYY-MM-DD", "a new answer date, given to the customer as a commitment"),
+        ("#note …", "an internal note in the history, up to the first blank line"),
+        ("#close founded", "closes the complaint: founded, partly_founded or unfounded"),
+        ("#reply …", "all the text that follows goes to the customer as the answer; write it last"),
+        ("#help", "sends this help"),
+    ),
+}
+
+
+def grammar(language: str) -> tuple[tuple[str, str], ...]:
+    """(example line, meaning) pairs for the help and error letters; English for an unknown language."""
+    return _GRAMMAR.get(str(language).lower().split("-")[0].split("_")[0], _GRAMMAR["en"])
