@@ -1,30 +1,62 @@
 """Read the one TOML file into typed, frozen sections, once, at start-up.
 
 Each stage receives only its section (as h11 receives its constructor arguments), never a global.
-Every key is declared in one table per section with its parser and default, so an unknown key or a
-bad value is reported as `ConfigError("section.key", problem)`: the admin sees which line to fix.
+Every key is declared in one table per section with its parser and default (`config_schema.py`), so
+an unknown key or a bad value is reported as `ConfigError("section.key", problem)`: the admin sees
+which line to fix.
 `[mailbox]` + `[register]` form a unit the code could repeat for several complaint addresses later.
 """
 
 from __future__ import annotations
 
-import os
 import tomllib
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import time, timedelta
-from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
-from daemon.core.deadlines import ClosedDays, DeadlineRule, holiday_calendar, parse_duration, parse_rule
+from daemon.config_schema import (
+    CATEGORY,
+    CUSTOMER_LETTERS,
+    DATABASE,
+    HANDLER,
+    MAILBOX,
+    MEDIATOR,
+    OUTBOX,
+    REGISTER,
+    REMINDERS,
+    ROUTING,
+    SECTIONS,
+    SMTP,
+    STORAGE,
+    Parser,
+    read_section,
+)
+from daemon.core.deadlines import ClosedDays, DeadlineRule, holiday_calendar
 from daemon.core.letters.render import Mediator
 from daemon.core.mail import Address
 from daemon.core.policy import CategoryRules, CustomerLetters, Policy, ReminderPolicy
-from daemon.core.reminders import parse_weekdays
 from daemon.core.routing import Handler, fold
 from daemon.errors import ConfigError
+
+__all__ = [
+    "CategoryDeadlines",
+    "Config",
+    "CustomerLettersConfig",
+    "DatabaseConfig",
+    "MailboxConfig",
+    "OutboxConfig",
+    "Parser",
+    "RegisterConfig",
+    "RemindersConfig",
+    "RoutingConfig",
+    "SmtpConfig",
+    "StorageConfig",
+    "load_config",
+    "parse_config",
+    "policy_of",
+]
 
 # --------------------------------------------------------------------------- sections
 
@@ -165,253 +197,17 @@ class Config:
         return frozenset(mine)
 
 
-# --------------------------------------------------------------------------- value parsers
-
-Parser = Callable[[Any, str], Any]
-
-
-def _string(value: Any, path: str) -> str:
-    if not isinstance(value, str):
-        raise ConfigError(path, f"expected a string, got {type(value).__name__}")
-    return value
-
-
-def _integer(low: int, high: int) -> Parser:
-    def parse(value: Any, path: str) -> int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(path, f"expected an integer, got {value!r}")
-        if not low <= value <= high:
-            raise ConfigError(path, f"{value} is out of range {low}..{high}")
-        return value
-
-    return parse
-
-
-def _boolean(value: Any, path: str) -> bool:
-    if not isinstance(value, bool):
-        raise ConfigError(path, f"expected true or false, got {value!r}")
-    return value
-
-
-def _choice(*allowed: str) -> Parser:
-    def parse(value: Any, path: str) -> str:
-        if value not in allowed:
-            raise ConfigError(path, f"{value!r} is not one of {', '.join(allowed)}")
-        return value
-
-    return parse
-
-
-def _duration(value: Any, path: str) -> timedelta:
-    try:
-        return parse_duration(_string(value, path))
-    except ValueError as exc:
-        raise ConfigError(path, str(exc)) from None
-
-
-def _rule(value: Any, path: str) -> DeadlineRule | None:
-    if value == "":
-        return None  # only categories may leave a rule unset (they inherit the default)
-    try:
-        return parse_rule(_string(value, path))
-    except ValueError as exc:
-        raise ConfigError(path, str(exc)) from None
-
-
-def _list(value: Any, path: str, item: Parser) -> tuple:
-    if not isinstance(value, list):
-        raise ConfigError(path, f'expected a list like ["a", "b"], got {value!r}')
-    return tuple(item(element, f"{path}[{index}]") for index, element in enumerate(value))
-
-
-def _clock_time(value: Any, path: str) -> time:
-    try:
-        return time.fromisoformat(_string(value, path))
-    except ValueError:
-        raise ConfigError(path, f'{value!r} is not a time of day like "08:00"') from None
-
-
-def _weekdays(value: Any, path: str) -> frozenset[int]:
-    try:
-        return parse_weekdays(list(_list(value, path, _string)))
-    except ValueError as exc:
-        raise ConfigError(path, str(exc)) from None
-
-
-def _optional_path(value: Any, path: str) -> Path | None:
-    text = _string(value, path).strip()
-    return Path(text).expanduser() if text else None
-
-
-def _timezone(value: Any, path: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(_string(value, path))
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(path, f"unknown time zone {value!r} (e.g. Europe/Paris)") from None
-
-
-def _address(value: Any, path: str) -> Address:
-    name, email = parseaddr(_string(value, path))
-    try:
-        return Address(name=name, email=email)
-    except ValueError:
-        raise ConfigError(path, f"not an email address: {value!r}") from None
-
-
-def _prefix(value: Any, path: str) -> str:
-    text = _string(value, path)
-    if not (text.isascii() and text.isalnum() and text.isupper() and 1 <= len(text) <= 10):
-        raise ConfigError(path, f"{text!r} must be 1 to 10 upper-case letters or digits, e.g. REC")
-    return text
-
-
-def _language(value: Any, path: str) -> str:
-    return _choice("fr", "en")(value, path)
-
-
-# --------------------------------------------------------------------------- section schemas
-
-MAILBOX = {
-    "kind": (_choice("imap", "maildir"), "imap"),
-    "host": (_string, ""),
-    "port": (_integer(1, 65535), 993),
-    "tls": (_choice("ssl", "starttls", "none"), "ssl"),
-    "username": (_string, ""),
-    "folder": (_string, "INBOX"),
-    "processed_folder": (_string, "Registered"),
-    "quarantine_folder": (_string, "Quarantine"),
-    "poll_interval": (_duration, "60s"),
-    "path": (_optional_path, ""),
-    "batch_size": (_integer(1, 5000), 200),
-    "idle": (_boolean, True),
-}
-SMTP = {
-    "host": (_string, "localhost"),
-    "port": (_integer(1, 65535), 587),
-    "tls": (_choice("ssl", "starttls", "none"), "starttls"),
-    "username": (_string, ""),
-    "from": (_address, None),
-    "timeout": (_duration, "30s"),
-}
-DATABASE = {"url": (_string, "sqlite:////var/lib/complaintsd/register.db")}
-STORAGE = {"path": (_optional_path, "/var/lib/complaintsd/attachments")}
-REGISTER = {
-    "reference_prefix": (_prefix, "REC"),
-    "language": (_language, "fr"),
-    "templates": (_optional_path, ""),
-    "timezone": (_timezone, "Europe/Paris"),
-    "ack_deadline": (_rule, "48h"),
-    "answer_deadline": (_rule, "10d"),
-    "organisation": (_string, ""),
-    "holidays_country": (_string, "FR"),
-    "holidays_subdivision": (_string, ""),
-}
-MEDIATOR = {"name": (_string, ""), "website": (_string, ""), "address": (_string, ""), "phone": (_string, "")}
-OUTBOX = {
-    "retry_first": (_duration, "30s"),
-    "retry_max": (_duration, "1h"),
-    "give_up_after": (_duration, "5d"),
-    "batch_size": (_integer(1, 5000), 200),
-}
-REMINDERS = {
-    "before": (lambda v, p: _list(v, p, _duration), ["3d", "1d", "2h"]),
-    "escalation_every": (_duration, "1d"),
-    "digest_at": (_clock_time, "08:00"),
-    "digest_days": (_weekdays, ["mon", "tue", "wed", "thu", "fri"]),
-    "sweep_interval": (_duration, "60s"),
-    "late_after": (_duration, "5m"),
-}
-ROUTING: dict[str, tuple[Parser, Any]] = {
-    "default_handler": (_string, None),
-    "supervisor": (_address, None),
-    "trusted_authserv_id": (lambda v, p: _list(v, p, _string), []),
-}
-CUSTOMER_LETTERS = {
-    "status_changed": (_boolean, True),
-    "deadline_changed": (_boolean, True),
-    "follow_up_received": (_boolean, True),
-    "ask_satisfaction": (_boolean, False),
-}
-HANDLER: dict[str, tuple[Parser, Any]] = {
-    "name": (_string, None),
-    "email": (_address, None),
-    "categories": (lambda v, p: _list(v, p, _string), []),
-    "keywords": (lambda v, p: _list(v, p, _string), []),
-    "sender_domains": (lambda v, p: _list(v, p, _string), []),
-}
-CATEGORY = {"ack_deadline": (_rule, ""), "answer_deadline": (_rule, "")}
-SECRET_KEYS = ("password", "password_env", "password_file")
-SECTIONS = {
-    "mailbox": MAILBOX,
-    "smtp": SMTP,
-    "database": DATABASE,
-    "storage": STORAGE,
-    "register": REGISTER,
-    "mediator": MEDIATOR,
-    "outbox": OUTBOX,
-    "handlers": HANDLER,
-    "routing": ROUTING,
-    "reminders": REMINDERS,
-    "categories": CATEGORY,
-    "customer_letters": CUSTOMER_LETTERS,
-}
-
-
-def _section(data: dict[str, Any], name: str, schema: dict, secrets: bool = False) -> dict[str, Any]:
-    """Validate one table: unknown keys and bad values are reported with their dotted path."""
-    table = data.get(name, {})
-    if not isinstance(table, dict):
-        raise ConfigError(name, "expected a table like [" + name + "]")
-    allowed = set(schema) | (set(SECRET_KEYS) if secrets else set())
-    for key in table:
-        if key not in allowed:
-            raise ConfigError(f"{name}.{key}", f"unknown key (known: {', '.join(sorted(allowed))})")
-    values = {}
-    for key, (parse, default) in schema.items():
-        path = f"{name}.{key}"
-        if key in table:
-            values[key] = parse(table[key], path)
-        elif default is None:
-            raise ConfigError(path, "missing (required)")
-        else:
-            values[key] = parse(default, path)
-    if secrets:
-        values["password"] = _secret(table, name)
-    return values
-
-
-def _secret(table: dict[str, Any], name: str) -> str:
-    """A password given inline, by environment variable, or by file (systemd credentials)."""
-    given = [key for key in SECRET_KEYS if table.get(key)]
-    if len(given) > 1:
-        raise ConfigError(f"{name}.{given[1]}", f"give only one of {', '.join(SECRET_KEYS)}")
-    if not given:
-        return ""
-    key = given[0]
-    value = _string(table[key], f"{name}.{key}")
-    if key == "password":
-        return value
-    if key == "password_env":
-        if value not in os.environ:
-            raise ConfigError(f"{name}.password_env", f"environment variable {value} is not set")
-        return os.environ[value]
-    path = Path(value)
-    if not path.is_absolute() and os.environ.get("CREDENTIALS_DIRECTORY"):
-        path = Path(os.environ["CREDENTIALS_DIRECTORY"]) / path
-    try:
-        return path.read_text(encoding="utf-8").strip()
-    except OSError as exc:
-        raise ConfigError(f"{name}.password_file", f"cannot read {path}: {exc.strerror}") from None
+# --------------------------------------------------------------------------- reading
 
 
 def parse_config(data: dict[str, Any], source: Path | None = None) -> Config:
     for name in data:
         if name not in SECTIONS:
             raise ConfigError(name, f"unknown section (known: {', '.join(SECTIONS)})")
-    mailbox = _section(data, "mailbox", MAILBOX, secrets=True)
-    smtp = _section(data, "smtp", SMTP, secrets=True)
-    register = _section(data, "register", REGISTER)
-    mediator = _section(data, "mediator", MEDIATOR)
+    mailbox = read_section(data, "mailbox", MAILBOX, secrets=True)
+    smtp = read_section(data, "smtp", SMTP, secrets=True)
+    register = read_section(data, "register", REGISTER)
+    mediator = read_section(data, "mediator", MEDIATOR)
     _check_mailbox(mailbox)
     _check_holidays(register)
     if register["ack_deadline"] is None or register["answer_deadline"] is None:
@@ -423,14 +219,14 @@ def parse_config(data: dict[str, Any], source: Path | None = None) -> Config:
     return Config(
         mailbox=MailboxConfig(**mailbox),
         smtp=SmtpConfig(**smtp),
-        database=DatabaseConfig(**_section(data, "database", DATABASE)),
-        storage=StorageConfig(**_section(data, "storage", STORAGE)),
+        database=DatabaseConfig(**read_section(data, "database", DATABASE)),
+        storage=StorageConfig(**read_section(data, "storage", STORAGE)),
         register=RegisterConfig(**register),
         mediator=Mediator(**mediator) if "mediator" in data and mediator["name"] else None,
-        outbox=OutboxConfig(**_section(data, "outbox", OUTBOX)),
+        outbox=OutboxConfig(**read_section(data, "outbox", OUTBOX)),
         routing=_routing(data),
-        reminders=RemindersConfig(**_section(data, "reminders", REMINDERS)),
-        customer_letters=CustomerLettersConfig(**_section(data, "customer_letters", CUSTOMER_LETTERS)),
+        reminders=RemindersConfig(**read_section(data, "reminders", REMINDERS)),
+        customer_letters=CustomerLettersConfig(**read_section(data, "customer_letters", CUSTOMER_LETTERS)),
         categories=_categories(data),
         source=source,
     )
@@ -443,7 +239,7 @@ def _routing(data: dict[str, Any]) -> RoutingConfig:
         raise ConfigError("handlers", "at least one [[handlers]] table (name, email) is required")
     handlers: list[Handler] = []
     for index, table in enumerate(tables):
-        values = _section({f"handlers[{index}]": table}, f"handlers[{index}]", HANDLER)
+        values = read_section({f"handlers[{index}]": table}, f"handlers[{index}]", HANDLER)
         if any(h.email == values["email"].normalized for h in handlers):
             raise ConfigError(f"handlers[{index}].email", f"{values['email'].email} is listed twice")
         handlers.append(
@@ -455,7 +251,7 @@ def _routing(data: dict[str, Any]) -> RoutingConfig:
                 values["sender_domains"],
             )
         )
-    routing = _section(data, "routing", ROUTING)
+    routing = read_section(data, "routing", ROUTING)
     config = RoutingConfig(tuple(handlers), handlers[0], routing["supervisor"])
     default = config.handler(routing["default_handler"])
     if default is None:
@@ -473,7 +269,7 @@ def _categories(data: dict[str, Any]) -> tuple[CategoryDeadlines, ...]:
         raise ConfigError("categories", "expected tables like [categories.facturation]")
     found = []
     for name, table in tables.items():
-        values = _section({f"categories.{name}": table}, f"categories.{name}", CATEGORY)
+        values = read_section({f"categories.{name}": table}, f"categories.{name}", CATEGORY)
         found.append(CategoryDeadlines(name, values["ack_deadline"], values["answer_deadline"]))
     return tuple(found)
 

@@ -36,7 +36,7 @@ def test_example_config_is_valid_and_documents_every_key():
     assert config.register.reference_prefix == "REC" and config.register.language == "fr"
     assert str(config.register.timezone) == "Europe/Paris"
     example = tomllib.loads((ROOT / "config.example.toml").read_text())
-    from daemon.config import SECTIONS
+    from daemon.config_schema import SECTIONS
 
     for section, schema in SECTIONS.items():
         if section == "categories":

@@ -1,0 +1,277 @@
+"""Every key of the TOML file: one table per section, key -> (value parser, default), and the reader of one section.
+
+`config.parse_config` builds the typed sections from what `read_section` returns. A key that is unknown,
+missing or badly written is a `ConfigError("section.key", problem)`, so the admin sees which line to fix.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from datetime import time, timedelta
+from email.utils import parseaddr
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from daemon.core.deadlines import DeadlineRule, parse_duration, parse_rule
+from daemon.core.mail import Address
+from daemon.core.reminders import parse_weekdays
+from daemon.errors import ConfigError
+
+__all__ = [
+    "CATEGORY",
+    "CUSTOMER_LETTERS",
+    "DATABASE",
+    "HANDLER",
+    "MAILBOX",
+    "MEDIATOR",
+    "OUTBOX",
+    "REGISTER",
+    "REMINDERS",
+    "ROUTING",
+    "SECRET_KEYS",
+    "SECTIONS",
+    "SMTP",
+    "STORAGE",
+    "Parser",
+    "read_section",
+]
+
+# --------------------------------------------------------------------------- value parsers
+
+Parser = Callable[[Any, str], Any]
+
+
+def _string(value: Any, path: str) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(path, f"expected a string, got {type(value).__name__}")
+    return value
+
+
+def _integer(low: int, high: int) -> Parser:
+    def parse(value: Any, path: str) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(path, f"expected an integer, got {value!r}")
+        if not low <= value <= high:
+            raise ConfigError(path, f"{value} is out of range {low}..{high}")
+        return value
+
+    return parse
+
+
+def _boolean(value: Any, path: str) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(path, f"expected true or false, got {value!r}")
+    return value
+
+
+def _choice(*allowed: str) -> Parser:
+    def parse(value: Any, path: str) -> str:
+        if value not in allowed:
+            raise ConfigError(path, f"{value!r} is not one of {', '.join(allowed)}")
+        return value
+
+    return parse
+
+
+def _duration(value: Any, path: str) -> timedelta:
+    try:
+        return parse_duration(_string(value, path))
+    except ValueError as exc:
+        raise ConfigError(path, str(exc)) from None
+
+
+def _rule(value: Any, path: str) -> DeadlineRule | None:
+    if value == "":
+        return None  # only categories may leave a rule unset (they inherit the default)
+    try:
+        return parse_rule(_string(value, path))
+    except ValueError as exc:
+        raise ConfigError(path, str(exc)) from None
+
+
+def _list(value: Any, path: str, item: Parser) -> tuple:
+    if not isinstance(value, list):
+        raise ConfigError(path, f'expected a list like ["a", "b"], got {value!r}')
+    return tuple(item(element, f"{path}[{index}]") for index, element in enumerate(value))
+
+
+def _clock_time(value: Any, path: str) -> time:
+    try:
+        return time.fromisoformat(_string(value, path))
+    except ValueError:
+        raise ConfigError(path, f'{value!r} is not a time of day like "08:00"') from None
+
+
+def _weekdays(value: Any, path: str) -> frozenset[int]:
+    try:
+        return parse_weekdays(list(_list(value, path, _string)))
+    except ValueError as exc:
+        raise ConfigError(path, str(exc)) from None
+
+
+def _optional_path(value: Any, path: str) -> Path | None:
+    text = _string(value, path).strip()
+    return Path(text).expanduser() if text else None
+
+
+def _timezone(value: Any, path: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(_string(value, path))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(path, f"unknown time zone {value!r} (e.g. Europe/Paris)") from None
+
+
+def _address(value: Any, path: str) -> Address:
+    name, email = parseaddr(_string(value, path))
+    try:
+        return Address(name=name, email=email)
+    except ValueError:
+        raise ConfigError(path, f"not an email address: {value!r}") from None
+
+
+def _prefix(value: Any, path: str) -> str:
+    text = _string(value, path)
+    if not (text.isascii() and text.isalnum() and text.isupper() and 1 <= len(text) <= 10):
+        raise ConfigError(path, f"{text!r} must be 1 to 10 upper-case letters or digits, e.g. REC")
+    return text
+
+
+def _language(value: Any, path: str) -> str:
+    return _choice("fr", "en")(value, path)
+
+
+# --------------------------------------------------------------------------- section schemas
+
+MAILBOX = {
+    "kind": (_choice("imap", "maildir"), "imap"),
+    "host": (_string, ""),
+    "port": (_integer(1, 65535), 993),
+    "tls": (_choice("ssl", "starttls", "none"), "ssl"),
+    "username": (_string, ""),
+    "folder": (_string, "INBOX"),
+    "processed_folder": (_string, "Registered"),
+    "quarantine_folder": (_string, "Quarantine"),
+    "poll_interval": (_duration, "60s"),
+    "path": (_optional_path, ""),
+    "batch_size": (_integer(1, 5000), 200),
+    "idle": (_boolean, True),
+}
+SMTP = {
+    "host": (_string, "localhost"),
+    "port": (_integer(1, 65535), 587),
+    "tls": (_choice("ssl", "starttls", "none"), "starttls"),
+    "username": (_string, ""),
+    "from": (_address, None),
+    "timeout": (_duration, "30s"),
+}
+DATABASE = {"url": (_string, "sqlite:////var/lib/complaintsd/register.db")}
+STORAGE = {"path": (_optional_path, "/var/lib/complaintsd/attachments")}
+REGISTER = {
+    "reference_prefix": (_prefix, "REC"),
+    "language": (_language, "fr"),
+    "templates": (_optional_path, ""),
+    "timezone": (_timezone, "Europe/Paris"),
+    "ack_deadline": (_rule, "48h"),
+    "answer_deadline": (_rule, "10d"),
+    "organisation": (_string, ""),
+    "holidays_country": (_string, "FR"),
+    "holidays_subdivision": (_string, ""),
+}
+MEDIATOR = {"name": (_string, ""), "website": (_string, ""), "address": (_string, ""), "phone": (_string, "")}
+OUTBOX = {
+    "retry_first": (_duration, "30s"),
+    "retry_max": (_duration, "1h"),
+    "give_up_after": (_duration, "5d"),
+    "batch_size": (_integer(1, 5000), 200),
+}
+REMINDERS = {
+    "before": (lambda v, p: _list(v, p, _duration), ["3d", "1d", "2h"]),
+    "escalation_every": (_duration, "1d"),
+    "digest_at": (_clock_time, "08:00"),
+    "digest_days": (_weekdays, ["mon", "tue", "wed", "thu", "fri"]),
+    "sweep_interval": (_duration, "60s"),
+    "late_after": (_duration, "5m"),
+}
+ROUTING: dict[str, tuple[Parser, Any]] = {
+    "default_handler": (_string, None),
+    "supervisor": (_address, None),
+    "trusted_authserv_id": (lambda v, p: _list(v, p, _string), []),
+}
+CUSTOMER_LETTERS = {
+    "status_changed": (_boolean, True),
+    "deadline_changed": (_boolean, True),
+    "follow_up_received": (_boolean, True),
+    "ask_satisfaction": (_boolean, False),
+}
+HANDLER: dict[str, tuple[Parser, Any]] = {
+    "name": (_string, None),
+    "email": (_address, None),
+    "categories": (lambda v, p: _list(v, p, _string), []),
+    "keywords": (lambda v, p: _list(v, p, _string), []),
+    "sender_domains": (lambda v, p: _list(v, p, _string), []),
+}
+CATEGORY = {"ack_deadline": (_rule, ""), "answer_deadline": (_rule, "")}
+SECRET_KEYS = ("password", "password_env", "password_file")
+SECTIONS = {
+    "mailbox": MAILBOX,
+    "smtp": SMTP,
+    "database": DATABASE,
+    "storage": STORAGE,
+    "register": REGISTER,
+    "mediator": MEDIATOR,
+    "outbox": OUTBOX,
+    "handlers": HANDLER,
+    "routing": ROUTING,
+    "reminders": REMINDERS,
+    "categories": CATEGORY,
+    "customer_letters": CUSTOMER_LETTERS,
+}
+
+
+def read_section(data: dict[str, Any], name: str, schema: dict, secrets: bool = False) -> dict[str, Any]:
+    """Validate one table: unknown keys and bad values are reported with their dotted path."""
+    table = data.get(name, {})
+    if not isinstance(table, dict):
+        raise ConfigError(name, "expected a table like [" + name + "]")
+    allowed = set(schema) | (set(SECRET_KEYS) if secrets else set())
+    for key in table:
+        if key not in allowed:
+            raise ConfigError(f"{name}.{key}", f"unknown key (known: {', '.join(sorted(allowed))})")
+    values = {}
+    for key, (parse, default) in schema.items():
+        path = f"{name}.{key}"
+        if key in table:
+            values[key] = parse(table[key], path)
+        elif default is None:
+            raise ConfigError(path, "missing (required)")
+        else:
+            values[key] = parse(default, path)
+    if secrets:
+        values["password"] = _secret(table, name)
+    return values
+
+
+def _secret(table: dict[str, Any], name: str) -> str:
+    """A password given inline, by environment variable, or by file (systemd credentials)."""
+    given = [key for key in SECRET_KEYS if table.get(key)]
+    if len(given) > 1:
+        raise ConfigError(f"{name}.{given[1]}", f"give only one of {', '.join(SECRET_KEYS)}")
+    if not given:
+        return ""
+    key = given[0]
+    value = _string(table[key], f"{name}.{key}")
+    if key == "password":
+        return value
+    if key == "password_env":
+        if value not in os.environ:
+            raise ConfigError(f"{name}.password_env", f"environment variable {value} is not set")
+        return os.environ[value]
+    path = Path(value)
+    if not path.is_absolute() and os.environ.get("CREDENTIALS_DIRECTORY"):
+        path = Path(os.environ["CREDENTIALS_DIRECTORY"]) / path
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ConfigError(f"{name}.password_file", f"cannot read {path}: {exc.strerror}") from None
