@@ -18,6 +18,8 @@ import time
 
 import pytest
 
+from daemon.edges.register import Register
+from daemon.edges.register.views import show_complaint
 from tests.harness import DaemonProcess, cli_json, complaint, wait_until, write_config
 
 pytestmark = [pytest.mark.dovecot, pytest.mark.smtp, pytest.mark.slow]
@@ -40,8 +42,9 @@ def test_sigkill_at_random_moments_loses_nothing_and_duplicates_nothing(tmp_path
     numbers = iter(range(1, MESSAGES + 1))
 
     def append(count: int) -> None:
-        for number in [n for _, n in zip(range(count), numbers)]:
-            files = ("preuve-%d.bin" % number, attachment_for(number), "application/octet-stream") if number % 3 == 0 else None
+        for number in [n for _, n in zip(range(count), numbers, strict=False)]:
+            proof = (f"preuve-{number}.bin", attachment_for(number), "application/octet-stream")
+            files = proof if number % 3 == 0 else None
             imap_account.append("INBOX", complaint(number, attachment=files))
 
     append(BACKLOG)
@@ -56,25 +59,35 @@ def test_sigkill_at_random_moments_loses_nothing_and_duplicates_nothing(tmp_path
 
     with DaemonProcess(config) as daemon:
         wait_until(lambda: not imap_account.folder_uids("INBOX"), 120, "the inbox to be emptied")
-        wait_until(lambda: all(c["status"] == "acknowledged" for c in cli_json(config, "list")), 120, "every acknowledgement")
+        wait_until(
+            lambda: all(c["status"] == "acknowledged" for c in cli_json(config, "list")), 120, "every acknowledgement"
+        )
         assert daemon.alive(), daemon.log()
 
     complaints = cli_json(config, "list")
     subjects = sorted(c["subject"] for c in complaints)
-    assert subjects == sorted(f"Réclamation commande n° {n}" for n in range(1, MESSAGES + 1)), "exactly one complaint per message"
+    assert subjects == sorted(f"Réclamation commande n° {n}" for n in range(1, MESSAGES + 1)), (
+        "exactly one complaint per message"
+    )
     assert len(imap_account.folder_uids("Registered")) == MESSAGES
     references = [c["reference"] for c in complaints]
     assert sorted(int(r.rsplit("-", 1)[1]) for r in references) == list(range(1, MESSAGES + 1)), "gap-free numbering"
 
-    for c in complaints:
-        number = int(c["subject"].rsplit(" ", 1)[1])
-        if number % 3 == 0:
-            [stored] = cli_json(config, "show", c["reference"])["attachments"]
-            assert open(stored["path"], "rb").read() == attachment_for(number)
+    register = Register(f"sqlite:///{tmp_path}/register.db", create=False)
+    with register.session() as session:  # read in process: 67 `show` subprocesses cost half a minute
+        for c in complaints:
+            number = int(c["subject"].rsplit(" ", 1)[1])
+            if number % 3 == 0:
+                [stored] = show_complaint(session, c["reference"]).attachments
+                with open(stored.path, "rb") as kept:
+                    assert kept.read() == attachment_for(number)
+    register.dispose()
 
     letters = smtp_sink.messages()
     acks = [m for m in letters if m.parsed()["X-Complaintsd-Kind"] == "acknowledgement"]
-    notifications = [m.parsed()["Subject"] for m in letters if m.parsed()["X-Complaintsd-Kind"] == "handler_notification"]
+    notifications = [
+        m.parsed()["Subject"] for m in letters if m.parsed()["X-Complaintsd-Kind"] == "handler_notification"
+    ]
     assert len(notifications) == len(set(notifications)) == MESSAGES, "one handler notification per complaint"
     acked = {re.search(r"\[(REC-\d{4}-\d{6})\]", m.parsed()["Subject"]).group(1) for m in acks}
     assert acked == set(references), "every complaint acknowledged"
@@ -84,7 +97,9 @@ def test_sigkill_at_random_moments_loses_nothing_and_duplicates_nothing(tmp_path
     for m in acks:
         ref = re.search(r"\[(REC-\d{4}-\d{6})\]", m.parsed()["Subject"]).group(1)
         per_complaint.setdefault(ref, set()).add(m.parsed()["Message-ID"])
-    print(f"\ncrash test: seed {seed}, {KILLS} SIGKILLs at {kill_times} s; {len(acks)} acknowledgements for "
-          f"{MESSAGES} complaints; duplicate acknowledgements: {duplicates}")
+    print(
+        f"\ncrash test: seed {seed}, {KILLS} SIGKILLs at {kill_times} s; {len(acks)} acknowledgements for "
+        f"{MESSAGES} complaints; duplicate acknowledgements: {duplicates}"
+    )
     assert all(len(message_ids) == 1 for message_ids in per_complaint.values()), "one letter per complaint"
     assert duplicates == 0, f"{duplicates} acknowledgements left twice"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import date, datetime
 
 from sqlmodel import Session, col, func, select
@@ -105,14 +106,28 @@ def follow_up(session: Session, inbound_id: int) -> tuple[bytes, int]:
 
 
 def load_case(session: Session, complaint_id: int, *, full: bool = True) -> Case:
-    """A complaint as the decisions see it; `full` adds its files and history (for a handover)."""
+    """A complaint as the decisions see it, with its handlers' command tokens; `full` adds its files,
+    history and escalation count (for a command mail, which may hand the case over)."""
     row = session.get(Complaint, complaint_id)
-    assert row is not None and row.id is not None
+    assert row is not None
     tokens = session.exec(
         select(CommandToken.handler_email, CommandToken.token)
         .where(CommandToken.complaint_id == complaint_id)
         .order_by(col(CommandToken.created_at).desc())
     ).all()
+    case = _case(row, tuple((email.lower(), token) for email, token in tokens))
+    if not full:
+        return case
+    return replace(
+        case,
+        files=_files(session, complaint_id),
+        history=_history(session, complaint_id),
+        answer_escalations=_escalations(session, complaint_id),
+    )
+
+
+def _case(row: Complaint, tokens: tuple[tuple[str, str], ...] = ()) -> Case:
+    assert row.id is not None
     return Case(
         id=row.id,
         reference=row.reference,
@@ -132,10 +147,7 @@ def load_case(session: Session, complaint_id: int, *, full: bool = True) -> Case
         category=row.category,
         outcome=row.outcome,
         answer_rule=row.answer_rule,
-        tokens=tuple((email.lower(), token) for email, token in tokens),
-        files=_files(session, complaint_id) if full else (),
-        history=_history(session, complaint_id) if full else (),
-        answer_escalations=_escalations(session, complaint_id) if full else 0,
+        tokens=tokens,
     )
 
 
@@ -203,12 +215,12 @@ def last_digests(session: Session) -> dict[str, date]:
 
 
 def open_cases(session: Session, handler_email: str) -> list[Case]:
-    """A handler's complaints still waiting for an answer, by answer due date."""
-    ids = session.exec(
-        select(Complaint.id)
+    """A handler's complaints still waiting for an answer, by answer due date (one query: a digest)."""
+    rows = session.exec(
+        select(Complaint)
         .where(
             Complaint.handler_email == handler_email, col(Complaint.status).not_in([s.value for s in CLOSED_FOR_ANSWER])
         )
         .order_by(col(Complaint.answer_due_at), col(Complaint.id))
     ).all()
-    return [load_case(session, i, full=False) for i in ids if i is not None]
+    return [_case(row) for row in rows]
