@@ -27,7 +27,7 @@ towards cutting.
    attribution, and the continuation lines some clients leave unprefixed after a long quoted
    line, and keep the rest. That is safe for the grammar: commands are read at the top only,
    and prose on top ends the command block before any kept line below it.
-3. Our cut rules (`_cut_here`), for what mail-parser-reply misses (docs/notes.md, "Reply-quote
+3. Our cut rules (`cut_rules.py`), for what mail-parser-reply misses (docs/notes.md, "Reply-quote
    stripping", measured on tests/corpus/replies): Gmail's attribution wrapped over two or three
    lines (`crisp-email-reply-parser/email_fr_multiline.txt`), dash separators such as
    `-------- Message d'origine --------` (`email_french_dash_separator.txt`), Zimbra's
@@ -49,8 +49,8 @@ from html.parser import HTMLParser
 
 from mailparser_reply import EmailReplyParser
 
+from daemon.core.cut_rules import ATTRIBUTION_LINES, clean, dated, first_cut, loose_attribution
 from daemon.core.htmltext import html_to_text
-from daemon.core.routing import fold
 
 __all__ = ["LANGUAGES", "top_text"]
 
@@ -59,91 +59,12 @@ __all__ = ["LANGUAGES", "top_text"]
 # English text can start with. Our own header-block rule knows the Polish field names.
 LANGUAGES = ("fr", "en", "de", "es", "it", "nl", "da", "sv", "cs", "ja", "zh", "ko")
 
-
-def _folded(pattern: str) -> re.Pattern[str]:
-    """A pattern for folded text, folded itself: NFKD turns "ジ" into "シ" plus a mark that fold drops."""
-    return re.compile(fold(pattern))
-
-
-# Characters that clients sprinkle invisibly and that must not hide a rule's match.
-_INVISIBLE = dict.fromkeys(map(ord, "\ufeff\u200b\u200c\u200d\u200e\u200f\u2060"))
-
 # A quoted line: RFC 3676 section 4.5 quoting, as every plain-text client writes it.
 _QUOTED = re.compile(r"^[ \t]*>")
-
-# A time or an address: what every attribution line carries and ordinary sentences rarely do.
-# Every pattern is bounded or applied to short text only (_ATTRIBUTION_MAX): a reply may hold a
-# megabyte-long line (github-email-reply-parser/email_long_quote.txt).
-_TIME = re.compile(r"(?<!\d)\d{1,2}[:h.]\d{2}(?!\d)")
-_ADDRESS = re.compile(r"[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63})+")
-# "…<bob@example.com>:" — the Russian, Japanese, Yandex and Mail.ru attributions have no verb.
-_ADDRESS_END = re.compile(r"[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63})+\s*[>)\]»]?\s*[:：]\s*$")
-# An attribution ends with a colon (Zoho: with dashes).
-_ATTRIBUTION_END = re.compile(r"(?:[:：]|-{2,})\s*$")
-# The verbs of attribution lines in the corpus languages, compared on folded text (no accents).
-_VERB = _folded(
-    r"(?<!\w)(?:wrote|writes|a ecrit|ont ecrit|schrieb|escribio|ha scritto|schreef|escreveu|skrev|kirjoitti"
-    r"|napisał\(a\)|napisal|nadesłał|napsal\(a\)|написал\(а\)|написала|написал|написав|пишет|a scris)(?!\w)"
-    r"|写道"
-)
-
-# Dash separators: "-------- Message d'origine --------", "-----Original Message-----",
-# "---------- Forwarded message ---------", "----- Message transmis ----- De : …" (Yahoo, on one
-# line), "---- On … wrote ----" (Zoho). Folded text.
-_SEPARATOR = _folded(
-    r"^-{2,}\s*(?:original message|message d'origine|message original|message transfere|message transmis"
-    r"|forwarded message|forwarded|ursprungliche nachricht|weitergeleitete nachricht|oprindelig"
-    r"|videresendt|mensaje original|mensaje reenviado|messaggio originale|messaggio inoltrato"
-    r"|oorspronkelijk bericht|doorgestuurd bericht|mensagem original|mensagem encaminhada"
-    r"|alkuperainen viesti|ursprungligt meddelande|vidarebefordrat|oryginalna wiadomosc"
-    r"|przekazana wiadomosc|исходное сообщение|пересланное сообщение|перенаправленное сообщение"
-    r"|メッセージを転送|原始邮件|转发邮件|on .*(?:wrote|a ecrit))"
-)
-# Apple Mail's forward intro, in the languages of the corpus.
-_FORWARD_INTRO = _folded(
-    r"^(?:begin forwarded message|debut du message reexpedie|inicio del mensaje reenviado"
-    r"|anfang der weitergeleiteten nachricht|inizio messaggio inoltrato)\s*:"
-)
-# Outlook's separator line above its header block.
-_UNDERSCORES = re.compile(r"^_{20,}$")
 # A rule line that a cut leaves at the end of the new text (github-email-reply-parser/email_2_1.txt).
 _DECORATION = re.compile(r"^[-_=*~]{5,}$")
-# Mobile and webmail footers: the end of what the person typed. Folded text, a short line.
-_FOOTER = _folded(
-    r"^(?:sent from my |sent from mail for windows|sent from outlook|sent from yahoo|get outlook for"
-    r"|sent with (?:sparrow|airmail|spark|proton|bluemail|blue mail|newton)"
-    r"|envoye de mon |envoye depuis (?:mon|ma|l'application|outlook|yahoo|gmail)"
-    r"|envoye a partir de (?:mon|ma|outlook)"
-    r"|obtenir outlook pour|telecharger outlook pour|von meinem .* gesendet|gesendet von (?:meinem|outlook|mail)"
-    r"|inviato da (?:il mio|mio|iphone|outlook)|enviado desde (?:mi|outlook)|enviado do meu "
-    r"|verzonden vanaf (?:mijn|outlook)"
-    r"|verstuurd vanaf mijn|skickat fran min|sendt fra min|wysłano z )"
-)
-_FOOTER_MAX = 80
-
-# Header-block field names (folded), as the clients of the corpus write them. A block needs a
-# sender field and one other, so a letter's "Objet : …" line in a #réponse is not a cut.
-_SENDER_FIELDS = frozenset(
-    fold(name) for name in "from de von van da fra från od от 发件人 寄件人 差出人 送信元 寄件者 lähettäjä".split()
-)
-_OTHER_FIELDS = frozenset(
-    fold(name)
-    for name in [
-        *"sent to subject date cc bcc envoye a objet sujet pour datum an betreff gesendet aan verzonden".split(),
-        *"onderwerp inviato oggetto data enviado para asunto fecha sendt til emne dato skickat till amne".split(),
-        *"wysłano do temat dw кому тема дата отправлено копия 收件人 发送时间 主题 抄送 日付 件名 送信先 宛先".split(),
-        "copie a",
-        "reply-to",
-        "repondre a",
-    ]
-)
-_FIELD = re.compile(r"^[ \t*]*([^\W\d_][^:：*\n]{0,24}?)[ \t*]*[:：]")
-_HEADER_BLOCK_LINES = 7
-
-# How far above a `>` block its attribution may sit, and how many lines it may wrap over.
+# How far above a `>` block its attribution may sit (how many lines it may wrap over: cut_rules.py).
 _ATTRIBUTION_GAP = 2
-_ATTRIBUTION_LINES = 3
-_ATTRIBUTION_MAX = 400
 # A line this long was probably wrapped by the client; its unprefixed continuation is still quoted.
 _WRAP_WIDTH = 60
 # Only this many lines of a reply are read: no one types more above a quote, and the rules cost
@@ -230,23 +151,19 @@ def _lines(text: str) -> list[str]:
     return lines[:_MAX_LINES]
 
 
-def _clean(line: str) -> str:
-    return line.translate(_INVISIBLE).strip()
-
-
 def _join(lines: list[str]) -> str:
     """The lines as text, without blank lines around it or a separator line left at its end."""
     start, end = 0, len(lines)
-    while start < end and not _clean(lines[start]):
+    while start < end and not clean(lines[start]):
         start += 1
-    while end > start and (not _clean(lines[end - 1]) or _DECORATION.match(_clean(lines[end - 1]))):
+    while end > start and (not clean(lines[end - 1]) or _DECORATION.match(clean(lines[end - 1]))):
         end -= 1
     return "\n".join(lines[start:end]).rstrip()
 
 
 def _top_lines(lines: list[str]) -> list[str]:
     kept = _unquote(lines)
-    ours = _first_cut(kept)
+    ours = first_cut(kept)
     kept = kept[:ours]
     return kept[: _library_cut(kept)]
 
@@ -260,7 +177,7 @@ def _unquote(lines: list[str]) -> list[str]:
     if first is None:
         return lines
     start = _attribution_start(lines, first)
-    above = [_clean(line) for line in lines[:start] if _clean(line)]
+    above = [clean(line) for line in lines[:start] if clean(line)]
     if above and above[0].startswith("#"):
         return lines[:start]
     return _outside_quotes(lines)
@@ -270,26 +187,27 @@ def _attribution_start(lines: list[str], quote: int) -> int:
     """Where the attribution of the `>` block starting at `quote` begins (`quote` when it has none).
 
     The attribution is the last one to three lines of the paragraph just above the block (at most
-    `_ATTRIBUTION_GAP` blank lines above it), read as one line. Its test is looser than `_cut_here`'s,
-    since the quote below confirms it: a colon at the end and a time, an address or a verb
-    ("On Mon, Jun 3, 2024 at 12:53=E2=80=AFAM Cody Hart <…> w=\\nrote:" in begins_with_signature.txt).
+    `_ATTRIBUTION_GAP` blank lines above it), read as one line. Its test (`loose_attribution`) is
+    looser than the cut rules', since the quote below confirms it: a colon at the end and a time, an
+    address or a verb ("On Mon, Jun 3, 2024 at 12:53=E2=80=AFAM Cody Hart <…> w=\\nrote:" in
+    begins_with_signature.txt).
     """
     end = quote - 1
-    while end >= 0 and quote - 1 - end < _ATTRIBUTION_GAP and not _clean(lines[end]):
+    while end >= 0 and quote - 1 - end < _ATTRIBUTION_GAP and not clean(lines[end]):
         end -= 1
-    if end < 0 or not _clean(lines[end]):
+    if end < 0 or not clean(lines[end]):
         return quote
     # The shortest candidate that starts on a line with a digit (the date) wins, so neither the
     # address line of a wrapped attribution nor the "Regards," above it decides.
     matches = []
-    for size in range(1, _ATTRIBUTION_LINES + 1):
+    for size in range(1, ATTRIBUTION_LINES + 1):
         begin = end - size + 1
-        if begin < 0 or not _clean(lines[begin]):
+        if begin < 0 or not clean(lines[begin]):
             break
-        if _loose_attribution(" ".join(_clean(line) for line in lines[begin : end + 1])):
+        if loose_attribution(" ".join(clean(line) for line in lines[begin : end + 1])):
             matches.append(begin)
-    dated = [begin for begin in matches if _dated(lines[begin])]
-    return (dated or matches or [quote])[0]
+    with_date = [begin for begin in matches if dated(lines[begin])]
+    return (with_date or matches or [quote])[0]
 
 
 def _outside_quotes(lines: list[str]) -> list[str]:
@@ -297,7 +215,7 @@ def _outside_quotes(lines: list[str]) -> list[str]:
     dropped = [False] * len(lines)
     previous_long = False
     for i, line in enumerate(lines):
-        quoted = bool(_QUOTED.match(line)) or (previous_long and bool(_clean(line)))
+        quoted = bool(_QUOTED.match(line)) or (previous_long and bool(clean(line)))
         if quoted:
             if i == 0 or not dropped[i - 1]:
                 for j in range(_attribution_start(lines, i), i):
@@ -306,99 +224,14 @@ def _outside_quotes(lines: list[str]) -> list[str]:
         previous_long = quoted and len(line.rstrip()) >= _WRAP_WIDTH
     kept: list[str] = []
     for line, drop in zip(lines, dropped, strict=True):
-        blank = not _clean(line)
+        blank = not clean(line)
         # A dropped block leaves one blank line between the paragraphs around it.
         if drop or blank:
-            if kept and _clean(kept[-1]):
+            if kept and clean(kept[-1]):
                 kept.append("")
         else:
             kept.append(line)
     return kept
-
-
-# --- our cut rules ---------------------------------------------------------------------------------
-
-
-def _first_cut(lines: list[str]) -> int:
-    return next((i for i in range(len(lines)) if _cut_here(lines, i)), len(lines))
-
-
-def _cut_here(lines: list[str], i: int) -> bool:
-    """Whether quoting (or the signature) starts at line `i`. A `#tag` line never starts it."""
-    line = _clean(lines[i])
-    if not line or line.startswith("#"):
-        return False
-    if line == "--":
-        return True  # RFC 3676's "-- " signature delimiter, trailing space stripped or not.
-    folded = fold(line[:_ATTRIBUTION_MAX])  # Every rule below reads the start of the line only.
-    if _SEPARATOR.match(folded) or _FORWARD_INTRO.match(folded) or _UNDERSCORES.match(line):
-        return True
-    if len(line) <= _FOOTER_MAX and _FOOTER.match(folded):
-        return True
-    return _header_block(lines, i) or _attribution_at(lines, i)
-
-
-def _field(line: str) -> str | None:
-    """The folded field name when `line` reads like a mail header line ("De : …", "*From:* …")."""
-    match = _FIELD.match(_clean(line))
-    if match is None:
-        return None
-    name = " ".join(fold(match.group(1)).split())
-    return name if name in _SENDER_FIELDS or name in _OTHER_FIELDS else None
-
-
-def _header_block(lines: list[str], i: int) -> bool:
-    """A header block starts at `i`: a sender field and another one within one paragraph."""
-    if _field(lines[i]) is None:
-        return False
-    fields: set[str] = set()
-    for line in lines[i : i + _HEADER_BLOCK_LINES]:
-        if not _clean(line):
-            break
-        name = _field(line)
-        if name is not None:
-            fields.add(name)
-    return bool(fields & _SENDER_FIELDS) and len(fields) >= 2
-
-
-def _attribution_at(lines: list[str], i: int) -> bool:
-    """An attribution with no `>` quote under it starts at `i`, possibly wrapped over three lines.
-
-    Strict, since nothing below confirms it: its first line has a digit (the date), it ends with a
-    colon, and it has a time or an address, and an attribution verb or an address just before the
-    colon. "Something wrote:" (willdurand-emailreplyparser/email_23_1.txt) is therefore new text.
-    """
-    if not _dated(lines[i]):
-        return False
-    parts: list[str] = []
-    for line in lines[i : i + _ATTRIBUTION_LINES]:
-        part = _clean(line)
-        if not part or (parts and part.startswith("#")):
-            break
-        parts.append(part)
-        candidate = " ".join(parts)
-        if _strict_attribution(candidate):
-            return True
-    return False
-
-
-def _dated(line: str) -> bool:
-    """Whether `line` has a digit outside any address: where an attribution's date sits."""
-    return len(line) <= _ATTRIBUTION_MAX and any(c.isdigit() for c in _ADDRESS.sub("", line))
-
-
-def _strict_attribution(candidate: str) -> bool:
-    if len(candidate) > _ATTRIBUTION_MAX or not _ATTRIBUTION_END.search(candidate):
-        return False
-    if not (_TIME.search(candidate) or _ADDRESS.search(candidate)):
-        return False
-    return bool(_VERB.search(fold(candidate)) or _ADDRESS_END.search(candidate))
-
-
-def _loose_attribution(candidate: str) -> bool:
-    if len(candidate) > _ATTRIBUTION_MAX or candidate.startswith("#") or not _ATTRIBUTION_END.search(candidate):
-        return False
-    return bool(_TIME.search(candidate) or _ADDRESS.search(candidate) or _VERB.search(fold(candidate)))
 
 
 # --- mail-parser-reply -----------------------------------------------------------------------------
