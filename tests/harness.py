@@ -12,7 +12,7 @@ import signal
 import subprocess
 import sys
 import time
-from email.message import EmailMessage
+from email.message import EmailMessage, Message
 from email.utils import format_datetime, make_msgid
 from datetime import datetime, timezone
 from pathlib import Path
@@ -182,3 +182,78 @@ def complaint(
         maintype, subtype = mime.split("/")
         message.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)
     return message.as_bytes()
+
+
+def reply(
+    to_message: Message,
+    sender: str,
+    body: str,
+    *,
+    keep_thread: bool = True,
+    subject: str | None = None,
+    attachment: tuple[str, bytes] | None = None,
+) -> bytes:
+    """A reply to one of our letters as Thunderbird writes it: new text on top, the original quoted
+    below (so the tags our letters list are in the quoted text), "RE:" subject, In-Reply-To and
+    References naming the letter unless `keep_thread` is False (a forged or hand-written mail).
+    `to_message` is a parsed letter (email.policy.default), from the SMTP sink or the outbox."""
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = "reclamations@example.com"
+    message["Subject"] = subject or f"RE: {to_message['Subject']}"
+    message["Message-ID"] = make_msgid(domain="example.com")
+    if keep_thread:
+        message["In-Reply-To"] = to_message["Message-ID"]
+        message["References"] = to_message["Message-ID"]
+    original = to_message.get_body(("plain",)).get_content()
+    quoted = "\n".join("> " + line for line in original.splitlines())
+    message.set_content(f"{body}\n\nLe lundi 23 novembre 2026 à 10:00, Service réclamations a écrit :\n{quoted}\n")
+    if attachment:
+        message.add_attachment(attachment[1], maintype="application", subtype="pdf", filename=attachment[0])
+    return message.as_bytes()
+
+
+# Robots: mails that must never be acknowledged (RFC 3834 auto-reply, a DSN bounce, a list mail).
+AUTO_REPLY = b"""From: Sophie Bernard <sophie@client.example>
+To: reclamations@example.com
+Subject: Absence du bureau
+Auto-Submitted: auto-replied
+Message-ID: <away-1@client.example>
+Date: Mon, 23 Nov 2026 10:00:00 +0000
+
+Je suis absente jusqu'au 30 novembre.
+"""
+
+BOUNCE = b"""From: Mail Delivery System <MAILER-DAEMON@mx.client.example>
+To: reclamations@example.com
+Subject: Undelivered Mail Returned to Sender
+Message-ID: <bounce-1@mx.client.example>
+Date: Mon, 23 Nov 2026 10:00:00 +0000
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="b"
+
+--b
+Content-Type: text/plain
+
+The mail could not be delivered.
+--b
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mx.client.example
+Final-Recipient: rfc822; nobody@client.example
+Action: failed
+Status: 5.1.1
+
+--b--
+"""
+
+LIST_MAIL = b"""From: News <news@shop.example>
+To: reclamations@example.com
+Subject: Our weekly offers
+List-Id: <offers.shop.example>
+Precedence: bulk
+Message-ID: <list-1@shop.example>
+Date: Mon, 23 Nov 2026 10:00:00 +0000
+
+Offers!
+"""

@@ -1,0 +1,254 @@
+"""Ingestion in process: a fetched batch → register rows and queued letters, on a real SQLite file.
+
+Each table row is (the batches a mailbox hands over) → (the complaints registered, who handles
+them, the letters queued, what was quarantined). A robot is proved unacknowledged by reading the
+outbox, where every letter must pass, rather than by waiting on a relay for a mail that must not
+come. The mailbox, outbox and service runners are driven here too, each on its real edge (Maildir,
+aiosmtpd) but without Dovecot, so their wiring is tested where a failure names the runner.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+
+from daemon.edges.mailbox import open_mailbox
+from daemon.edges.register.views import list_complaints
+from daemon.edges.smtp import SmtpSender
+from daemon.runners.desk import Desk
+from daemon.runners.ingest import Ingestor
+from daemon.runners.outbox import Outbox
+from daemon.runners.service import Daemon
+from tests.harness import AUTO_REPLY, BOUNCE, LIST_MAIL, complaint, reply, wait_until
+from tests.runners import (
+    ALICE,
+    BOB,
+    CUSTOMER,
+    START,
+    FakeClock,
+    config_of,
+    history,
+    ingest,
+    kinds,
+    make_desk,
+    queued,
+    relay,
+    reminders,
+    show,
+)
+
+PHOTO = ("photo.jpg", b"\xff\xd8" + b"x" * 5000, "image/jpeg")
+ACK, NOTIFICATION = "acknowledgement", "handler_notification"
+
+# Built once: a row that feeds the same mail twice must feed the same bytes twice.
+BY_SUBJECT = complaint(1, subject="Remboursement non reçu")
+BY_BODY = complaint(2, subject="Commande 12", body="Bonjour,\n\nMa facture compte deux fois la livraison.\n")
+NO_KEYWORD = complaint(3, subject="Colis abîmé", attachment=PHOTO)
+TWICE = complaint(4)
+ONE_ID = complaint(5)
+ONE_ID_OTHER_BYTES = b"X-Resent-By: a mail client\r\n" + ONE_ID  # same Message-ID, other bytes
+FROM_US = complaint(6, sender="Service réclamations <reclamations@example.com>")
+NO_SENDER = complaint(7, sender="undisclosed")
+
+INTAKE = [
+    pytest.param([[BY_SUBJECT]], [ALICE], [(ACK, CUSTOMER), (NOTIFICATION, ALICE)], 0, id="keyword in the subject"),
+    pytest.param([[BY_BODY]], [ALICE], [(ACK, CUSTOMER), (NOTIFICATION, ALICE)], 0, id="keyword in the body"),
+    pytest.param([[NO_KEYWORD]], [BOB], [(ACK, CUSTOMER), (NOTIFICATION, BOB)], 0, id="no keyword: default handler"),
+    pytest.param([[AUTO_REPLY]], [], [], 0, id="auto-reply"),
+    pytest.param([[BOUNCE]], [], [], 0, id="bounce"),
+    pytest.param([[LIST_MAIL]], [], [], 0, id="mailing list"),
+    pytest.param([[FROM_US]], [], [], 0, id="our own address"),
+    pytest.param([[NO_SENDER]], [], [], 1, id="no sender address: quarantined"),
+    pytest.param([[TWICE], [TWICE]], [BOB], [(ACK, CUSTOMER), (NOTIFICATION, BOB)], 0, id="same bytes, two batches"),
+    pytest.param([[TWICE, TWICE]], [BOB], [(ACK, CUSTOMER), (NOTIFICATION, BOB)], 0, id="same bytes, one batch"),
+    pytest.param(
+        [[ONE_ID], [ONE_ID_OTHER_BYTES]], [BOB], [(ACK, CUSTOMER), (NOTIFICATION, BOB)], 0, id="same Message-ID"
+    ),
+    pytest.param(
+        [[BY_SUBJECT, AUTO_REPLY, BOUNCE, LIST_MAIL, NO_KEYWORD]],
+        [ALICE, BOB],
+        [(ACK, CUSTOMER), (NOTIFICATION, ALICE), (ACK, CUSTOMER), (NOTIFICATION, BOB)],
+        0,
+        id="complaints among robots",
+    ),
+]
+
+
+@pytest.mark.parametrize("batches, handlers, letters, quarantined", INTAKE)
+def test_intake(tmp_path, batches, handlers, letters, quarantined):
+    """Every fetched message is moved somewhere (registered or quarantined), complaints only are
+    acknowledged and routed, and nothing else reaches the outbox: no letter to a robot, ever."""
+    desk = make_desk(tmp_path, FakeClock())
+    results = [ingest(desk, *batch) for batch in batches]
+    for batch, result in zip(batches, results, strict=True):
+        assert result.count == len(batch), "each message is moved once its batch is committed"
+    assert sum(len(r.quarantined) for r in results) == quarantined
+    with desk.register.session() as session:
+        registered = list_complaints(session)
+    assert [c.handler_email for c in registered] == handlers
+    assert [r for result in results for r in result.references] == [c.reference for c in registered]
+    assert kinds(queued(desk)) == letters
+
+
+def test_a_new_complaint_is_routed_acknowledged_and_its_reminders_planned(tmp_path):
+    """The reminders are rows keyed by (deadline, step) at absolute instants, from the arrival: an
+    offset already past (3 days before a 48-hour deadline) is not planned at all."""
+    desk = make_desk(tmp_path, FakeClock(), register={"ack_deadline": "48h", "answer_deadline": "10d"})
+    [reference] = ingest(desk, BY_SUBJECT).references
+    planned = [(r.deadline, r.kind, r.step, r.due_at - START, r.state) for r in reminders(desk, reference)]
+    hour, day = timedelta(hours=1), timedelta(days=1)
+    assert planned == [
+        ("ack", "reminder", "1d", 1 * day, "pending"),
+        ("ack", "reminder", "2h", 2 * day - 2 * hour, "pending"),
+        ("ack", "escalation", "esc-1", 2 * day, "pending"),
+        ("answer", "reminder", "3d", 7 * day, "pending"),
+        ("answer", "reminder", "1d", 9 * day, "pending"),
+        ("answer", "reminder", "2h", 10 * day - 2 * hour, "pending"),
+        ("answer", "escalation", "esc-1", 10 * day, "pending"),
+    ]
+    events = history(desk, reference)
+    assert [event for event, _ in events] == [
+        "received",
+        "acknowledgement_queued",
+        "routed",
+        "handler_notification_queued",
+    ]
+    assert "remboursement" in dict(events)["routed"]
+    shown = show(desk, reference)
+    assert (shown.status, shown.handler_email) == ("received", ALICE)
+    assert (shown.ack_due_at - START, shown.answer_due_at - START) == (2 * day, 10 * day)
+
+
+def test_the_handler_notification_carries_the_files_the_token_and_the_commands(tmp_path):
+    desk = make_desk(tmp_path, FakeClock())
+    [reference] = ingest(desk, NO_KEYWORD).references
+    [ack] = queued(desk, ACK)
+    [notification] = queued(desk, NOTIFICATION)
+    assert f"[{reference}]" in ack.subject and "photo.jpg" in ack.text and ack.attachments == []
+    assert ack.message["Auto-Submitted"] == "auto-replied"
+    assert notification.attachments == ["photo.jpg"]
+    assert "Colis abîmé" in notification.subject and "[jeton:" in notification.subject
+    assert "#statut" in notification.text, "the handler is told which commands a reply may carry"
+
+
+def test_a_customer_follow_up_is_forwarded_to_the_handler_with_a_receipt(tmp_path):
+    desk = make_desk(tmp_path, FakeClock())
+    [reference] = ingest(desk, NO_KEYWORD).references
+    [ack] = relay(desk)[:1]
+    before = len(queued(desk))
+    follow_up = reply(ack.message, f"Camille Durand <{CUSTOMER}>", "Voici la facture.", attachment=("f.pdf", b"%PDF"))
+    result = ingest(desk, follow_up)
+    assert result.references == [] and len(result.processed) == 1, "a follow-up is no new complaint"
+    new = queued(desk)[before:]
+    assert kinds(new) == [("follow_up_forward", BOB), ("follow_up_received", CUSTOMER)]
+    forward = new[0]
+    assert "Voici la facture." in forward.text and forward.attachments == ["f.pdf"]
+    assert ("follow_up", "Voici la facture.") in history(desk, reference)
+    assert show(desk, reference).status == "acknowledged"
+
+
+def test_a_robot_answering_our_acknowledgement_is_noted_never_answered(tmp_path):
+    """Loop safety: an out-of-office reply in the thread of a complaint lands in its history, and
+    nothing is queued in return."""
+    desk = make_desk(tmp_path, FakeClock())
+    [reference] = ingest(desk, NO_KEYWORD).references
+    [ack] = relay(desk)[:1]
+    before = len(queued(desk))
+    away = b"Auto-Submitted: auto-replied\r\n" + reply(ack.message, CUSTOMER, "Je suis absente.")
+    ingest(desk, away)
+    assert queued(desk)[before:] == []
+    assert "automatic_reply" in [event for event, _ in history(desk, reference)]
+
+
+def test_maildir_messages_are_moved_only_after_the_batch_is_committed(tmp_path):
+    """The mailbox edge and the ingestor together: the same bytes found again (a crash before the
+    move) are moved without a second complaint."""
+    config = config_of(tmp_path)
+    desk = Desk.of(config, make_desk(tmp_path, FakeClock()).register, FakeClock())
+    mailbox = open_mailbox(config.mailbox)
+    mailbox.connect()
+    inbox = tmp_path / "maildir"
+    for name, raw in (("1.complaint", NO_KEYWORD), ("2.robot", AUTO_REPLY), ("3.bad", NO_SENDER)):
+        (inbox / "new" / name).write_bytes(raw)
+
+    def drain() -> None:
+        result = Ingestor(desk).ingest(mailbox.fetch(10))
+        mailbox.move(result.processed, config.mailbox.processed_folder)
+        mailbox.move(result.quarantined, config.mailbox.quarantine_folder)
+
+    drain()
+    assert not any((inbox / "new").iterdir())
+    assert len(list((inbox / ".Registered" / "cur").iterdir())) == 2
+    assert len(list((inbox / ".Quarantine" / "cur").iterdir())) == 1
+    (inbox / "new" / "1.again").write_bytes(NO_KEYWORD)
+    drain()
+    assert len(list((inbox / ".Registered" / "cur").iterdir())) == 3
+    with desk.register.session() as session:
+        assert len(list_complaints(session)) == 1
+    assert kinds(queued(desk)) == [(ACK, CUSTOMER), (NOTIFICATION, BOB)]
+
+
+SINK_ANSWERS = [
+    pytest.param(lambda sink: None, "sent", "acknowledged", "acknowledgement_sent", id="250"),
+    pytest.param(lambda sink: sink.fail_next(1), "pending", "received", "acknowledgement_delayed", id="451"),
+    pytest.param(lambda sink: sink.refuse(CUSTOMER), "refused", "received", "acknowledgement_refused", id="550"),
+]
+
+
+@pytest.mark.smtp
+@pytest.mark.parametrize("answer, row_status, complaint_status, event", SINK_ANSWERS)
+def test_the_outbox_runner_records_each_relay_answer(tmp_path, smtp_sink, answer, row_status, complaint_status, event):
+    """The sender (Outbox over SmtpSender) on a real aiosmtpd: each answer becomes the row's status,
+    a history entry, and, for a 250, the complaint's "acknowledged" status."""
+    clock = FakeClock()
+    sections = {"smtp": {"host": smtp_sink.host, "port": smtp_sink.port}, "outbox": {"retry_first": "30s"}}
+    desk = make_desk(tmp_path, clock, **sections)
+    outbox = Outbox(desk.register, SmtpSender(config_of(tmp_path, **sections).smtp), config_of(tmp_path).outbox, clock)
+    [reference] = ingest(desk, NO_KEYWORD).references
+    answer(smtp_sink)
+    outbox.flush()
+    [ack] = queued(desk, ACK)
+    assert ack.status == row_status
+    assert show(desk, reference).status == complaint_status
+    assert event in [e for e, _ in history(desk, reference)]
+
+
+@pytest.mark.smtp
+def test_a_delayed_letter_is_retried_at_its_instant_not_before(tmp_path, smtp_sink):
+    clock = FakeClock()
+    sections = {"smtp": {"host": smtp_sink.host, "port": smtp_sink.port}, "outbox": {"retry_first": "30s"}}
+    desk = make_desk(tmp_path, clock, **sections)
+    config = config_of(tmp_path, **sections)
+    outbox = Outbox(desk.register, SmtpSender(config.smtp), config.outbox, clock)
+    [reference] = ingest(desk, NO_KEYWORD).references
+    smtp_sink.fail_next(1)
+    assert outbox.flush() == 1, "the notification leaves; the acknowledgement is delayed"
+    assert outbox.seconds_until_due(3600) == 30
+    clock.advance(timedelta(seconds=29))
+    assert outbox.flush() == 0 and len(smtp_sink.messages()) == 1
+    clock.advance(timedelta(seconds=1))
+    assert outbox.flush() == 1
+    assert [m.parsed()["X-Complaintsd-Kind"] for m in smtp_sink.messages()] == [NOTIFICATION, ACK]
+    assert show(desk, reference).status == "acknowledged"
+    assert [r.state for r in reminders(desk, reference) if r.deadline == "ack"] == ["cancelled"] * 3
+
+
+@pytest.mark.smtp
+def test_the_service_drains_a_maildir_and_its_sender_child_delivers(tmp_path, smtp_sink):
+    """The Daemon (mailbox loop in a thread, sender in its child process) on a Maildir: no Dovecot."""
+    config = config_of(tmp_path, smtp={"host": smtp_sink.host, "port": smtp_sink.port})
+    (tmp_path / "maildir" / "new").mkdir(parents=True)
+    (tmp_path / "maildir" / "new" / "1.complaint").write_bytes(NO_KEYWORD)
+    daemon = Daemon(config)
+    thread = threading.Thread(target=daemon.run, name="daemon under test", daemon=True)
+    thread.start()
+    try:
+        smtp_sink.wait_for(2, timeout=30)
+        wait_until(lambda: any((tmp_path / "maildir" / ".Registered" / "cur").iterdir()), 10, "the move")
+    finally:
+        daemon.request_stop()
+        thread.join(timeout=30)
+    assert not thread.is_alive()
+    assert sorted(m.parsed()["X-Complaintsd-Kind"] for m in smtp_sink.messages()) == [ACK, NOTIFICATION]
