@@ -18,6 +18,7 @@ from daemon.core.reminders import (
     next_escalation,
     parse_weekdays,
     plan,
+    replan,
     step_label,
 )
 
@@ -331,3 +332,14 @@ def test_parse_weekdays_names_the_bad_one(values: list[object], bad: str) -> Non
 def test_parse_weekdays_wants_a_list() -> None:
     with pytest.raises(ValueError, match="list"):
         parse_weekdays("lundi")  # type: ignore[arg-type]
+
+
+def test_replanned_reminders_name_the_new_date_and_escalations_continue_their_count() -> None:
+    """#délai moves the answer deadline: the new rows must not collide with the first date's keys."""
+    now = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    first = plan(DeadlineKind.ANSWER, now + timedelta(days=10), (timedelta(days=3), timedelta(days=1)), now)
+    moved = replan(DeadlineKind.ANSWER, now + timedelta(days=20), (timedelta(days=3), timedelta(days=1)), now, 2)
+    assert [p.step for p in moved] == ["3d@20261221", "1d@20261221", "esc-3"]
+    assert not {(p.deadline, p.step) for p in first} & {(p.deadline, p.step) for p in moved}
+    with pytest.raises(ValueError):
+        Planned(Kind.REMINDER, DeadlineKind.ANSWER, "3d@2026", now)

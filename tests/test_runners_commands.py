@@ -42,12 +42,6 @@ PHOTO = ("photo.pdf", b"%PDF-photo", "application/pdf")
 ANSWER = "#réponse\nMadame,\nnous vous remboursons intégralement la théière.\nCordialement"
 NO_REMINDERS = {"reminders": {"before": [], "digest_days": []}}
 
-# daemon/core/commands/decide.py `_reminders` renames a re-planned reminder "3d@20261220" through
-# dataclasses.replace(Planned, ...), and Planned.__post_init__ accepts only steps like "3d": with
-# any reminder configured, #délai raises ValueError and the command mail fails unanswered.
-REPLAN_BUG = "#délai with reminders configured: Planned rejects the step '3d@YYYYMMDD' (decide._reminders)"
-
-
 @dataclass
 class Case:
     """A complaint registered, acknowledged and handed to Bob, with the letters a reply can answer."""
@@ -150,7 +144,6 @@ MAILS = [
             ["command_mail", "answer_due"],
         ),
         id="a new answer date",
-        marks=pytest.mark.xfail(strict=True, reason=REPLAN_BUG),
     ),
     pytest.param(
         Row(
@@ -246,7 +239,6 @@ def test_a_tag_in_the_quoted_text_is_never_executed(tmp_path):
     assert ("handler_mail", "Je regarde cela demain.") in history(case.desk, case.reference)
 
 
-@pytest.mark.xfail(strict=True, reason=REPLAN_BUG)
 def test_a_new_answer_date_replans_the_reminders_and_tells_the_customer(tmp_path):
     case = registered(tmp_path)
     old_due = show(case.desk, case.reference).answer_due_at
@@ -325,9 +317,8 @@ def test_a_handover_sends_the_full_case_and_moves_the_right_to_command(tmp_path)
 
 
 def test_from_received_to_closed_by_handler_replies(tmp_path):
-    """The whole story in one register, each step on the state the previous one left (reminders
-    off, as in the end-to-end test this story comes from; see REPLAN_BUG)."""
-    case = registered(tmp_path, **NO_REMINDERS)
+    """The whole story in one register, each step on the state the previous one left."""
+    case = registered(tmp_path)
     notification = case.notification
     steps = [
         (BOB, notification, "#statut en cours\n#Gravité HAUTE\n\nJe m'en occupe.", {}),

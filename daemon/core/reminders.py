@@ -30,7 +30,7 @@ escalations. A restart re-plans nothing that was sent, because a sent row keeps 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
@@ -67,7 +67,9 @@ _STEP_UNITS = (
     ("m", timedelta(minutes=1)),
     ("s", timedelta(seconds=1)),
 )
-_REMINDER_STEP = re.compile(r"[0-9]+[dhms]")
+# A reminder re-planned for a committed answer date names that date ("3d@20261220"), so its key
+# cannot collide with the reminders of the first date (unique per complaint, deadline and step).
+_REMINDER_STEP = re.compile(r"[0-9]+[dhms](@[0-9]{8})?")
 _ESCALATION_STEP = re.compile(r"esc-([1-9][0-9]*)")
 
 
@@ -142,6 +144,18 @@ def plan(
     ]
     escalation = Planned(Kind.ESCALATION, deadline, "esc-1", due)
     return tuple(sorted([*reminders, escalation], key=lambda p: (p.due_at, p.kind is Kind.ESCALATION)))
+
+
+def replan(
+    deadline: DeadlineKind, due_at: datetime, before: tuple[timedelta, ...], now: datetime, escalations: int
+) -> tuple[Planned, ...]:
+    """The mails for a deadline moved to a new date: as `plan`, with the reminders' steps naming the
+    date ("3d@20261220") and the escalations continuing their count after the `escalations` sent."""
+    due = due_at.astimezone(UTC)
+    return tuple(
+        replace(p, step=f"esc-{escalations + 1}" if p.kind is Kind.ESCALATION else f"{p.step}@{due:%Y%m%d}")
+        for p in plan(deadline, due_at, before, now)
+    )
 
 
 def next_escalation(previous: Planned, every: timedelta, *, now: datetime | None = None) -> Planned:

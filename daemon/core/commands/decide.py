@@ -42,7 +42,7 @@ from daemon.core.letters import (
 from daemon.core.lifecycle import Status
 from daemon.core.mail import Address, InboundMail
 from daemon.core.policy import Policy
-from daemon.core.reminders import DeadlineKind, Kind, Planned, plan
+from daemon.core.reminders import DeadlineKind, Planned, replan
 from daemon.core.tokens import handler_message_id, new_token
 
 CLOSED_FOR_ANSWER = frozenset({Status.ANSWERED.value, Status.CLOSED.value})
@@ -161,12 +161,7 @@ def _reminders(case: Case, after: Case, result: Plan, now: datetime, policy: Pol
     if result.deadline_changed:
         cancel = (DeadlineKind.ANSWER,)
         due = after.answer_due_at
-        planned = tuple(
-            replace(
-                p, step=f"esc-{case.answer_escalations + 1}" if p.kind is Kind.ESCALATION else f"{p.step}@{due:%Y%m%d}"
-            )
-            for p in plan(DeadlineKind.ANSWER, due, policy.reminders.before, now)
-        )
+        planned = replan(DeadlineKind.ANSWER, due, policy.reminders.before, now, case.answer_escalations)
     if after.status in CLOSED_FOR_ANSWER:
         cancel, planned = cancel + (None,), ()
     return Effects(case.id, cancel=cancel, plan=planned)
