@@ -12,11 +12,11 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from datetime import UTC, datetime
 from email.message import EmailMessage, Message
 from email.utils import format_datetime, make_msgid
-from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -37,7 +37,9 @@ supervisor = "Qualité <qualite@example.com>"
 """
 
 
-def write_config(directory: Path, account, sink, *, extra: str = "", reminders: str = "", mailbox: str = "", **register: str) -> Path:
+def write_config(
+    directory: Path, account, sink, *, extra: str = "", reminders: str = "", mailbox: str = "", **register: str
+) -> Path:
     """A config for `account` (tests.servers.ImapAccount) and `sink` (tests.servers.SmtpSink)."""
     directory.mkdir(parents=True, exist_ok=True)
     register_lines = "\n".join(f'{key} = "{value}"' for key, value in register.items())
@@ -98,13 +100,15 @@ class DaemonProcess:
         self.log_path = config.parent / "daemon.log"
         self.process: subprocess.Popen | None = None
 
-    def start(self) -> "DaemonProcess":
-        log = open(self.log_path, "ab")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "daemon.cli", "run", "--config", str(self.config)],
-            stdout=log, stderr=subprocess.STDOUT, env=_env(), cwd=ROOT,
-        )
-        log.close()
+    def start(self) -> DaemonProcess:
+        with open(self.log_path, "ab") as log:  # the child keeps its own copy of the descriptor
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "daemon.cli", "run", "--config", str(self.config)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=_env(),
+                cwd=ROOT,
+            )
         return self
 
     def stop(self, timeout: float = 20.0) -> int:
@@ -124,7 +128,7 @@ class DaemonProcess:
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace") if self.log_path.exists() else ""
 
-    def __enter__(self) -> "DaemonProcess":
+    def __enter__(self) -> DaemonProcess:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -138,7 +142,11 @@ class DaemonProcess:
 def cli(config: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "daemon.cli", *args, "--config", str(config)],
-        capture_output=True, text=True, env=_env(), cwd=ROOT, timeout=60,
+        capture_output=True,
+        text=True,
+        env=_env(),
+        cwd=ROOT,
+        timeout=60,
     )
 
 
@@ -172,7 +180,7 @@ def complaint(
     message["From"] = sender
     message["To"] = "Service réclamations <reclamations@example.com>"
     message["Subject"] = subject or f"Réclamation commande n° {number}"
-    message["Date"] = format_datetime(datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc))
+    message["Date"] = format_datetime(datetime(2026, 11, 23, 10, 0, tzinfo=UTC))
     message["Message-ID"] = make_msgid(idstring=f"c{number}", domain="client.example")
     for name, value in (headers or {}).items():
         message[name] = value

@@ -31,6 +31,7 @@ def acknowledgements(sink, count: int = 1, timeout: float = 20):
 def _acks(sink):
     return [m for m in sink.messages() if m.parsed()["X-Complaintsd-Kind"] == "acknowledgement"]
 
+
 pytestmark = [pytest.mark.dovecot, pytest.mark.smtp]
 
 PDF = b"%PDF-1.4\n" + bytes(range(256)) * 40 + b"\n%%EOF\n"
@@ -86,12 +87,26 @@ def test_complaint_is_registered_acknowledged_and_moved(tmp_path, imap_account, 
 
     listed = cli_json(config, "list")
     assert [c["reference"] for c in listed] == [reference]
-    assert set(listed[0]) >= {"reference", "status", "customer_email", "subject", "received_at", "ack_due_at", "answer_due_at", "attachments"}
+    assert set(listed[0]) >= {
+        "reference",
+        "status",
+        "customer_email",
+        "subject",
+        "received_at",
+        "ack_due_at",
+        "answer_due_at",
+        "attachments",
+    }
     assert listed[0]["attachments"] == 1
 
 
 def test_acknowledgement_states_dates_in_french_and_mediator(tmp_path, imap_account, smtp_sink):
-    config = write_config(tmp_path, imap_account, smtp_sink, extra='[mediator]\nname = "Médiateur du e-commerce"\nwebsite = "https://mediateur.example"\n')
+    config = write_config(
+        tmp_path,
+        imap_account,
+        smtp_sink,
+        extra='[mediator]\nname = "Médiateur du e-commerce"\nwebsite = "https://mediateur.example"\n',
+    )
     imap_account.append("INBOX", complaint(1))
     with DaemonProcess(config):
         [received] = acknowledgements(smtp_sink)
@@ -99,6 +114,7 @@ def test_acknowledgement_states_dates_in_french_and_mediator(tmp_path, imap_acco
     shown = cli_json(config, "list")[0]
     from datetime import datetime
     from zoneinfo import ZoneInfo
+
     from babel.dates import format_date
 
     due = datetime.fromisoformat(shown["answer_due_at"]).astimezone(ZoneInfo("Europe/Paris"))
@@ -141,7 +157,13 @@ def test_relay_temporary_failure_is_retried_then_permanent_refusal_recorded(tmp_
         [received] = acknowledgements(smtp_sink, timeout=30)
         year = time.gmtime().tm_year
         refused_ref = f"REC-{year}-000002"
-        wait_until(lambda: any(h["event"] == "acknowledgement_refused" for h in cli_json(config, "show", refused_ref)["history"]), 20, "refusal recorded")
+        wait_until(
+            lambda: any(
+                h["event"] == "acknowledgement_refused" for h in cli_json(config, "show", refused_ref)["history"]
+            ),
+            20,
+            "refusal recorded",
+        )
     assert received.rcpt_tos == ("camille.durand@client.example",)
     first = cli_json(config, "show", f"REC-{year}-000001")
     assert first["status"] == "acknowledged"
@@ -195,7 +217,11 @@ def test_reconnects_after_the_server_drops_the_connection(tmp_path, imap_account
     config = write_config(tmp_path, imap_account, smtp_sink)
     with DaemonProcess(config) as daemon:
         wait_until(lambda: "idle: True" in daemon.log(), 15, "daemon connected with IDLE")
-        kicked = subprocess.run(["doveadm", "-c", str(imap_account.server.root / "dovecot.conf"), "kick", imap_account.user], capture_output=True, text=True)
+        kicked = subprocess.run(
+            ["doveadm", "-c", str(imap_account.server.root / "dovecot.conf"), "kick", imap_account.user],
+            capture_output=True,
+            text=True,
+        )
         assert kicked.returncode == 0, kicked.stderr
         wait_until(lambda: daemon.log().count("mailbox connected") >= 2, 20, "a reconnection")
         imap_account.append("INBOX", complaint(1))

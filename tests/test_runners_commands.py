@@ -42,6 +42,7 @@ PHOTO = ("photo.pdf", b"%PDF-photo", "application/pdf")
 ANSWER = "#réponse\nMadame,\nnous vous remboursons intégralement la théière.\nCordialement"
 NO_REMINDERS = {"reminders": {"before": [], "digest_days": []}}
 
+
 @dataclass
 class Case:
     """A complaint registered, acknowledged and handed to Bob, with the letters a reply can answer."""

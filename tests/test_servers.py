@@ -187,7 +187,9 @@ def test_sink_with_auth() -> None:
             asyncio.run(aiosmtplib.send(message(), hostname=sink.host, port=sink.port))
         assert refused.value.code == 530
         with pytest.raises(aiosmtplib.SMTPAuthenticationError):
-            asyncio.run(aiosmtplib.send(message(), hostname=sink.host, port=sink.port, username="daemon", password="no"))
+            asyncio.run(
+                aiosmtplib.send(message(), hostname=sink.host, port=sink.port, username="daemon", password="no")
+            )
         asyncio.run(aiosmtplib.send(message(), hostname=sink.host, port=sink.port, username="daemon", password="pw"))
         assert sink.wait_for(1)[0].auth_login == "daemon"
 
