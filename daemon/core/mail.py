@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 
 
 @dataclass(frozen=True)
@@ -44,8 +45,9 @@ class Attachment:
     def size(self) -> int:
         return len(self.content)
 
-    @property
+    @cached_property
     def sha256(self) -> str:
+        """Computed once: triage, the attachment store and the register all name a file by it."""
         return hashlib.sha256(self.content).hexdigest()
 
 

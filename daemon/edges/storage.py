@@ -24,9 +24,10 @@ class AttachmentStore:
     def path_for(self, sha256: str) -> Path:
         return self.root / sha256[:2] / sha256
 
-    def save(self, content: bytes) -> tuple[str, Path]:
-        """Store `content`; return its hash and path. Safe to call again after a crash."""
-        sha256 = hashlib.sha256(content).hexdigest()
+    def save(self, content: bytes, sha256: str | None = None) -> tuple[str, Path]:
+        """Store `content` (whose hash the caller may already know); return its hash and path.
+        Safe to call again after a crash."""
+        sha256 = sha256 or hashlib.sha256(content).hexdigest()
         path = self.path_for(sha256)
         if path.exists() and path.stat().st_size == len(content):
             return sha256, path
@@ -44,7 +45,7 @@ class AttachmentStore:
         files = []
         for attachment in mail.attachments:
             try:
-                sha, path = self.save(attachment.content)
+                sha, path = self.save(attachment.content, attachment.sha256)
             except OSError as exc:
                 raise TransientError(f"attachment store: cannot write {self.root}: {exc.strerror}") from None
             files.append(StoredFile(attachment.filename, attachment.content_type, attachment.size, sha, str(path)))

@@ -75,7 +75,7 @@ class Ingestor:
         return _result(triaged, written)
 
     def _triage(self, batch: list[Fetched]) -> list[Triaged]:
-        parsed = [(item, hashlib.sha256(item.raw).hexdigest(), _parse(item.raw)) for item in batch]
+        parsed = [(item, *_parse(item.raw)) for item in batch]
         mails = [mail for _, _, mail in parsed if isinstance(mail, InboundMail)]
         with self.desk.register.session() as session:
             prior = prior_knowledge(
@@ -197,8 +197,10 @@ def _logged(t: Triaged) -> Triaged:
     return t
 
 
-def _parse(raw: bytes) -> InboundMail | MailError:
+def _parse(raw: bytes) -> tuple[str, InboundMail | MailError]:
+    """The message's SHA-256 (the parser's, computed once) and the mail or why it cannot be read."""
     try:
-        return parse(raw)
+        mail = parse(raw)
     except MailError as exc:
-        return exc
+        return hashlib.sha256(raw).hexdigest(), exc
+    return mail.raw_sha256, mail
