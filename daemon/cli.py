@@ -69,6 +69,7 @@ def _parser() -> argparse.ArgumentParser:
 
     command("run", cmd_run, "run the daemon in the foreground")
     command("check", cmd_check, "validate the config and try the mailbox, the relay and the database")
+    command("migrate", cmd_migrate, "create the register, or upgrade its schema (a SQLite file is copied first)")
     listing = command("list", cmd_list, "list the complaints in the register")
     listing.add_argument("--json", action="store_true", help="machine-readable output")
     listing.add_argument("--status", help="only complaints in this status")
@@ -111,6 +112,22 @@ def cmd_check(args) -> int:
         print(line if ok else f"FAIL {line}")
         failures += not ok
     return 1 if failures else 0
+
+
+def cmd_migrate(args) -> int:
+    from daemon.edges.register.database import migrate
+
+    config = load_config(args.config)
+    done = migrate(config.database.url, datetime.now(UTC))
+    if done.before.empty:
+        print(f"register {done.url}: created at revision {done.after.current}")
+    elif done.before.at_head:
+        print(f"register {done.url}: already at the latest revision ({done.after.current})")
+    else:
+        was = done.before.current or "release 0.1.0"
+        copy = f" (the file before: {done.copy})" if done.copy else ""
+        print(f"register {done.url}: upgraded from {was} to revision {done.after.current}{copy}")
+    return 0 if done.after.at_head else 1
 
 
 def _register(config_path: str) -> tuple[Config, Register]:

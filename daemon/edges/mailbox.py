@@ -15,6 +15,7 @@ import socket
 import ssl
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
@@ -30,13 +31,18 @@ log = logging.getLogger("complaintsd.mailbox")
 
 NETWORK_ERRORS = (OSError, IMAPClientError, imaplib.IMAP4.abort, imaplib.IMAP4.error, ssl.SSLError, socket.timeout)
 IDLE_REFRESH = 25 * 60  # RFC 2177: re-issue IDLE at least every 29 minutes
+TURN = 0.5  # seconds: how often a wait comes back to check the stop request and call `beat`
+
+
+def _no_beat() -> None:
+    pass
 
 
 class Mailbox(Protocol):
     def connect(self) -> None: ...
     def fetch(self, limit: int) -> list[Fetched]: ...
     def move(self, keys: list[str], folder: str) -> None: ...
-    def wait(self, stop: threading.Event) -> None: ...
+    def wait(self, stop: threading.Event, beat: Callable[[], None] = _no_beat) -> None: ...
     def close(self) -> None: ...
     def describe(self) -> str: ...
 
@@ -115,26 +121,28 @@ class ImapMailbox:
         except NETWORK_ERRORS as exc:
             raise TransientError(f"IMAP move to {folder}: {_why(exc)}") from None
 
-    def wait(self, stop: threading.Event) -> None:
-        """Return when new mail may be there: IDLE when offered, else after poll_interval."""
+    def wait(self, stop: threading.Event, beat: Callable[[], None] = _no_beat) -> None:
+        """Return when new mail may be there: IDLE when offered, else after poll_interval.
+        `beat` is called every TURN seconds while waiting: the loop is alive (the systemd watchdog)."""
         try:
             # Re-select: its EXISTS count covers mail that arrived while we were busy, which
             # IDLE would not announce again.
             if self.client.select_folder(self.config.folder).get(b"EXISTS", 0):
                 return
             if not self.can_idle:
-                stop.wait(self.config.poll_interval.total_seconds())
+                pause(stop, self.config.poll_interval.total_seconds(), beat)
                 return
-            self._idle(stop)
+            self._idle(stop, beat)
         except NETWORK_ERRORS as exc:
             raise TransientError(f"IMAP wait: {_why(exc)}") from None
 
-    def _idle(self, stop: threading.Event) -> None:
+    def _idle(self, stop: threading.Event, beat: Callable[[], None]) -> None:
         self.client.idle()
         try:
             started = time.monotonic()
             while not stop.is_set() and time.monotonic() - started < IDLE_REFRESH:
-                responses = self.client.idle_check(timeout=0.5)
+                beat()
+                responses = self.client.idle_check(timeout=TURN)
                 if any(len(r) > 1 and r[1] in (b"EXISTS", b"RECENT") for r in responses):
                     return
                 if any(r and r[0] == b"BYE" for r in responses):
@@ -203,16 +211,25 @@ class MaildirMailbox:
             except OSError as exc:
                 raise TransientError(f"maildir move to {folder}: {exc.strerror}") from None
 
-    def wait(self, stop: threading.Event) -> None:
+    def wait(self, stop: threading.Event, beat: Callable[[], None] = _no_beat) -> None:
         interval = self.config.poll_interval.total_seconds()
         started = time.monotonic()
         while not stop.is_set() and time.monotonic() - started < interval:
+            beat()
             if self._keys():
                 return
             stop.wait(min(0.2, interval))
 
     def close(self) -> None:
         pass
+
+
+def pause(stop: threading.Event, seconds: float, beat: Callable[[], None]) -> None:
+    """Wait `seconds` (or until a stop request), calling `beat` every TURN seconds."""
+    until = time.monotonic() + seconds
+    while not stop.is_set() and (left := until - time.monotonic()) > 0:
+        beat()
+        stop.wait(min(TURN, left))
 
 
 def _aware(value: datetime | None) -> datetime | None:

@@ -1,4 +1,4 @@
-"""systemd's notify protocol (READY=1, STATUS=…, STOPPING=1): a datagram to $NOTIFY_SOCKET.
+"""systemd's notify protocol (READY=1, STATUS=…, WATCHDOG=1, STOPPING=1): a datagram to $NOTIFY_SOCKET.
 
 A few lines of the standard library (docs/notes.md) instead of systemd-python, which needs a compiler.
 """
@@ -10,6 +10,7 @@ import socket
 
 
 def systemd_notify(state: str) -> None:
+    """Tell the service manager `state`; nothing when not run by systemd (no $NOTIFY_SOCKET)."""
     address = os.environ.get("NOTIFY_SOCKET")
     if not address:
         return
@@ -21,3 +22,14 @@ def systemd_notify(state: str) -> None:
             sock.sendall(state.encode())
         except OSError:
             pass
+
+
+def watchdog_period() -> float | None:
+    """How often to send WATCHDOG=1, in seconds: half of the unit's WatchdogSec= (sd_watchdog_enabled's
+    advice), or None when systemd watches no watchdog for this very process (WATCHDOG_PID names another)."""
+    usec, pid = os.environ.get("WATCHDOG_USEC", ""), os.environ.get("WATCHDOG_PID", "")
+    if not usec.isdigit() or int(usec) == 0:
+        return None
+    if pid and pid != str(os.getpid()):
+        return None
+    return int(usec) / 2_000_000

@@ -1,23 +1,32 @@
 """The mailbox loop: fetch a batch, ingest it (the register commits), only then move the messages,
 act on the follow-ups, wake the sender; wait for new mail; reconnect with backoff after an outage.
 
-A stop request is honoured between batches, so the message in hand is always finished.
+A stop request is honoured between batches, so the message in hand is always finished. The loop is
+what systemd watches (runners/heartbeat.py): it says what it does in STATUS= lines and feeds the
+watchdog each time it turns, waiting included. An outage is logged at each retry with its delay
+while the backoff grows, then every RETRY_LOG_EVERY attempts, so a day-long outage writes a line
+every ten minutes, not one a second, and never looks like silence.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 
 from daemon.config import MailboxConfig
-from daemon.edges.mailbox import Mailbox
+from daemon.edges.mailbox import Mailbox, pause
 from daemon.errors import TransientError
 from daemon.runners.backoff import Backoff, one_line
 from daemon.runners.followups import FollowUps
+from daemon.runners.heartbeat import Heartbeat
 from daemon.runners.ingest import BatchResult, Ingestor
 
 log = logging.getLogger("complaintsd")
+
+RETRY_LOG_FIRST = 8  # every retry is logged while the delay grows (1 s … 60 s: about three minutes)
+RETRY_LOG_EVERY = 10  # then one line every ten attempts (ten minutes at the 60 s ceiling)
 
 
 class MailboxLoop:
@@ -29,32 +38,66 @@ class MailboxLoop:
         followups: FollowUps,
         wake_sender: Callable[[], None],
         stop: threading.Event,
+        heartbeat: Heartbeat | None = None,
+        backoff: Backoff | None = None,
     ) -> None:
         self.mailbox, self.config, self.stop = mailbox, config, stop
         self.ingestor, self.followups, self.wake_sender = ingestor, followups, wake_sender
+        self.heartbeat = heartbeat or Heartbeat(lambda state: None)
+        self.backoff = backoff or Backoff()
+        self.registered = self.quarantined = 0
 
     def run(self) -> None:
-        backoff, connected, outage = Backoff(), False, False
+        connected, attempts, down_since = False, 0, 0.0
         while not self.stop.is_set():
             try:
                 if not connected:
+                    self.heartbeat.status(f"connecting to {self.mailbox.describe()}")
                     self.mailbox.connect()
-                    connected, outage = True, False
-                    backoff.reset()
-                    log.info(
-                        "mailbox connected: %s (idle: %s)",
-                        self.mailbox.describe(),
-                        getattr(self.mailbox, "can_idle", False),
-                    )
+                    connected = True
+                    self._connected(attempts, down_since)
+                    attempts = 0
+                    self.backoff.reset()
                 if not self._drain():
-                    self.mailbox.wait(self.stop)
+                    self.heartbeat.status(self._waiting())
+                    self.mailbox.wait(self.stop, self.heartbeat.beat)
             except TransientError as exc:
-                if not outage:
-                    log.warning("mailbox or register unavailable, will retry: %s", one_line(exc))
-                outage = True
+                attempts += 1
+                down_since = down_since if attempts > 1 else time.monotonic()
                 self.mailbox.close()
                 connected = False
-                self.stop.wait(backoff.next())
+                self._retry_later(attempts, exc)
+
+    def _connected(self, attempts: int, down_since: float) -> None:
+        can_idle = getattr(self.mailbox, "can_idle", False)
+        if attempts:
+            log.info(
+                "mailbox connected again after %d failed attempt(s), %.0f s down: %s",
+                attempts,
+                time.monotonic() - down_since,
+                self.mailbox.describe(),
+            )
+        else:
+            log.info("mailbox connected: %s (idle: %s)", self.mailbox.describe(), can_idle)
+
+    def _retry_later(self, attempts: int, exc: TransientError) -> None:
+        """Wait before the next attempt, saying so in the log (at a sane rate) and in STATUS=."""
+        delay = self.backoff.next()
+        reason = one_line(exc)
+        if attempts <= RETRY_LOG_FIRST or attempts % RETRY_LOG_EVERY == 0:
+            log.warning("mailbox or register unavailable (attempt %d), retrying in %g s: %s", attempts, delay, reason)
+        self.heartbeat.status(
+            f"mailbox or register unavailable (attempt {attempts}), retrying in {delay:g} s: {reason}"
+        )
+        pause(self.stop, delay, self.heartbeat.beat)
+
+    def _waiting(self) -> str:
+        seconds = self.config.poll_interval.total_seconds()
+        how = "IDLE" if getattr(self.mailbox, "can_idle", False) else f"polled every {seconds:g} s"
+        return (
+            f"waiting for mail on {self.mailbox.describe()} ({how}); since start: "
+            f"{self.registered} registered, {self.quarantined} quarantined"
+        )
 
     def _drain(self) -> bool:
         """Process batches until the folder is empty or a stop is asked; True if stopped early."""
@@ -63,11 +106,13 @@ class MailboxLoop:
             batch = self.mailbox.fetch(self.config.batch_size)
             if not batch:
                 return False
+            self.heartbeat.status(f"registering {len(batch)} message(s) from {self.mailbox.describe()}")
             result = self.ingestor.ingest(batch)
             self.wake_sender()
             self._move(result)
             if self._follow_up():
                 self.wake_sender()
+            self.heartbeat.beat()
         return True
 
     def _follow_up(self) -> int:
@@ -80,10 +125,9 @@ class MailboxLoop:
         cfg = self.config
         self.mailbox.move(result.processed, cfg.processed_folder)
         self.mailbox.move(result.quarantined, cfg.quarantine_folder)
+        self.registered += len(result.references)
+        self.quarantined += len(result.quarantined)
         for reference in result.references:
             log.info("registered %s", reference)
         if result.quarantined:
             log.warning("%d message(s) moved to %s", len(result.quarantined), cfg.quarantine_folder)
-
-
-# --------------------------------------------------------------------------- sender side

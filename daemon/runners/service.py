@@ -4,7 +4,8 @@ The mailbox loop (runners/mailbox_loop.py) runs in this process, the outbox send
 (runners/sender.py) in a child process, and APScheduler (edges/scheduler.py) triggers the sweep.
 One daemon is active per register on a host; a second one started by mistake stands by. A stop
 request (SIGTERM/SIGINT) is honoured between batches; a lost connection (IMAP, SMTP or database)
-is logged once and retried with backoff, and never ends the daemon.
+is logged and retried with backoff, and never ends the daemon. systemd hears READY=1, STATUS= lines
+and, when the unit sets WatchdogSec=, WATCHDOG=1 from the mailbox loop (runners/heartbeat.py).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from daemon.edges.register import Register
 from daemon.edges.scheduler import Scheduler
 from daemon.runners.desk import Desk, utc_now
 from daemon.runners.followups import FollowUps
+from daemon.runners.heartbeat import Heartbeat
 from daemon.runners.ingest import Ingestor
 from daemon.runners.mailbox_loop import MailboxLoop
 from daemon.runners.sender import SenderProcess
@@ -33,11 +35,16 @@ log = logging.getLogger("complaintsd")
 
 class Daemon:
     def __init__(
-        self, config: Config, clock: Callable[[], datetime] = utc_now, notify: Callable[[str], None] | None = None
+        self,
+        config: Config,
+        clock: Callable[[], datetime] = utc_now,
+        notify: Callable[[str], None] | None = None,
+        watchdog_period: float | None = None,
     ) -> None:
         self.config = config
         self.clock = clock
         self.notify = notify or (lambda status: None)
+        self.heartbeat = Heartbeat(self.notify, watchdog_period)
         self.stop = threading.Event()
         self.register = Register(config.database.url)
         self.desk = Desk.of(config, self.register, clock)
@@ -47,7 +54,7 @@ class Daemon:
         self._sender: SenderProcess | None = None
 
     def run(self) -> None:
-        with _active_lock(self.config.storage.path, self.stop):
+        with _active_lock(self.config.storage.path, self.stop, self.heartbeat):
             if self.stop.is_set():
                 return
             self._run()
@@ -61,11 +68,18 @@ class Daemon:
         self.notify("READY=1")
         try:
             MailboxLoop(
-                self.mailbox, self.config.mailbox, self.ingestor, self.followups, self.sender.wake, self.stop
+                self.mailbox,
+                self.config.mailbox,
+                self.ingestor,
+                self.followups,
+                self.sender.wake,
+                self.stop,
+                self.heartbeat,
             ).run()
         finally:
             self.stop.set()
             self.notify("STOPPING=1")
+            self.heartbeat.status("stopping: finishing the letter in hand")
             scheduler.stop()
             self.sender.stop(timeout=self.config.smtp.timeout.total_seconds() + 5)
             self.mailbox.close()
@@ -93,9 +107,9 @@ class Daemon:
 
 
 @contextmanager
-def _active_lock(folder: Path, stop: threading.Event) -> Iterator[None]:
+def _active_lock(folder: Path, stop: threading.Event, heartbeat: Heartbeat) -> Iterator[None]:
     """One active daemon per register on this host: a second one started by mistake stands by
-    (and takes over within a second when the first one stops or dies)."""
+    (and takes over within a second when the first one stops or dies), alive for the watchdog."""
     folder.mkdir(parents=True, exist_ok=True)
     with open(folder / ".complaintsd.lock", "a+b") as handle:
         waiting = False
@@ -106,6 +120,8 @@ def _active_lock(folder: Path, stop: threading.Event) -> Iterator[None]:
             except BlockingIOError:
                 if not waiting:
                     log.warning("another complaintsd is active on this register; standing by")
+                    heartbeat.status("standing by: another complaintsd is active on this register")
                 waiting = True
+                heartbeat.beat()
                 stop.wait(1.0)
         yield
