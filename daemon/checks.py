@@ -3,10 +3,14 @@ but creating the register's tables and the mailbox folders the daemon would crea
 
 from __future__ import annotations
 
+import os
 import re
+import stat
+import tomllib
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -26,6 +30,8 @@ from daemon.errors import ComplaintsError
 
 
 def run_checks(config: Config) -> Iterator[tuple[bool, str]]:
+    for warning in credential_warnings(config):
+        yield True, warning
     for check in (_database, _storage, _templates, _mailbox, _smtp):
         try:
             yield True, check(config)
@@ -33,6 +39,50 @@ def run_checks(config: Config) -> Iterator[tuple[bool, str]]:
             yield False, str(exc)
         except SQLAlchemyError as exc:
             yield False, f"database: {str(exc).splitlines()[0]}"
+
+
+# The LoadCredential= names the unit gives each section's password (systemd/complaintsd.service).
+CREDENTIAL_IDS = {"mailbox": "imap-password", "smtp": "smtp-password"}
+
+
+def credential_warnings(config: Config) -> list[str]:
+    """A password others can read: written in a config file readable by others, or a password_file
+    readable by others. A warning, not a failure: the daemon works, but the secret is exposed."""
+    if config.source is None:
+        return []
+    try:
+        data = tomllib.loads(config.source.read_text(encoding="utf-8"))
+        mode = stat.S_IMODE(config.source.stat().st_mode)
+    except (OSError, ValueError):
+        return []  # load_config read it a moment ago; a change since is not ours to judge
+    warnings = []
+    for section, credential in CREDENTIAL_IDS.items():
+        table = data.get(section, {})
+        if table.get("password") and mode & stat.S_IROTH:
+            warnings.append(
+                f"WARN config: {config.source} is readable by others (mode {mode:04o}) and holds "
+                f"{section}.password: chmod 600 it, or better put the password in a file read through "
+                f'password_file = "{credential}" and the unit\'s '
+                f"LoadCredential={credential}:/etc/complaintsd/{credential}"
+            )
+        if table.get("password_file"):
+            warnings += _password_file_warning(section, Path(str(table["password_file"])))
+    return warnings
+
+
+def _password_file_warning(section: str, path: Path) -> list[str]:
+    if not path.is_absolute() and os.environ.get("CREDENTIALS_DIRECTORY"):
+        return []  # systemd's credentials: readable by the service's user only
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return []  # load_config has read it; gone since
+    if not mode & stat.S_IROTH:
+        return []
+    return [
+        f"WARN config: {section}.password_file {path} is readable by others (mode {mode:04o}): chmod 600 it "
+        f"(the unit's LoadCredential= hands it to the service alone)"
+    ]
 
 
 def _database(config: Config) -> str:

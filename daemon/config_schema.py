@@ -6,6 +6,7 @@ missing or badly written is a `ConfigError("section.key", problem)`, so the admi
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Callable
 from datetime import time, timedelta
@@ -249,8 +250,36 @@ def read_section(data: dict[str, Any], name: str, schema: dict, secrets: bool = 
         else:
             values[key] = parse(default, path)
     if secrets:
+        _refuse_cleartext(values, name)
         values["password"] = _secret(table, name)
     return values
+
+
+LOOPBACK_NAMES = ("localhost", "localhost.", "ip6-localhost", "ip6-loopback")
+
+
+def _is_loopback(host: str) -> bool:
+    """Only a name that means this machine, or a loopback address: a name resolving to 127.0.0.1 today
+    may not tomorrow, so resolution is not asked."""
+    if host.lower() in LOOPBACK_NAMES or host.lower().endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _refuse_cleartext(values: dict[str, Any], name: str) -> None:
+    """`tls = "none"` sends the password (and every complaint) in clear: only to this very machine."""
+    host = values.get("host", "")
+    if values.get("kind") == "maildir" or values.get("tls") != "none" or not host:
+        return
+    if not _is_loopback(host):
+        raise ConfigError(
+            f"{name}.tls",
+            f'"none" sends the password and the mail in clear: only allowed for a loopback host '
+            f'(127.0.0.1, ::1, localhost), not {host}; use "ssl" or "starttls"',
+        )
 
 
 def _secret(table: dict[str, Any], name: str) -> str:

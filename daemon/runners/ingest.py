@@ -28,7 +28,7 @@ from daemon.core.threads import named_ids, named_references
 from daemon.core.tokens import new_token
 from daemon.core.triage import Outcome
 from daemon.edges.register.reads import last_sequences, prior_knowledge
-from daemon.edges.register.writes import SequenceConflict, apply, claim_sequences, create_complaint, record_inbound
+from daemon.edges.register.writes import SequenceConflict, apply, claim_sequences, record
 from daemon.errors import MailError, TransientError
 from daemon.runners.desk import Desk
 
@@ -115,7 +115,7 @@ class Ingestor:
             failed = Intake(intake.raw, intake.sha256, intake.arrived_at, Outcome.QUARANTINE, reason)
             try:
                 with self.desk.register.transaction() as session:
-                    record_inbound(session, failed, now)
+                    record(session, failed, now)
             except Exception as again:  # the message is still kept in the quarantine folder
                 log.error("could not record the quarantine itself (%s); it stays in the quarantine folder", again)
             return QUARANTINED
@@ -149,12 +149,11 @@ def _write(
     claim_sequences(session, prefix, prepared.last, prepared.used)
     references: dict[str, str | None] = {}
     for triaged, intake in intakes:
-        inbound = record_inbound(session, intake, now)
         registration = prepared.registrations.get(triaged.item.key)
+        complaint_id = record(session, intake, now, registration.reference if registration else None)
         references[triaged.item.key] = None
-        if registration is not None:
-            cid = create_complaint(session, intake, inbound, registration.reference)
-            apply(session, Effects(cid) + registration.effects, registration.mails, now)
+        if registration is not None and complaint_id is not None:
+            apply(session, Effects(complaint_id) + registration.effects, registration.mails, now)
             references[triaged.item.key] = str(registration.reference)
     return references
 
