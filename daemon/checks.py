@@ -1,5 +1,6 @@
 """`complaintsd check`: try each part the daemon needs, one line each, without changing anything
-but creating the register's tables and the mailbox folders the daemon would create anyway."""
+but creating the mailbox folders the daemon would create anyway. The register is only read: its
+schema state is reported (an empty or old one is a failure saying to run `complaintsd migrate`)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from daemon.core.reminders import DeadlineKind
 from daemon.core.routing import RouteRule
 from daemon.core.tokens import new_token
 from daemon.edges.mailbox import open_mailbox
-from daemon.edges.register import Register
+from daemon.edges.register import Register, schema
 from daemon.edges.register.views import list_complaints
 from daemon.edges.smtp import SmtpSender
 from daemon.edges.storage import AttachmentStore
@@ -89,8 +90,9 @@ def _database(config: Config) -> str:
     register = Register(config.database.url)
     with register.session() as session:
         list_complaints(session, limit=1)
+        found = schema.state(register.engine)
     register.dispose()
-    return f"database: {register.describe()} is usable"
+    return f"database: {register.describe()} is usable, {found.describe()}"
 
 
 def _storage(config: Config) -> str:

@@ -25,9 +25,13 @@ from daemon.errors import ComplaintsError
 from daemon.logs import setup_logging
 
 DEFAULT_CONFIG = "/etc/complaintsd/config.toml"
+# Whatever umask it is started with, complaintsd creates nothing others can read: the register, the
+# attachments and the locks hold customers' personal data (files 0600, directories 0700).
+PRIVATE_UMASK = 0o077
 
 
 def main(argv: list[str] | None = None) -> int:
+    os.umask(PRIVATE_UMASK)
     parser = _parser()
     args = parser.parse_args(argv)
     setup_logging(args.verbose)
@@ -92,10 +96,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def cmd_run(args) -> int:
-    from daemon.edges.notify import systemd_notify
+    from daemon.edges.notify import systemd_notify, watchdog_period
     from daemon.runners.service import Daemon
 
-    daemon = Daemon(load_config(args.config), notify=systemd_notify)
+    daemon = Daemon(load_config(args.config), notify=systemd_notify, watchdog_period=watchdog_period())
     signal.signal(signal.SIGTERM, daemon.request_stop)
     signal.signal(signal.SIGINT, daemon.request_stop)
     daemon.run()

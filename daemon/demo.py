@@ -11,7 +11,7 @@ import logging
 import socket
 import threading
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
@@ -19,6 +19,7 @@ from pathlib import Path
 from aiosmtpd.controller import Controller
 
 from daemon.config import load_config
+from daemon.edges.register.database import migrate
 from daemon.edges.register.views import list_complaints, set_aside_counts
 
 log = logging.getLogger("complaintsd.demo")
@@ -103,7 +104,10 @@ def run_demo(directory: Path, serve: bool = False, timeout: float = 60.0) -> int
     config_path.write_text(CONFIG.format(dir=directory.as_posix(), port=port), encoding="utf-8")
     relay = Controller(LetterRelay(relay_dir), hostname="127.0.0.1", port=port)
     relay.start()
-    daemon = Daemon(load_config(config_path))
+    config = load_config(config_path)
+    # What an admin does before the first start: `complaintsd migrate` creates the register.
+    migrate(config.database.url, datetime.now(UTC))
+    daemon = Daemon(config)
     thread = threading.Thread(target=daemon.run, name="daemon", daemon=True)
     try:
         expected = drop_samples(directory / "maildir") + _registered(daemon)

@@ -32,5 +32,9 @@ class TransientError(ComplaintsError):
     """A server (IMAP, SMTP, database) is unreachable or refused for now; try again later."""
 
 
+class SchemaError(ComplaintsError):
+    """The register's schema is not the one this release needs: the admin runs `complaintsd migrate`."""
+
+
 class NotFound(ComplaintsError):
     """The register holds no such thing (e.g. `show REF` for an unknown reference)."""

@@ -18,6 +18,8 @@ from email.message import EmailMessage, Message
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
+from daemon.edges.register import Register
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -82,6 +84,8 @@ retry_max = "2s"
 """
     path = directory / "config.toml"
     path.write_text(text, encoding="utf-8")
+    # The register at the latest schema, as `complaintsd migrate` leaves it before the first `run`.
+    Register(f"sqlite:///{directory}/register.db", create=True).dispose()
     return path
 
 

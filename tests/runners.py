@@ -117,7 +117,7 @@ def make_desk(tmp_path: Path, clock: FakeClock, **sections: dict[str, Any]) -> D
 
     Two desks made on the same `tmp_path` share the register, as two daemons would."""
     config = config_of(tmp_path, **sections)
-    return Desk.of(config, Register(config.database.url), clock)
+    return Desk.of(config, Register(config.database.url, create=True), clock)
 
 
 _keys = itertools.count(1)

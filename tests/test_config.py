@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 
 from daemon.config import load_config, parse_config
+from daemon.edges.register import Register
 from daemon.errors import ConfigError
 from tests.harness import ROOT, _env
 
@@ -146,6 +147,7 @@ def test_cli_unknown_reference_and_missing_file_are_one_line(tmp_path):
         f'[mailbox]\nkind = "maildir"\npath = "{tmp_path}/md"\n[smtp]\nfrom = "a@b.c"\n[database]\nurl = "sqlite:///{tmp_path}/r.db"\n'
         + HANDLERS_TOML
     )
+    Register(f"sqlite:///{tmp_path}/r.db", create=True).dispose()  # as `complaintsd migrate` leaves it
     unknown = subprocess.run(
         [sys.executable, "-m", "daemon.cli", "show", "REC-2026-999999", "--config", str(good)],
         capture_output=True,

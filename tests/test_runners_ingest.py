@@ -15,6 +15,7 @@ from datetime import timedelta
 import pytest
 
 from daemon.edges.mailbox import open_mailbox
+from daemon.edges.register import Register
 from daemon.edges.register.views import list_complaints
 from daemon.edges.smtp import SmtpSender
 from daemon.runners.desk import Desk
@@ -241,6 +242,7 @@ def test_the_service_drains_a_maildir_and_its_sender_child_delivers(tmp_path, sm
     config = config_of(tmp_path, smtp={"host": smtp_sink.host, "port": smtp_sink.port})
     (tmp_path / "maildir" / "new").mkdir(parents=True)
     (tmp_path / "maildir" / "new" / "1.complaint").write_bytes(NO_KEYWORD)
+    Register(config.database.url, create=True).dispose()  # as `complaintsd migrate` leaves it
     daemon = Daemon(config)
     thread = threading.Thread(target=daemon.run, name="daemon under test", daemon=True)
     thread.start()

@@ -6,35 +6,47 @@ concurrently; nothing else assumes SQLite (PostgreSQL by URL).
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
-from sqlmodel import Session, SQLModel, create_engine
+from sqlmodel import Session, create_engine
 
-from daemon.errors import ConfigError, TransientError
+from daemon.edges.register import schema
+from daemon.errors import ConfigError, SchemaError, TransientError
 
 # Failures of the database server or file, not of the statement: worth another try later.
 OUTAGES = (OperationalError, InterfaceError)
 
 
 class Register:
-    """The register's engine, and sessions whose outages surface as TransientError."""
+    """The register's engine, and sessions whose outages surface as TransientError.
 
-    def __init__(self, url: str, create: bool = True) -> None:
+    Opening checks the schema: a register that is not at the latest revision is refused with a
+    SchemaError saying to run `complaintsd migrate` (schema.py), so that no code writes columns the
+    database lacks. `create=True` first makes an empty database at the head (tests, the demo); the
+    daemon never does, so a mistyped URL is an error, not a new empty register numbering from 1.
+    """
+
+    def __init__(self, url: str, create: bool = False) -> None:
         self.url = url
         self.engine = _engine(url)
-        if create:
-            with self.session():
-                try:
-                    SQLModel.metadata.create_all(self.engine)
-                except SQLAlchemyError as exc:
-                    raise TransientError(
-                        f"database: cannot open {url}: {exc.__class__.__name__}: {_first_line(exc)}"
-                    ) from None
+        try:
+            if create:
+                schema.create_fresh(self.engine)
+            found = schema.state(self.engine)
+        except SQLAlchemyError as exc:
+            raise TransientError(f"database: cannot open {url}: {exc.__class__.__name__}: {_first_line(exc)}") from None
+        if not found.at_head:
+            raise SchemaError(
+                f"database: {self.describe()}: {found.describe()}; run `complaintsd migrate` with the same --config"
+            )
 
     def describe(self) -> str:
         return self.engine.url.render_as_string()
@@ -57,6 +69,43 @@ class Register:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def migrate(url: str, now: datetime) -> Migration:
+    """`complaintsd migrate`: copy a SQLite file that will change, then upgrade to the head."""
+    engine = _engine(url)
+    try:
+        found = schema.state(engine)
+        if not found.upgradable:
+            raise SchemaError(f"database: {engine.url.render_as_string()}: {found.describe()}")
+        copy = None if found.at_head or found.empty else _copy_sqlite(engine, found, now)
+        before, after = schema.upgrade(engine)
+    except SQLAlchemyError as exc:
+        raise TransientError(f"database: cannot migrate {url}: {_first_line(exc)}") from None
+    finally:
+        engine.dispose()
+    return Migration(engine.url.render_as_string(), before, after, copy)
+
+
+@dataclass(frozen=True)
+class Migration:
+    """What `migrate` did: the states before and after, and the copy made first (SQLite only)."""
+
+    url: str
+    before: schema.SchemaState
+    after: schema.SchemaState
+    copy: Path | None
+
+
+def _copy_sqlite(engine: Engine, found: schema.SchemaState, now: datetime) -> Path | None:
+    """A consistent copy of the file beside it (SQLite's backup API reads through the WAL)."""
+    if engine.url.get_backend_name() != "sqlite" or not engine.url.database or engine.url.database == ":memory:":
+        return None
+    source = Path(engine.url.database)
+    target = source.with_name(f"{source.name}.{found.current or 'v0.1.0'}-{now:%Y%m%dT%H%M%SZ}.bak")
+    with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
+        src.backup(dst)
+    return target
 
 
 def _engine(url: str) -> Engine:

@@ -1,0 +1,181 @@
+"""Schema migrations: a register made by an older release is upgraded with nothing lost, and no code
+runs on a schema it does not know.
+
+`tests/data/register-v0.db` was made by release 0.1.0's code (commit 4d2cfc8, before migrations; see
+tests/data/README.md): four complaints (one closed after commands, an answer and a sent reminder, two
+acknowledged, one just received), their history, attachment, reminders in every state, tokens, and
+outbox rows sent and pending. Every row of every table must come through the upgrade unchanged.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import text
+from sqlmodel import SQLModel
+
+from daemon.checks import run_checks
+from daemon.cli import main
+from daemon.edges.register import Register, schema
+from daemon.edges.register.database import migrate
+from daemon.edges.register.views import show_complaint
+from daemon.errors import SchemaError
+from tests.runners import config_of
+
+V0 = Path(__file__).parent / "data" / "register-v0.db"
+V0_TABLES = (
+    "reference_counter",
+    "inbound_message",
+    "complaint",
+    "command_token",
+    "reminder",
+    "digest",
+    "attachment",
+    "history",
+    "outbox",
+)
+NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def old_register(tmp_path: Path) -> Path:
+    path = tmp_path / "register.db"
+    shutil.copy(V0, path)
+    return path
+
+
+def rows(path: Path, table: str, columns: list[str] | None = None) -> list[tuple]:
+    with sqlite3.connect(path) as db:
+        names = columns or [row[1] for row in db.execute(f"PRAGMA table_info({table})")]
+        return db.execute(f"SELECT {', '.join(names)} FROM {table} ORDER BY 1, 2").fetchall()
+
+
+def columns(path: Path, table: str) -> list[str]:
+    with sqlite3.connect(path) as db:
+        return [row[1] for row in db.execute(f"PRAGMA table_info({table})")]
+
+
+def differences(url: str) -> list:
+    """What Alembic's autogenerate would still add or change: nothing, when revisions equal the models."""
+    register_engine = Register(url).engine
+    with register_engine.connect() as connection:
+        return compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
+
+
+def test_the_old_register_is_refused_until_migrated(old_register: Path) -> None:
+    with pytest.raises(SchemaError, match=r"release 0\.1\.0, before migrations.*run `complaintsd migrate`"):
+        Register(f"sqlite:///{old_register}")
+
+
+def test_upgrading_the_old_register_loses_nothing(old_register: Path) -> None:
+    url = f"sqlite:///{old_register}"
+    before = {table: (columns(old_register, table), rows(old_register, table)) for table in V0_TABLES}
+    assert len(before["complaint"][1]) == 4 and len(before["history"][1]) > 20, "the fixture is the one described"
+
+    done = migrate(url, NOW)
+
+    assert (done.before.before_migrations, done.after.at_head) == (True, True)
+    for table, (names, old_rows) in before.items():
+        assert rows(old_register, table, names) == old_rows, f"{table} changed in the upgrade"
+    assert done.copy is not None and done.copy.name == "register.db.v0.1.0-20261201T080000Z.bak"
+    assert rows(done.copy, "history") == before["history"][1], "the copy is the register before the upgrade"
+    # The upgraded register is the models' schema exactly, and the code reads it.
+    assert differences(url) == []
+    with Register(url).session() as session:
+        closed = show_complaint(session, "REC-2026-000001")
+    assert (closed.status, closed.category) == ("closed", "livraison")
+    history_of_first = [row for row in before["history"][1] if row[1] == 1]
+    assert len(closed.history) == len(history_of_first) > 5
+
+
+def test_migrate_creates_an_empty_register_through_every_revision(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+    done = migrate(url, NOW)
+    assert (done.before.empty, done.after.current, done.copy) == (True, schema.head(), None)
+    assert differences(url) == [], "the revisions, run from the first, build what the models declare"
+    again = migrate(url, NOW)
+    assert (again.before.at_head, again.copy) == (True, None)
+
+
+def test_a_fresh_register_is_created_only_when_asked(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    with pytest.raises(SchemaError, match="empty: no register yet"):
+        Register(url)
+    Register(url, create=True)
+    assert schema.state(Register(url).engine).at_head
+    assert differences(url) == []
+
+
+def test_a_register_from_a_newer_release_is_not_touched(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'newer.db'}"
+    Register(url, create=True).dispose()
+    with sqlite3.connect(tmp_path / "newer.db") as db:
+        db.execute("UPDATE alembic_version SET version_num = '9999'")
+    with pytest.raises(SchemaError, match="9999, unknown to this complaintsd"):
+        migrate(url, NOW)
+
+
+def config_file(tmp_path: Path, database: Path) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(
+        f"""
+[mailbox]
+kind = "maildir"
+path = "{tmp_path / "maildir"}"
+[smtp]
+host = "127.0.0.1"
+port = 9
+tls = "none"
+from = "reclamations@example.com"
+[database]
+url = "sqlite:///{database}"
+[storage]
+path = "{tmp_path / "attachments"}"
+[[handlers]]
+name = "Bob"
+email = "bob@example.com"
+[routing]
+default_handler = "bob@example.com"
+supervisor = "qualite@example.com"
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_run_refuses_an_old_register_and_migrate_upgrades_it(tmp_path: Path, old_register: Path, capsys) -> None:
+    config = config_file(tmp_path, old_register)
+
+    assert main(["run", "--config", str(config)]) == 1
+    refusal = capsys.readouterr().err
+    assert refusal.count("\n") == 1 and "run `complaintsd migrate`" in refusal
+
+    assert main(["migrate", "--config", str(config)]) == 0
+    assert f"upgraded from release 0.1.0 to revision {schema.head()}" in capsys.readouterr().out
+    assert main(["migrate", "--config", str(config)]) == 0
+    assert "already at the latest revision" in capsys.readouterr().out
+
+
+def test_check_reports_the_schema_state(tmp_path: Path, old_register: Path) -> None:
+    config = config_of(tmp_path)
+    [(ok, line)] = [(ok, line) for ok, line in run_checks(config) if line.startswith("database")]
+    assert not ok and "before migrations" in line and "complaintsd migrate" in line
+    migrate(config.database.url, NOW)
+    [(ok, line)] = [(ok, line) for ok, line in run_checks(config) if line.startswith("database")]
+    assert ok and line.endswith(f"schema at the latest revision ({schema.head()})")
+
+
+def test_the_revisions_are_one_line_from_the_baseline() -> None:
+    """One head, reached from the baseline: two revisions made in parallel would need a merge."""
+    script = ScriptDirectory.from_config(schema.alembic_config())
+    assert script.get_heads() == [schema.head()]
+    assert [r.revision for r in script.walk_revisions()][-1] == schema.BASELINE
+    with Register("sqlite://", create=True).engine.connect() as connection:
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == schema.head()
