@@ -14,11 +14,14 @@ import sys
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import NoReturn
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from daemon import __version__
 from daemon.config import Config, load_config
 from daemon.core.deadlines import Unit, parse_duration, parse_rule
+from daemon.core.lifecycle import Status
 from daemon.edges.register import Register
 from daemon.edges.register.views import ComplaintView, Filters, list_complaints, show_complaint
 from daemon.errors import ComplaintsError
@@ -55,8 +58,18 @@ def main(argv: list[str] | None = None) -> int:
     return 1
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr and exit status 1, like every other error
+    (argparse prints the usage and the error on two lines and exits 2). Subcommands inherit it."""
+
+    def error(self, message: str) -> NoReturn:
+        print(f"{self.prog}: {message} (see {self.prog} --help)", file=sys.stderr)
+        sys.exit(1)
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="complaintsd", description="A complaints register run over email.")
+    parser = _Parser(prog="complaintsd", description="A complaints register run over email.")
+    parser.add_argument("--version", action="version", version=f"complaintsd {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks (for developers)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -140,21 +153,45 @@ def _register(config_path: str) -> tuple[Config, Register]:
 
 
 def cmd_list(args) -> int:
-    config, register = _register(args.config)
+    config = load_config(args.config)
+    status = _status_option(args.status)
+    register = Register(config.database.url)
     filters = Filters(
         now=datetime.now(UTC),
-        status=args.status,
+        status=status,
         handler=args.handler,
         overdue=args.overdue,
         due_within=_duration_option("--due-within", args.due_within),
     )
     with register.session() as session:
         complaints = list_complaints(session, filters)
+    if not complaints and args.handler:
+        _check_handler(config, args.handler)
     if args.json:
         print(json.dumps([_summary_json(c) for c in complaints], ensure_ascii=False, indent=2))
         return 0
     print(_table(complaints, config))
     return 0
+
+
+def _status_option(text: str | None) -> str | None:
+    """A status filter must be one of the lifecycle's: a typo must not read as "no complaints"."""
+    if text is None:
+        return None
+    valid = [status.value for status in Status]
+    if text.strip().lower() not in valid:
+        raise ComplaintsError(f"--status {text}: unknown status (valid: {', '.join(valid)})")
+    return text.strip().lower()
+
+
+def _check_handler(config: Config, handler: str) -> None:
+    """An address that is neither a configured handler nor any complaint's is a typo, not an empty list
+    (a handler removed from the config still lists the complaints they held)."""
+    if config.routing.handler(handler) is None:
+        known = ", ".join(h.email for h in config.routing.handlers)
+        raise ComplaintsError(
+            f"--handler {handler}: not a handler of the config or of any complaint (handlers: {known})"
+        )
 
 
 def _duration_option(option: str, text: str | None) -> timedelta | None:
