@@ -11,6 +11,8 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
+from sqlmodel import Session
+
 from daemon.config import OutboxConfig
 from daemon.core.outbox import PENDING, SENT, Fate, RetryPolicy, SendResult, after_failure
 from daemon.edges.register import Register
@@ -40,26 +42,28 @@ class Outbox:
         if not batch:
             return 0
         sent = 0
+        with self.register.session() as session:  # one connection for the batch, a commit a letter
 
-        def report(index: int, result: SendResult) -> None:
-            nonlocal sent
-            sent += self._record(batch[index], result)
+            def report(index: int, result: SendResult) -> None:
+                nonlocal sent
+                sent += self._record(session, batch[index], result)
 
-        self.sender.send_all([item.envelope for item in batch], report, stopping)
+            self.sender.send_all([item.envelope for item in batch], report, stopping)
         with self.register.transaction() as session:
             settle(session)
         return sent
 
-    def _record(self, item: Due, result: SendResult) -> bool:
+    def _record(self, session: Session, item: Due, result: SendResult) -> bool:
+        """Commit the relay's answer at once: a crash now can double only this letter."""
         now = self.clock()
-        with self.register.transaction() as session:
-            if result.fate is Fate.SENT:
-                mark_sent(session, item, now, result.detail)
-                status = SENT
-            else:
-                after = after_failure(result, item.attempts + 1, item.created_at, now, self.policy)
-                record_failure(session, item, after, now)
-                status = after.status
+        if result.fate is Fate.SENT:
+            mark_sent(session, item, now, result.detail)
+            status = SENT
+        else:
+            after = after_failure(result, item.attempts + 1, item.created_at, now, self.policy)
+            record_failure(session, item, after, now)
+            status = after.status
+        session.commit()
         self._log(item, status, result)
         return status == SENT
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import select as sa_select
 from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
@@ -18,7 +19,7 @@ from daemon.core.lifecycle import Event, Status, next_status
 from daemon.core.outbox import PENDING, SENT, AfterFailure, Envelope
 from daemon.core.reminders import DeadlineKind
 from daemon.edges.register.models import Complaint, OutboxMail
-from daemon.edges.register.writes import cancel_reminders, execute, history
+from daemon.edges.register.writes import cancel_reminders, execute, history, history_many
 
 
 @dataclass(frozen=True)
@@ -68,14 +69,26 @@ def mark_sent(session: Session, item: Due, now: datetime, reply: str) -> None:
 
 
 def settle(session: Session) -> int:
-    """Phase two: write the consequences of every accepted mail not yet settled (history, status)."""
-    rows = session.exec(select(OutboxMail).where(OutboxMail.status == SENT, col(OutboxMail.settled).is_(False))).all()
-    for row in rows:
-        assert row.sent_at is not None
-        _trace(session, row.complaint_id, row.purpose, row.sent_at, "sent", f"to {row.recipients}: {row.last_reply}")
-        if row.complaint_id is not None and row.purpose == "acknowledgement":
-            _acknowledged(session, row.complaint_id, row.sent_at)
-        row.settled = True
+    """Phase two: write the consequences of every accepted mail not yet settled (history, status).
+
+    Run after each batch and before each flush, so a crash between the phases is repaired. Reads
+    the few columns it needs (never the composed bytes) and writes in a few statements."""
+    fields = ("id", "complaint_id", "purpose", "sent_at", "recipients", "last_reply")
+    rows = session.execute(
+        sa_select(*(col(getattr(OutboxMail, name)) for name in fields))
+        .where(col(OutboxMail.status) == SENT, col(OutboxMail.settled).is_(False))
+        .order_by(col(OutboxMail.id))
+    ).all()
+    traced = [(cid, purpose, at, f"to {to}: {reply}") for _id, cid, purpose, at, to, reply in rows if cid is not None]
+    history_many(session, [(cid, at, f"{purpose}_sent", "complaintsd", detail) for cid, purpose, at, detail in traced])
+    for cid, purpose, at, _detail in traced:
+        if purpose == "acknowledgement":
+            _acknowledged(session, cid, at)
+    ids = [row[0] for row in rows]
+    for start in range(0, len(ids), 500):
+        execute(
+            session, update(OutboxMail).where(col(OutboxMail.id).in_(ids[start : start + 500])).values(settled=True)
+        )
     return len(rows)
 
 

@@ -252,6 +252,11 @@ def history(session: Session, complaint_id: int, at: datetime, event_name: str, 
     _history(session, complaint_id, at, event_name, actor, detail)
 
 
+def history_many(session: Session, entries: list[tuple[int, datetime, str, str, str]]) -> None:
+    """Several history entries (complaint id, at, event, actor, detail) in one INSERT, in order."""
+    _many(session, HistoryEvent, [_history_row(*entry) for entry in entries])
+
+
 def _history(session: Session, complaint_id: int, at: datetime, event_name: str, actor: str, detail: str) -> None:
     _many(session, HistoryEvent, [_history_row(complaint_id, at, event_name, actor, detail)])
 
