@@ -4,7 +4,7 @@
 #   make lint        install, then ruff (lint and format), mypy and import-linter (pyproject.toml)
 #   make test        test-deps, then lint, then pytest
 #   make demo        install, then `complaintsd demo`
-#   make bench       test-deps, then benchmarks/ingest.py
+#   make bench       test-deps, then benchmarks/ingest.py (500 messages, a full register, a 30 MB file)
 #   make clean       remove the venv and build/test artefacts
 
 SHELL := /bin/bash
@@ -59,9 +59,11 @@ lint: install
 test: test-deps
 	$(MAKE) lint
 	$(BIN)/pytest $(PYTEST_ARGS)
+	@echo "== a small run of the ingestion benchmark (figures printed, not asserted; make bench for the full one)"
+	PYTHONPATH=. $(BIN)/python benchmarks/ingest.py --messages 100 --latency 20
 
 bench: test-deps
-	PYTHONPATH=. $(BIN)/python benchmarks/ingest.py
+	PYTHONPATH=. $(BIN)/python benchmarks/ingest.py --messages 500 --latency 200 --prefill 100000 --big-mb 30
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .hypothesis .coverage htmlcov .mypy_cache .ruff_cache .import_linter_cache
