@@ -241,6 +241,12 @@ def _summary_json(c: ComplaintView) -> dict:
         "handler": c.handler_email,
         "category": c.category,
         "attachments": c.attachment_count,
+        "severity": c.severity,
+        "complexity": c.complexity,
+        "impact": c.impact,
+        "scope": c.scope,
+        "priority": c.priority,
+        "outcome": c.outcome,
     }
 
 
@@ -248,6 +254,9 @@ def _detail_json(c: ComplaintView) -> dict:
     data = _summary_json(c)
     data["text_body"] = c.text_body
     data["handler_name"] = c.handler_name
+    data["wished_solution"] = c.wished_solution or None
+    data["related"] = list(c.related)
+    data["causes"] = [{"text": cause.text, "category": cause.category} for cause in c.causes]
     data["deadlines"] = {
         "ack": {"due_at": _iso(c.ack_due_at), "rule": c.ack_rule},
         "answer": {
@@ -301,11 +310,28 @@ def _detail_text(c: ComplaintView, config: Config) -> str:
         f"answer due:    {_local(c.answer_due_at, config)}  ({_explain(c.answer_rule, c.answer_skipped)})",
         f"attachments:   {len(c.attachments)}",
     ]
+    lines += _evaluation_text(c)
     lines += [f"  {a.filename} ({a.size} bytes) {a.path}" for a in c.attachments]
     lines.append("history:")
     lines += [f"  {_local(h.at, config)}  {h.event:<24} {h.actor:<28} {h.detail}" for h in c.history]
     lines += ["", c.text_body.strip()]
     return "\n".join(lines)
+
+
+def _evaluation_text(c: ComplaintView) -> list[str]:
+    """The evaluation lines of `show`: only what has been recorded, the priority first."""
+    shown = [
+        ("priority", c.priority),
+        ("severity", c.severity),
+        ("complexity", c.complexity),
+        ("impact", c.impact),
+        ("scope", c.scope),
+        ("related", ", ".join(c.related)),
+        ("outcome", c.outcome),
+        ("wished:", c.wished_solution.replace("\n", " ")),
+    ]
+    lines = [f"{(name if name.endswith(':') else name + ':'):<15}{value}" for name, value in shown if value]
+    return lines + [f"cause:         {cause.text}" for cause in c.causes]
 
 
 def _explain(rule_text: str, skipped: tuple[tuple[str, str], ...]) -> str:

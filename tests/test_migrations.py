@@ -84,6 +84,9 @@ def test_upgrading_the_old_register_loses_nothing(old_register: Path) -> None:
     assert (done.before.before_migrations, done.after.at_head) == (True, True)
     for table, (names, old_rows) in before.items():
         assert rows(old_register, table, names) == old_rows, f"{table} changed in the upgrade"
+    evaluation = rows(old_register, "complaint", ["complexity", "impact", "scope", "wished_solution"])
+    assert evaluation == [(None, None, None, "")] * 4, "0002: nothing evaluated yet, no wish recorded"
+    assert rows(old_register, "complaint_link") == rows(old_register, "cause") == []
     assert done.copy is not None and done.copy.name == "register.db.v0.1.0-20261201T080000Z.bak"
     assert rows(done.copy, "history") == before["history"][1], "the copy is the register before the upgrade"
     # The upgraded register is the models' schema exactly, and the code reads it.

@@ -16,9 +16,12 @@ from daemon.core.commands.tags import (
     SETTABLE_STATUSES,
     Command,
     Commands,
+    Complexity,
+    Impact,
     Outcome,
     Problem,
     Reason,
+    Scope,
     Severity,
     Tag,
     parse_commands,
@@ -84,6 +87,23 @@ TAG_SPELLINGS = [
     ("#help", Tag.HELP),
     ("#aide", Tag.HELP),
     ("#Aide", Tag.HELP),
+    # The evaluation (issue 9).
+    ("#complexité moyenne", Tag.COMPLEXITY),
+    ("#COMPLEXITE moyenne", Tag.COMPLEXITY),
+    ("#complexity medium", Tag.COMPLEXITY),
+    ("#impact fort", Tag.IMPACT),
+    ("#Impact high", Tag.IMPACT),
+    ("#portée systémique", Tag.SCOPE),
+    ("#PORTEE systémique", Tag.SCOPE),
+    ("#scope systemic", Tag.SCOPE),
+    ("#lié REC-2026-000012", Tag.RELATED),
+    ("#liée REC-2026-000012", Tag.RELATED),
+    ("#lien REC-2026-000012", Tag.RELATED),
+    ("#related REC-2026-000012", Tag.RELATED),
+    ("#souhait un remboursement", Tag.WISH),
+    ("#wish a refund", Tag.WISH),
+    ("#cause colis mal calé", Tag.CAUSE),
+    ("#Causes colis mal calé", Tag.CAUSE),
 ]
 
 
@@ -174,6 +194,32 @@ VALUES = [
     ("#note appelé le client, il rappelle demain", "appelé le client, il rappelle demain"),
     ("#help", None),
     ("#aide s'il vous plaît", None),
+    # The evaluation (issue 9; decision 8).
+    ("#complexité simple", Complexity.SIMPLE),
+    ("#complexité Moyenne", Complexity.MEDIUM),
+    ("#complexité moyen", Complexity.MEDIUM),
+    ("#complexity medium", Complexity.MEDIUM),
+    ("#complexité COMPLEXE", Complexity.COMPLEX),
+    ("#complexity complex", Complexity.COMPLEX),
+    ("#impact faible", Impact.LOW),
+    ("#impact low", Impact.LOW),
+    ("#impact moyen", Impact.MEDIUM),
+    ("#impact Medium", Impact.MEDIUM),
+    ("#impact fort", Impact.HIGH),
+    ("#impact élevé", Impact.HIGH),
+    ("#impact HIGH", Impact.HIGH),
+    ("#portée isolée", Scope.ISOLATED),
+    ("#portée ISOLEE", Scope.ISOLATED),
+    ("#scope isolated", Scope.ISOLATED),
+    ("#portée systémique", Scope.SYSTEMIC),
+    ("#portee systemique", Scope.SYSTEMIC),
+    ("#scope Systemic", Scope.SYSTEMIC),
+    ("#lié REC-2026-000012", "REC-2026-000012"),
+    ("#lié rec-2026-000012.", "REC-2026-000012"),
+    ("#related: REC-2026-000012", "REC-2026-000012"),
+    ("#souhait Un remboursement intégral", "Un remboursement intégral"),
+    ("#wish a new teapot", "a new teapot"),
+    ("#cause Colis mal calé au dépôt de Lyon", "Colis mal calé au dépôt de Lyon"),
 ]
 
 
@@ -248,6 +294,19 @@ PROBLEMS = [
     ("#réponse\n\n   \n", Reason.EMPTY_REPLY),
     ("#réponse Madame,\nnous avons…\n#clore fondée", Reason.TAG_IN_REPLY),
     ("#statut en cours\n#statut rouvert", Reason.CONFLICT),
+    ("#complexité", Reason.MISSING_VALUE),
+    ("#souhait", Reason.MISSING_VALUE),
+    ("#cause", Reason.MISSING_VALUE),
+    ("#complexité difficile", Reason.UNKNOWN_COMPLEXITY),
+    ("#complexity hard", Reason.UNKNOWN_COMPLEXITY),
+    ("#impact énorme", Reason.UNKNOWN_IMPACT),
+    ("#impact critical", Reason.UNKNOWN_IMPACT),
+    ("#portée générale", Reason.UNKNOWN_SCOPE),
+    ("#scope global", Reason.UNKNOWN_SCOPE),
+    ("#lié", Reason.MISSING_VALUE),
+    ("#lié la réclamation de M. Dupont", Reason.NO_REFERENCE),
+    ("#related REC-2026-000012 REC-2026-000013", Reason.NO_REFERENCE),
+    ("#portée isolée\n#scope systemic", Reason.CONFLICT),
 ]
 
 
@@ -261,7 +320,14 @@ def test_problems(text: str, reason: Reason) -> None:
 
 
 # Reasons found when a well-formed command meets the complaint (tests/test_commands.py).
-APPLYING = {Reason.ILLEGAL_MOVE, Reason.UNKNOWN_HANDLER, Reason.ALREADY_HANDLER, Reason.NO_CHANGE}
+APPLYING = {
+    Reason.ILLEGAL_MOVE,
+    Reason.UNKNOWN_HANDLER,
+    Reason.ALREADY_HANDLER,
+    Reason.NO_CHANGE,
+    Reason.UNKNOWN_REFERENCE,
+    Reason.SAME_COMPLAINT,
+}
 
 
 def test_every_reason_is_reachable() -> None:
@@ -338,6 +404,22 @@ def test_reply_takes_everything_after_it(text: str, answer: str) -> None:
     assert reply.value == answer
 
 
+def test_several_related_and_causes_are_each_kept_once() -> None:
+    found = parse_commands(
+        "#lié REC-2026-000012\n#lié REC-2026-000013\n#lié REC-2026-000012\n"
+        "#cause colis mal calé\n#cause transporteur pressé\n\n#souhait un avoir\nou un échange",
+        TODAY,
+    )
+    assert found.problems == ()
+    assert [(c.tag, c.value) for c in found.commands] == [
+        (Tag.RELATED, "REC-2026-000012"),
+        (Tag.RELATED, "REC-2026-000013"),
+        (Tag.CAUSE, "colis mal calé"),
+        (Tag.CAUSE, "transporteur pressé"),
+        (Tag.WISH, "un avoir\nou un échange"),
+    ]
+
+
 def test_note_takes_its_paragraph() -> None:
     (note,) = parse_commands("#note Appel du client\nil attend un avoir\n\nPS: rien", TODAY).commands
     assert note.value == "Appel du client\nil attend un avoir"
@@ -368,6 +450,10 @@ def test_crlf_text() -> None:
         (Tag.NOTE, ""),
         (Tag.CATEGORY, None),
         (Tag.HELP, "x"),
+        (Tag.IMPACT, "critical"),
+        (Tag.SCOPE, "systémique"),
+        (Tag.RELATED, "the other one"),
+        (Tag.WISH, " "),
     ],
 )
 def test_a_command_cannot_hold_a_wrong_value(tag: Tag, value: object) -> None:

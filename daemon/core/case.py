@@ -9,6 +9,7 @@ from daemon.core.letters import ComplaintSummary, FileToAttach, LetterToSend, ne
 from daemon.core.lifecycle import Status
 from daemon.core.mail import Address, InboundMail, StoredFile
 from daemon.core.policy import Policy
+from daemon.core.priority import priority
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,11 @@ class Case:
     severity: str | None = None
     category: str | None = None
     outcome: str | None = None
+    complexity: str | None = None
+    impact: str | None = None
+    scope: str | None = None
+    wished_solution: str = ""
+    related: tuple[str, ...] = ()  # references of the complaints linked to this one
     answer_rule: str = ""
     tokens: tuple[tuple[str, str], ...] = ()  # (handler_email, token), latest first
     files: tuple[StoredFile, ...] = ()
@@ -63,7 +69,14 @@ def summary(case: Case) -> ComplaintSummary:
         received_at=case.received_at,
         ack_due_at=case.ack_due_at,
         answer_due_at=case.answer_due_at,
+        priority=case_priority(case),
     )
+
+
+def case_priority(case: Case) -> str | None:
+    """The priority the evaluation gives (core/priority.py), shown in every letter to staff."""
+    found = priority(case.severity, case.impact, case.scope)
+    return None if found is None else found.value
 
 
 def to_customer(

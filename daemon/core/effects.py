@@ -51,7 +51,8 @@ class Effects:
 
     `fields` are new values of the complaint's columns other than its status, which moves through
     `status` only; `cancel` names the deadlines whose pending reminders stop (None: all of them);
-    `letters` are composed by the postbox and queued in the same transaction."""
+    `letters` are composed by the postbox and queued in the same transaction; `links` are the ids
+    of complaints to link with this one (both ways), `causes` the causes found, in order."""
 
     complaint_id: int | None = None
     history: tuple[HistoryEntry, ...] = ()
@@ -61,6 +62,8 @@ class Effects:
     plan: tuple[Planned, ...] = ()
     cancel: tuple[DeadlineKind | None, ...] = ()
     tokens: tuple[TokenToIssue, ...] = ()
+    links: tuple[int, ...] = ()
+    causes: tuple[str, ...] = ()
 
     def __add__(self, other: Effects) -> Effects:
         if other.status is not None and self.status is not None:
@@ -74,6 +77,8 @@ class Effects:
             plan=self.plan + other.plan,
             cancel=self.cancel + other.cancel,
             tokens=self.tokens + other.tokens,
+            links=self.links + other.links,
+            causes=self.causes + other.causes,
         )
 
 

@@ -7,6 +7,7 @@ on a closed complaint whose customer was asked, records their satisfaction). A s
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from daemon.core.case import Case, summary, to_customer
@@ -31,22 +32,33 @@ NO = frozenset({"non", "no", "insatisfait", "insatisfaite", "unsatisfied"})
 
 
 def decide_follow_up(
-    case: Case, mail: InboundMail, owners: tuple[TokenOwner, ...], now: datetime, policy: Policy
+    case: Case,
+    mail: InboundMail,
+    owners: tuple[TokenOwner, ...],
+    now: datetime,
+    policy: Policy,
+    references: Mapping[str, int] = {},
 ) -> Effects:
-    """What a follow-up mail does; `owners` are the register's owners of the tokens the mail quotes."""
+    """What a follow-up mail does; `owners` are the register's owners of the tokens the mail quotes,
+    `references` the complaints it names by reference (for #related)."""
     if mail.author.email.lower() in policy.staff:
-        return _staff_mail(case, mail, owners, now, policy)
+        return _staff_mail(case, mail, owners, now, policy, references)
     return _customer_mail(case, mail, now, policy)
 
 
 def _staff_mail(
-    case: Case, mail: InboundMail, owners: tuple[TokenOwner, ...], now: datetime, policy: Policy
+    case: Case,
+    mail: InboundMail,
+    owners: tuple[TokenOwner, ...],
+    now: datetime,
+    policy: Policy,
+    references: Mapping[str, int],
 ) -> Effects:
     text = top_text(mail.text_body, mail.html_body)
     commands = parse_commands(text, now.astimezone(policy.timezone).date())
     if not commands.has_commands:
         return Effects(case.id, history=(HistoryEntry("handler_mail", mail.author.email, text[:2000]),))
-    return decide_command_mail(case, mail, text, commands, owners, now, policy)
+    return decide_command_mail(case, mail, text, commands, owners, now, policy, references)
 
 
 def _customer_mail(case: Case, mail: InboundMail, now: datetime, policy: Policy) -> Effects:

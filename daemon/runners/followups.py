@@ -14,9 +14,10 @@ import jinja2
 
 from daemon.core.follow_up import decide_follow_up
 from daemon.core.parsing import parse
+from daemon.core.references import find_references
 from daemon.core.threads import named_ids
 from daemon.core.tokens import tokens_in
-from daemon.edges.register.reads import follow_up, load_case, pending_follow_ups, token_owners
+from daemon.edges.register.reads import complaint_ids, follow_up, load_case, pending_follow_ups, token_owners
 from daemon.edges.register.writes import follow_up_handled
 from daemon.errors import TransientError
 from daemon.runners.desk import Desk
@@ -53,6 +54,8 @@ class FollowUps:
             mail = parse(raw)
             case = load_case(session, complaint_id)
             owners = token_owners(session, tokens_in(mail.subject, named_ids(mail)))
-            effects = decide_follow_up(case, mail, owners, now, self.desk.policy)
+            named = find_references(mail.text_body.upper(), self.desk.policy.prefix)
+            references = complaint_ids(session, named)
+            effects = decide_follow_up(case, mail, owners, now, self.desk.policy, references)
             self.desk.apply(session, effects, now)
             follow_up_handled(session, inbound_id)

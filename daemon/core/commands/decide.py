@@ -8,6 +8,7 @@ handler, the customer's letters, and the confirmation, help or error letter to t
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
 
@@ -56,7 +57,9 @@ def decide_command_mail(
     owners: tuple[TokenOwner, ...],
     now: datetime,
     policy: Policy,
+    references: Mapping[str, int] = {},
 ) -> Effects:
+    """`references`: the complaint id of each reference the mail names that the register holds (#related)."""
     verdict = verdict_of(case, mail, owners, policy)
     if not verdict.allowed:
         return _refusal(case, mail, verdict, now, policy)
@@ -64,11 +67,33 @@ def decide_command_mail(
         case.id,
         history=(HistoryEntry("command_mail", mail.author.email, f"verified by {verdict.proof}: {text[:1000]}"),),
     )
-    state = CaseState(
-        case.status, case.severity, case.category, _handler(case, policy), case.answer_due_at, case.outcome
+    result = plan_commands(
+        _state(case, policy),
+        commands,
+        policy.handlers,
+        policy.timezone,
+        now,
+        _category_deadline(case, policy),
+        references,
     )
-    result = plan_commands(state, commands, policy.handlers, policy.timezone, now, _category_deadline(case, policy))
     return heard + _executed(case, mail, result, heard.history, now, policy)
+
+
+def _state(case: Case, policy: Policy) -> CaseState:
+    return CaseState(
+        case.status,
+        case.severity,
+        case.category,
+        _handler(case, policy),
+        case.answer_due_at,
+        case.outcome,
+        case.complexity,
+        case.impact,
+        case.scope,
+        case.wished_solution or None,
+        case.reference,
+        case.related,
+    )
 
 
 def verdict_of(case: Case, mail: InboundMail, owners: tuple[TokenOwner, ...], policy: Policy) -> Verdict:
@@ -105,7 +130,14 @@ def _executed(
 ) -> Effects:
     after = _after(case, result)
     fields = _fields(case, after, result)
-    changes = Effects(case.id, history=_change_history(mail, result), status=_move(case, after), fields=fields)
+    changes = Effects(
+        case.id,
+        history=_change_history(mail, result),
+        status=_move(case, after),
+        fields=fields,
+        links=result.links,
+        causes=result.causes,
+    )
     changes += _reminders(case, after, result, now, policy)
     done: list[Effect] = [Effect.NOTE_ADDED] * len(result.notes)
     handover = Effects(case.id)
@@ -121,7 +153,16 @@ def _after(case: Case, result: Plan) -> Case:
     """The complaint as the plan leaves it: what the letters written now must say."""
     state = result.state
     after = replace(
-        case, status=Status(state.status), severity=state.severity, category=state.category, outcome=state.outcome
+        case,
+        status=Status(state.status),
+        severity=state.severity,
+        category=state.category,
+        outcome=state.outcome,
+        complexity=state.complexity,
+        impact=state.impact,
+        scope=state.scope,
+        wished_solution=state.wished_solution or "",
+        related=state.related,
     )
     if result.deadline_changed:
         after = replace(after, answer_due_at=state.answer_due_at, answer_rule=result.answer_rule or "committed")
@@ -135,6 +176,10 @@ def _fields(case: Case, after: Case, result: Plan) -> tuple[tuple[str, object], 
         ("severity", after.severity),
         ("category", after.category),
         ("outcome", after.outcome),
+        ("complexity", after.complexity),
+        ("impact", after.impact),
+        ("scope", after.scope),
+        ("wished_solution", after.wished_solution),
     )
     if result.deadline_changed:
         fields += (("answer_due_at", after.answer_due_at), ("answer_rule", after.answer_rule), ("answer_skipped", ""))

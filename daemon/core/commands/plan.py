@@ -6,11 +6,15 @@ plan in one transaction. Lines are applied in the order written, except that `#r
 takes the rest of the mail) always goes before `#close`, so "#clore fondée" then "#réponse …"
 answers, then closes. A line that cannot apply (an illegal status move, a past date, an unknown
 handler) becomes a problem for the confirmation letter; the other lines still apply.
+
+The evaluation (issue 9) sets fields the same way; `#related` needs the register's answer to
+"which complaint has this reference?", which the runner looks up beforehand and passes in as
+`references` (every reference the mail names, with its complaint id), so planning stays pure.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from typing import Any
@@ -33,6 +37,12 @@ class CaseState:
     handler: Handler
     answer_due_at: datetime
     outcome: str | None = None
+    complexity: str | None = None
+    impact: str | None = None
+    scope: str | None = None
+    wished_solution: str | None = None  # None: none recorded yet
+    reference: str = ""
+    related: tuple[str, ...] = ()  # the references already linked
 
 
 @dataclass(frozen=True)
@@ -53,10 +63,23 @@ class Plan:
     deadline_changed: bool = False
     answer_rule: str | None = None  # the rule behind a recomputed answer deadline
     problems: tuple[Problem, ...] = ()
+    links: tuple[int, ...] = ()  # complaint ids to link (both ways)
+    causes: tuple[str, ...] = ()
 
     @property
     def executed(self) -> bool:
         return bool(self.changes or self.answer is not None or self.notes)
+
+
+# The evaluation tags that set one field of the same name (#wish sets the wished solution).
+_FIELDS = {
+    Tag.SEVERITY: "severity",
+    Tag.CATEGORY: "category",
+    Tag.COMPLEXITY: "complexity",
+    Tag.IMPACT: "impact",
+    Tag.SCOPE: "scope",
+    Tag.WISH: "wished_solution",
+}
 
 
 CategoryDeadline = Callable[[str], "tuple[datetime, str] | None"]
@@ -69,12 +92,17 @@ def plan_commands(
     tz: ZoneInfo,
     now: datetime,
     category_deadline: CategoryDeadline = lambda category: None,
+    references: Mapping[str, int] = {},
 ) -> Plan:
     """`category_deadline(category)` gives the answer deadline (and its rule) a category's own
-    rule would set, or None when the category has no rule of its own or the date is committed."""
+    rule would set, or None when the category has no rule of its own or the date is committed;
+    `references` the complaint id of each reference the mail names that the register holds."""
     ordered = sorted(commands.commands, key=lambda c: c.tag is Tag.CLOSE)  # stable: #reply before #close
     plan = Plan(state=state, problems=tuple(commands.problems))
     for command in ordered:
+        if command.tag is Tag.RELATED:
+            plan = _relate(plan, command, references)
+            continue
         plan = _apply(plan, command, handlers, tz, now)
         if command.tag is Tag.CATEGORY and plan.state.category == command.value:
             plan = _category_deadline(plan, category_deadline(str(command.value)), now)
@@ -101,10 +129,10 @@ def _apply(plan: Plan, command: Command, handlers: tuple[Handler, ...], tz: Zone
         return replace(plan, help=True)
     if tag is Tag.NOTE:
         return replace(plan, notes=plan.notes + (str(command.value),))
-    if tag is Tag.SEVERITY:
-        return _set(plan, "severity", str(command.value), command.line)
-    if tag is Tag.CATEGORY:
-        return _set(plan, "category", str(command.value), command.line)
+    if tag in _FIELDS:
+        return _set(plan, _FIELDS[tag], str(command.value), command.line)
+    if tag is Tag.CAUSE:
+        return replace(plan, causes=plan.causes + (str(command.value),), changes=plan.changes + (_cause(command),))
     if tag is Tag.STATUS:
         return _move(plan, command, STATUS_EVENTS.get(str(command.value)))
     if tag is Tag.REPLY:
@@ -167,6 +195,27 @@ def _deadline(plan: Plan, command: Command, tz: ZoneInfo, now: datetime) -> Plan
     return replace(
         changed, deadline_changed=moved or plan.deadline_changed, answer_rule="committed" if moved else plan.answer_rule
     )
+
+
+def _relate(plan: Plan, command: Command, references: Mapping[str, int]) -> Plan:
+    """#related: a link to a complaint the register holds, other than this one, not linked yet."""
+    reference = str(command.value)
+    if reference == plan.state.reference:
+        return _problem(plan, command, Reason.SAME_COMPLAINT)
+    if reference not in references:
+        return _problem(plan, command, Reason.UNKNOWN_REFERENCE)
+    if reference in plan.state.related:
+        return _problem(plan, command, Reason.NO_CHANGE)
+    return replace(
+        plan,
+        state=replace(plan.state, related=plan.state.related + (reference,)),
+        changes=plan.changes + (Change("related", None, reference),),
+        links=plan.links + (references[reference],),
+    )
+
+
+def _cause(command: Command) -> Change:
+    return Change("cause", None, str(command.value))
 
 
 def end_of_day(day: date, tz: ZoneInfo) -> datetime:

@@ -45,6 +45,10 @@ Where docs/design.md leaves the grammar open, the decisions are:
    je regarde" is a problem), `#assign` needs exactly one address, "grave" is neither high nor
    critical, and the same tag given twice with different values executes neither
    (`Reason.CONFLICT`). Repeating a tag with the same value is harmless and kept once.
+8. The evaluation tags of issue 9: `#complexity`, `#impact` and `#scope` take one word like
+   `#severity`; `#related` takes exactly one reference (several complaints: several lines, each
+   kept); `#wish` and `#cause` take a paragraph like `#note`, and several `#cause` lines are
+   several causes. Whether a related reference exists is known only to the register (plan.py).
 """
 
 from __future__ import annotations
@@ -55,28 +59,38 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from daemon.core.commands.words import (
+    COMPLEXITY_WORDS,
+    IMPACT_WORDS,
     OUTCOME_WORDS,
+    SCOPE_WORDS,
     SETTABLE_STATUSES,
     SEVERITY_WORDS,
     STATUS_WORDS,
     TAG_WORDS,
     UNSETTABLE_WORDS,
+    Complexity,
+    Impact,
     Outcome,
+    Scope,
     Severity,
     Tag,
     grammar,
     read_date,
 )
 from daemon.core.lifecycle import Status
+from daemon.core.references import REFERENCE
 from daemon.core.routing import fold
 
 __all__ = [
     "SETTABLE_STATUSES",
     "Command",
     "Commands",
+    "Complexity",
+    "Impact",
     "Outcome",
     "Problem",
     "Reason",
+    "Scope",
     "Severity",
     "Tag",
     "grammar",
@@ -100,11 +114,17 @@ class Reason(StrEnum):
     EMPTY_REPLY = "#reply needs the answer text after it"
     TAG_IN_REPLY = "a tag line inside the #reply text: put #reply last"
     CONFLICT = "the same tag is given twice with different values"
+    UNKNOWN_COMPLEXITY = "unknown complexity: use simple, medium or complex"
+    UNKNOWN_IMPACT = "unknown impact: use low, medium or high"
+    UNKNOWN_SCOPE = "unknown scope: use isolated or systemic"
+    NO_REFERENCE = "#related needs exactly one complaint reference, e.g. REC-2026-000012"
     # Raised when a well-formed command cannot apply to the complaint as it stands (commands.py).
     ILLEGAL_MOVE = "this status change is not possible from the complaint's current status"
     UNKNOWN_HANDLER = "this address is not one of the configured handlers"
     ALREADY_HANDLER = "this handler already handles the complaint"
     NO_CHANGE = "nothing to change: the complaint is already so"
+    UNKNOWN_REFERENCE = "the register holds no complaint with this reference"
+    SAME_COMPLAINT = "a complaint cannot be related to itself"
 
 
 # A command line's head: "#", the tag word, then the value (decision 6 for the spaces).
@@ -149,9 +169,19 @@ def _checked_value(tag: Tag, value: object) -> str | date | None:
         return Severity(value)
     if tag is Tag.CLOSE:
         return Outcome(value)
+    if tag in _WORD_VALUES:
+        return _WORD_VALUES[tag](value)
+    if tag is Tag.RELATED and not REFERENCE.fullmatch(value):
+        raise ValueError(f"#related needs one complaint reference, not {value!r}")
     if tag is Tag.ASSIGN and (value != value.lower() or not _ADDRESS.fullmatch(value)):
         raise ValueError(f"#assign needs one lower-case email address, not {value!r}")
     return value
+
+
+_WORD_VALUES: dict[Tag, type] = {Tag.COMPLEXITY: Complexity, Tag.IMPACT: Impact, Tag.SCOPE: Scope}
+# Tags whose value is the paragraph that follows (decisions 3 and 8), and tags that may be repeated.
+_PARAGRAPH_TAGS = frozenset({Tag.NOTE, Tag.WISH, Tag.CAUSE})
+_REPEATABLE = frozenset({Tag.NOTE, Tag.HELP, Tag.RELATED, Tag.CAUSE})
 
 
 @dataclass(frozen=True)
@@ -210,9 +240,9 @@ def parse_commands(top: str, today: date) -> Commands:
         elif tag is Tag.REPLY:
             found.append(_reply(line, value, lines[i + 1 :]))
             break
-        elif tag is Tag.NOTE:
+        elif tag in _PARAGRAPH_TAGS:
             paragraph = _paragraph(lines[i + 1 :])
-            found.append(_note(line, "\n".join([value, *paragraph]).strip()))
+            found.append(_note(tag, line, "\n".join([value, *paragraph]).strip()))
             i += len(paragraph)
         else:
             assert tag is not None  # _head gives no tag only with a problem
@@ -284,6 +314,23 @@ def _assignee(value: str, today: date) -> str | Reason:
     return addresses.pop() if len(addresses) == 1 else Reason.NO_ADDRESS
 
 
+def _complexity(value: str, today: date) -> Complexity | Reason:
+    return COMPLEXITY_WORDS.get(_words(value), Reason.UNKNOWN_COMPLEXITY)
+
+
+def _impact(value: str, today: date) -> Impact | Reason:
+    return IMPACT_WORDS.get(_words(value), Reason.UNKNOWN_IMPACT)
+
+
+def _scope(value: str, today: date) -> Scope | Reason:
+    return SCOPE_WORDS.get(_words(value), Reason.UNKNOWN_SCOPE)
+
+
+def _reference(value: str, today: date) -> str | Reason:
+    words = value.upper().rstrip(".").split()
+    return words[0] if len(words) == 1 and REFERENCE.fullmatch(words[0]) else Reason.NO_REFERENCE
+
+
 def _outcome(value: str, today: date) -> Outcome | Reason:
     return OUTCOME_WORDS.get(_words(value), Reason.UNKNOWN_OUTCOME)
 
@@ -302,6 +349,10 @@ _READERS = {
     Tag.ASSIGN: _assignee,
     Tag.DEADLINE: _deadline,
     Tag.CLOSE: _outcome,
+    Tag.COMPLEXITY: _complexity,
+    Tag.IMPACT: _impact,
+    Tag.SCOPE: _scope,
+    Tag.RELATED: _reference,
 }
 
 
@@ -315,8 +366,8 @@ def _paragraph(lines: list[str]) -> list[str]:
     return taken
 
 
-def _note(line: str, text: str) -> Command | Problem:
-    return Command(Tag.NOTE, text, line) if text else Problem(line, Reason.MISSING_VALUE)
+def _note(tag: Tag, line: str, text: str) -> Command | Problem:
+    return Command(tag, text, line) if text else Problem(line, Reason.MISSING_VALUE)
 
 
 def _reply(line: str, first: str, rest: list[str]) -> Command | Problem:
@@ -334,17 +385,22 @@ def _resolve(found: list[Command | Problem]) -> Commands:
     """Decision 7: a tag given twice with different values executes neither; the same value, once."""
     values: dict[Tag, set] = {}
     for item in found:
-        if isinstance(item, Command) and item.tag not in (Tag.NOTE, Tag.HELP):
+        if isinstance(item, Command) and item.tag not in _REPEATABLE:
             values.setdefault(item.tag, set()).add(item.value)
     commands: list[Command] = []
     problems: list[Problem] = []
-    seen: set[Tag] = set()
+    seen: set[tuple[Tag, object]] = set()
     for item in found:
         if isinstance(item, Problem):
             problems.append(item)
         elif len(values.get(item.tag, ())) > 1:
             problems.append(Problem(item.line, Reason.CONFLICT))
-        elif item.tag not in seen or item.tag is Tag.NOTE:
+        elif item.tag is Tag.NOTE or _key(item) not in seen:
             commands.append(item)
-            seen.add(item.tag)
+            seen.add(_key(item))
     return Commands(tuple(commands), tuple(problems))
+
+
+def _key(command: Command) -> tuple[Tag, object]:
+    """What makes a command a repeat: its tag, and for a repeatable tag its value too."""
+    return (command.tag, command.value if command.tag in _REPEATABLE else None)

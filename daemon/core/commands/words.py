@@ -14,13 +14,19 @@ from enum import StrEnum
 from daemon.core.lifecycle import Status
 
 __all__ = [
+    "COMPLEXITY_WORDS",
+    "IMPACT_WORDS",
     "OUTCOME_WORDS",
+    "SCOPE_WORDS",
     "SETTABLE_STATUSES",
     "SEVERITY_WORDS",
     "STATUS_WORDS",
     "TAG_WORDS",
     "UNSETTABLE_WORDS",
+    "Complexity",
+    "Impact",
     "Outcome",
+    "Scope",
     "Severity",
     "Tag",
     "grammar",
@@ -41,6 +47,13 @@ class Tag(StrEnum):
     CLOSE = "close"
     NOTE = "note"
     HELP = "help"
+    # The evaluation (issue 9; docs/design.md, "What the register records").
+    COMPLEXITY = "complexity"
+    IMPACT = "impact"
+    SCOPE = "scope"
+    RELATED = "related"
+    WISH = "wish"
+    CAUSE = "cause"
 
 
 class Severity(StrEnum):
@@ -48,6 +61,27 @@ class Severity(StrEnum):
     MEDIUM = "medium"
     HIGH = "high"
     CRITICAL = "critical"
+
+
+class Complexity(StrEnum):
+    SIMPLE = "simple"
+    MEDIUM = "medium"
+    COMPLEX = "complex"
+
+
+class Impact(StrEnum):
+    """Who else is affected: low (this customer only) … high (many)."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+class Scope(StrEnum):
+    """Whether the cause is this complaint's alone or behind others too (then linked with #related)."""
+
+    ISOLATED = "isolated"
+    SYSTEMIC = "systemic"
 
 
 class Outcome(StrEnum):
@@ -70,6 +104,12 @@ TAG_WORDS: dict[str, Tag] = {
     **dict.fromkeys(("close", "clore", "cloturer", "cloture"), Tag.CLOSE),
     "note": Tag.NOTE,
     **dict.fromkeys(("help", "aide"), Tag.HELP),
+    **dict.fromkeys(("complexity", "complexite"), Tag.COMPLEXITY),
+    "impact": Tag.IMPACT,
+    **dict.fromkeys(("scope", "portee"), Tag.SCOPE),
+    **dict.fromkeys(("related", "lie", "liee", "lien"), Tag.RELATED),
+    **dict.fromkeys(("wish", "souhait"), Tag.WISH),
+    **dict.fromkeys(("cause", "causes"), Tag.CAUSE),
 }
 
 # Values, as `tags._words` normalises them (folded, "_" and "-" as spaces, one space between words).
@@ -87,6 +127,20 @@ SEVERITY_WORDS: dict[str, Severity] = {
     **dict.fromkeys(("medium", "moyenne", "moyen"), Severity.MEDIUM),
     **dict.fromkeys(("high", "haute", "haut", "elevee", "eleve"), Severity.HIGH),
     **dict.fromkeys(("critical", "critique"), Severity.CRITICAL),
+}
+COMPLEXITY_WORDS: dict[str, Complexity] = {
+    "simple": Complexity.SIMPLE,
+    **dict.fromkeys(("medium", "moyenne", "moyen"), Complexity.MEDIUM),
+    **dict.fromkeys(("complex", "complexe"), Complexity.COMPLEX),
+}
+IMPACT_WORDS: dict[str, Impact] = {
+    **dict.fromkeys(("low", "faible", "bas", "basse"), Impact.LOW),
+    **dict.fromkeys(("medium", "moyen", "moyenne"), Impact.MEDIUM),
+    **dict.fromkeys(("high", "fort", "forte", "eleve", "elevee", "haut", "haute"), Impact.HIGH),
+}
+SCOPE_WORDS: dict[str, Scope] = {
+    **dict.fromkeys(("isolated", "isolee", "isole", "ponctuelle", "ponctuel"), Scope.ISOLATED),
+    **dict.fromkeys(("systemic", "systemique", "systematique"), Scope.SYSTEMIC),
 }
 OUTCOME_WORDS: dict[str, Outcome] = {
     **dict.fromkeys(("founded", "fondee", "fonde", "justifiee", "justifie"), Outcome.FOUNDED),
@@ -166,6 +220,12 @@ _GRAMMAR: dict[str, tuple[tuple[str, str], ...]] = {
         ("#note …", "note interne à l'historique, jusqu'à la première ligne vide"),
         ("#clore fondée", "clôt la réclamation : fondée, partiellement fondée ou non fondée"),
         ("#réponse …", "tout le texte qui suit part au client comme réponse ; à écrire en dernier"),
+        ("#complexité moyenne", "fixe la complexité : simple, moyenne ou complexe"),
+        ("#impact fort", "qui d'autre est touché : faible, moyen ou fort"),
+        ("#portée systémique", "isolée, ou systémique (la même cause touche d'autres réclamations)"),
+        ("#lié REC-2026-000012", "lie une réclamation de même cause (le lien vaut dans les deux sens)"),
+        ("#souhait …", "la solution que le client souhaite, jusqu'à la première ligne vide"),
+        ("#cause …", "une cause identifiée, jusqu'à la première ligne vide"),
         ("#aide", "renvoie cette aide"),
     ),
     "en": (
@@ -177,6 +237,12 @@ _GRAMMAR: dict[str, tuple[tuple[str, str], ...]] = {
         ("#note …", "an internal note in the history, up to the first blank line"),
         ("#close founded", "closes the complaint: founded, partly_founded or unfounded"),
         ("#reply …", "all the text that follows goes to the customer as the answer; write it last"),
+        ("#complexity medium", "sets the complexity: simple, medium or complex"),
+        ("#impact high", "who else is affected: low, medium or high"),
+        ("#scope systemic", "isolated, or systemic (the same cause is behind other complaints)"),
+        ("#related REC-2026-000012", "links a complaint with the same cause (both ways)"),
+        ("#wish …", "the solution the customer wishes, up to the first blank line"),
+        ("#cause …", "a cause found, up to the first blank line"),
         ("#help", "sends this help"),
     ),
 }

@@ -28,7 +28,7 @@ from enum import StrEnum
 from typing import Any
 
 from daemon.core.commands.authorization import Refusal as RefusalReason
-from daemon.core.commands.tags import Outcome, Severity
+from daemon.core.commands.tags import Complexity, Impact, Outcome, Scope, Severity
 from daemon.core.letters.render import (
     ComplaintSummary,
     Letter,
@@ -72,6 +72,12 @@ class ChangeField(StrEnum):
     HANDLER = "handler"  # str: the handler's address (or "Name <address>")
     ANSWER_DUE = "answer_due"  # aware datetime
     OUTCOME = "outcome"  # Outcome
+    COMPLEXITY = "complexity"  # Complexity
+    IMPACT = "impact"  # Impact
+    SCOPE = "scope"  # Scope
+    WISHED_SOLUTION = "wished_solution"  # str, the customer's wish as the handler read it
+    RELATED = "related"  # str: the reference linked (before: None)
+    CAUSE = "cause"  # str: the cause found (before: None)
 
 
 class Effect(StrEnum):
@@ -94,6 +100,12 @@ _CHANGE_VALUES: dict[ChangeField, type] = {
     ChangeField.CATEGORY: str,
     ChangeField.HANDLER: str,
     ChangeField.ANSWER_DUE: datetime,
+    ChangeField.COMPLEXITY: Complexity,
+    ChangeField.IMPACT: Impact,
+    ChangeField.SCOPE: Scope,
+    ChangeField.WISHED_SOLUTION: str,
+    ChangeField.RELATED: str,
+    ChangeField.CAUSE: str,
 }
 
 # The tag grammar, as (example line, meaning) pairs worded by the tag parser.

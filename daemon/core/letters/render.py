@@ -187,6 +187,8 @@ class ComplaintSummary:
     received_at: datetime
     ack_due_at: datetime
     answer_due_at: datetime
+    # core/priority.py: "urgent", "high", "normal" or "low"; None until the severity is set.
+    priority: str | None = None
 
     def __post_init__(self) -> None:
         require_text("a complaint's reference", self.reference)

@@ -87,10 +87,36 @@ class Complaint(SQLModel, table=True):
     category: str | None = None
     severity: str | None = None
     outcome: str | None = None  # founded | partly_founded | unfounded, set at closing
+    # The evaluation (revision 0002): words.Complexity, words.Impact, words.Scope values; priority is
+    # derived from severity × impact × scope (core/priority.py), never stored.
+    complexity: str | None = None
+    impact: str | None = None
+    scope: str | None = None
+    wished_solution: str = Field(default="", sa_type=Text)
     # How each deadline was computed, for `show`: the rule ("6bd") and the closed days skipped.
     ack_rule: str = ""
     answer_rule: str = ""
     answer_skipped: str = Field(default="", sa_type=Text)  # lines "YYYY-MM-DD reason"
+
+
+class ComplaintLink(SQLModel, table=True):
+    """Two complaints with the same cause (#related). A link is both ways: written as two rows."""
+
+    __tablename__ = "complaint_link"
+    complaint_id: int = Field(foreign_key="complaint.id", primary_key=True)
+    related_id: int = Field(foreign_key="complaint.id", primary_key=True)
+    created_at: datetime = _at()
+
+
+class Cause(SQLModel, table=True):
+    """A cause the investigation found (#cause), in the order found."""
+
+    __tablename__ = "cause"
+    id: int | None = Field(default=None, primary_key=True)
+    complaint_id: int = Field(foreign_key="complaint.id", index=True)
+    at: datetime = _at()
+    text: str = Field(sa_type=Text)
+    category: str | None = None
 
 
 class CommandToken(SQLModel, table=True):

@@ -19,6 +19,7 @@ from daemon.core.triage import Outcome
 from daemon.edges.register.models import (
     CommandToken,
     Complaint,
+    ComplaintLink,
     Digest,
     HistoryEvent,
     InboundMessage,
@@ -123,7 +124,28 @@ def load_case(session: Session, complaint_id: int, *, full: bool = True) -> Case
         files=_files(session, complaint_id),
         history=_history(session, complaint_id),
         answer_escalations=_escalations(session, complaint_id),
+        related=related_references(session, complaint_id),
     )
+
+
+def related_references(session: Session, complaint_id: int) -> tuple[str, ...]:
+    """The references of the complaints linked to this one (#related), in reference order."""
+    rows = session.exec(
+        select(Complaint.reference)
+        .join(ComplaintLink, col(ComplaintLink.related_id) == col(Complaint.id))
+        .where(ComplaintLink.complaint_id == complaint_id)
+        .order_by(col(Complaint.reference))
+    ).all()
+    return tuple(rows)
+
+
+def complaint_ids(session: Session, references: Iterable[str]) -> dict[str, int]:
+    """The complaint id of each of `references` the register holds."""
+    wanted = set(references)
+    if not wanted:
+        return {}
+    rows = session.exec(select(Complaint.reference, Complaint.id).where(col(Complaint.reference).in_(wanted))).all()
+    return {reference: id_ for reference, id_ in rows if id_ is not None}
 
 
 def _case(row: Complaint, tokens: tuple[tuple[str, str], ...] = ()) -> Case:
@@ -146,6 +168,10 @@ def _case(row: Complaint, tokens: tuple[tuple[str, str], ...] = ()) -> Case:
         severity=row.severity,
         category=row.category,
         outcome=row.outcome,
+        complexity=row.complexity,
+        impact=row.impact,
+        scope=row.scope,
+        wished_solution=row.wished_solution,
         answer_rule=row.answer_rule,
         tokens=tokens,
     )

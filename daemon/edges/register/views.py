@@ -5,14 +5,16 @@ Readers get plain frozen values (ComplaintView), never live rows.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from daemon.core.lifecycle import Status
-from daemon.edges.register.models import Complaint, HistoryEvent, InboundMessage, StoredAttachment
+from daemon.core.priority import priority
+from daemon.edges.register.models import Cause, Complaint, HistoryEvent, InboundMessage, StoredAttachment
+from daemon.edges.register.reads import related_references
 from daemon.errors import NotFound
 
 
@@ -30,6 +32,12 @@ class HistoryView:
     event: str
     actor: str
     detail: str
+
+
+@dataclass(frozen=True)
+class CauseView:
+    text: str
+    category: str | None
 
 
 @dataclass(frozen=True)
@@ -53,6 +61,17 @@ class ComplaintView:
     attachments: tuple[AttachmentView, ...] = ()
     history: tuple[HistoryView, ...] = ()
     text_body: str = ""
+    # The evaluation (issue 9); `priority` is derived (core/priority.py), `related` and `causes`
+    # are filled by `show` only.
+    severity: str | None = None
+    complexity: str | None = None
+    impact: str | None = None
+    scope: str | None = None
+    priority: str | None = None
+    outcome: str | None = None
+    wished_solution: str = ""
+    related: tuple[str, ...] = ()
+    causes: tuple[CauseView, ...] = ()
 
     def overdue(self, now: datetime) -> bool:
         """A deadline passed before its event: no acknowledgement yet, or no answer yet."""
@@ -96,7 +115,19 @@ def _view(row: Complaint, count: int, attachments=(), history=(), with_body: boo
         attachments=tuple(attachments),
         history=tuple(history),
         text_body=row.text_body if with_body else "",
+        severity=row.severity,
+        complexity=row.complexity,
+        impact=row.impact,
+        scope=row.scope,
+        priority=_priority(row),
+        outcome=row.outcome,
+        wished_solution=row.wished_solution,
     )
+
+
+def _priority(row: Complaint) -> str | None:
+    found = priority(row.severity, row.impact, row.scope)
+    return None if found is None else found.value
 
 
 def _skipped(line: str) -> tuple[str, str]:
@@ -148,12 +179,19 @@ def show_complaint(session: Session, reference: str) -> ComplaintView:
         .where(HistoryEvent.complaint_id == row.id)
         .order_by(col(HistoryEvent.at), col(HistoryEvent.id))
     ).all()
-    return _view(
+    assert row.id is not None
+    causes = session.exec(select(Cause).where(Cause.complaint_id == row.id).order_by(col(Cause.id))).all()
+    view = _view(
         row,
         len(attachments),
         [AttachmentView(a.filename, a.size, a.sha256, a.path) for a in attachments],
         [HistoryView(h.at, h.event, h.actor, h.detail) for h in history],
         with_body=True,
+    )
+    return replace(
+        view,
+        related=related_references(session, row.id),
+        causes=tuple(CauseView(c.text, c.category) for c in causes),
     )
 
 

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.dml import Update
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
 from daemon.core.effects import Effects
 from daemon.core.intake import Intake
@@ -22,8 +22,10 @@ from daemon.core.references import Reference
 from daemon.core.reminders import DeadlineKind, Planned
 from daemon.core.triage import Outcome
 from daemon.edges.register.models import (
+    Cause,
     CommandToken,
     Complaint,
+    ComplaintLink,
     Digest,
     HistoryEvent,
     InboundMessage,
@@ -146,11 +148,27 @@ def apply(session: Session, effects: Effects, mails: Sequence[OutgoingMail], now
             for t in effects.tokens
         ]
         _many(session, CommandToken, tokens)
+        _links(session, cid, effects.links, now)
+        _many(session, Cause, [{"complaint_id": cid, "at": now, "text": text} for text in effects.causes])
     _many(
         session,
         OutboxMail,
         [_outbox_row(mail, letter.kind, cid, now) for letter, mail in zip(effects.letters, mails, strict=True)],
     )
+
+
+def _links(session: Session, complaint_id: int, related: tuple[int, ...], now: datetime) -> None:
+    """A link is both ways (#related): a row each way, none twice."""
+    pairs = {(complaint_id, other) for other in related} | {(other, complaint_id) for other in related}
+    if not pairs:
+        return
+    existing = session.exec(
+        select(ComplaintLink.complaint_id, ComplaintLink.related_id).where(
+            col(ComplaintLink.complaint_id).in_({a for a, _ in pairs})
+        )
+    ).all()
+    new = sorted(pairs - {tuple(row) for row in existing})
+    _many(session, ComplaintLink, [{"complaint_id": a, "related_id": b, "created_at": now} for a, b in new])
 
 
 def _many(session: Session, model: type, rows: list[dict[str, object]]) -> None:
