@@ -1,6 +1,10 @@
-"""`complaintsd check`: try each part the daemon needs, one line each, without changing anything
-but creating the mailbox folders the daemon would create anyway. The register is only read: its
-schema state is reported (an empty or old one is a failure saying to run `complaintsd migrate`)."""
+"""`complaintsd check`: try each part the daemon needs, one line each, creating nothing.
+
+A mistyped path must not turn into a new empty register, attachments folder or Maildir: the register
+is only read (a missing one is a failure saying to run `complaintsd migrate`; an empty or old one
+too), a folder the daemon would create is reported as such, and the mailbox is looked at, not set
+up. Each part is tried even when another failed, and whatever goes wrong in one is its own line,
+never "internal error"."""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from daemon.config import Config
@@ -26,20 +31,27 @@ from daemon.edges.mailbox import open_mailbox
 from daemon.edges.register import Register, schema
 from daemon.edges.register.views import list_complaints
 from daemon.edges.smtp import SmtpSender
-from daemon.edges.storage import AttachmentStore
 from daemon.errors import ComplaintsError
 
 
 def run_checks(config: Config) -> Iterator[tuple[bool, str]]:
     for warning in credential_warnings(config):
         yield True, warning
-    for check in (_database, _storage, _templates, _mailbox, _smtp):
+    for part, check in PARTS:
         try:
             yield True, check(config)
         except ComplaintsError as exc:
-            yield False, str(exc)
+            yield False, _named(part, str(exc))
         except SQLAlchemyError as exc:
-            yield False, f"database: {str(exc).splitlines()[0]}"
+            yield False, _named(part, str(getattr(exc, "orig", None) or exc))
+        except Exception as exc:  # one part's surprise must hide neither the others nor its own cause
+            yield False, _named(part, f"{exc.__class__.__name__}: {exc}")
+
+
+def _named(part: str, problem: str) -> str:
+    """One line that starts with the part it is about (`mailbox: …`, `storage.path: …`)."""
+    line = (problem.splitlines() or [""])[0][:300]
+    return line if line.startswith(part) else f"{part}: {line}"
 
 
 # The LoadCredential= names the unit gives each section's password (systemd/complaintsd.service).
@@ -87,6 +99,14 @@ def _password_file_warning(section: str, path: Path) -> list[str]:
 
 
 def _database(config: Config) -> str:
+    url = make_url(config.database.url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        path = Path(url.database)
+        if not path.is_file():
+            raise ComplaintsError(
+                f"database: no register at {path} (database.url = {config.database.url}): "
+                "`complaintsd migrate` creates it; check creates nothing"
+            )
     register = Register(config.database.url)
     with register.session() as session:
         list_complaints(session, limit=1)
@@ -96,7 +116,18 @@ def _database(config: Config) -> str:
 
 
 def _storage(config: Config) -> str:
-    return AttachmentStore(config.storage.path).check()
+    """The attachments folder is writable, or the daemon can create it (it will, on the first file)."""
+    root = config.storage.path
+    if root.exists():
+        if not root.is_dir() or not os.access(root, os.W_OK | os.X_OK):
+            raise ComplaintsError(f"storage.path: {root} is not a writable folder")
+        return f"storage: {root} is writable"
+    parent = next(p for p in root.parents if p.exists())
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise ComplaintsError(
+            f"storage.path: {root} does not exist and cannot be created ({parent} is not a writable folder)"
+        )
+    return f"storage: {root} does not exist yet; the daemon creates it in {parent}, which is writable"
 
 
 def _templates(config: Config) -> str:
@@ -169,11 +200,17 @@ def _fail(message: str):
 
 
 def _mailbox(config: Config) -> str:
-    mailbox = open_mailbox(config.mailbox)
-    mailbox.connect()
-    mailbox.close()
-    return f"mailbox: {mailbox.describe()} answered"
+    return f"mailbox: {open_mailbox(config.mailbox).probe()}"
 
 
 def _smtp(config: Config) -> str:
     return SmtpSender(config.smtp).check()
+
+
+PARTS = (
+    ("database", _database),
+    ("storage", _storage),
+    ("templates", _templates),
+    ("mailbox", _mailbox),
+    ("smtp", _smtp),
+)

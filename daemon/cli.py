@@ -34,7 +34,14 @@ PRIVATE_UMASK = 0o077
 
 
 def main(argv: list[str] | None = None) -> int:
-    os.umask(PRIVATE_UMASK)
+    previous = os.umask(PRIVATE_UMASK)
+    try:
+        return _main(argv)
+    finally:
+        os.umask(previous)  # a caller in the same process (a test) gets its own back
+
+
+def _main(argv: list[str] | None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     setup_logging(args.verbose)

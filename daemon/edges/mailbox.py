@@ -40,6 +40,7 @@ def _no_beat() -> None:
 
 class Mailbox(Protocol):
     def connect(self) -> None: ...
+    def probe(self) -> str: ...
     def fetch(self, limit: int) -> list[Fetched]: ...
     def move(self, keys: list[str], folder: str) -> None: ...
     def wait(self, stop: threading.Event, beat: Callable[[], None] = _no_beat) -> None: ...
@@ -69,17 +70,38 @@ class ImapMailbox:
     def describe(self) -> str:
         return f"imap://{self.config.username}@{self.config.host}:{self.config.port}/{self.config.folder}"
 
+    def _login(self) -> IMAPClient:
+        cfg = self.config
+        context = ssl.create_default_context() if cfg.tls != "none" else None
+        client = IMAPClient(cfg.host, port=cfg.port, ssl=cfg.tls == "ssl", ssl_context=context, timeout=self.timeout)
+        client.normalise_times = False  # keep INTERNALDATE's offset: it is the date of receipt
+        if cfg.tls == "starttls":
+            client.starttls(context)
+        client.login(cfg.username, cfg.password)
+        return client
+
+    def probe(self) -> str:
+        """For `check`: log in and look at the folders, changing nothing (`run` creates a missing
+        processed or quarantine folder; a missing inbox folder is a mistake)."""
+        cfg = self.config
+        try:
+            client = self._login()
+            try:
+                missing = [
+                    f for f in (cfg.folder, cfg.processed_folder, cfg.quarantine_folder) if not client.folder_exists(f)
+                ]
+            finally:
+                client.logout()
+        except NETWORK_ERRORS as exc:
+            raise TransientError(f"IMAP {cfg.host}:{cfg.port}: {_why(exc)}") from None
+        if cfg.folder in missing:
+            raise TransientError(f"{self.describe()}: folder {cfg.folder!r} does not exist (mailbox.folder)")
+        return f"{self.describe()} answered" + (f"; run will create {', '.join(missing)}" if missing else "")
+
     def connect(self) -> None:
         cfg = self.config
         try:
-            context = ssl.create_default_context() if cfg.tls != "none" else None
-            client = IMAPClient(
-                cfg.host, port=cfg.port, ssl=cfg.tls == "ssl", ssl_context=context, timeout=self.timeout
-            )
-            client.normalise_times = False  # keep INTERNALDATE's offset: it is the date of receipt
-            if cfg.tls == "starttls":
-                client.starttls(context)
-            client.login(cfg.username, cfg.password)
+            client = self._login()
             capabilities = client.capabilities()
             self.can_idle = cfg.idle and b"IDLE" in capabilities
             self.can_move = b"MOVE" in capabilities
@@ -171,6 +193,23 @@ class MaildirMailbox:
 
     def _folder(self, name: str) -> Path:
         return self.root if name in ("", "INBOX") else self.root / f".{name}"
+
+    def probe(self) -> str:
+        """For `check`: the inbox must already be a Maildir (a mistyped path is reported, not created);
+        `run` creates the processed and quarantine folders."""
+        inbox = self._folder(self.config.folder)
+        if not all((inbox / sub).is_dir() for sub in ("new", "cur", "tmp")):
+            raise TransientError(
+                f"maildir {inbox} is not a Maildir (no new/, cur/ and tmp/ folders): check mailbox.path"
+            )
+        if not os.access(inbox / "new", os.R_OK | os.W_OK | os.X_OK):
+            raise TransientError(f"maildir {inbox / 'new'} is not readable and writable by this user")
+        missing = [
+            name
+            for name in (self.config.processed_folder, self.config.quarantine_folder)
+            if not self._folder(name).is_dir()
+        ]
+        return f"{self.describe()} is a Maildir" + (f"; run will create {', '.join(missing)}" if missing else "")
 
     def connect(self) -> None:
         try:
