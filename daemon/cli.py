@@ -13,6 +13,7 @@ import signal
 import sys
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from pathlib import Path
 from typing import NoReturn
 
@@ -20,6 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from daemon import __version__
 from daemon.config import Config, load_config
+from daemon.core.commands.words import Scope, Severity
 from daemon.core.deadlines import Unit, parse_duration, parse_rule
 from daemon.core.lifecycle import Status
 from daemon.edges.register import Register
@@ -99,6 +101,9 @@ def _parser() -> argparse.ArgumentParser:
     listing.add_argument("--status", help="only complaints in this status")
     listing.add_argument("--handler", metavar="EMAIL", help="only complaints of this handler")
     listing.add_argument("--overdue", action="store_true", help="only complaints with a missed deadline")
+    listing.add_argument("--severity", help="only complaints of this severity (low, medium, high, critical)")
+    listing.add_argument("--scope", help="only complaints of this scope (isolated, systemic)")
+    listing.add_argument("--category", help="only complaints of this category (as handlers wrote it)")
     listing.add_argument(
         "--due-within", metavar="DURATION", help='only open complaints whose answer is due within this, e.g. "2d"'
     )
@@ -169,6 +174,9 @@ def cmd_list(args) -> int:
         handler=args.handler,
         overdue=args.overdue,
         due_within=_duration_option("--due-within", args.due_within),
+        severity=_choice_option("--severity", args.severity, Severity),
+        scope=_choice_option("--scope", args.scope, Scope),
+        category=args.category,
     )
     with register.session() as session:
         complaints = list_complaints(session, filters)
@@ -199,6 +207,16 @@ def _check_handler(config: Config, handler: str) -> None:
         raise ComplaintsError(
             f"--handler {handler}: not a handler of the config or of any complaint (handlers: {known})"
         )
+
+
+def _choice_option(option: str, text: str | None, values: type[StrEnum]) -> str | None:
+    """A filter on an evaluation field takes its English identifiers: a typo is an error, not an empty list."""
+    if text is None:
+        return None
+    valid = [value.value for value in values]
+    if text.strip().lower() not in valid:
+        raise ComplaintsError(f"{option} {text}: not one of {', '.join(valid)}")
+    return text.strip().lower()
 
 
 def _duration_option(option: str, text: str | None) -> timedelta | None:
@@ -264,6 +282,8 @@ def _detail_json(c: ComplaintView) -> dict:
     data["wished_solution"] = c.wished_solution or None
     data["related"] = list(c.related)
     data["causes"] = [{"text": cause.text, "category": cause.category} for cause in c.causes]
+    data["previous_complaints"] = [p.reference for p in c.previous]
+    data["compensation"] = _compensation_json(c)
     data["deadlines"] = {
         "ack": {"due_at": _iso(c.ack_due_at), "rule": c.ack_rule},
         "answer": {
@@ -275,6 +295,13 @@ def _detail_json(c: ComplaintView) -> dict:
     data["attachments"] = [asdict(a) for a in c.attachments]
     data["history"] = [{"at": _iso(h.at), "event": h.event, "actor": h.actor, "detail": h.detail} for h in c.history]
     return data
+
+
+def _compensation_json(c: ComplaintView) -> dict | None:
+    if c.compensation_type is None:
+        return None
+    amount = None if c.compensation_amount is None else float(c.compensation_amount)
+    return {"type": c.compensation_type, "amount": amount, "currency": c.compensation_currency}
 
 
 def _local(value: datetime | None, config: Config) -> str:
@@ -335,10 +362,15 @@ def _evaluation_text(c: ComplaintView) -> list[str]:
         ("scope", c.scope),
         ("related", ", ".join(c.related)),
         ("outcome", c.outcome),
+        ("compensation", " ".join(filter(None, (c.compensation_type, c.compensation_amount, c.compensation_currency)))),
         ("wished:", c.wished_solution.replace("\n", " ")),
     ]
     lines = [f"{(name if name.endswith(':') else name + ':'):<15}{value}" for name, value in shown if value]
-    return lines + [f"cause:         {cause.text}" for cause in c.causes]
+    lines += [f"cause:         {cause.text}" for cause in c.causes]
+    return lines + [
+        f"previous:      {p.reference}  {p.received_at:%Y-%m-%d}  {p.status}" + (f", {p.outcome}" if p.outcome else "")
+        for p in c.previous
+    ]
 
 
 def _explain(rule_text: str, skipped: tuple[tuple[str, str], ...]) -> str:

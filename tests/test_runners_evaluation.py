@@ -9,12 +9,15 @@ complaint itself, is refused in the confirmation and changes nothing.
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
-from daemon.cli import _detail_json
+from daemon.cli import _detail_json, main
+from daemon.edges.register.views import Filters, list_complaints
 from daemon.runners.sweep import Sweeper
 from tests.harness import complaint, reply
 from tests.runners import BOB, FakeClock, history, ingest, make_desk, queued, relay, show
+from tests.test_migrations import config_file
 
 EVALUATION = """#gravité haute
 #complexité moyenne
@@ -109,3 +112,59 @@ def test_a_link_to_an_unknown_or_the_same_complaint_is_refused(tmp_path) -> None
     [again] = command(desk, clock, notification, f"#related {second}")
     assert show(desk, first).related == (second,) and show(desk, second).related == (first,)
     assert "REC-2026-000002" in again.text, "already linked: nothing to change, and the handler is told"
+
+
+def test_show_lists_the_customers_previous_complaints(tmp_path) -> None:
+    desk, clock, (first, second), notification = registered(tmp_path)
+    command(desk, clock, notification, "#clore fondée")
+    assert show(desk, first).previous == ()
+    [previous] = show(desk, second).previous
+    assert (previous.reference, previous.status, previous.outcome) == (first, "closed", "founded")
+    assert _detail_json(show(desk, second))["previous_complaints"] == [first]
+
+
+def test_list_filters_on_the_evaluation(tmp_path, capsys) -> None:
+    desk, clock, (first, second), notification = registered(tmp_path)
+    command(desk, clock, notification, "#gravité haute\n#portée systémique\n#catégorie Livraison")
+
+    def listed(**filters) -> list[str]:
+        with desk.register.session() as session:
+            return [c.reference for c in list_complaints(session, Filters(now=clock(), **filters))]
+
+    assert listed(severity="high") == listed(scope="systemic") == listed(category="livraison") == [first]
+    assert listed(severity="low") == listed(scope="isolated") == []
+    assert listed() == [first, second]
+
+    config = config_file(tmp_path, tmp_path / "register.db")
+    assert main(["list", "--severity", "grave", "--config", str(config)]) == 1
+    assert capsys.readouterr().err == "complaintsd: --severity grave: not one of low, medium, high, critical\n"
+    assert main(["list", "--scope", "Systemic", "--json", "--config", str(config)]) == 0
+    [row] = json.loads(capsys.readouterr().out)
+    assert (row["reference"], row["scope"], row["severity"], row["priority"]) == (first, "systemic", "high", "high")
+
+
+def test_a_compensation_is_recorded_and_stated_in_the_answer(tmp_path) -> None:
+    desk, clock, (first, _), notification = registered(tmp_path)
+
+    letters = command(
+        desk,
+        clock,
+        notification,
+        "#compensation avoir 50 EUR\n#réponse\nMadame,\nle colis sera remplacé.\nCordialement",
+    )
+
+    answer = next(letter for letter in letters if letter.kind == "answer")
+    confirmation = next(letter for letter in letters if letter.kind == "command_reply")
+    assert "En réparation, nous vous accordons un avoir d'un montant de 50,00 EUR." in answer.text
+    html = answer.message.get_body(("html",)).get_content()
+    assert "un avoir d&#39;un montant de 50,00 EUR" in html or "un avoir d'un montant de 50,00 EUR" in html
+    assert "compensation : (non renseigné) → avoir 50.00 EUR" in confirmation.text
+    assert _detail_json(show(desk, first))["compensation"] == {"type": "credit", "amount": 50.0, "currency": "EUR"}
+
+
+def test_an_answer_without_compensation_states_none(tmp_path) -> None:
+    desk, clock, _, notification = registered(tmp_path)
+    [answer] = [
+        letter for letter in command(desk, clock, notification, "#réponse\nMadame,\nnon.") if letter.kind == "answer"
+    ]
+    assert "nous vous accordons" not in answer.text

@@ -7,6 +7,7 @@ SIMPLE_CASES (docs/style.md item 15). `TODAY` is the clock the tests pass in.
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
 import pytest
 from hypothesis import given, settings
@@ -16,6 +17,8 @@ from daemon.core.commands.tags import (
     SETTABLE_STATUSES,
     Command,
     Commands,
+    Compensation,
+    CompensationType,
     Complexity,
     Impact,
     Outcome,
@@ -104,6 +107,9 @@ TAG_SPELLINGS = [
     ("#wish a refund", Tag.WISH),
     ("#cause colis mal calé", Tag.CAUSE),
     ("#Causes colis mal calé", Tag.CAUSE),
+    ("#compensation avoir", Tag.COMPENSATION),
+    ("#dédommagement avoir", Tag.COMPENSATION),
+    ("#geste avoir", Tag.COMPENSATION),
 ]
 
 
@@ -220,6 +226,18 @@ VALUES = [
     ("#souhait Un remboursement intégral", "Un remboursement intégral"),
     ("#wish a new teapot", "a new teapot"),
     ("#cause Colis mal calé au dépôt de Lyon", "Colis mal calé au dépôt de Lyon"),
+    # #compensation (decision 9).
+    ("#compensation avoir 50 EUR", Compensation(CompensationType.CREDIT, Decimal("50.00"), "EUR")),
+    ("#compensation credit 50 EUR", Compensation(CompensationType.CREDIT, Decimal("50.00"), "EUR")),
+    ("#compensation Avoir 50€", Compensation(CompensationType.CREDIT, Decimal("50.00"), "EUR")),
+    ("#compensation remboursement 49,90 €", Compensation(CompensationType.REFUND, Decimal("49.90"), "EUR")),
+    ("#compensation refund 49.9 eur", Compensation(CompensationType.REFUND, Decimal("49.90"), "EUR")),
+    ("#geste prestation", Compensation(CompensationType.SERVICE)),
+    ("#compensation service 1 CHF", Compensation(CompensationType.SERVICE, Decimal("1.00"), "CHF")),
+    ("#compensation excuses", Compensation(CompensationType.APOLOGY)),
+    ("#compensation apology", Compensation(CompensationType.APOLOGY)),
+    ("#compensation autre 20 euros", Compensation(CompensationType.OTHER, Decimal("20.00"), "EUR")),
+    ("#compensation other 20", Compensation(CompensationType.OTHER, Decimal("20.00"))),
 ]
 
 
@@ -307,6 +325,12 @@ PROBLEMS = [
     ("#lié la réclamation de M. Dupont", Reason.NO_REFERENCE),
     ("#related REC-2026-000012 REC-2026-000013", Reason.NO_REFERENCE),
     ("#portée isolée\n#scope systemic", Reason.CONFLICT),
+    ("#compensation", Reason.MISSING_VALUE),
+    ("#compensation cadeau", Reason.UNKNOWN_COMPENSATION),
+    ("#compensation 50 EUR", Reason.UNKNOWN_COMPENSATION),
+    ("#compensation avoir cinquante euros", Reason.BAD_AMOUNT),
+    ("#compensation avoir 50 EUR pour le retard", Reason.BAD_AMOUNT),
+    ("#compensation avoir 50 dollars", Reason.BAD_AMOUNT),
 ]
 
 
@@ -454,6 +478,7 @@ def test_crlf_text() -> None:
         (Tag.SCOPE, "systémique"),
         (Tag.RELATED, "the other one"),
         (Tag.WISH, " "),
+        (Tag.COMPENSATION, "avoir 50 EUR"),
     ],
 )
 def test_a_command_cannot_hold_a_wrong_value(tag: Tag, value: object) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from daemon.core.commands.words import Compensation
 from daemon.core.letters import ComplaintSummary, FileToAttach, LetterToSend, new_message_id
 from daemon.core.lifecycle import Status
 from daemon.core.mail import Address, InboundMail, StoredFile
@@ -46,6 +47,7 @@ class Case:
     scope: str | None = None
     wished_solution: str = ""
     related: tuple[str, ...] = ()  # references of the complaints linked to this one
+    compensation: Compensation | None = None
     answer_rule: str = ""
     tokens: tuple[tuple[str, str], ...] = ()  # (handler_email, token), latest first
     files: tuple[StoredFile, ...] = ()

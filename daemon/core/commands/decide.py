@@ -93,6 +93,7 @@ def _state(case: Case, policy: Policy) -> CaseState:
         case.wished_solution or None,
         case.reference,
         case.related,
+        case.compensation,
     )
 
 
@@ -163,6 +164,7 @@ def _after(case: Case, result: Plan) -> Case:
         scope=state.scope,
         wished_solution=state.wished_solution or "",
         related=state.related,
+        compensation=state.compensation,
     )
     if result.deadline_changed:
         after = replace(after, answer_due_at=state.answer_due_at, answer_rule=result.answer_rule or "committed")
@@ -181,6 +183,14 @@ def _fields(case: Case, after: Case, result: Plan) -> tuple[tuple[str, object], 
         ("scope", after.scope),
         ("wished_solution", after.wished_solution),
     )
+    if after.compensation != case.compensation and after.compensation is not None:
+        granted = after.compensation
+        amount = None if granted.amount is None else f"{granted.amount:.2f}"
+        fields += (
+            ("compensation_type", granted.type.value),
+            ("compensation_amount", amount),
+            ("compensation_currency", granted.currency),
+        )
     if result.deadline_changed:
         fields += (("answer_due_at", after.answer_due_at), ("answer_rule", after.answer_rule), ("answer_skipped", ""))
     if result.handed_over_to is not None:
@@ -291,7 +301,7 @@ def customer_letters(
     organisation, wanted = policy.organisation, policy.letters
     if result.answer is not None:
         lines = tuple(AttachmentLine(a.filename, a.size) for a in mail.attachments)
-        facts = AnswerFacts(summary(after), result.answer, lines, policy.mediator, organisation)
+        facts = AnswerFacts(summary(after), result.answer, lines, policy.mediator, organisation, after.compensation)
         files = tuple(FileToAttach(a.filename, a.content_type, a.content) for a in mail.attachments)
         letters.append(to_customer(after, "answer", facts, policy, files=files))
         words.append(Effect.ANSWER_SENT)

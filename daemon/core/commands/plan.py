@@ -20,7 +20,7 @@ from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from daemon.core.commands.tags import Command, Commands, Problem, Reason, Tag
+from daemon.core.commands.tags import Command, Commands, Compensation, Problem, Reason, Tag
 from daemon.core.lifecycle import Event, IllegalTransition, Status, next_status
 from daemon.core.routing import Handler
 
@@ -43,6 +43,7 @@ class CaseState:
     wished_solution: str | None = None  # None: none recorded yet
     reference: str = ""
     related: tuple[str, ...] = ()  # the references already linked
+    compensation: Compensation | None = None
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,8 @@ def _apply(plan: Plan, command: Command, handlers: tuple[Handler, ...], tz: Zone
         return replace(plan, notes=plan.notes + (str(command.value),))
     if tag in _FIELDS:
         return _set(plan, _FIELDS[tag], str(command.value), command.line)
+    if tag is Tag.COMPENSATION:
+        return _compensate(plan, command)
     if tag is Tag.CAUSE:
         return replace(plan, causes=plan.causes + (str(command.value),), changes=plan.changes + (_cause(command),))
     if tag is Tag.STATUS:
@@ -212,6 +215,16 @@ def _relate(plan: Plan, command: Command, references: Mapping[str, int]) -> Plan
         changes=plan.changes + (Change("related", None, reference),),
         links=plan.links + (references[reference],),
     )
+
+
+def _compensate(plan: Plan, command: Command) -> Plan:
+    """#compensation: recorded, and stated in the answer letter; the change reads "credit 50.00 EUR"."""
+    granted, before = command.value, plan.state.compensation
+    assert isinstance(granted, Compensation)
+    if granted == before:
+        return _problem(plan, command, Reason.NO_CHANGE)
+    change = Change("compensation", None if before is None else str(before), str(granted))
+    return replace(plan, state=replace(plan.state, compensation=granted), changes=plan.changes + (change,))
 
 
 def _cause(command: Command) -> Change:

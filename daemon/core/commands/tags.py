@@ -49,6 +49,10 @@ Where docs/design.md leaves the grammar open, the decisions are:
    `#severity`; `#related` takes exactly one reference (several complaints: several lines, each
    kept); `#wish` and `#cause` take a paragraph like `#note`, and several `#cause` lines are
    several causes. Whether a related reference exists is known only to the register (plan.py).
+9. `#compensation` takes a type word (refund / remboursement, credit / avoir, service /
+   prestation, apology / excuses, other / autre), then optionally an amount (50, 49,90, 49.90,
+   50€) and a currency (an ISO code, € or "euros"); nothing else may follow. An amount without a
+   currency keeps none: the letter states the amount as given, never a guessed currency.
 """
 
 from __future__ import annotations
@@ -56,10 +60,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
 
 from daemon.core.commands.words import (
+    COMPENSATION_WORDS,
     COMPLEXITY_WORDS,
+    CURRENCY_WORDS,
     IMPACT_WORDS,
     OUTCOME_WORDS,
     SCOPE_WORDS,
@@ -68,6 +75,8 @@ from daemon.core.commands.words import (
     STATUS_WORDS,
     TAG_WORDS,
     UNSETTABLE_WORDS,
+    Compensation,
+    CompensationType,
     Complexity,
     Impact,
     Outcome,
@@ -85,6 +94,8 @@ __all__ = [
     "SETTABLE_STATUSES",
     "Command",
     "Commands",
+    "Compensation",
+    "CompensationType",
     "Complexity",
     "Impact",
     "Outcome",
@@ -118,6 +129,8 @@ class Reason(StrEnum):
     UNKNOWN_IMPACT = "unknown impact: use low, medium or high"
     UNKNOWN_SCOPE = "unknown scope: use isolated or systemic"
     NO_REFERENCE = "#related needs exactly one complaint reference, e.g. REC-2026-000012"
+    UNKNOWN_COMPENSATION = "unknown compensation: use refund, credit, service, apology or other"
+    BAD_AMOUNT = "not an amount and currency: write e.g. 50 EUR or 49,90 €"
     # Raised when a well-formed command cannot apply to the complaint as it stands (commands.py).
     ILLEGAL_MOVE = "this status change is not possible from the complaint's current status"
     UNKNOWN_HANDLER = "this address is not one of the configured handlers"
@@ -138,7 +151,7 @@ class Command:
     """One understood command. `value` is typed per tag (see `_VALUE_TYPES`); `line` is the line as typed."""
 
     tag: Tag
-    value: str | date | None
+    value: str | date | Compensation | None
     line: str
 
     def __post_init__(self) -> None:
@@ -149,7 +162,7 @@ class Command:
             raise ValueError(f"a {tag.value} command needs the line it came from")
 
 
-def _checked_value(tag: Tag, value: object) -> str | date | None:
+def _checked_value(tag: Tag, value: object) -> str | date | Compensation | None:
     """`value` as the type `tag` carries; ValueError when it cannot be one."""
     if tag is Tag.HELP:
         if value is not None:
@@ -158,6 +171,10 @@ def _checked_value(tag: Tag, value: object) -> str | date | None:
     if tag is Tag.DEADLINE:
         if not isinstance(value, date) or isinstance(value, datetime):
             raise ValueError(f"a deadline is a date, not {value!r}")
+        return value
+    if tag is Tag.COMPENSATION:
+        if not isinstance(value, Compensation):
+            raise ValueError(f"a compensation is a Compensation, not {value!r}")
         return value
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f"#{tag.value} needs a non-empty text value, not {value!r}")
@@ -331,6 +348,37 @@ def _reference(value: str, today: date) -> str | Reason:
     return words[0] if len(words) == 1 and REFERENCE.fullmatch(words[0]) else Reason.NO_REFERENCE
 
 
+_AMOUNT = re.compile(r"(\d{1,9}(?:[.,]\d{1,2})?)\s*(\S*)")
+
+
+def _compensation(value: str, today: date) -> Compensation | Reason:
+    """Decision 9: a type word (one or two words), then an optional amount and currency."""
+    words = fold(value).rstrip(".").split()
+    for size in (2, 1):
+        kind = COMPENSATION_WORDS.get(" ".join(words[:size]))
+        if kind is not None:
+            rest = " ".join(words[size:])
+            break
+    else:
+        return Reason.UNKNOWN_COMPENSATION
+    if not rest:
+        return Compensation(kind)
+    match = _AMOUNT.fullmatch(rest)
+    if match is None:
+        return Reason.BAD_AMOUNT
+    amount = Decimal(match[1].replace(",", ".")).quantize(Decimal("0.01"))
+    if match[2] and _currency(match[2]) is None:
+        return Reason.BAD_AMOUNT
+    return Compensation(kind, amount, _currency(match[2]) if match[2] else None)
+
+
+def _currency(word: str) -> str | None:
+    """The ISO 4217 code of a code, a sign or a word; None when `word` is not a currency."""
+    if word in CURRENCY_WORDS:
+        return CURRENCY_WORDS[word]
+    return word.upper() if re.fullmatch(r"[a-z]{3}", word) else None
+
+
 def _outcome(value: str, today: date) -> Outcome | Reason:
     return OUTCOME_WORDS.get(_words(value), Reason.UNKNOWN_OUTCOME)
 
@@ -353,6 +401,7 @@ _READERS = {
     Tag.IMPACT: _impact,
     Tag.SCOPE: _scope,
     Tag.RELATED: _reference,
+    Tag.COMPENSATION: _compensation,
 }
 
 

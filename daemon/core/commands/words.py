@@ -8,12 +8,15 @@ help and error letters.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from enum import StrEnum
 
 from daemon.core.lifecycle import Status
 
 __all__ = [
+    "COMPENSATION_WORDS",
     "COMPLEXITY_WORDS",
     "IMPACT_WORDS",
     "OUTCOME_WORDS",
@@ -23,6 +26,8 @@ __all__ = [
     "STATUS_WORDS",
     "TAG_WORDS",
     "UNSETTABLE_WORDS",
+    "Compensation",
+    "CompensationType",
     "Complexity",
     "Impact",
     "Outcome",
@@ -54,6 +59,7 @@ class Tag(StrEnum):
     RELATED = "related"
     WISH = "wish"
     CAUSE = "cause"
+    COMPENSATION = "compensation"
 
 
 class Severity(StrEnum):
@@ -84,6 +90,38 @@ class Scope(StrEnum):
     SYSTEMIC = "systemic"
 
 
+class CompensationType(StrEnum):
+    REFUND = "refund"
+    CREDIT = "credit"
+    SERVICE = "service"
+    APOLOGY = "apology"
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class Compensation:
+    """What the customer is granted (#compensation avoir 50 EUR): a type, and an amount with its
+    currency when there is one. The amount is a Decimal written with two decimals ("50.00")."""
+
+    type: CompensationType
+    amount: Decimal | None = None
+    currency: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "type", CompensationType(self.type))
+        if self.amount is not None and (not isinstance(self.amount, Decimal) or self.amount < 0):
+            raise ValueError(f"a compensation's amount is a Decimal of zero or more, not {self.amount!r}")
+        if self.currency is not None and not re.fullmatch(r"[A-Z]{3}", self.currency):
+            raise ValueError(f"a currency is an ISO 4217 code such as EUR, not {self.currency!r}")
+        if self.currency is not None and self.amount is None:
+            raise ValueError("a currency without an amount")
+
+    def __str__(self) -> str:
+        """ "credit 50.00 EUR": how the register's history and the confirmation write it."""
+        amount = "" if self.amount is None else f" {self.amount:.2f}"
+        return f"{self.type.value}{amount}{'' if self.currency is None else ' ' + self.currency}"
+
+
 class Outcome(StrEnum):
     FOUNDED = "founded"
     PARTLY_FOUNDED = "partly_founded"
@@ -110,6 +148,7 @@ TAG_WORDS: dict[str, Tag] = {
     **dict.fromkeys(("related", "lie", "liee", "lien"), Tag.RELATED),
     **dict.fromkeys(("wish", "souhait"), Tag.WISH),
     **dict.fromkeys(("cause", "causes"), Tag.CAUSE),
+    **dict.fromkeys(("compensation", "dedommagement", "geste"), Tag.COMPENSATION),
 }
 
 # Values, as `tags._words` normalises them (folded, "_" and "-" as spaces, one space between words).
@@ -142,6 +181,15 @@ SCOPE_WORDS: dict[str, Scope] = {
     **dict.fromkeys(("isolated", "isolee", "isole", "ponctuelle", "ponctuel"), Scope.ISOLATED),
     **dict.fromkeys(("systemic", "systemique", "systematique"), Scope.SYSTEMIC),
 }
+COMPENSATION_WORDS: dict[str, CompensationType] = {
+    **dict.fromkeys(("refund", "remboursement", "rembourser"), CompensationType.REFUND),
+    **dict.fromkeys(("credit", "avoir", "bon d'achat", "credit note"), CompensationType.CREDIT),
+    **dict.fromkeys(("service", "prestation", "geste"), CompensationType.SERVICE),
+    **dict.fromkeys(("apology", "excuses", "apologies"), CompensationType.APOLOGY),
+    **dict.fromkeys(("other", "autre"), CompensationType.OTHER),
+}
+# Currency words and signs, folded, to ISO 4217 codes; a three-letter code is taken as written.
+CURRENCY_WORDS: dict[str, str] = {"€": "EUR", "euro": "EUR", "euros": "EUR", "$": "USD", "£": "GBP", "chf": "CHF"}
 OUTCOME_WORDS: dict[str, Outcome] = {
     **dict.fromkeys(("founded", "fondee", "fonde", "justifiee", "justifie"), Outcome.FOUNDED),
     **dict.fromkeys(
@@ -226,6 +274,7 @@ _GRAMMAR: dict[str, tuple[tuple[str, str], ...]] = {
         ("#lié REC-2026-000012", "lie une réclamation de même cause (le lien vaut dans les deux sens)"),
         ("#souhait …", "la solution que le client souhaite, jusqu'à la première ligne vide"),
         ("#cause …", "une cause identifiée, jusqu'à la première ligne vide"),
+        ("#compensation avoir 50 EUR", "remboursement, avoir, prestation, excuses ou autre ; montant facultatif"),
         ("#aide", "renvoie cette aide"),
     ),
     "en": (
@@ -243,6 +292,7 @@ _GRAMMAR: dict[str, tuple[tuple[str, str], ...]] = {
         ("#related REC-2026-000012", "links a complaint with the same cause (both ways)"),
         ("#wish …", "the solution the customer wishes, up to the first blank line"),
         ("#cause …", "a cause found, up to the first blank line"),
+        ("#compensation credit 50 EUR", "refund, credit, service, apology or other; the amount is optional"),
         ("#help", "sends this help"),
     ),
 }

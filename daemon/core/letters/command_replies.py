@@ -78,6 +78,7 @@ class ChangeField(StrEnum):
     WISHED_SOLUTION = "wished_solution"  # str, the customer's wish as the handler read it
     RELATED = "related"  # str: the reference linked (before: None)
     CAUSE = "cause"  # str: the cause found (before: None)
+    COMPENSATION = "compensation"  # str: "credit 50.00 EUR" (words.Compensation written out)
 
 
 class Effect(StrEnum):
@@ -106,6 +107,7 @@ _CHANGE_VALUES: dict[ChangeField, type] = {
     ChangeField.WISHED_SOLUTION: str,
     ChangeField.RELATED: str,
     ChangeField.CAUSE: str,
+    ChangeField.COMPENSATION: str,
 }
 
 # The tag grammar, as (example line, meaning) pairs worded by the tag parser.

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from daemon.core.commands.tags import Outcome
+from daemon.core.commands.tags import Compensation, Outcome
 from daemon.core.letters.render import (
     AttachmentLine,
     ComplaintSummary,
@@ -99,6 +99,7 @@ class AnswerFacts:
     attachments: tuple[AttachmentLine, ...]
     mediator: Mediator | None
     organisation: str
+    compensation: Compensation | None = None  # what the customer is granted (#compensation), stated
 
     def __post_init__(self) -> None:
         require_text("an answer's text", self.text)

@@ -93,6 +93,11 @@ class Complaint(SQLModel, table=True):
     impact: str | None = None
     scope: str | None = None
     wished_solution: str = Field(default="", sa_type=Text)
+    # What the customer is granted (revision 0003): words.CompensationType value, the amount as
+    # decimal text ("50.00", exact on every database), an ISO 4217 currency.
+    compensation_type: str | None = None
+    compensation_amount: str | None = None
+    compensation_currency: str | None = None
     # How each deadline was computed, for `show`: the rule ("6bd") and the closed days skipped.
     ack_rule: str = ""
     answer_rule: str = ""

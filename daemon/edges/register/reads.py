@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date, datetime
+from decimal import Decimal
 
 from sqlmodel import Session, col, func, select
 
 from daemon.core.case import Case, HistoryItem
 from daemon.core.commands.authorization import TokenOwner
+from daemon.core.commands.words import Compensation, CompensationType
 from daemon.core.intake import Prior
 from daemon.core.lifecycle import Status
 from daemon.core.mail import StoredFile
@@ -128,6 +130,13 @@ def load_case(session: Session, complaint_id: int, *, full: bool = True) -> Case
     )
 
 
+def compensation_of(row: Complaint) -> Compensation | None:
+    if row.compensation_type is None:
+        return None
+    amount = None if row.compensation_amount is None else Decimal(row.compensation_amount)
+    return Compensation(CompensationType(row.compensation_type), amount, row.compensation_currency)
+
+
 def related_references(session: Session, complaint_id: int) -> tuple[str, ...]:
     """The references of the complaints linked to this one (#related), in reference order."""
     rows = session.exec(
@@ -172,6 +181,7 @@ def _case(row: Complaint, tokens: tuple[tuple[str, str], ...] = ()) -> Case:
         impact=row.impact,
         scope=row.scope,
         wished_solution=row.wished_solution,
+        compensation=compensation_of(row),
         answer_rule=row.answer_rule,
         tokens=tokens,
     )

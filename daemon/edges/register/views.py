@@ -35,6 +35,14 @@ class HistoryView:
 
 
 @dataclass(frozen=True)
+class PreviousView:
+    reference: str
+    received_at: datetime
+    status: str
+    outcome: str | None
+
+
+@dataclass(frozen=True)
 class CauseView:
     text: str
     category: str | None
@@ -72,6 +80,10 @@ class ComplaintView:
     wished_solution: str = ""
     related: tuple[str, ...] = ()
     causes: tuple[CauseView, ...] = ()
+    previous: tuple[PreviousView, ...] = ()  # the same customer's earlier complaints, oldest first
+    compensation_type: str | None = None
+    compensation_amount: str | None = None  # decimal text, "50.00"
+    compensation_currency: str | None = None
 
     def overdue(self, now: datetime) -> bool:
         """A deadline passed before its event: no acknowledgement yet, or no answer yet."""
@@ -92,6 +104,9 @@ class Filters:
     handler: str | None = None
     overdue: bool = False
     due_within: timedelta | None = None
+    severity: str | None = None
+    scope: str | None = None
+    category: str | None = None
 
 
 def _view(row: Complaint, count: int, attachments=(), history=(), with_body: bool = False) -> ComplaintView:
@@ -122,6 +137,9 @@ def _view(row: Complaint, count: int, attachments=(), history=(), with_body: boo
         priority=_priority(row),
         outcome=row.outcome,
         wished_solution=row.wished_solution,
+        compensation_type=row.compensation_type,
+        compensation_amount=row.compensation_amount,
+        compensation_currency=row.compensation_currency,
     )
 
 
@@ -164,6 +182,11 @@ def _filtered(statement, filters: Filters):
         statement = statement.where(late_ack | (open_answer & (col(Complaint.answer_due_at) <= filters.now)))
     if filters.due_within is not None:
         statement = statement.where(open_answer, col(Complaint.answer_due_at) <= filters.now + filters.due_within)
+    for name in ("severity", "scope"):
+        if getattr(filters, name):
+            statement = statement.where(getattr(Complaint, name) == getattr(filters, name))
+    if filters.category:
+        statement = statement.where(func.lower(Complaint.category) == filters.category.strip().lower())
     return statement
 
 
@@ -192,7 +215,18 @@ def show_complaint(session: Session, reference: str) -> ComplaintView:
         view,
         related=related_references(session, row.id),
         causes=tuple(CauseView(c.text, c.category) for c in causes),
+        previous=_previous(session, row),
     )
+
+
+def _previous(session: Session, row: Complaint) -> tuple[PreviousView, ...]:
+    """The customer's complaints registered before this one (same address): the evaluation reads them."""
+    earlier = session.exec(
+        select(Complaint)
+        .where(Complaint.customer_email == row.customer_email, col(Complaint.id) < row.id)
+        .order_by(col(Complaint.received_at), col(Complaint.id))
+    ).all()
+    return tuple(PreviousView(p.reference, p.received_at, p.status, p.outcome) for p in earlier)
 
 
 def set_aside_counts(session: Session) -> dict[str, int]:
