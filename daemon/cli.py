@@ -95,6 +95,8 @@ def _parser() -> argparse.ArgumentParser:
 
     command("run", cmd_run, "run the daemon in the foreground")
     command("check", cmd_check, "validate the config and try the mailbox, the relay and the database")
+    status = command("status", cmd_status, "whether the daemon runs, when the mailbox answered, the outbox backlog")
+    status.add_argument("--json", action="store_true", help="machine-readable output")
     command("migrate", cmd_migrate, "create the register, or upgrade its schema (a SQLite file is copied first)")
     listing = command("list", cmd_list, "list the complaints in the register")
     listing.add_argument("--json", action="store_true", help="machine-readable output")
@@ -157,6 +159,15 @@ def cmd_migrate(args) -> int:
         copy = f" (the file before: {done.copy})" if done.copy else ""
         print(f"register {done.url}: upgraded from {was} to revision {done.after.current}{copy}")
     return 0 if done.after.at_head else 1
+
+
+def cmd_status(args) -> int:
+    from daemon.status import gather, render
+
+    config = load_config(args.config)
+    data = gather(config)
+    print(json.dumps(data, ensure_ascii=False, indent=2) if args.json else render(data, config))
+    return 0
 
 
 def _register(config_path: str) -> tuple[Config, Register]:

@@ -63,8 +63,8 @@ def test_version_is_the_installed_release():
         ((), "complaintsd: the following arguments are required: COMMAND (see complaintsd --help)"),
         (
             ("frob",),
-            "complaintsd: argument COMMAND: invalid choice: 'frob' (choose from 'run', 'check', 'migrate', 'list', "
-            "'show', 'demo') (see complaintsd --help)",
+            "complaintsd: argument COMMAND: invalid choice: 'frob' (choose from 'run', 'check', 'status', 'migrate', "
+            "'list', 'show', 'demo') (see complaintsd --help)",
         ),
         (("list", "--bogus"), "complaintsd: unrecognized arguments: --bogus (see complaintsd --help)"),
         (

@@ -7,6 +7,7 @@ reads, `$WATCHDOG_USEC` asks for the watchdog (1 s, so WATCHDOG=1 every 0.5 s, t
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -91,6 +92,7 @@ host = "127.0.0.1"
 port = 9
 tls = "none"
 from = "Service réclamations <reclamations@example.com>"
+timeout = "2s"  # a sender retrying a refusing relay takes up to timeout + 5 s to stop
 
 [database]
 url = "sqlite:///{tmp_path}/state/register.db"
@@ -196,3 +198,44 @@ def test_a_stuck_mailbox_stops_the_watchdog_and_an_outage_is_announced_at_each_r
     log = (tmp_path / "daemon.log").read_text()
     for attempt, delay in ((1, 1), (2, 2), (3, 4)):
         assert f"mailbox or register unavailable (attempt {attempt}), retrying in {delay} s: IMAP 127.0.0.1:" in log
+
+
+def _status(config: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "daemon.cli", "status", *args, "--config", str(config)],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        cwd=ROOT,
+        timeout=60,
+    )
+
+
+def test_status_tells_an_admin_what_runs_what_waits_and_what_is_quarantined(tmp_path, notifications):
+    maildir = tmp_path / "maildir"
+    (maildir / "new").mkdir(parents=True)
+    (maildir / "new" / "1.complaint").write_bytes(complaint(1))
+    (maildir / "new" / "2.nosender").write_bytes(b"Subject: sans expediteur\r\n\r\nQui suis-je ?\r\n")
+    config = _config(tmp_path, f'kind = "maildir"\npath = "{maildir}"')  # the relay (port 9) refuses: letters wait
+    process = _start(config, notifications)
+    try:
+        notifications.wait_for("STATUS=waiting for mail on maildir:")
+        result = _status(config, "--json")
+        assert result.returncode == 0, result.stderr
+        data = json.loads(result.stdout)
+        assert data["daemon"]["running"] is True and data["daemon"]["pid"] == process.pid
+        assert data["daemon"]["status"].startswith(f"waiting for mail on maildir:{maildir}")
+        assert data["mailbox"]["reached_at"] and data["mailbox"]["connected_since"]
+        assert data["last_mail_at"] and data["next_reminder_at"]
+        assert data["outbox"]["waiting"] == 2 and data["outbox"]["oldest_at"]  # acknowledgement, handler's mail
+        assert data["quarantined"] == 1
+        assert data["schema"].startswith("schema at the latest revision")
+        text = _status(config).stdout.splitlines()
+        assert text[0] == f"daemon:     running (pid {process.pid}): {data['daemon']['status']}"
+        assert text[3].startswith("outbox:     2 letter(s) waiting, the oldest queued ")
+        assert text[4] == "quarantine: 1 message(s)"
+    finally:
+        assert _stop(process) == 0, (tmp_path / "daemon.log").read_text()
+    after = json.loads(_status(config, "--json").stdout)
+    assert after["daemon"]["running"] is False and after["daemon"]["updated_at"]
+    assert _status(config).stdout.startswith("daemon:     not running (last seen ")

@@ -55,17 +55,20 @@ class MailboxLoop:
                     self.heartbeat.status(f"connecting to {self.mailbox.describe()}")
                     self.mailbox.connect()
                     connected = True
+                    self.heartbeat.connected()
                     self._connected(attempts, down_since)
                     attempts = 0
                     self.backoff.reset()
                 if not self._drain():
                     self.heartbeat.status(self._waiting())
                     self.mailbox.wait(self.stop, self.heartbeat.beat)
+                    self.heartbeat.reached()
             except TransientError as exc:
                 attempts += 1
                 down_since = down_since if attempts > 1 else time.monotonic()
                 self.mailbox.close()
                 connected = False
+                self.heartbeat.disconnected()
                 self._retry_later(attempts, exc)
 
     def _connected(self, attempts: int, down_since: float) -> None:
@@ -106,6 +109,7 @@ class MailboxLoop:
             batch = self.mailbox.fetch(self.config.batch_size)
             if not batch:
                 return False
+            self.heartbeat.reached()
             self.heartbeat.status(f"registering {len(batch)} message(s) from {self.mailbox.describe()}")
             result = self.ingestor.ingest(batch)
             self.wake_sender()

@@ -16,12 +16,14 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 from daemon.config import Config
 from daemon.edges.mailbox import Mailbox, open_mailbox
 from daemon.edges.register import Register
 from daemon.edges.scheduler import Scheduler
+from daemon.edges.status_file import status_path, write_status
 from daemon.runners.desk import Desk, utc_now
 from daemon.runners.followups import FollowUps
 from daemon.runners.heartbeat import Heartbeat
@@ -44,7 +46,8 @@ class Daemon:
         self.config = config
         self.clock = clock
         self.notify = notify or (lambda status: None)
-        self.heartbeat = Heartbeat(self.notify, watchdog_period)
+        record = partial(write_status, status_path(config.storage.path))
+        self.heartbeat = Heartbeat(self.notify, watchdog_period, record=record)
         self.stop = threading.Event()
         self.register = Register(config.database.url)
         self.desk = Desk.of(config, self.register, clock)

@@ -1,0 +1,103 @@
+"""`complaintsd status [--json]`: what an admin (or a monitoring script) needs to know at a glance.
+
+The daemon's own record (edges/status_file.py: running or not, what it does, when the mailbox last
+answered) and the register's figures (edges/register/health.py: last mail, outbox backlog and its
+oldest letter, quarantine, next reminder, schema). Read-only: it creates nothing, and a missing
+register is one line, like every other command.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Any
+
+from daemon.config import Config
+from daemon.edges.register import Register
+from daemon.edges.register.health import read_health
+from daemon.edges.status_file import process_alive, read_status, status_path
+
+
+def gather(config: Config, now: datetime | None = None) -> dict[str, Any]:
+    """Everything `status` shows, as plain values (the --json output)."""
+    now = now or datetime.now(UTC)
+    register = Register(config.database.url)
+    try:
+        with register.session() as session:
+            health = read_health(session)
+    finally:
+        register.dispose()
+    record = read_status(status_path(config.storage.path)) or {}
+    stopping = str(record.get("status", "")).startswith("stopping")
+    running = bool(record) and process_alive(record.get("pid")) and not stopping
+    figures = {key: _iso(value) for key, value in asdict(health).items()}
+    return {
+        "daemon": {
+            "running": running,
+            "pid": record.get("pid") if running else None,
+            "status": record.get("status") if running else None,
+            "started_at": record.get("started_at"),
+            "updated_at": record.get("updated_at"),
+        },
+        "mailbox": {
+            "connected_since": record.get("mailbox_connected_since") if running else None,
+            "reached_at": record.get("mailbox_reached_at"),
+        },
+        **{key: figures[key] for key in ("last_mail_at", "quarantined", "next_reminder_at", "schema")},
+        "outbox": {
+            "waiting": health.outbox_waiting,
+            "oldest_at": figures["outbox_oldest_at"],
+            "undeliverable": health.outbox_undeliverable,
+        },
+        "at": now.isoformat(),
+    }
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def render(data: dict[str, Any], config: Config) -> str:
+    """The same, for a person: one line per part, times local with how long ago."""
+    now = datetime.fromisoformat(data["at"])
+    daemon, mailbox, outbox = data["daemon"], data["mailbox"], data["outbox"]
+    when = _when(now, config)
+    lines = [
+        f"daemon:     running (pid {daemon['pid']}): {daemon['status']}"
+        if daemon["running"]
+        else f"daemon:     not running (last seen {when(daemon['updated_at'])})",
+        f"mailbox:    last answered {when(mailbox['reached_at'])}"
+        + (f", connected since {when(mailbox['connected_since'])}" if mailbox["connected_since"] else ""),
+        f"last mail:  {when(data['last_mail_at'])}",
+        f"outbox:     {outbox['waiting']} letter(s) waiting"
+        + (f", the oldest queued {when(outbox['oldest_at'])}" if outbox["oldest_at"] else "")
+        + f"; {outbox['undeliverable']} refused or failed",
+        f"quarantine: {data['quarantined']} message(s)",
+        f"reminders:  next due {when(data['next_reminder_at'])}",
+        f"register:   {data['schema']}",
+    ]
+    return "\n".join(lines)
+
+
+def _when(now: datetime, config: Config):
+    def say(text: str | None) -> str:
+        if not text:
+            return "never"
+        at = datetime.fromisoformat(text)
+        local = at.astimezone(config.register.timezone).strftime("%Y-%m-%d %H:%M:%S")
+        seconds = (now - at).total_seconds()
+        return f"{local} ({_span(seconds)})"
+
+    return say
+
+
+def _span(seconds: float) -> str:
+    ahead = seconds < 0
+    seconds = abs(seconds)
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            amount = f"{seconds / size:.0f} {unit}"
+            break
+    else:
+        amount = f"{seconds:.0f} s"
+    return f"in {amount}" if ahead else f"{amount} ago"
