@@ -184,6 +184,7 @@ def _samples(prefix: str, organisation: str, language: str, now: datetime) -> li
         n.AnswerFacts(summary, "Madame, Monsieur,\nréponse.", files, None, organisation),
         n.DeadlineChangedFacts(summary, summary.answer_due_at, later, "", organisation),
         n.StatusChangedFacts(replace(summary, status=Status.IN_PROGRESS), organisation),
+        n.InterimFacts(summary, "Nous attendons le retour du transporteur.", organisation),
         n.ClosedFacts(summary, n.Outcome.FOUNDED, True, None, organisation),
         n.FollowUpReceivedFacts(summary, now, files, organisation),
         n.CommandConfirmationFacts(summary, token, "Alice", now, (change,), (), problem),

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from jinja2 import nodes
 
-from daemon.core.letters import RENDERERS, Letter, Templates, builtin_templates_dir
+from daemon.core.letters import RENDERERS, InterimFacts, Letter, Templates, builtin_templates_dir
 from tests import test_letters, test_notices, test_render
 
 LANGUAGES = ("fr", "en")
@@ -26,6 +26,9 @@ SAMPLES: dict[str, Any] = {
     "answer": test_notices.ANSWER,
     "deadline_changed": test_notices.DEADLINE,
     "status_changed": test_notices.STATUS,
+    "interim": InterimFacts(
+        test_notices.COMPLAINT, "Nous attendons le retour du transporteur.", "Service réclamations"
+    ),
     "closed": test_notices.CLOSED,
     "follow_up_received": test_notices.FOLLOW_UP,
     "command_confirmation": test_notices.CONFIRMATION,
@@ -35,7 +38,15 @@ SAMPLES: dict[str, Any] = {
     "follow_up_forward": test_notices.FORWARD,
     "handover": test_notices.HANDOVER,
 }
-CUSTOMER_LETTERS = {"acknowledgement", "answer", "deadline_changed", "status_changed", "closed", "follow_up_received"}
+CUSTOMER_LETTERS = {
+    "acknowledgement",
+    "answer",
+    "deadline_changed",
+    "status_changed",
+    "interim",
+    "closed",
+    "follow_up_received",
+}
 FOOTER = {"fr": "Registre des réclamations – message automatique", "en": "Complaints register – automatic message"}
 
 
@@ -61,7 +72,7 @@ def override_of(tmp_path: Path, language: str, name: str, *replacements: tuple[s
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_the_samples_cover_every_html_letter(language: str) -> None:
     assert html_letters(language) == sorted(SAMPLES)
-    assert len(SAMPLES) == len(RENDERERS) == 16
+    assert len(SAMPLES) == len(RENDERERS) == 17
     assert (builtin_templates_dir() / language / "_layout.html.j2").is_file()
 
 

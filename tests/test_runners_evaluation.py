@@ -168,3 +168,20 @@ def test_an_answer_without_compensation_states_none(tmp_path) -> None:
         letter for letter in command(desk, clock, notification, "#réponse\nMadame,\nnon.") if letter.kind == "answer"
     ]
     assert "nous vous accordons" not in answer.text
+
+
+def test_inform_sends_interim_news_without_answering(tmp_path) -> None:
+    desk, clock, (first, _), notification = registered(tmp_path)
+
+    letters = command(
+        desk, clock, notification, "#statut en cours\n#informer Nous attendons le retour du transporteur.\n\nÀ bientôt."
+    )
+
+    interim = next(letter for letter in letters if letter.kind == "interim")
+    assert interim.to == "camille.durand@client.example" and f"[{first}]" in interim.subject
+    assert "Nous attendons le retour du transporteur.\r\n\r\nÀ bientôt." in interim.text
+    assert "au plus tard le" in interim.text, "the answer is still to come: its date is recalled"
+    confirmation = next(letter for letter in letters if letter.kind == "command_reply")
+    assert "lettre d'étape envoyée au client" in confirmation.text
+    assert show(desk, first).status == "in_progress", "news is not the answer"
+    assert ("customer_informed", "Nous attendons le retour du transporteur.\n\nÀ bientôt.") in history(desk, first)

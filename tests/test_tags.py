@@ -110,6 +110,9 @@ TAG_SPELLINGS = [
     ("#compensation avoir", Tag.COMPENSATION),
     ("#dédommagement avoir", Tag.COMPENSATION),
     ("#geste avoir", Tag.COMPENSATION),
+    ("#informer nous attendons le transporteur", Tag.INFORM),
+    ("#Inform we are waiting for the carrier", Tag.INFORM),
+    ("#information nous attendons le transporteur", Tag.INFORM),
 ]
 
 
@@ -238,6 +241,8 @@ VALUES = [
     ("#compensation apology", Compensation(CompensationType.APOLOGY)),
     ("#compensation autre 20 euros", Compensation(CompensationType.OTHER, Decimal("20.00"), "EUR")),
     ("#compensation other 20", Compensation(CompensationType.OTHER, Decimal("20.00"))),
+    # #inform: the rest of the mail, like #reply (decision 10).
+    ("#informer Nous attendons le transporteur.", "Nous attendons le transporteur."),
 ]
 
 
@@ -331,6 +336,8 @@ PROBLEMS = [
     ("#compensation avoir cinquante euros", Reason.BAD_AMOUNT),
     ("#compensation avoir 50 EUR pour le retard", Reason.BAD_AMOUNT),
     ("#compensation avoir 50 dollars", Reason.BAD_AMOUNT),
+    ("#informer", Reason.MISSING_VALUE),
+    ("#informer Madame,\nnous attendons.\n#clore fondée", Reason.TAG_IN_REPLY),
 ]
 
 

@@ -34,6 +34,7 @@ from daemon.core.letters import (
     FileToAttach,
     HandoverFacts,
     HistoryLine,
+    InterimFacts,
     LetterToSend,
     NotUnderstood,
     Outcome,
@@ -205,7 +206,8 @@ def _move(case: Case, after: Case) -> StatusMove | None:
 def _change_history(mail: InboundMail, result: Plan) -> tuple[HistoryEntry, ...]:
     actor = mail.author.email
     entries = tuple(HistoryEntry(c.field, actor, f"{_word(c.before)} → {_word(c.after)}") for c in result.changes)
-    return entries + tuple(HistoryEntry("note", actor, note) for note in result.notes)
+    informed = () if result.inform is None else (HistoryEntry("customer_informed", actor, result.inform),)
+    return entries + tuple(HistoryEntry("note", actor, note) for note in result.notes) + informed
 
 
 def _reminders(case: Case, after: Case, result: Plan, now: datetime, policy: Policy) -> Effects:
@@ -305,6 +307,9 @@ def customer_letters(
         files = tuple(FileToAttach(a.filename, a.content_type, a.content) for a in mail.attachments)
         letters.append(to_customer(after, "answer", facts, policy, files=files))
         words.append(Effect.ANSWER_SENT)
+    if result.inform is not None:
+        letters.append(to_customer(after, "interim", InterimFacts(summary(after), result.inform, organisation), policy))
+        words.append(Effect.CUSTOMER_INFORMED)
     if result.deadline_changed and wanted.deadline_changed:
         previous = next(c.before for c in result.changes if c.field == "answer_due")
         assert isinstance(previous, datetime)

@@ -66,10 +66,11 @@ class Plan:
     problems: tuple[Problem, ...] = ()
     links: tuple[int, ...] = ()  # complaint ids to link (both ways)
     causes: tuple[str, ...] = ()
+    inform: str | None = None  # interim news to send the customer (#inform), not the answer
 
     @property
     def executed(self) -> bool:
-        return bool(self.changes or self.answer is not None or self.notes)
+        return bool(self.changes or self.answer is not None or self.notes or self.inform is not None)
 
 
 # The evaluation tags that set one field of the same name (#wish sets the wished solution).
@@ -134,6 +135,8 @@ def _apply(plan: Plan, command: Command, handlers: tuple[Handler, ...], tz: Zone
         return _set(plan, _FIELDS[tag], str(command.value), command.line)
     if tag is Tag.COMPENSATION:
         return _compensate(plan, command)
+    if tag is Tag.INFORM:
+        return replace(plan, inform=str(command.value))
     if tag is Tag.CAUSE:
         return replace(plan, causes=plan.causes + (str(command.value),), changes=plan.changes + (_cause(command),))
     if tag is Tag.STATUS:

@@ -53,6 +53,8 @@ Where docs/design.md leaves the grammar open, the decisions are:
    prestation, apology / excuses, other / autre), then optionally an amount (50, 49,90, 49.90,
    50€) and a currency (an ISO code, € or "euros"); nothing else may follow. An amount without a
    currency keeps none: the letter states the amount as given, never a guessed currency.
+10. `#inform` / `#informer` (interim news to the customer, not the answer) takes its text as
+    `#reply` does (decision 2): the rest of the mail, written last, no tag line inside.
 """
 
 from __future__ import annotations
@@ -254,8 +256,8 @@ def parse_commands(top: str, today: date) -> Commands:
         tag, value, problem = head
         if problem is not None:
             found.append(Problem(line, problem))
-        elif tag is Tag.REPLY:
-            found.append(_reply(line, value, lines[i + 1 :]))
+        elif tag in (Tag.REPLY, Tag.INFORM):
+            found.append(_reply(tag, line, value, lines[i + 1 :]))
             break
         elif tag in _PARAGRAPH_TAGS:
             paragraph = _paragraph(lines[i + 1 :])
@@ -419,7 +421,7 @@ def _note(tag: Tag, line: str, text: str) -> Command | Problem:
     return Command(tag, text, line) if text else Problem(line, Reason.MISSING_VALUE)
 
 
-def _reply(line: str, first: str, rest: list[str]) -> Command | Problem:
+def _reply(tag: Tag, line: str, first: str, rest: list[str]) -> Command | Problem:
     """#reply: the rest of its line and every line after it (decision 2)."""
     if any(_is_tag_line(other) for other in rest):
         return Problem(line, Reason.TAG_IN_REPLY)
@@ -427,7 +429,9 @@ def _reply(line: str, first: str, rest: list[str]) -> Command | Problem:
     while body and not body[0].strip():
         body.pop(0)
     text = "\n".join(body).rstrip()
-    return Command(Tag.REPLY, text, line) if text else Problem(line, Reason.EMPTY_REPLY)
+    if not text:
+        return Problem(line, Reason.EMPTY_REPLY if tag is Tag.REPLY else Reason.MISSING_VALUE)
+    return Command(tag, text, line)
 
 
 def _resolve(found: list[Command | Problem]) -> Commands:

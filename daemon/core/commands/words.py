@@ -60,6 +60,7 @@ class Tag(StrEnum):
     WISH = "wish"
     CAUSE = "cause"
     COMPENSATION = "compensation"
+    INFORM = "inform"
 
 
 class Severity(StrEnum):
@@ -149,6 +150,7 @@ TAG_WORDS: dict[str, Tag] = {
     **dict.fromkeys(("wish", "souhait"), Tag.WISH),
     **dict.fromkeys(("cause", "causes"), Tag.CAUSE),
     **dict.fromkeys(("compensation", "dedommagement", "geste"), Tag.COMPENSATION),
+    **dict.fromkeys(("inform", "informer", "information"), Tag.INFORM),
 }
 
 # Values, as `tags._words` normalises them (folded, "_" and "-" as spaces, one space between words).
@@ -275,6 +277,10 @@ _GRAMMAR: dict[str, tuple[tuple[str, str], ...]] = {
         ("#souhait …", "la solution que le client souhaite, jusqu'à la première ligne vide"),
         ("#cause …", "une cause identifiée, jusqu'à la première ligne vide"),
         ("#compensation avoir 50 EUR", "remboursement, avoir, prestation, excuses ou autre ; montant facultatif"),
+        (
+            "#informer …",
+            "tout le texte qui suit part au client comme lettre d'étape, sans répondre ; à écrire en dernier",
+        ),
         ("#aide", "renvoie cette aide"),
     ),
     "en": (
@@ -293,6 +299,7 @@ _GRAMMAR: dict[str, tuple[tuple[str, str], ...]] = {
         ("#wish …", "the solution the customer wishes, up to the first blank line"),
         ("#cause …", "a cause found, up to the first blank line"),
         ("#compensation credit 50 EUR", "refund, credit, service, apology or other; the amount is optional"),
+        ("#inform …", "all the text that follows goes to the customer as interim news, not the answer; write it last"),
         ("#help", "sends this help"),
     ),
 }

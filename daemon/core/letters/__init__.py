@@ -52,6 +52,7 @@ from daemon.core.letters.to_customers import (
     ClosedFacts,
     DeadlineChangedFacts,
     FollowUpReceivedFacts,
+    InterimFacts,
     Outcome,
     StatusChangedFacts,
     render_acknowledgement,
@@ -59,6 +60,7 @@ from daemon.core.letters.to_customers import (
     render_closed,
     render_deadline_changed,
     render_follow_up_received,
+    render_interim,
     render_status_changed,
 )
 from daemon.core.letters.to_staff import (
@@ -96,12 +98,14 @@ __all__ = [
     "DeadlineChangedFacts",
     "FollowUpReceivedFacts",
     "Outcome",
+    "InterimFacts",
     "StatusChangedFacts",
     "render_acknowledgement",
     "render_answer",
     "render_closed",
     "render_deadline_changed",
     "render_follow_up_received",
+    "render_interim",
     "render_status_changed",
     # to a handler or the supervisor (to_staff.py)
     "DigestFacts",

@@ -91,6 +91,7 @@ class Effect(StrEnum):
     CUSTOMER_TOLD_CLOSED = "customer_told_closed"
     SATISFACTION_ASKED = "satisfaction_asked"
     HANDLER_NOTIFIED = "handler_notified"
+    CUSTOMER_INFORMED = "customer_informed"
 
 
 # The type of the values on each side of a `Change`, by field; None means "not set".

@@ -28,6 +28,7 @@ RENDERERS: dict[type, Callable[[Templates, Any], Letter]] = {
     customers.AnswerFacts: customers.render_answer,
     customers.DeadlineChangedFacts: customers.render_deadline_changed,
     customers.StatusChangedFacts: customers.render_status_changed,
+    customers.InterimFacts: customers.render_interim,
     customers.ClosedFacts: customers.render_closed,
     customers.FollowUpReceivedFacts: customers.render_follow_up_received,
     staff.HandlerNotificationFacts: staff.render_handler_notification,

@@ -51,12 +51,14 @@ __all__ = [
     "DeadlineChangedFacts",
     "FollowUpReceivedFacts",
     "Outcome",
+    "InterimFacts",
     "StatusChangedFacts",
     "render_acknowledgement",
     "render_answer",
     "render_closed",
     "render_deadline_changed",
     "render_follow_up_received",
+    "render_interim",
     "render_status_changed",
 ]
 
@@ -138,6 +140,19 @@ class StatusChangedFacts:
 
 
 @dataclass(frozen=True)
+class InterimFacts:
+    """News for the customer before the answer (#inform): the handler's `text`, plain, multi-line."""
+
+    complaint: ComplaintSummary
+    text: str
+    organisation: str
+
+    def __post_init__(self) -> None:
+        require_text("interim news", self.text)
+        _require_organisation(self.organisation)
+
+
+@dataclass(frozen=True)
 class ClosedFacts:
     """The complaint is closed with `outcome`; `ask_satisfaction` adds the "oui / non" question."""
 
@@ -215,6 +230,13 @@ def render_status_changed(templates: Templates, facts: StatusChangedFacts) -> Le
     `organisation` and `awaiting_answer` (the answer is still to come: recall its date)."""
     awaiting = facts.complaint.status in (Status.RECEIVED, Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.REOPENED)
     return _to_customer(templates, "status_changed", facts, awaiting_answer=awaiting)
+
+
+def render_interim(templates: Templates, facts: InterimFacts) -> Letter:
+    """Interim news, not the answer: templates see `complaint`, `text`, `organisation` and
+    `awaiting_answer` (recall the answer's date while it is still to come)."""
+    awaiting = facts.complaint.status not in (Status.ANSWERED, Status.CLOSED)
+    return _to_customer(templates, "interim", facts, text=plain(facts.text), awaiting_answer=awaiting)
 
 
 def render_closed(templates: Templates, facts: ClosedFacts) -> Letter:
