@@ -62,16 +62,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
-from enum import StrEnum
 
+from daemon.core.commands.evaluation import (
+    read_compensation,
+    read_complexity,
+    read_impact,
+    read_reference,
+    read_scope,
+)
 from daemon.core.commands.words import (
-    COMPENSATION_WORDS,
-    COMPLEXITY_WORDS,
-    CURRENCY_WORDS,
-    IMPACT_WORDS,
     OUTCOME_WORDS,
-    SCOPE_WORDS,
     SETTABLE_STATUSES,
     SEVERITY_WORDS,
     STATUS_WORDS,
@@ -82,9 +82,11 @@ from daemon.core.commands.words import (
     Complexity,
     Impact,
     Outcome,
+    Reason,
     Scope,
     Severity,
     Tag,
+    as_words,
     grammar,
     read_date,
 )
@@ -109,37 +111,6 @@ __all__ = [
     "grammar",
     "parse_commands",
 ]
-
-
-class Reason(StrEnum):
-    """Why a command line was not understood: fixed English sentences the letters translate."""
-
-    UNKNOWN_TAG = "unknown tag"
-    SPACE_AFTER_HASH = "no space is allowed between # and the tag"
-    MISSING_VALUE = "this tag needs a value"
-    UNKNOWN_STATUS = "unknown status: use in_progress or reopened"
-    STATUS_NOT_SETTABLE = "this status is not set by #status: #reply answers and #close closes"
-    UNKNOWN_SEVERITY = "unknown severity: use low, medium, high or critical"
-    NO_ADDRESS = "#assign needs exactly one email address"
-    BAD_DATE = "not a date: write 2026-12-15 or 15/12/2026"
-    PAST_DATE = "this date is in the past"
-    UNKNOWN_OUTCOME = "unknown outcome: use founded, partly_founded or unfounded"
-    EMPTY_REPLY = "#reply needs the answer text after it"
-    TAG_IN_REPLY = "a tag line inside the #reply text: put #reply last"
-    CONFLICT = "the same tag is given twice with different values"
-    UNKNOWN_COMPLEXITY = "unknown complexity: use simple, medium or complex"
-    UNKNOWN_IMPACT = "unknown impact: use low, medium or high"
-    UNKNOWN_SCOPE = "unknown scope: use isolated or systemic"
-    NO_REFERENCE = "#related needs exactly one complaint reference, e.g. REC-2026-000012"
-    UNKNOWN_COMPENSATION = "unknown compensation: use refund, credit, service, apology or other"
-    BAD_AMOUNT = "not an amount and currency: write e.g. 50 EUR or 49,90 €"
-    # Raised when a well-formed command cannot apply to the complaint as it stands (commands.py).
-    ILLEGAL_MOVE = "this status change is not possible from the complaint's current status"
-    UNKNOWN_HANDLER = "this address is not one of the configured handlers"
-    ALREADY_HANDLER = "this handler already handles the complaint"
-    NO_CHANGE = "nothing to change: the complaint is already so"
-    UNKNOWN_REFERENCE = "the register holds no complaint with this reference"
-    SAME_COMPLAINT = "a complaint cannot be related to itself"
 
 
 # A command line's head: "#", the tag word, then the value (decision 6 for the spaces).
@@ -296,8 +267,7 @@ def _is_tag_line(line: str) -> bool:
     return head is not None and head[0] is not None
 
 
-def _words(value: str) -> str:
-    return " ".join(fold(value).replace("_", " ").replace("-", " ").split()).rstrip(".!")
+_words = as_words
 
 
 def _command(tag: Tag, value: str, line: str, today: date) -> Command | Problem:
@@ -333,54 +303,6 @@ def _assignee(value: str, today: date) -> str | Reason:
     return addresses.pop() if len(addresses) == 1 else Reason.NO_ADDRESS
 
 
-def _complexity(value: str, today: date) -> Complexity | Reason:
-    return COMPLEXITY_WORDS.get(_words(value), Reason.UNKNOWN_COMPLEXITY)
-
-
-def _impact(value: str, today: date) -> Impact | Reason:
-    return IMPACT_WORDS.get(_words(value), Reason.UNKNOWN_IMPACT)
-
-
-def _scope(value: str, today: date) -> Scope | Reason:
-    return SCOPE_WORDS.get(_words(value), Reason.UNKNOWN_SCOPE)
-
-
-def _reference(value: str, today: date) -> str | Reason:
-    words = value.upper().rstrip(".").split()
-    return words[0] if len(words) == 1 and REFERENCE.fullmatch(words[0]) else Reason.NO_REFERENCE
-
-
-_AMOUNT = re.compile(r"(\d{1,9}(?:[.,]\d{1,2})?)\s*(\S*)")
-
-
-def _compensation(value: str, today: date) -> Compensation | Reason:
-    """Decision 9: a type word (one or two words), then an optional amount and currency."""
-    words = fold(value).rstrip(".").split()
-    for size in (2, 1):
-        kind = COMPENSATION_WORDS.get(" ".join(words[:size]))
-        if kind is not None:
-            rest = " ".join(words[size:])
-            break
-    else:
-        return Reason.UNKNOWN_COMPENSATION
-    if not rest:
-        return Compensation(kind)
-    match = _AMOUNT.fullmatch(rest)
-    if match is None:
-        return Reason.BAD_AMOUNT
-    amount = Decimal(match[1].replace(",", ".")).quantize(Decimal("0.01"))
-    if match[2] and _currency(match[2]) is None:
-        return Reason.BAD_AMOUNT
-    return Compensation(kind, amount, _currency(match[2]) if match[2] else None)
-
-
-def _currency(word: str) -> str | None:
-    """The ISO 4217 code of a code, a sign or a word; None when `word` is not a currency."""
-    if word in CURRENCY_WORDS:
-        return CURRENCY_WORDS[word]
-    return word.upper() if re.fullmatch(r"[a-z]{3}", word) else None
-
-
 def _outcome(value: str, today: date) -> Outcome | Reason:
     return OUTCOME_WORDS.get(_words(value), Reason.UNKNOWN_OUTCOME)
 
@@ -399,11 +321,11 @@ _READERS = {
     Tag.ASSIGN: _assignee,
     Tag.DEADLINE: _deadline,
     Tag.CLOSE: _outcome,
-    Tag.COMPLEXITY: _complexity,
-    Tag.IMPACT: _impact,
-    Tag.SCOPE: _scope,
-    Tag.RELATED: _reference,
-    Tag.COMPENSATION: _compensation,
+    Tag.COMPLEXITY: read_complexity,
+    Tag.IMPACT: read_impact,
+    Tag.SCOPE: read_scope,
+    Tag.RELATED: read_reference,
+    Tag.COMPENSATION: read_compensation,
 }
 
 

@@ -14,6 +14,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from daemon.core.lifecycle import Status
+from daemon.core.routing import fold
 
 __all__ = [
     "COMPENSATION_WORDS",
@@ -26,11 +27,13 @@ __all__ = [
     "STATUS_WORDS",
     "TAG_WORDS",
     "UNSETTABLE_WORDS",
+    "as_words",
     "Compensation",
     "CompensationType",
     "Complexity",
     "Impact",
     "Outcome",
+    "Reason",
     "Scope",
     "Severity",
     "Tag",
@@ -212,6 +215,43 @@ OUTCOME_WORDS: dict[str, Outcome] = {
         Outcome.UNFOUNDED,
     ),
 }
+
+
+class Reason(StrEnum):
+    """Why a command line was not understood: fixed English sentences the letters translate."""
+
+    UNKNOWN_TAG = "unknown tag"
+    SPACE_AFTER_HASH = "no space is allowed between # and the tag"
+    MISSING_VALUE = "this tag needs a value"
+    UNKNOWN_STATUS = "unknown status: use in_progress or reopened"
+    STATUS_NOT_SETTABLE = "this status is not set by #status: #reply answers and #close closes"
+    UNKNOWN_SEVERITY = "unknown severity: use low, medium, high or critical"
+    NO_ADDRESS = "#assign needs exactly one email address"
+    BAD_DATE = "not a date: write 2026-12-15 or 15/12/2026"
+    PAST_DATE = "this date is in the past"
+    UNKNOWN_OUTCOME = "unknown outcome: use founded, partly_founded or unfounded"
+    EMPTY_REPLY = "#reply needs the answer text after it"
+    TAG_IN_REPLY = "a tag line inside the #reply text: put #reply last"
+    CONFLICT = "the same tag is given twice with different values"
+    UNKNOWN_COMPLEXITY = "unknown complexity: use simple, medium or complex"
+    UNKNOWN_IMPACT = "unknown impact: use low, medium or high"
+    UNKNOWN_SCOPE = "unknown scope: use isolated or systemic"
+    NO_REFERENCE = "#related needs exactly one complaint reference, e.g. REC-2026-000012"
+    UNKNOWN_COMPENSATION = "unknown compensation: use refund, credit, service, apology or other"
+    BAD_AMOUNT = "not an amount and currency: write e.g. 50 EUR or 49,90 €"
+    # Raised when a well-formed command cannot apply to the complaint as it stands (commands.py).
+    ILLEGAL_MOVE = "this status change is not possible from the complaint's current status"
+    UNKNOWN_HANDLER = "this address is not one of the configured handlers"
+    ALREADY_HANDLER = "this handler already handles the complaint"
+    NO_CHANGE = "nothing to change: the complaint is already so"
+    UNKNOWN_REFERENCE = "the register holds no complaint with this reference"
+    SAME_COMPLAINT = "a complaint cannot be related to itself"
+
+
+def as_words(value: str) -> str:
+    """A value as the tables hold it: folded, "_" and "-" as spaces, one space between words."""
+    return " ".join(fold(value).replace("_", " ").replace("-", " ").split()).rstrip(".!")
+
 
 # --- dates ---------------------------------------------------------------------------------------
 
