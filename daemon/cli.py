@@ -12,7 +12,7 @@ import os
 import signal
 import sys
 from dataclasses import asdict
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import NoReturn
@@ -106,6 +106,7 @@ def _parser() -> argparse.ArgumentParser:
     listing.add_argument("--severity", help="only complaints of this severity (low, medium, high, critical)")
     listing.add_argument("--scope", help="only complaints of this scope (isolated, systemic)")
     listing.add_argument("--category", help="only complaints of this category (as handlers wrote it)")
+    listing.add_argument("--open-actions", action="store_true", help="only complaints with an action not yet verified")
     listing.add_argument(
         "--due-within", metavar="DURATION", help='only open complaints whose answer is due within this, e.g. "2d"'
     )
@@ -188,6 +189,7 @@ def cmd_list(args) -> int:
         severity=_choice_option("--severity", args.severity, Severity),
         scope=_choice_option("--scope", args.scope, Scope),
         category=args.category,
+        open_actions=args.open_actions,
     )
     with register.session() as session:
         complaints = list_complaints(session, filters)
@@ -295,6 +297,11 @@ def _detail_json(c: ComplaintView) -> dict:
     data["causes"] = [{"text": cause.text, "category": cause.category} for cause in c.causes]
     data["previous_complaints"] = [p.reference for p in c.previous]
     data["compensation"] = _compensation_json(c)
+    data["actions"] = [
+        {"number": a.number, "kind": a.kind, "text": a.text, "owner": a.owner, "due": _day(a.due), "status": a.status}
+        | ({"reason": a.reason} if a.reason else {})
+        for a in c.actions
+    ]
     data["deadlines"] = {
         "ack": {"due_at": _iso(c.ack_due_at), "rule": c.ack_rule},
         "answer": {
@@ -306,6 +313,10 @@ def _detail_json(c: ComplaintView) -> dict:
     data["attachments"] = [asdict(a) for a in c.attachments]
     data["history"] = [{"at": _iso(h.at), "event": h.event, "actor": h.actor, "detail": h.detail} for h in c.history]
     return data
+
+
+def _day(value: date | None) -> str | None:
+    return value.isoformat() if value else None
 
 
 def _compensation_json(c: ComplaintView) -> dict | None:
@@ -378,6 +389,11 @@ def _evaluation_text(c: ComplaintView) -> list[str]:
     ]
     lines = [f"{(name if name.endswith(':') else name + ':'):<15}{value}" for name, value in shown if value]
     lines += [f"cause:         {cause.text}" for cause in c.causes]
+    lines += [
+        f"action {a.number}:      {a.kind} [{a.status}] {a.text}"
+        + "".join(f" ({part})" for part in (a.owner, _day(a.due), a.reason) if part)
+        for a in c.actions
+    ]
     return lines + [
         f"previous:      {p.reference}  {p.received_at:%Y-%m-%d}  {p.status}" + (f", {p.outcome}" if p.outcome else "")
         for p in c.previous

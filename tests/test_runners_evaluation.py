@@ -185,3 +185,47 @@ def test_inform_sends_interim_news_without_answering(tmp_path) -> None:
     assert "lettre d'étape envoyée au client" in confirmation.text
     assert show(desk, first).status == "in_progress", "news is not the answer"
     assert ("customer_informed", "Nous attendons le retour du transporteur.\n\nÀ bientôt.") in history(desk, first)
+
+
+def test_actions_are_numbered_moved_on_shown_and_listed_until_verified(tmp_path, capsys) -> None:
+    desk, clock, (first, second), notification = registered(tmp_path)
+    command(
+        desk,
+        clock,
+        notification,
+        "#action corrective Former l'équipe de Lyon au contrôle des colis @paul@example.com 2027-01-15\n"
+        "#action curative Renvoyer une théière",
+    )
+    [moved] = command(desk, clock, notification, "#action 1 faite\n#action 2 abandonnée la cliente a été remboursée")
+    assert "action : 1 open → 1 done" in moved.text
+    assert "action : 2 open → 2 abandoned: la cliente a été remboursée" in moved.text
+
+    config = config_file(tmp_path, tmp_path / "register.db")
+    assert main(["list", "--open-actions", "--json", "--config", str(config)]) == 0
+    assert [row["reference"] for row in json.loads(capsys.readouterr().out)] == [first], "done is not verified yet"
+
+    [refused] = command(desk, clock, notification, "#action 2 faite\n#action 3 faite")
+    assert "#action 2 faite" in refused.text and "#action 3 faite" in refused.text, "abandoned is final; no action 3"
+    command(desk, clock, notification, "#action 1 efficace")
+    assert main(["list", "--open-actions", "--json", "--config", str(config)]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+    assert _detail_json(show(desk, first))["actions"] == [
+        {
+            "number": 1,
+            "kind": "corrective",
+            "text": "Former l'équipe de Lyon au contrôle des colis",
+            "owner": "paul@example.com",
+            "due": "2027-01-15",
+            "status": "verified",
+        },
+        {
+            "number": 2,
+            "kind": "curative",
+            "text": "Renvoyer une théière",
+            "owner": None,
+            "due": None,
+            "status": "abandoned",
+            "reason": "la cliente a été remboursée",
+        },
+    ]
+    assert show(desk, second).actions == ()

@@ -15,12 +15,14 @@ from hypothesis import strategies as st
 
 from daemon.core.commands.tags import (
     SETTABLE_STATUSES,
+    ActionMove,
     Command,
     Commands,
     Compensation,
     CompensationType,
     Complexity,
     Impact,
+    NewAction,
     Outcome,
     Problem,
     Reason,
@@ -29,7 +31,7 @@ from daemon.core.commands.tags import (
     Tag,
     parse_commands,
 )
-from daemon.core.commands.words import TAG_WORDS, grammar
+from daemon.core.commands.words import TAG_WORDS, ActionKind, ActionStatus, grammar
 from daemon.core.lifecycle import Status
 from daemon.core.routing import fold
 
@@ -113,6 +115,8 @@ TAG_SPELLINGS = [
     ("#informer nous attendons le transporteur", Tag.INFORM),
     ("#Inform we are waiting for the carrier", Tag.INFORM),
     ("#information nous attendons le transporteur", Tag.INFORM),
+    ("#action 2 faite", Tag.ACTION),
+    ("#ACTION 2 done", Tag.ACTION),
 ]
 
 
@@ -243,6 +247,30 @@ VALUES = [
     ("#compensation other 20", Compensation(CompensationType.OTHER, Decimal("20.00"))),
     # #inform: the rest of the mail, like #reply (decision 10).
     ("#informer Nous attendons le transporteur.", "Nous attendons le transporteur."),
+    # #action (decision 11).
+    (
+        "#action corrective Former l'équipe de Lyon au contrôle des colis @Paul@Example.com 2027-01-15",
+        NewAction(
+            ActionKind.CORRECTIVE,
+            "Former l'équipe de Lyon au contrôle des colis",
+            "paul@example.com",
+            date(2027, 1, 15),
+        ),
+    ),
+    (
+        "#action Corrective Former l'équipe 15/01/2027 @paul@example.com",
+        NewAction(ActionKind.CORRECTIVE, "Former l'équipe", "paul@example.com", date(2027, 1, 15)),
+    ),
+    ("#action curative Renvoyer une théière", NewAction(ActionKind.CURATIVE, "Renvoyer une théière")),
+    ("#action préventive Revoir l'emballage", NewAction(ActionKind.PREVENTIVE, "Revoir l'emballage")),
+    ("#action preventive Review the packaging", NewAction(ActionKind.PREVENTIVE, "Review the packaging")),
+    ("#action 2 faite", ActionMove(2, ActionStatus.DONE)),
+    ("#action 2 Done", ActionMove(2, ActionStatus.DONE)),
+    ("#action 2 efficace", ActionMove(2, ActionStatus.VERIFIED)),
+    ("#action 2 vérifiée", ActionMove(2, ActionStatus.VERIFIED)),
+    ("#action 2 verified", ActionMove(2, ActionStatus.VERIFIED)),
+    ("#action 12 abandonnée trop coûteuse", ActionMove(12, ActionStatus.ABANDONED, "trop coûteuse")),
+    ("#action 12 abandoned too costly", ActionMove(12, ActionStatus.ABANDONED, "too costly")),
 ]
 
 
@@ -337,6 +365,13 @@ PROBLEMS = [
     ("#compensation avoir 50 EUR pour le retard", Reason.BAD_AMOUNT),
     ("#compensation avoir 50 dollars", Reason.BAD_AMOUNT),
     ("#informer", Reason.MISSING_VALUE),
+    ("#action", Reason.MISSING_VALUE),
+    ("#action urgente Former l'équipe", Reason.UNKNOWN_ACTION),
+    ("#action corrective", Reason.UNKNOWN_ACTION),
+    ("#action 2", Reason.UNKNOWN_ACTION),
+    ("#action 2 presque", Reason.UNKNOWN_ACTION),
+    ("#action 2 abandonnée", Reason.MISSING_REASON),
+    ("#action corrective Former l'équipe 2025-01-15", Reason.PAST_DATE),
     ("#informer Madame,\nnous attendons.\n#clore fondée", Reason.TAG_IN_REPLY),
 ]
 
@@ -358,6 +393,8 @@ APPLYING = {
     Reason.NO_CHANGE,
     Reason.UNKNOWN_REFERENCE,
     Reason.SAME_COMPLAINT,
+    Reason.UNKNOWN_ACTION_NUMBER,
+    Reason.ILLEGAL_ACTION_MOVE,
 }
 
 
@@ -518,7 +555,7 @@ def test_grammar_examples_parse_as_their_tag(language: str) -> None:
         for placeholder, value in filled.items():
             example = example.replace(placeholder, value)
         tags.append(only(example).tag)
-    assert sorted(tags) == sorted(Tag)
+    assert sorted(set(tags)) == sorted(Tag)  # every tag has an example (#action has two: create and move)
 
 
 def test_grammar_falls_back_to_english() -> None:

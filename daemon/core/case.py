@@ -48,6 +48,7 @@ class Case:
     wished_solution: str = ""
     related: tuple[str, ...] = ()  # references of the complaints linked to this one
     compensation: Compensation | None = None
+    actions: tuple[tuple[int, str], ...] = ()  # (number, status), by number
     answer_rule: str = ""
     tokens: tuple[tuple[str, str], ...] = ()  # (handler_email, token), latest first
     files: tuple[StoredFile, ...] = ()

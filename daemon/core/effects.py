@@ -9,6 +9,7 @@ Nothing here touches the world: a test reads an `Effects` as a table row.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from daemon.core.letters import LetterToSend
@@ -46,6 +47,26 @@ class TokenToIssue:
 
 
 @dataclass(frozen=True)
+class ActionToCreate:
+    """A new action row (#action): its number on the complaint, kind, text, owner and due day."""
+
+    number: int
+    kind: str
+    text: str
+    owner: str | None = None
+    due: date | None = None
+
+
+@dataclass(frozen=True)
+class ActionMoveTo:
+    """An action's new status (and the reason, when abandoned)."""
+
+    number: int
+    status: str
+    reason: str = ""
+
+
+@dataclass(frozen=True)
 class Effects:
     """What one decision changes for one complaint (or none, for a digest).
 
@@ -64,6 +85,8 @@ class Effects:
     tokens: tuple[TokenToIssue, ...] = ()
     links: tuple[int, ...] = ()
     causes: tuple[str, ...] = ()
+    actions: tuple[ActionToCreate, ...] = ()
+    action_moves: tuple[ActionMoveTo, ...] = ()
 
     def __add__(self, other: Effects) -> Effects:
         if other.status is not None and self.status is not None:
@@ -79,6 +102,8 @@ class Effects:
             tokens=self.tokens + other.tokens,
             links=self.links + other.links,
             causes=self.causes + other.causes,
+            actions=self.actions + other.actions,
+            action_moves=self.action_moves + other.action_moves,
         )
 
 

@@ -18,7 +18,7 @@ from daemon.core.commands.plan import CaseState, Plan, plan_commands
 from daemon.core.commands.tags import Commands
 from daemon.core.commands.words import grammar
 from daemon.core.deadlines import due_at
-from daemon.core.effects import Effects, HistoryEntry, StatusMove, TokenToIssue
+from daemon.core.effects import ActionMoveTo, ActionToCreate, Effects, HistoryEntry, StatusMove, TokenToIssue
 from daemon.core.letters import (
     AnswerFacts,
     AttachmentLine,
@@ -95,6 +95,7 @@ def _state(case: Case, policy: Policy) -> CaseState:
         case.reference,
         case.related,
         case.compensation,
+        case.actions,
     )
 
 
@@ -139,6 +140,10 @@ def _executed(
         fields=fields,
         links=result.links,
         causes=result.causes,
+        actions=tuple(
+            ActionToCreate(number, new.kind.value, new.text, new.owner, new.due) for number, new in result.new_actions
+        ),
+        action_moves=tuple(ActionMoveTo(m.number, m.status.value, m.reason) for m in result.action_moves),
     )
     changes += _reminders(case, after, result, now, policy)
     done: list[Effect] = [Effect.NOTE_ADDED] * len(result.notes)

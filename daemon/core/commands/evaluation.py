@@ -1,27 +1,33 @@
 """The values of the evaluation tags (issue 9): complexity, impact, scope, a related reference, a
 compensation. Each reader takes the value as typed and today's date (the signature every reader of
 `tags._READERS` has) and returns the value, or the `Reason` it is not one. Pure; tags.py's decisions
-8 and 9 say what each accepts.
+8, 9 and 11 say what each accepts.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 from daemon.core.commands.words import (
+    ACTION_KIND_WORDS,
+    ACTION_STATUS_WORDS,
     COMPENSATION_WORDS,
     COMPLEXITY_WORDS,
     CURRENCY_WORDS,
     IMPACT_WORDS,
     SCOPE_WORDS,
+    ActionKind,
+    ActionStatus,
     Compensation,
     Complexity,
     Impact,
     Reason,
     Scope,
     as_words,
+    read_date,
 )
 from daemon.core.references import REFERENCE
 from daemon.core.routing import fold
@@ -73,3 +79,60 @@ def _currency(word: str) -> str | None:
     if word in CURRENCY_WORDS:
         return CURRENCY_WORDS[word]
     return word.upper() if re.fullmatch(r"[a-z]{3}", word) else None
+
+
+@dataclass(frozen=True)
+class NewAction:
+    """`#action corrective Former l'équipe @paul@example.com 2027-01-15`: kind, text, optional owner and due day."""
+
+    kind: ActionKind
+    text: str
+    owner: str | None = None
+    due: date | None = None
+
+    def __str__(self) -> str:
+        extra = ", ".join(str(part) for part in (self.owner, self.due) if part)
+        return f"{self.kind.value}: {self.text}" + (f" ({extra})" if extra else "")
+
+
+@dataclass(frozen=True)
+class ActionMove:
+    """`#action 2 faite` / `#action 2 abandonnée <reason>`: an action's number, its new status, the reason."""
+
+    number: int
+    status: ActionStatus
+    reason: str = ""
+
+
+_ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+
+
+def read_action(value: str, today: date) -> NewAction | ActionMove | Reason:
+    """Decision 11 (tags.py): a number and a status word, or a kind, a text, then an owner and a day."""
+    words = value.split()
+    if words and words[0].isdigit():
+        return _move(int(words[0]), words[1:])
+    kind = ACTION_KIND_WORDS.get(fold(words[0]).rstrip(":")) if words else None
+    if kind is None:
+        return Reason.UNKNOWN_ACTION
+    rest, owner, due = words[1:], None, None
+    for _ in range(2):  # the owner and the due day end the line, in either order
+        if rest and rest[-1].startswith("@") and _ADDRESS.fullmatch(rest[-1][1:]):
+            owner = rest.pop()[1:].lower()
+        elif rest and (day := read_date(fold(rest[-1]).rstrip("."))) is not None:
+            if day < today:
+                return Reason.PAST_DATE
+            due = day
+            rest.pop()
+    text = " ".join(rest)
+    return NewAction(kind, text, owner, due) if text else Reason.UNKNOWN_ACTION
+
+
+def _move(number: int, words: list[str]) -> ActionMove | Reason:
+    status = ACTION_STATUS_WORDS.get(fold(words[0]).rstrip(".:")) if words else None
+    if status is None:
+        return Reason.UNKNOWN_ACTION
+    reason = " ".join(words[1:])
+    if status is ActionStatus.ABANDONED and not reason:
+        return Reason.MISSING_REASON
+    return ActionMove(number, status, reason)

@@ -20,7 +20,8 @@ from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from daemon.core.commands.tags import Command, Commands, Compensation, Problem, Reason, Tag
+from daemon.core.commands.tags import ActionMove, Command, Commands, Compensation, NewAction, Problem, Reason, Tag
+from daemon.core.commands.words import ACTION_MOVES, ActionStatus
 from daemon.core.lifecycle import Event, IllegalTransition, Status, next_status
 from daemon.core.routing import Handler
 
@@ -44,6 +45,7 @@ class CaseState:
     reference: str = ""
     related: tuple[str, ...] = ()  # the references already linked
     compensation: Compensation | None = None
+    actions: tuple[tuple[int, str], ...] = ()  # (number, status) of the complaint's actions
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,8 @@ class Plan:
     links: tuple[int, ...] = ()  # complaint ids to link (both ways)
     causes: tuple[str, ...] = ()
     inform: str | None = None  # interim news to send the customer (#inform), not the answer
+    new_actions: tuple[tuple[int, NewAction], ...] = ()  # numbered in the order written
+    action_moves: tuple[ActionMove, ...] = ()
 
     @property
     def executed(self) -> bool:
@@ -135,6 +139,8 @@ def _apply(plan: Plan, command: Command, handlers: tuple[Handler, ...], tz: Zone
         return _set(plan, _FIELDS[tag], str(command.value), command.line)
     if tag is Tag.COMPENSATION:
         return _compensate(plan, command)
+    if tag is Tag.ACTION:
+        return _action(plan, command)
     if tag is Tag.INFORM:
         return replace(plan, inform=str(command.value))
     if tag is Tag.CAUSE:
@@ -228,6 +234,35 @@ def _compensate(plan: Plan, command: Command) -> Plan:
         return _problem(plan, command, Reason.NO_CHANGE)
     change = Change("compensation", None if before is None else str(before), str(granted))
     return replace(plan, state=replace(plan.state, compensation=granted), changes=plan.changes + (change,))
+
+
+def _action(plan: Plan, command: Command) -> Plan:
+    """#action: a new action takes the next number; a move follows ACTION_MOVES (decision 11)."""
+    value, known = command.value, dict(plan.state.actions)
+    if isinstance(value, NewAction):
+        number = max(known, default=0) + 1
+        return replace(
+            plan,
+            state=replace(plan.state, actions=plan.state.actions + ((number, ActionStatus.OPEN.value),)),
+            new_actions=plan.new_actions + ((number, value),),
+            changes=plan.changes + (Change("action", None, f"{number} {value}"),),
+        )
+    assert isinstance(value, ActionMove)
+    before = known.get(value.number)
+    if before is None:
+        return _problem(plan, command, Reason.UNKNOWN_ACTION_NUMBER)
+    if before == value.status:
+        return _problem(plan, command, Reason.NO_CHANGE)
+    if value.status not in ACTION_MOVES[ActionStatus(before)]:
+        return _problem(plan, command, Reason.ILLEGAL_ACTION_MOVE)
+    after = f"{value.number} {value.status.value}" + (f": {value.reason}" if value.reason else "")
+    known[value.number] = value.status.value
+    return replace(
+        plan,
+        state=replace(plan.state, actions=tuple(sorted(known.items()))),
+        action_moves=plan.action_moves + (value,),
+        changes=plan.changes + (Change("action", f"{value.number} {before}", after),),
+    )
 
 
 def _cause(command: Command) -> Change:

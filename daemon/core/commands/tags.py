@@ -55,6 +55,10 @@ Where docs/design.md leaves the grammar open, the decisions are:
    currency keeps none: the letter states the amount as given, never a guessed currency.
 10. `#inform` / `#informer` (interim news to the customer, not the answer) takes its text as
     `#reply` does (decision 2): the rest of the mail, written last, no tag line inside.
+11. `#action <kind> <text> [@owner] [day]` creates an action (kind curative, corrective or
+    preventive; the owner's address after "@" and the due day end the line, in either order; a
+    past day is a problem); `#action <n> faite|efficace|abandonnée <raison>` (done, verified,
+    abandoned <reason>) moves action n on. Several #action lines, several actions.
 """
 
 from __future__ import annotations
@@ -64,6 +68,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from daemon.core.commands.evaluation import (
+    ActionMove,
+    NewAction,
+    read_action,
     read_compensation,
     read_complexity,
     read_impact,
@@ -97,11 +104,13 @@ from daemon.core.routing import fold
 __all__ = [
     "SETTABLE_STATUSES",
     "Command",
+    "ActionMove",
     "Commands",
     "Compensation",
     "CompensationType",
     "Complexity",
     "Impact",
+    "NewAction",
     "Outcome",
     "Problem",
     "Reason",
@@ -124,7 +133,7 @@ class Command:
     """One understood command. `value` is typed per tag (see `_VALUE_TYPES`); `line` is the line as typed."""
 
     tag: Tag
-    value: str | date | Compensation | None
+    value: str | date | Compensation | NewAction | ActionMove | None
     line: str
 
     def __post_init__(self) -> None:
@@ -135,7 +144,7 @@ class Command:
             raise ValueError(f"a {tag.value} command needs the line it came from")
 
 
-def _checked_value(tag: Tag, value: object) -> str | date | Compensation | None:
+def _checked_value(tag: Tag, value: object) -> str | date | Compensation | NewAction | ActionMove | None:
     """`value` as the type `tag` carries; ValueError when it cannot be one."""
     if tag is Tag.HELP:
         if value is not None:
@@ -144,6 +153,10 @@ def _checked_value(tag: Tag, value: object) -> str | date | Compensation | None:
     if tag is Tag.DEADLINE:
         if not isinstance(value, date) or isinstance(value, datetime):
             raise ValueError(f"a deadline is a date, not {value!r}")
+        return value
+    if tag is Tag.ACTION:
+        if not isinstance(value, NewAction | ActionMove):
+            raise ValueError(f"an action command is a NewAction or an ActionMove, not {value!r}")
         return value
     if tag is Tag.COMPENSATION:
         if not isinstance(value, Compensation):
@@ -171,7 +184,7 @@ def _checked_value(tag: Tag, value: object) -> str | date | Compensation | None:
 _WORD_VALUES: dict[Tag, type] = {Tag.COMPLEXITY: Complexity, Tag.IMPACT: Impact, Tag.SCOPE: Scope}
 # Tags whose value is the paragraph that follows (decisions 3 and 8), and tags that may be repeated.
 _PARAGRAPH_TAGS = frozenset({Tag.NOTE, Tag.WISH, Tag.CAUSE})
-_REPEATABLE = frozenset({Tag.NOTE, Tag.HELP, Tag.RELATED, Tag.CAUSE})
+_REPEATABLE = frozenset({Tag.NOTE, Tag.HELP, Tag.RELATED, Tag.CAUSE, Tag.ACTION})
 
 
 @dataclass(frozen=True)
@@ -326,6 +339,7 @@ _READERS = {
     Tag.SCOPE: read_scope,
     Tag.RELATED: read_reference,
     Tag.COMPENSATION: read_compensation,
+    Tag.ACTION: read_action,
 }
 
 

@@ -64,6 +64,7 @@ class Tag(StrEnum):
     CAUSE = "cause"
     COMPENSATION = "compensation"
     INFORM = "inform"
+    ACTION = "action"
 
 
 class Severity(StrEnum):
@@ -92,6 +93,41 @@ class Scope(StrEnum):
 
     ISOLATED = "isolated"
     SYSTEMIC = "systemic"
+
+
+class ActionKind(StrEnum):
+    CURATIVE = "curative"
+    CORRECTIVE = "corrective"
+    PREVENTIVE = "preventive"
+
+
+class ActionStatus(StrEnum):
+    """open → done → verified (effective), or abandoned with a reason; a corrective action stays
+    open (listed by `list --open-actions`) until verified."""
+
+    OPEN = "open"
+    DONE = "done"
+    VERIFIED = "verified"
+    ABANDONED = "abandoned"
+
+
+ACTION_KIND_WORDS: dict[str, ActionKind] = {
+    **dict.fromkeys(("curative", "curatif"), ActionKind.CURATIVE),
+    **dict.fromkeys(("corrective", "correctif"), ActionKind.CORRECTIVE),
+    **dict.fromkeys(("preventive", "preventif"), ActionKind.PREVENTIVE),
+}
+ACTION_STATUS_WORDS: dict[str, ActionStatus] = {
+    **dict.fromkeys(("done", "faite", "fait", "terminee", "termine", "realisee", "realise"), ActionStatus.DONE),
+    **dict.fromkeys(("verified", "effective", "efficace", "verifiee", "verifie"), ActionStatus.VERIFIED),
+    **dict.fromkeys(("abandoned", "abandonnee", "abandonne"), ActionStatus.ABANDONED),
+}
+# The moves an action may make (decision 11 in tags.py); verified and abandoned are final.
+ACTION_MOVES: dict[ActionStatus, frozenset[ActionStatus]] = {
+    ActionStatus.OPEN: frozenset({ActionStatus.DONE, ActionStatus.ABANDONED}),
+    ActionStatus.DONE: frozenset({ActionStatus.VERIFIED, ActionStatus.ABANDONED}),
+    ActionStatus.VERIFIED: frozenset(),
+    ActionStatus.ABANDONED: frozenset(),
+}
 
 
 class CompensationType(StrEnum):
@@ -154,6 +190,7 @@ TAG_WORDS: dict[str, Tag] = {
     **dict.fromkeys(("cause", "causes"), Tag.CAUSE),
     **dict.fromkeys(("compensation", "dedommagement", "geste"), Tag.COMPENSATION),
     **dict.fromkeys(("inform", "informer", "information"), Tag.INFORM),
+    "action": Tag.ACTION,
 }
 
 # Values, as `tags._words` normalises them (folded, "_" and "-" as spaces, one space between words).
@@ -244,8 +281,12 @@ class Reason(StrEnum):
     UNKNOWN_HANDLER = "this address is not one of the configured handlers"
     ALREADY_HANDLER = "this handler already handles the complaint"
     NO_CHANGE = "nothing to change: the complaint is already so"
+    UNKNOWN_ACTION = "#action needs a kind (curative, corrective, preventive) and a text, or a number and a status"
+    MISSING_REASON = "abandoning an action needs its reason"
     UNKNOWN_REFERENCE = "the register holds no complaint with this reference"
     SAME_COMPLAINT = "a complaint cannot be related to itself"
+    UNKNOWN_ACTION_NUMBER = "this complaint has no action with this number"
+    ILLEGAL_ACTION_MOVE = "an action goes open → done → verified, or is abandoned; never back"
 
 
 def as_words(value: str) -> str:
@@ -321,6 +362,8 @@ _GRAMMAR: dict[str, tuple[tuple[str, str], ...]] = {
             "#informer …",
             "tout le texte qui suit part au client comme lettre d'étape, sans répondre ; à écrire en dernier",
         ),
+        ("#action corrective … @paul@example.com 15/01/2027", "crée une action (curative, corrective, préventive)"),
+        ("#action 2 faite", "fait avancer l'action 2 : faite, efficace, ou abandonnée suivie de la raison"),
         ("#aide", "renvoie cette aide"),
     ),
     "en": (
@@ -340,6 +383,8 @@ _GRAMMAR: dict[str, tuple[tuple[str, str], ...]] = {
         ("#cause …", "a cause found, up to the first blank line"),
         ("#compensation credit 50 EUR", "refund, credit, service, apology or other; the amount is optional"),
         ("#inform …", "all the text that follows goes to the customer as interim news, not the answer; write it last"),
+        ("#action corrective … @paul@example.com 2027-01-15", "creates an action (curative, corrective, preventive)"),
+        ("#action 2 done", "moves action 2 on: done, verified, or abandoned followed by the reason"),
         ("#help", "sends this help"),
     ),
 }

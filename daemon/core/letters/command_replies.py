@@ -79,6 +79,7 @@ class ChangeField(StrEnum):
     RELATED = "related"  # str: the reference linked (before: None)
     CAUSE = "cause"  # str: the cause found (before: None)
     COMPENSATION = "compensation"  # str: "credit 50.00 EUR" (words.Compensation written out)
+    ACTION = "action"  # str: "2 corrective: text (owner, day)" created, or "2 open" → "2 done"
 
 
 class Effect(StrEnum):
@@ -109,6 +110,7 @@ _CHANGE_VALUES: dict[ChangeField, type] = {
     ChangeField.RELATED: str,
     ChangeField.CAUSE: str,
     ChangeField.COMPENSATION: str,
+    ChangeField.ACTION: str,
 }
 
 # The tag grammar, as (example line, meaning) pairs worded by the tag parser.

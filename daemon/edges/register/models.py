@@ -124,6 +124,25 @@ class Cause(SQLModel, table=True):
     category: str | None = None
 
 
+class Action(SQLModel, table=True):
+    """A curative, corrective or preventive action (#action), numbered per complaint from 1.
+    Status words.ActionStatus: open → done → verified, or abandoned with its reason."""
+
+    __tablename__ = "action"
+    __table_args__ = (UniqueConstraint("complaint_id", "number"),)
+    id: int | None = Field(default=None, primary_key=True)
+    complaint_id: int = Field(foreign_key="complaint.id", index=True)
+    number: int
+    kind: str
+    text: str = Field(sa_type=Text)
+    owner_email: str | None = None
+    due_on: date | None = None
+    status: str = Field(default="open", index=True)
+    reason: str = Field(default="", sa_type=Text)
+    created_at: datetime = _at()
+    updated_at: datetime = _at()
+
+
 class CommandToken(SQLModel, table=True):
     """The proof a handler's command mail must carry: bound to one complaint and one handler."""
 

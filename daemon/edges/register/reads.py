@@ -19,6 +19,7 @@ from daemon.core.reminders import DeadlineKind, Kind
 from daemon.core.sweep import CLOSED_FOR_ANSWER, DueReminder
 from daemon.core.triage import Outcome
 from daemon.edges.register.models import (
+    Action,
     CommandToken,
     Complaint,
     ComplaintLink,
@@ -127,6 +128,7 @@ def load_case(session: Session, complaint_id: int, *, full: bool = True) -> Case
         history=_history(session, complaint_id),
         answer_escalations=_escalations(session, complaint_id),
         related=related_references(session, complaint_id),
+        actions=_actions(session, complaint_id),
     )
 
 
@@ -135,6 +137,13 @@ def compensation_of(row: Complaint) -> Compensation | None:
         return None
     amount = None if row.compensation_amount is None else Decimal(row.compensation_amount)
     return Compensation(CompensationType(row.compensation_type), amount, row.compensation_currency)
+
+
+def _actions(session: Session, complaint_id: int) -> tuple[tuple[int, str], ...]:
+    rows = session.exec(
+        select(Action.number, Action.status).where(Action.complaint_id == complaint_id).order_by(col(Action.number))
+    ).all()
+    return tuple((number, status) for number, status in rows)
 
 
 def related_references(session: Session, complaint_id: int) -> tuple[str, ...]:

@@ -6,14 +6,14 @@ Readers get plain frozen values (ComplaintView), never live rows.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from daemon.core.lifecycle import Status
 from daemon.core.priority import priority
-from daemon.edges.register.models import Cause, Complaint, HistoryEvent, InboundMessage, StoredAttachment
+from daemon.edges.register.models import Action, Cause, Complaint, HistoryEvent, InboundMessage, StoredAttachment
 from daemon.edges.register.reads import related_references
 from daemon.errors import NotFound
 
@@ -32,6 +32,17 @@ class HistoryView:
     event: str
     actor: str
     detail: str
+
+
+@dataclass(frozen=True)
+class ActionView:
+    number: int
+    kind: str
+    text: str
+    owner: str | None
+    due: date | None
+    status: str
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -84,6 +95,7 @@ class ComplaintView:
     compensation_type: str | None = None
     compensation_amount: str | None = None  # decimal text, "50.00"
     compensation_currency: str | None = None
+    actions: tuple[ActionView, ...] = ()
 
     def overdue(self, now: datetime) -> bool:
         """A deadline passed before its event: no acknowledgement yet, or no answer yet."""
@@ -93,6 +105,8 @@ class ComplaintView:
 
 
 CLOSED_FOR_ANSWER = frozenset({Status.ANSWERED.value, Status.CLOSED.value})
+# An action is finished once verified effective or abandoned; until then `list --open-actions` finds it.
+UNFINISHED_ACTIONS = ("open", "done")
 
 
 @dataclass(frozen=True)
@@ -107,6 +121,7 @@ class Filters:
     severity: str | None = None
     scope: str | None = None
     category: str | None = None
+    open_actions: bool = False  # complaints with an action open or done, not yet verified
 
 
 def _view(row: Complaint, count: int, attachments=(), history=(), with_body: bool = False) -> ComplaintView:
@@ -185,6 +200,9 @@ def _filtered(statement, filters: Filters):
     for name in ("severity", "scope"):
         if getattr(filters, name):
             statement = statement.where(getattr(Complaint, name) == getattr(filters, name))
+    if filters.open_actions:
+        unfinished = select(Action.complaint_id).where(col(Action.status).in_(UNFINISHED_ACTIONS))
+        statement = statement.where(col(Complaint.id).in_(unfinished))
     if filters.category:
         statement = statement.where(func.lower(Complaint.category) == filters.category.strip().lower())
     return statement
@@ -216,7 +234,13 @@ def show_complaint(session: Session, reference: str) -> ComplaintView:
         related=related_references(session, row.id),
         causes=tuple(CauseView(c.text, c.category) for c in causes),
         previous=_previous(session, row),
+        actions=_actions(session, row.id),
     )
+
+
+def _actions(session: Session, complaint_id: int) -> tuple[ActionView, ...]:
+    rows = session.exec(select(Action).where(Action.complaint_id == complaint_id).order_by(col(Action.number))).all()
+    return tuple(ActionView(a.number, a.kind, a.text, a.owner_email, a.due_on, a.status, a.reason) for a in rows)
 
 
 def _previous(session: Session, row: Complaint) -> tuple[PreviousView, ...]:

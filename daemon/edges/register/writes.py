@@ -22,6 +22,7 @@ from daemon.core.references import Reference
 from daemon.core.reminders import DeadlineKind, Planned
 from daemon.core.triage import Outcome
 from daemon.edges.register.models import (
+    Action,
     Cause,
     CommandToken,
     Complaint,
@@ -150,11 +151,35 @@ def apply(session: Session, effects: Effects, mails: Sequence[OutgoingMail], now
         _many(session, CommandToken, tokens)
         _links(session, cid, effects.links, now)
         _many(session, Cause, [{"complaint_id": cid, "at": now, "text": text} for text in effects.causes])
+        _actions(session, cid, effects, now)
     _many(
         session,
         OutboxMail,
         [_outbox_row(mail, letter.kind, cid, now) for letter, mail in zip(effects.letters, mails, strict=True)],
     )
+
+
+def _actions(session: Session, complaint_id: int, effects: Effects, now: datetime) -> None:
+    """New actions (status open), then the moves the plan checked against words.ACTION_MOVES."""
+    rows: list[dict[str, object]] = [
+        {
+            "complaint_id": complaint_id,
+            "number": a.number,
+            "kind": a.kind,
+            "text": a.text,
+            "owner_email": a.owner,
+            "due_on": a.due,
+            "status": "open",
+            "reason": "",
+            "created_at": now,
+            "updated_at": now,
+        }
+        for a in effects.actions
+    ]
+    _many(session, Action, rows)
+    for move in effects.action_moves:
+        statement = update(Action).where(col(Action.complaint_id) == complaint_id, col(Action.number) == move.number)
+        execute(session, statement.values(status=move.status, reason=move.reason, updated_at=now))
 
 
 def _links(session: Session, complaint_id: int, related: tuple[int, ...], now: datetime) -> None:
