@@ -10,7 +10,7 @@ complaint itself, is refused in the confirmation and changes nothing.
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from daemon.cli import _detail_json, main
 from daemon.edges.register.views import Filters, list_complaints
@@ -229,3 +229,25 @@ def test_actions_are_numbered_moved_on_shown_and_listed_until_verified(tmp_path,
         },
     ]
     assert show(desk, second).actions == ()
+
+
+DIGEST = {"before": [], "digest_at": "08:00", "digest_days": ["mon", "tue", "wed", "thu", "fri"]}
+
+
+def test_the_digest_lists_the_most_pressing_first(tmp_path) -> None:
+    """Both complaints are due at the same time; the second, evaluated critical, comes first, with its priority."""
+    clock = FakeClock()
+    desk = make_desk(tmp_path, clock, reminders=DIGEST)
+    first, second = ingest(desk, complaint(1, subject="Colis abîmé"), complaint(2, subject="Colis cassé")).references
+    letters = relay(desk)
+    [notification] = [
+        letter for letter in letters if letter.kind == "handler_notification" and second in letter.subject
+    ]
+    command(desk, clock, notification, "#gravité critique\n#impact moyen")
+    relay(desk)
+
+    clock.set(datetime(2026, 11, 24, 7, 0, tzinfo=UTC))  # Tuesday, 08:00 in Paris
+    Sweeper(desk).sweep()
+    [digest] = queued(desk, "digest", BOB)
+    assert digest.text.index(second) < digest.text.index(first)
+    assert "accusé envoyé · priorité urgente" in digest.text

@@ -18,7 +18,6 @@ from daemon.core.letters import DigestFacts, EscalationFacts, LetterToSend, Remi
 from daemon.core.lifecycle import Status
 from daemon.core.mail import Address
 from daemon.core.policy import Policy
-from daemon.core.priority import priority_rank
 from daemon.core.reminders import DeadlineKind, Kind, Planned, digest_date, is_late, next_escalation
 from daemon.core.routing import Handler
 from daemon.core.tokens import handler_message_id
@@ -117,8 +116,7 @@ def decide_digest(handler: Handler, day: date, cases: list[Case], now: datetime,
         handler_name=handler.name,
         day=day,
         now=now,
-        # Most pressing first (README, "Priority"), then in the register's order.
-        complaints=tuple(summary(c) for c in sorted(cases, key=lambda c: priority_rank(c.severity, c.impact, c.scope))),
+        complaints=tuple(summary(c) for c in cases),  # ordered by render_digest: priority, then due date
         late=is_late(planned, now, policy.reminders.late_after),
         planned_at=planned,
     )

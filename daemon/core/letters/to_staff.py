@@ -43,6 +43,7 @@ from daemon.core.letters.render import (
     require_token,
     to_handler,
 )
+from daemon.core.priority import Priority
 from daemon.core.reminders import DeadlineKind
 from daemon.core.routing import RouteRule
 
@@ -254,14 +255,20 @@ def render_escalation(templates: Templates, facts: EscalationFacts) -> Letter:
     return templates.render("escalation", **context)
 
 
+def _rank(priority: str | None) -> int:
+    """Most pressing first; a complaint without a priority (no severity yet) after the others."""
+    return len(Priority) if priority is None else Priority(priority).rank
+
+
 def render_digest(templates: Templates, facts: DigestFacts) -> Letter:
-    """A handler's digest: their open complaints by answer due date, the overdue ones flagged.
+    """A handler's digest: their open complaints, most pressing first (README, "Priority"), then by
+    answer due date, the overdue ones flagged.
 
     The templates see `handler_name`, `day`, `now`, `late`, `planned_at`, `rows` (`DigestRow`:
-    `complaint` and `overdue`, sorted by answer due date, then reference) and `overdue_count`.
+    `complaint` and `overdue`, sorted by priority, answer due date, then reference) and `overdue_count`.
     With no complaint, the letter is one line saying so.
     """
-    ordered = sorted(facts.complaints, key=lambda c: (c.answer_due_at, c.reference))
+    ordered = sorted(facts.complaints, key=lambda c: (_rank(c.priority), c.answer_due_at, c.reference))
     rows = tuple(DigestRow(clean_summary(c), c.answer_due_at < facts.now) for c in ordered)
     context = facts_context(facts)
     del context["complaints"]
