@@ -2,7 +2,8 @@
 #   make install     .venv with the project (editable) and its test extras
 #   make test-deps   Dovecot for the IMAP tests (apt, when missing), then install
 #   make lint        install, then ruff (lint and format), mypy and import-linter (pyproject.toml)
-#   make test        test-deps, then lint, then pytest
+#   make test        test-deps, then lint, then pytest, then the register and runner tests on PostgreSQL
+#   make test-postgres  those on a private PostgreSQL (.ci/with-postgres; tests/postgres.py)
 #   make demo        install, then `complaintsd demo`
 #   make bench       test-deps, then benchmarks/ingest.py (500 messages, a full register, a 30 MB file)
 #   make clean       remove the venv and build/test artefacts
@@ -19,7 +20,7 @@ PYTEST_ARGS ?= -q --durations=10
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export PATH := $(PATH):/usr/local/sbin:/usr/sbin:/sbin
 
-.PHONY: demo install test-deps lint test bench clean
+.PHONY: demo install test-deps lint test test-postgres bench clean
 
 demo:
 	$(MAKE) install
@@ -32,7 +33,7 @@ $(BIN)/python:
 
 # Reinstalled when pyproject.toml changes; `make clean install` forces it.
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --disable-pip-version-check -e '.[test]'
+	$(BIN)/pip install --disable-pip-version-check -e '.[test,postgres]'
 	touch $@
 
 test-deps:
@@ -43,6 +44,14 @@ test-deps:
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends dovecot-imapd; \
 	  echo "Stopping the system-wide Dovecot that apt started (the tests start their own)."; \
 	  $(SUDO) service dovecot stop >/dev/null 2>&1 || true; \
+	fi
+	@if ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1; then \
+	  echo "postgresql: $$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"; \
+	else \
+	  $(SUDO) apt-get update; \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends postgresql; \
+	  echo "Stopping the system-wide PostgreSQL that apt started (the tests start their own)."; \
+	  $(SUDO) service postgresql stop >/dev/null 2>&1 || true; \
 	fi
 	$(MAKE) install
 
@@ -59,8 +68,25 @@ lint: install
 test: test-deps
 	$(MAKE) lint
 	$(BIN)/pytest $(PYTEST_ARGS)
+	$(MAKE) test-postgres
 	@echo "== a small run of the ingestion benchmark (figures printed, not asserted; make bench for the full one)"
 	PYTHONPATH=. $(BIN)/python benchmarks/ingest.py --messages 100 --latency 20
+
+# The register and runner tests again, each on a database of its own on a PostgreSQL that
+# .ci/with-postgres starts (as `postgres`, free loopback port, own data directory, stopped after),
+# unless COMPLAINTSD_TEST_POSTGRES already names a server. Two tests are left out: their CLI reads
+# a SQLite file the test writes by path (tests/test_migrations.py's config_file).
+PG_PYTEST_ARGS := -q -p no:cacheprovider tests/test_runners_*.py \
+	--deselect tests/test_runners_evaluation.py::test_list_filters_on_the_evaluation \
+	--deselect tests/test_runners_evaluation.py::test_actions_are_numbered_moved_on_shown_and_listed_until_verified
+
+test-postgres: install
+	@if [ -n "$${COMPLAINTSD_TEST_POSTGRES:-}" ]; then \
+	  echo "== the register and runner tests on PostgreSQL"; \
+	  COMPLAINTSD_TEST_REGISTER=postgresql $(BIN)/pytest $(PG_PYTEST_ARGS); \
+	else \
+	  .ci/with-postgres $(MAKE) test-postgres; \
+	fi
 
 bench: test-deps
 	PYTHONPATH=. $(BIN)/python benchmarks/ingest.py --messages 500 --latency 200 --prefill 100000 --big-mb 30

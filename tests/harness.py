@@ -19,6 +19,7 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
 from daemon.edges.register import Register
+from tests.postgres import register_url
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -64,7 +65,7 @@ from = "Service réclamations <reclamations@example.com>"
 timeout = "5s"
 
 [database]
-url = "sqlite:///{directory}/register.db"
+url = "{register_url(directory)}"
 
 [storage]
 path = "{directory}/attachments"
@@ -85,7 +86,7 @@ retry_max = "2s"
     path = directory / "config.toml"
     path.write_text(text, encoding="utf-8")
     # The register at the latest schema, as `complaintsd migrate` leaves it before the first `run`.
-    Register(f"sqlite:///{directory}/register.db", create=True).dispose()
+    Register(register_url(directory), create=True).dispose()
     return path
 
 

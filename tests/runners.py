@@ -45,6 +45,7 @@ from daemon.edges.register.views import ComplaintView, show_complaint
 from daemon.runners.desk import Desk
 from daemon.runners.followups import FollowUps
 from daemon.runners.ingest import BatchResult, Ingestor
+from tests.postgres import register_url
 
 # Monday 23 November 2026, 10:00 in Paris: an ordinary working morning (no holiday, no DST change).
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -98,7 +99,7 @@ def config_of(tmp_path: Path, **sections: dict[str, Any]) -> Config:
             "from": "Service réclamations <reclamations@example.com>",
             "timeout": "5s",
         },
-        "database": {"url": f"sqlite:///{tmp_path / 'register.db'}"},
+        "database": {"url": register_url(tmp_path)},  # SQLite, or PostgreSQL (tests/postgres.py)
         "storage": {"path": str(tmp_path / "attachments")},
         "handlers": [
             {"name": "Alice Martin", "email": ALICE, "keywords": ["facture", "remboursement"]},
