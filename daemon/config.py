@@ -21,6 +21,7 @@ from daemon.config_schema import (
     CUSTOMER_LETTERS,
     DATABASE,
     HANDLER,
+    LIMITS,
     MAILBOX,
     MEDIATOR,
     OUTBOX,
@@ -45,6 +46,7 @@ __all__ = [
     "Config",
     "CustomerLettersConfig",
     "DatabaseConfig",
+    "LimitsConfig",
     "MailboxConfig",
     "OutboxConfig",
     "Parser",
@@ -166,6 +168,14 @@ class OutboxConfig:
 
 
 @dataclass(frozen=True)
+class LimitsConfig:
+    """What one correspondent can make the daemon do (`[limits]`, issue 14)."""
+
+    automatic_mails_per_day: int
+    attachments_to_handler: int  # bytes: beyond this a handler's mail lists the files instead
+
+
+@dataclass(frozen=True)
 class Config:
     mailbox: MailboxConfig
     smtp: SmtpConfig
@@ -177,6 +187,7 @@ class Config:
     routing: RoutingConfig
     reminders: RemindersConfig
     customer_letters: CustomerLettersConfig
+    limits: LimitsConfig
     categories: tuple[CategoryDeadlines, ...] = ()
     source: Path | None = None
 
@@ -227,6 +238,7 @@ def parse_config(data: dict[str, Any], source: Path | None = None) -> Config:
         routing=_routing(data),
         reminders=RemindersConfig(**read_section(data, "reminders", REMINDERS)),
         customer_letters=CustomerLettersConfig(**read_section(data, "customer_letters", CUSTOMER_LETTERS)),
+        limits=LimitsConfig(**read_section(data, "limits", LIMITS)),
         categories=_categories(data),
         source=source,
     )
@@ -337,4 +349,6 @@ def policy_of(config: Config) -> Policy:
             letters.status_changed, letters.deadline_changed, letters.follow_up_received, letters.ask_satisfaction
         ),
         mediator=config.mediator,
+        attach_limit=config.limits.attachments_to_handler,
+        automatic_mails_per_day=config.limits.automatic_mails_per_day,
     )

@@ -25,6 +25,7 @@ __all__ = [
     "CUSTOMER_LETTERS",
     "DATABASE",
     "HANDLER",
+    "LIMITS",
     "MAILBOX",
     "MEDIATOR",
     "OUTBOX",
@@ -139,6 +140,21 @@ def _prefix(value: Any, path: str) -> str:
     return text
 
 
+_SIZE_UNITS = {"b": 1, "kb": 1000, "mb": 1000**2, "gb": 1000**3}
+
+
+def _size(value: Any, path: str) -> int:
+    """A size in bytes: 5000, or "500kB", "10MB", "1GB" (SI units, as the letters show sizes)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    text = _string(value, path).strip().lower().replace(" ", "")
+    number = text.rstrip("kmgb")
+    unit = text[len(number) :] or "b"
+    if not number.isdigit() or unit not in _SIZE_UNITS:
+        raise ConfigError(path, f'{value!r} is not a size like "10MB", "500kB" or 5000 (bytes)')
+    return int(number) * _SIZE_UNITS[unit]
+
+
 def _language(value: Any, path: str) -> str:
     return _choice("fr", "en")(value, path)
 
@@ -214,6 +230,11 @@ HANDLER: dict[str, tuple[Parser, Any]] = {
     "sender_domains": (lambda v, p: _list(v, p, _string), []),
 }
 CATEGORY = {"ack_deadline": (_rule, ""), "answer_deadline": (_rule, "")}
+# What one correspondent can make the daemon do (issue 14): see config.example.toml for the harm each prevents.
+LIMITS = {
+    "automatic_mails_per_day": (_integer(1, 10_000), 5),
+    "attachments_to_handler": (_size, "10MB"),
+}
 SECRET_KEYS = ("password", "password_env", "password_file")
 SECTIONS = {
     "mailbox": MAILBOX,
@@ -228,6 +249,7 @@ SECTIONS = {
     "reminders": REMINDERS,
     "categories": CATEGORY,
     "customer_letters": CUSTOMER_LETTERS,
+    "limits": LIMITS,
 }
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from daemon.core.letters import LetterToSend
 from daemon.core.lifecycle import Status, reachable
+from daemon.core.mail import StoredFile
 from daemon.core.reminders import DeadlineKind, Planned
 
 ACTOR = "complaintsd"  # the actor the history names for what the daemon did by itself
@@ -73,7 +74,8 @@ class Effects:
     `fields` are new values of the complaint's columns other than its status, which moves through
     `status` only; `cancel` names the deadlines whose pending reminders stop (None: all of them);
     `letters` are composed by the postbox and queued in the same transaction; `links` are the ids
-    of complaints to link with this one (both ways), `causes` the causes found, in order."""
+    of complaints to link with this one (both ways), `causes` the causes found, in order; `files`
+    are a follow-up's attachments, to list with the complaint like its first ones."""
 
     complaint_id: int | None = None
     history: tuple[HistoryEntry, ...] = ()
@@ -87,6 +89,7 @@ class Effects:
     causes: tuple[str, ...] = ()
     actions: tuple[ActionToCreate, ...] = ()
     action_moves: tuple[ActionMoveTo, ...] = ()
+    files: tuple[StoredFile, ...] = ()  # stored already (edges/storage), listed with the complaint
 
     def __add__(self, other: Effects) -> Effects:
         if other.status is not None and self.status is not None:
@@ -104,6 +107,7 @@ class Effects:
             causes=self.causes + other.causes,
             actions=self.actions + other.actions,
             action_moves=self.action_moves + other.action_moves,
+            files=self.files + other.files,
         )
 
 

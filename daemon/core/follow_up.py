@@ -1,8 +1,14 @@
-"""Follow-up decisions: a mail about a registered complaint, from its customer or from staff.
+"""Follow-up decisions: a mail about a registered complaint, from its customer, staff or a stranger.
 
-A customer's mail goes into the history, is forwarded to the handler, and gets a short receipt (or,
-on a closed complaint whose customer was asked, records their satisfaction). A staff mail with
-`#tags` is a command mail: `commands.decide.decide_command_mail` verifies, plans and answers it.
+A customer's mail goes into the history, its files are listed with the complaint, it is forwarded
+to the handler, and gets a short receipt (or, on a closed complaint whose customer was asked,
+records their satisfaction). A staff mail with `#tags` is a command mail:
+`commands.decide.decide_command_mail` verifies, plans and answers it.
+
+Anyone can quote a complaint's reference (issue 14, item 4): a mail from another address is
+recorded and forwarded as a third party's, and nobody gets a receipt for it; a mail that claims a
+handler's address without proof (no token, no trusted DMARC pass) is recorded as unverified, never
+as the handler's words.
 """
 
 from __future__ import annotations
@@ -12,9 +18,9 @@ from datetime import datetime
 
 from daemon.core.case import Case, summary, to_customer
 from daemon.core.commands.authorization import TokenOwner
-from daemon.core.commands.decide import decide_command_mail
+from daemon.core.commands.decide import decide_command_mail, verdict_of
 from daemon.core.commands.tags import parse_commands
-from daemon.core.effects import Effects, HistoryEntry, TokenToIssue
+from daemon.core.effects import ACTOR, Effects, HistoryEntry, TokenToIssue
 from daemon.core.letters import (
     AttachmentLine,
     FileToAttach,
@@ -22,10 +28,12 @@ from daemon.core.letters import (
     FollowUpReceivedFacts,
     LetterToSend,
 )
-from daemon.core.mail import Address, InboundMail
+from daemon.core.limits import withheld
+from daemon.core.mail import Address, InboundMail, StoredFile
 from daemon.core.policy import Policy
 from daemon.core.quotes import top_text
 from daemon.core.tokens import handler_message_id, new_token
+from daemon.core.triage import reply_address
 
 YES = frozenset({"oui", "yes", "satisfait", "satisfaite", "satisfied"})
 NO = frozenset({"non", "no", "insatisfait", "insatisfaite", "unsatisfied"})
@@ -38,12 +46,16 @@ def decide_follow_up(
     now: datetime,
     policy: Policy,
     references: Mapping[str, int] = {},
+    files: tuple[StoredFile, ...] = (),
+    automatic_today: int = 0,
 ) -> Effects:
     """What a follow-up mail does; `owners` are the register's owners of the tokens the mail quotes,
-    `references` the complaints it names by reference (for #related)."""
+    `references` the complaints it names by reference (for #related), `files` its attachments as
+    the attachment store kept them, `automatic_today` how many automatic letters the customer got
+    in the last 24 hours (core/limits.py)."""
     if mail.author.email.lower() in policy.staff:
         return _staff_mail(case, mail, owners, now, policy, references)
-    return _customer_mail(case, mail, now, policy)
+    return _customer_mail(case, mail, now, policy, files, automatic_today)
 
 
 def _staff_mail(
@@ -57,21 +69,72 @@ def _staff_mail(
     text = top_text(mail.text_body, mail.html_body)
     commands = parse_commands(text, now.astimezone(policy.timezone).date())
     if not commands.has_commands:
+        if not verdict_of(case, mail, owners, policy).allowed:
+            claim = f"claims to be from {mail.author.email}, without proof (no command token, no trusted DMARC pass)"
+            return Effects(
+                case.id, history=(HistoryEntry("unverified_mail", "unverified sender", f"{claim}: {text[:2000]}"),)
+            )
         return Effects(case.id, history=(HistoryEntry("handler_mail", mail.author.email, text[:2000]),))
     return decide_command_mail(case, mail, text, commands, owners, now, policy, references)
 
 
-def _customer_mail(case: Case, mail: InboundMail, now: datetime, policy: Policy) -> Effects:
+def _customer_mail(
+    case: Case,
+    mail: InboundMail,
+    now: datetime,
+    policy: Policy,
+    files: tuple[StoredFile, ...],
+    automatic_today: int,
+) -> Effects:
     text = top_text(mail.text_body, mail.html_body)
-    asked = case.status == "closed" and policy.letters.ask_satisfaction
+    stranger = _third_party(case, mail, policy)
+    asked = case.status == "closed" and policy.letters.ask_satisfaction and not stranger
     satisfaction = satisfaction_of(text) if asked else None
+    names = ", ".join(f.filename for f in files)
+    attached = f"; attachments: {names}" if names else ""
     if satisfaction is not None:
         entry = HistoryEntry("satisfaction", mail.author.email, f"{satisfaction}: {text[:500]}")
+    elif stranger:
+        detail = f"from {stranger}, not the customer{attached}: {text[:2000]}"
+        entry = HistoryEntry("third_party_mail", mail.author.email, detail)
     else:
         entry = HistoryEntry("follow_up", mail.author.email, text[:2000])
-    lines = tuple(AttachmentLine(a.filename, a.size) for a in mail.attachments)
     token, issued = current_token(case)
-    forward = LetterToSend(
+    letters: tuple[LetterToSend, ...] = (_forward(case, mail, text, token, stranger, now, policy),)
+    receipt_due = policy.letters.follow_up_received and satisfaction is None and not stranger
+    capped = withheld(case.customer_email, automatic_today, policy.automatic_mails_per_day) if receipt_due else ""
+    entries: tuple[HistoryEntry, ...] = (entry,)
+    if names and not stranger:
+        entries += (HistoryEntry("attachments_added", mail.author.email, names),)
+    if capped:
+        entries += (HistoryEntry("receipt_withheld", ACTOR, capped),)
+    if receipt_due and not capped:
+        lines = tuple(AttachmentLine(a.filename, a.size) for a in mail.attachments)
+        receipt = FollowUpReceivedFacts(
+            complaint=summary(case), mail_received_at=now, attachments=lines, organisation=policy.organisation
+        )
+        letters += (to_customer(case, "follow_up_received", receipt, policy, reply_to=mail),)
+    return Effects(case.id, history=entries, letters=letters, tokens=issued, files=files)
+
+
+def _third_party(case: Case, mail: InboundMail, policy: Policy) -> str:
+    """The sender's address when it is not the complaint's customer's, else "" (module docstring)."""
+    customer = case.customer_email.strip().lower()
+    target = reply_address(mail, policy.own_addresses)
+    if mail.author.normalized == customer or (target is not None and target.normalized == customer):
+        return ""
+    return mail.author.email
+
+
+def _forward(
+    case: Case, mail: InboundMail, text: str, token: str, stranger: str, now: datetime, policy: Policy
+) -> LetterToSend:
+    """The mail to the handler; past `attach_limit` its files are listed, not attached (they are in
+    the register), so a 30 MB attachment does not travel again."""
+    lines = tuple(AttachmentLine(a.filename, a.size) for a in mail.attachments)
+    attached = sum(a.size for a in mail.attachments) <= policy.attach_limit
+    files = tuple(FileToAttach(a.filename, a.content_type, a.content) for a in mail.attachments)
+    return LetterToSend(
         kind="follow_up_forward",
         facts=FollowUpForwardFacts(
             complaint=summary(case),
@@ -80,19 +143,13 @@ def _customer_mail(case: Case, mail: InboundMail, now: datetime, policy: Policy)
             mail_received_at=now,
             text=text,
             attachments=lines,
-            attachments_attached=True,
+            attachments_attached=attached,
+            third_party=stranger,
         ),
         to=Address(case.handler_name, case.handler_email),
         message_id=handler_message_id(case.reference, token, policy.domain),
-        files=tuple(FileToAttach(a.filename, a.content_type, a.content) for a in mail.attachments),
+        files=files if attached else (),
     )
-    letters: tuple[LetterToSend, ...] = (forward,)
-    if policy.letters.follow_up_received and satisfaction is None:
-        receipt = FollowUpReceivedFacts(
-            complaint=summary(case), mail_received_at=now, attachments=lines, organisation=policy.organisation
-        )
-        letters += (to_customer(case, "follow_up_received", receipt, policy, reply_to=mail),)
-    return Effects(case.id, history=(entry,), letters=letters, tokens=issued)
 
 
 def current_token(case: Case) -> tuple[str, tuple[TokenToIssue, ...]]:

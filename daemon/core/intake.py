@@ -10,7 +10,8 @@ The runner (`runners/ingest.py`) stores the attachments and numbers the complain
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections import Counter
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from daemon.core.deadlines import Deadline, due_at
@@ -25,6 +26,7 @@ from daemon.core.letters import (
     new_message_id,
 )
 from daemon.core.lifecycle import Status
+from daemon.core.limits import withheld
 from daemon.core.mail import Address, Fetched, InboundMail, StoredFile
 from daemon.core.policy import Policy
 from daemon.core.references import Reference
@@ -32,7 +34,7 @@ from daemon.core.reminders import DeadlineKind, plan
 from daemon.core.routing import Route, route
 from daemon.core.threads import thread_of
 from daemon.core.tokens import handler_message_id
-from daemon.core.triage import Facts, Outcome, classify
+from daemon.core.triage import Facts, Outcome, classify, reply_address
 from daemon.errors import MailError
 
 
@@ -45,6 +47,7 @@ class Prior:
     message_ids: frozenset[str]
     thread_ids: dict[str, int] = field(default_factory=dict)
     thread_references: dict[str, int] = field(default_factory=dict)
+    automatic_mails: dict[str, int] = field(default_factory=dict)  # lower-cased address → in the last 24 h
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,7 @@ class Triaged:
     mail: InboundMail | None = None
     thread: int | None = None
     previous: str | None = None
+    withheld: str = ""  # why a complaint gets no acknowledgement (core/limits.py), else ""
 
     @property
     def quarantined(self) -> bool:
@@ -82,6 +86,8 @@ class Intake:
     ack: Deadline | None = None
     answer: Deadline | None = None
     thread: int | None = None  # the complaint a follow-up (or a robot's reply) is about
+    customer: Address | None = None  # a complaint's: where its letters go (triage.reply_address)
+    withheld: str = ""  # why it gets no acknowledgement (core/limits.py), else ""
 
 
 def triage_batch(
@@ -90,12 +96,31 @@ def triage_batch(
     """(fetched, SHA-256, parsed) for each message → what each one is; duplicates within the batch count."""
     seen_hashes: set[str] = set()
     seen_ids: set[str] = set()
+    answered: Counter[str] = Counter()  # acknowledgements this batch already gives, by address
     triaged = []
     for item, sha, mail in batch:
-        triaged.append(_triage(item, sha, mail, prior, seen_hashes, seen_ids, policy))
+        one = _triage(item, sha, mail, prior, seen_hashes, seen_ids, policy)
+        triaged.append(_capped(one, prior, answered, policy))
         seen_hashes.add(sha)
         if isinstance(mail, InboundMail) and mail.message_id:
             seen_ids.add(mail.message_id)
+    return triaged
+
+
+def _capped(triaged: Triaged, prior: Prior, answered: Counter[str], policy: Policy) -> Triaged:
+    """A complaint past its sender's daily cap of automatic mail is registered without acknowledgement."""
+    if triaged.outcome is not Outcome.COMPLAINT or triaged.mail is None:
+        return triaged
+    target = reply_address(triaged.mail, policy.own_addresses)
+    if target is None:
+        return triaged
+    address = target.normalized
+    reason = withheld(
+        address, prior.automatic_mails.get(address, 0) + answered[address], policy.automatic_mails_per_day
+    )
+    if reason:
+        return replace(triaged, withheld=reason)
+    answered[address] += 1
     return triaged
 
 
@@ -138,36 +163,50 @@ def intake_of(triaged: Triaged, files: tuple[StoredFile, ...], now: datetime, po
         route=chosen,
         ack=due_at(arrived, ack_rule, policy.timezone, policy.closed),
         answer=due_at(arrived, answer_rule, policy.timezone, policy.closed),
+        customer=reply_address(mail, policy.own_addresses),
+        withheld=triaged.withheld,
     )
 
 
 def decide_registration(intake: Intake, reference: Reference, token: str, now: datetime, policy: Policy) -> Effects:
-    """A new complaint: acknowledge it, tell its handler (with the command token), plan its reminders."""
+    """A new complaint: acknowledge it, tell its handler (with the command token), plan its reminders.
+
+    Past its sender's daily cap (`intake.withheld`) it is registered and routed all the same, but no
+    acknowledgement leaves: the history says why, and no acknowledgement reminder is planned (the
+    silence is deliberate, nobody must be chased for it)."""
     assert intake.mail is not None and intake.route is not None and intake.ack and intake.answer
-    ack = _acknowledgement(intake, reference, policy)
     notification = _notification(intake, reference, token, policy)
     handler = intake.route.handler
     before = policy.reminders.before
+    if intake.withheld:
+        letters: tuple[LetterToSend, ...] = (notification,)
+        told = HistoryEntry("acknowledgement_withheld", ACTOR, intake.withheld)
+        reminders = plan(DeadlineKind.ANSWER, intake.answer.at, before, now)
+    else:
+        ack = _acknowledgement(intake, reference, policy)
+        letters = (ack, notification)
+        told = HistoryEntry("acknowledgement_queued", ACTOR, f"to {ack.to.email}, Message-ID {ack.message_id}")
+        reminders = plan(DeadlineKind.ACK, intake.ack.at, before, now) + plan(
+            DeadlineKind.ANSWER, intake.answer.at, before, now
+        )
     return Effects(
         history=(
             HistoryEntry("received", intake.mail.author.email, _received_detail(intake)),
-            HistoryEntry("acknowledgement_queued", ACTOR, f"to {ack.to.email}, Message-ID {ack.message_id}"),
+            told,
             HistoryEntry("routed", ACTOR, f"to {handler.name} <{handler.email}>: {intake.route.reason}"),
             HistoryEntry(
                 "handler_notification_queued", ACTOR, f"to {handler.email}, Message-ID {notification.message_id}"
             ),
         ),
-        letters=(ack, notification),
+        letters=letters,
         tokens=(TokenToIssue(token, handler.email),),
-        plan=plan(DeadlineKind.ACK, intake.ack.at, before, now)
-        + plan(DeadlineKind.ANSWER, intake.answer.at, before, now),
+        plan=reminders,
     )
 
 
 def _acknowledgement(intake: Intake, reference: Reference, policy: Policy) -> LetterToSend:
-    mail = intake.mail
-    assert mail is not None and intake.answer is not None
-    customer = mail.customer
+    mail, customer = intake.mail, intake.customer
+    assert mail is not None and customer is not None and intake.answer is not None
     facts = AcknowledgementFacts(
         reference=str(reference),
         customer_name=customer.name,
@@ -193,15 +232,15 @@ def _acknowledgement(intake: Intake, reference: Reference, policy: Policy) -> Le
 def _notification(intake: Intake, reference: Reference, token: str, policy: Policy) -> LetterToSend:
     """The "new complaint" mail to the designated handler, carrying the command token."""
     mail, chosen = intake.mail, intake.route
-    assert mail is not None and chosen is not None and intake.ack and intake.answer
+    assert mail is not None and chosen is not None and intake.ack and intake.answer and intake.customer
     files = tuple(FileToAttach(a.filename, a.content_type, a.content) for a in mail.attachments)
     attached = sum(len(f.content) for f in files) <= policy.attach_limit
     facts = HandlerNotificationFacts(
         complaint=ComplaintSummary(
             reference=str(reference),
             status=Status.RECEIVED,
-            customer_name=mail.customer.name,
-            customer_email=mail.customer.email,
+            customer_name=intake.customer.name,
+            customer_email=intake.customer.email,
             subject=mail.subject,
             received_at=intake.arrived_at,
             ack_due_at=intake.ack.at,

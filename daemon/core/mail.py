@@ -89,8 +89,8 @@ class InboundMail:
 
     @property
     def answer_to(self) -> Address | None:
-        """Where a letter to this sender goes: Reply-To when given, else From."""
-        return self.reply_to or self.sender
+        """Where a letter to this sender goes (`customer`), None without a From address."""
+        return None if self.sender is None else self.customer
 
     @property
     def author(self) -> Address:
@@ -101,8 +101,13 @@ class InboundMail:
 
     @property
     def customer(self) -> Address:
-        """Where letters about a complaint made by this mail go (Reply-To when given, else From)."""
-        return self.reply_to or self.author
+        """Where letters about a complaint made by this mail go: the sender's own address, or their
+        Reply-To within the same domain (issue 14: a Reply-To elsewhere would let anyone aim our
+        letters at a third party). `triage.reply_address` adds the rules that need our addresses."""
+        author = self.author
+        if self.reply_to is not None and self.reply_to.domain == author.domain:
+            return self.reply_to
+        return author
 
 
 @dataclass(frozen=True)

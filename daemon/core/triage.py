@@ -23,9 +23,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from daemon.core.mail import InboundMail
+from daemon.core.mail import Address, InboundMail
 
-__all__ = ["Outcome", "Facts", "Disposition", "robot_reason", "classify"]
+__all__ = ["Outcome", "Facts", "Disposition", "robot_reason", "classify", "reply_address"]
 
 
 class Outcome(StrEnum):
@@ -186,7 +186,7 @@ def _system_sender(mail: InboundMail, own: frozenset[str]) -> str | None:
 
 
 def _no_reply(mail: InboundMail, own: frozenset[str]) -> str | None:
-    target = mail.answer_to
+    target = reply_address(mail, own)
     if target is not None and _local_part(target.email) in _NO_REPLY_LOCAL_PARTS:
         return f"no-reply address ({_short(target.email)})"
     return None
@@ -195,7 +195,30 @@ def _no_reply(mail: InboundMail, own: frozenset[str]) -> str | None:
 def _ourselves(mail: InboundMail, own: frozenset[str]) -> str | None:
     if mail.sender is not None and mail.sender.normalized in own:
         return f"sent by one of our own addresses ({_short(mail.sender.normalized)})"
+    target = reply_address(mail, own)
+    if target is not None and target.normalized in own:
+        return f"asks for the answer at one of our own addresses (Reply-To: {_short(target.normalized)})"
     return None
+
+
+def reply_address(mail: InboundMail, own_addresses: frozenset[str]) -> Address | None:
+    """Where every automatic letter about `mail` goes: its sender's own address (issue 14, item 1).
+
+    A Reply-To is followed only within the sender's domain (`InboundMail.customer`), or when the
+    sender is a no-reply address of one of our own domains: our own web form sends From no-reply@
+    with the customer as Reply-To (a From forged in our domain is for our MX's DMARC policy to
+    refuse). Anything else would let anyone aim our letters, and the subject they echo, at a
+    third party. The result may be one of our own addresses: `_ourselves` then makes the mail a
+    robot's.
+    """
+    sender = mail.sender
+    if sender is None:
+        return None
+    own_domains = {address.rpartition("@")[2] for address in own_addresses}
+    our_form = sender.domain in own_domains and _local_part(sender.email) in _NO_REPLY_LOCAL_PARTS
+    if mail.reply_to is not None and our_form:
+        return mail.reply_to
+    return mail.customer
 
 
 def _mailing_list(mail: InboundMail, own: frozenset[str]) -> str | None:

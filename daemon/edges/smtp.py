@@ -79,15 +79,38 @@ class SmtpSender:
                     for rest in range(index, len(envelopes)):
                         report(rest, failure)
                     return
-            report(index, await _send_one(client, envelope))
+            try:
+                result = await _send_one(client, envelope)
+            except Exception as exc:  # the one catch-all per letter: a row never stops the sender
+                result = SendResult(Fate.PERMANENT, f"cannot be sent: {exc.__class__.__name__}: {_why(exc)}")
+                await _drop(client)
+                client = None
+            report(index, result)
         if client is not None and client.is_connected:
             with contextlib.suppress(*_FAILURES):
                 await client.quit()
 
 
+async def _drop(client: aiosmtplib.SMTP) -> None:
+    """Close a connection left in an unknown state by a letter that failed in the middle."""
+    with contextlib.suppress(*_FAILURES):
+        client.close()
+
+
 async def _send_one(client: aiosmtplib.SMTP, envelope: Envelope) -> SendResult:
     try:
-        refused, response = await client.sendmail(envelope.mail_from, list(envelope.recipients), envelope.raw)
+        if not _ascii(envelope) and client.is_ehlo_or_helo_needed:
+            await client.ehlo()  # the relay's extensions say whether SMTPUTF8 is offered
+    except _FAILURES as exc:
+        return SendResult(_fate_of(exc), _why(exc))
+    problem = _unsendable(client, envelope)
+    if problem is not None:
+        return SendResult(Fate.PERMANENT, problem)
+    options = ["SMTPUTF8"] if not _ascii(envelope) else []
+    try:
+        refused, response = await client.sendmail(
+            envelope.mail_from, list(envelope.recipients), envelope.raw, mail_options=options
+        )
     except _FAILURES as exc:
         return SendResult(_fate_of(exc), _why(exc))
     if refused:
@@ -98,6 +121,28 @@ async def _send_one(client: aiosmtplib.SMTP, envelope: Envelope) -> SendResult:
 
 
 _FAILURES = (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError, ssl.SSLError)
+
+
+def _unsendable(client: aiosmtplib.SMTP, envelope: Envelope) -> str | None:
+    """Why this letter can never leave as it is, or None (issue 14, item 3: a poison row).
+
+    The envelope must be exactly the addr-spec the parser read: aiosmtplib re-parses each address
+    (`"jo\\"e"@x` would become `jo`) and refuses some with ValueError, which killed the sender
+    process on the same row at every start. An internationalised address needs SMTPUTF8."""
+    for address in (envelope.mail_from, *envelope.recipients):
+        try:
+            parsed = aiosmtplib.email.parse_address(address)
+        except ValueError:
+            parsed = None
+        if parsed != address:
+            return f"cannot be sent: the address {address[:200]!r} cannot be written in an SMTP envelope"
+    if not _ascii(envelope) and not client.supports_extension("smtputf8"):
+        return "cannot be sent: an internationalised address, and the relay does not offer SMTPUTF8"
+    return None
+
+
+def _ascii(envelope: Envelope) -> bool:
+    return all(address.isascii() for address in (envelope.mail_from, *envelope.recipients))
 
 
 def _fate_of(exc: BaseException) -> Fate:

@@ -3,7 +3,11 @@
 Ingestion records a follow-up (raw bytes, the complaint it belongs to, `handled = False`) in its
 batch transaction; this runner then handles each one in a transaction of its own and marks it
 handled there, so a crash in between means it is handled on the next pass, once. Load the case and
-the owners of the tokens the mail quotes, decide (core.follow_up), apply, commit.
+the owners of the tokens the mail quotes, decide (core.follow_up), apply, commit. Its attachments
+are kept in the attachment store first, like a complaint's, and listed with the complaint.
+
+A follow-up that the register refuses for a reason of its own (runners/poison.py) is marked
+handled with that reason, like any other failure of its own: it never stops the ones behind it.
 """
 
 from __future__ import annotations
@@ -13,16 +17,27 @@ import logging
 import jinja2
 
 from daemon.core.follow_up import decide_follow_up
+from daemon.core.limits import WINDOW
 from daemon.core.parsing import parse
 from daemon.core.references import find_references
 from daemon.core.threads import named_ids
 from daemon.core.tokens import tokens_in
-from daemon.edges.register.reads import complaint_ids, follow_up, load_case, pending_follow_ups, token_owners
+from daemon.edges.register.reads import (
+    automatic_mails,
+    complaint_ids,
+    follow_up,
+    load_case,
+    pending_follow_ups,
+    token_owners,
+)
 from daemon.edges.register.writes import follow_up_handled
 from daemon.errors import TransientError
 from daemon.runners.desk import Desk
+from daemon.runners.poison import is_outage
 
 log = logging.getLogger("complaintsd.followups")
+
+MAX_NAMED = 50  # references a mail's text may name for #related: bounded before they reach SQL
 
 
 class FollowUps:
@@ -37,15 +52,19 @@ class FollowUps:
                 self._handle(inbound_id)
             except jinja2.TemplateError as exc:
                 log.error("a letter does not render, follow-up %d left for the next pass: %s", inbound_id, exc)
-            except TransientError:
-                raise
+            except TransientError as exc:
+                if is_outage(exc):
+                    raise
+                self._failed(inbound_id, exc)
             except Exception as exc:  # the one catch-all per follow-up: record it, go on
-                log.error("follow-up %d could not be handled: %s: %s", inbound_id, exc.__class__.__name__, exc)
-                with self.desk.register.transaction() as session:
-                    follow_up_handled(
-                        session, inbound_id, f"could not be handled: {exc.__class__.__name__}: {exc}", self.desk.clock()
-                    )
+                self._failed(inbound_id, exc)
         return len(ids)
+
+    def _failed(self, inbound_id: int, exc: Exception) -> None:
+        log.error("follow-up %d could not be handled: %s: %s", inbound_id, exc.__class__.__name__, exc)
+        with self.desk.register.transaction() as session:
+            reason = f"could not be handled: {exc.__class__.__name__}: {exc}"
+            follow_up_handled(session, inbound_id, reason, self.desk.clock())
 
     def _handle(self, inbound_id: int) -> None:
         now = self.desk.clock()
@@ -54,8 +73,11 @@ class FollowUps:
             mail = parse(raw)
             case = load_case(session, complaint_id)
             owners = token_owners(session, tokens_in(mail.subject, named_ids(mail)))
-            named = find_references(mail.text_body.upper(), self.desk.policy.prefix)
+            named = find_references(mail.text_body.upper(), self.desk.policy.prefix)[:MAX_NAMED]
             references = complaint_ids(session, named)
-            effects = decide_follow_up(case, mail, owners, now, self.desk.policy, references)
+            files = self.desk.store.keep(mail)
+            customer = case.customer_email.lower()
+            today = automatic_mails(session, [customer], now - WINDOW).get(customer, 0)
+            effects = decide_follow_up(case, mail, owners, now, self.desk.policy, references, files, today)
             self.desk.apply(session, effects, now)
             follow_up_handled(session, inbound_id)

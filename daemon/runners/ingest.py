@@ -21,16 +21,18 @@ from sqlmodel import Session
 from daemon.core.effects import Effects
 from daemon.core.intake import Intake, Triaged, decide_registration, intake_of, triage_batch
 from daemon.core.letters.compose import OutgoingMail
+from daemon.core.limits import WINDOW
 from daemon.core.mail import Fetched, InboundMail, StoredFile
 from daemon.core.parsing import parse
 from daemon.core.references import Reference, number_batch
 from daemon.core.threads import named_ids, named_references
 from daemon.core.tokens import new_token
-from daemon.core.triage import Outcome
+from daemon.core.triage import Outcome, reply_address
 from daemon.edges.register.reads import last_sequences, prior_knowledge
 from daemon.edges.register.writes import SequenceConflict, apply, claim_sequences, record
 from daemon.errors import MailError, TransientError
 from daemon.runners.desk import Desk
+from daemon.runners.poison import Attempts, is_outage
 
 log = logging.getLogger("complaintsd.ingest")
 
@@ -60,6 +62,7 @@ class _Registration:
 class Ingestor:
     def __init__(self, desk: Desk) -> None:
         self.desk = desk
+        self.attempts = Attempts()  # failed registrations per message (runners/poison.py)
 
     def ingest(self, batch: list[Fetched]) -> BatchResult:
         now = self.desk.clock()
@@ -67,8 +70,11 @@ class Ingestor:
         intakes = [(t, intake_of(t, self._keep(t), now, self.desk.policy)) for t in triaged if t.outcome is not None]
         try:
             written = self._write(intakes, now)
-        except TransientError:
-            raise
+        except TransientError as exc:
+            if is_outage(exc):
+                raise
+            log.warning("batch of %d refused by the register (%s); retrying one by one", len(intakes), exc)
+            written = {t.item.key: self._write_alone(t, intake, now) for t, intake in intakes}
         except Exception as exc:  # fall back to one by one, see the module docstring
             log.warning("batch of %d could not be written (%s); retrying one by one", len(intakes), exc)
             written = {t.item.key: self._write_alone(t, intake, now) for t, intake in intakes}
@@ -84,6 +90,8 @@ class Ingestor:
                 [m.message_id for m in mails if m.message_id],
                 [mid for m in mails for mid in named_ids(m)],
                 [ref for m in mails for ref in named_references(m, self.desk.policy.prefix)],
+                _correspondents(mails, self.desk.policy.own_addresses),
+                self.desk.clock() - WINDOW,
             )
         return [_logged(t) for t in triage_batch(parsed, prior, self.desk.policy)]
 
@@ -104,21 +112,34 @@ class Ingestor:
         raise TransientError("could not number complaints: the reference counters keep moving")
 
     def _write_alone(self, triaged: Triaged, intake: Intake, now: datetime) -> str | None:
-        """One message in its own transaction; quarantined with its reason when even that fails."""
+        """One message in its own transaction; when even that fails, left in the inbox for another
+        try, and quarantined with its reason at the last one (runners/poison.py)."""
         try:
             return self._write([(triaged, intake)], now)[triaged.item.key]
-        except TransientError:
-            raise
+        except TransientError as exc:
+            if is_outage(exc):
+                raise
+            return self._failed(triaged, intake, exc, now)
         except Exception as exc:  # the one catch-all per message
-            log.error("quarantined %s: could not be registered: %s", triaged.item.key, exc)
-            reason = f"could not be registered: {exc.__class__.__name__}: {exc}"
-            failed = Intake(intake.raw, intake.sha256, intake.arrived_at, Outcome.QUARANTINE, reason)
-            try:
-                with self.desk.register.transaction() as session:
-                    record(session, failed, now)
-            except Exception as again:  # the message is still kept in the quarantine folder
-                log.error("could not record the quarantine itself (%s); it stays in the quarantine folder", again)
-            return QUARANTINED
+            return self._failed(triaged, intake, exc, now)
+
+    def _failed(self, triaged: Triaged, intake: Intake, exc: Exception, now: datetime) -> str:
+        attempt = self.attempts.failed(intake.sha256)
+        if not self.attempts.exhausted(intake.sha256):
+            log.warning(
+                "%s could not be registered (attempt %d), left for another try: %s", triaged.item.key, attempt, exc
+            )
+            return LEFT
+        self.attempts.forget(intake.sha256)
+        log.error("quarantined %s after %d attempts: could not be registered: %s", triaged.item.key, attempt, exc)
+        reason = f"could not be registered after {attempt} attempts: {exc.__class__.__name__}: {exc}"
+        failed = Intake(intake.raw, intake.sha256, intake.arrived_at, Outcome.QUARANTINE, reason[:2000])
+        try:
+            with self.desk.register.transaction() as session:
+                record(session, failed, now)
+        except Exception as again:  # the message is still kept in the quarantine folder
+            log.error("could not record the quarantine itself (%s); it stays in the quarantine folder", again)
+        return QUARANTINED
 
 
 @dataclass(frozen=True)
@@ -170,17 +191,25 @@ def _registration(desk: Desk, intake: Intake, reference: Reference, now: datetim
 
 
 QUARANTINED = "\x00quarantined"
+LEFT = "\x00left"  # failed for a reason of its own: stays in the inbox for another try
 
 
 def _result(triaged: list[Triaged], written: dict[str, str | None]) -> BatchResult:
     result = BatchResult()
     for t in triaged:
         reference = written.get(t.item.key)
+        if reference == LEFT:
+            continue
         quarantined = reference == QUARANTINED or t.quarantined
         (result.quarantined if quarantined else result.processed).append(t.item.key)
-        if reference and reference != QUARANTINED:
+        if reference and reference not in (QUARANTINED, LEFT):
             result.references.append(reference)
     return result
+
+
+def _correspondents(mails: list[InboundMail], own: frozenset[str]) -> list[str]:
+    """Where each mail's automatic letters would go, for the daily cap (core/limits.py)."""
+    return [target.normalized for mail in mails if (target := reply_address(mail, own)) is not None]
 
 
 def _logged(t: Triaged) -> Triaged:

@@ -17,8 +17,9 @@ from daemon.core.letters import command_replies as replies
 from daemon.core.letters import to_customers as customers
 from daemon.core.letters import to_staff as staff
 from daemon.core.letters.compose import FileToAttach, OutgoingMail, compose
-from daemon.core.letters.render import Letter, Templates
+from daemon.core.letters.render import Letter, Templates, echo
 from daemon.core.mail import Address, StoredFile
+from daemon.core.threads import header_id, header_ids
 
 __all__ = ["RENDERERS", "LetterToSend", "Postbox"]
 
@@ -87,11 +88,11 @@ class Postbox:
         return compose(
             self.render(letter.facts),
             sender=self.sender,
-            to=letter.to,
+            to=Address(echo(letter.to.name, 100), letter.to.email),
             message_id=letter.message_id,
             date=now,
-            in_reply_to=letter.in_reply_to,
-            references=letter.references,
+            in_reply_to=header_id(letter.in_reply_to),
+            references=header_ids(letter.references),
             auto_submitted=letter.auto_submitted,
             files=letter.files,
             kind=letter.kind,

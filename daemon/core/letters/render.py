@@ -113,6 +113,19 @@ def one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+# What a letter repeats of a customer's words (subject, name) is cut here: a 200 kB subject, a spam
+# URL or a terminal escape must not travel on in our mail (issue 14, item 1).
+ECHO_LIMIT = 300
+_NOT_SHOWN = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
+
+
+def echo(text: str, limit: int = ECHO_LIMIT) -> str:
+    """A customer's words as a letter may repeat them: one line, without control or bidi-override
+    characters, at most `limit` characters (cut with "…")."""
+    text = " ".join(_NOT_SHOWN.sub(" ", text[: limit * 4]).split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 def plain(text: str) -> str:
     """The handler's or customer's text, as written, without stray blank lines around it."""
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
@@ -121,7 +134,7 @@ def plain(text: str) -> str:
 
 def usable_name(name: str, email: str) -> str:
     """A display name that is an address (or the address itself) reads worse than "Madame, Monsieur"."""
-    name = one_line(name)
+    name = echo(name, 100)
     if not name or "@" in name or name.casefold() == email.strip().casefold():
         return ""
     return name
@@ -219,7 +232,7 @@ def clean_summary(complaint: ComplaintSummary) -> ComplaintSummary:
     address posing as a name."""
     return replace(
         complaint,
-        subject=one_line(complaint.subject),
+        subject=echo(complaint.subject),
         customer_name=usable_name(complaint.customer_name, complaint.customer_email),
     )
 

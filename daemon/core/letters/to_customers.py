@@ -35,8 +35,8 @@ from daemon.core.letters.render import (
     Templates,
     attachment_lines,
     clean_summary,
+    echo,
     facts_context,
-    one_line,
     plain,
     require_aware,
     require_text,
@@ -193,7 +193,7 @@ def render_acknowledgement(templates: Templates, facts: AcknowledgementFacts) ->
     """
     context = facts_context(facts)
     context["customer_name"] = usable_name(facts.customer_name, facts.customer_email)
-    context["subject"] = one_line(facts.subject)
+    context["subject"] = echo(facts.subject)
     return templates.render("acknowledgement", **context)
 
 

@@ -36,6 +36,7 @@ from daemon.core.letters.render import (
     Templates,
     attachment_lines,
     clean_summary,
+    echo,
     facts_context,
     one_line,
     plain,
@@ -166,7 +167,9 @@ class DigestRow:
 
 @dataclass(frozen=True)
 class FollowUpForwardFacts:
-    """The customer wrote again: `text` is their new text (without the quoted part)."""
+    """The customer wrote again: `text` is their new text (without the quoted part). `third_party`
+    is the sender's address when it is not the complaint's customer (issue 14: a stranger who
+    quotes a reference must not pass for the customer), else empty."""
 
     complaint: ComplaintSummary
     token: str
@@ -175,6 +178,7 @@ class FollowUpForwardFacts:
     text: str
     attachments: tuple[AttachmentLine, ...]
     attachments_attached: bool
+    third_party: str = ""
 
     def __post_init__(self) -> None:
         require_token(self.token)
@@ -282,7 +286,8 @@ def render_digest(templates: Templates, facts: DigestFacts) -> Letter:
 
 def render_follow_up_forward(templates: Templates, facts: FollowUpForwardFacts) -> Letter:
     """The customer's new message, forwarded to the handler with how to reply with commands."""
-    return to_handler(templates, "follow_up_forward", facts, text=plain(facts.text))
+    third_party = echo(facts.third_party, 200)
+    return to_handler(templates, "follow_up_forward", facts, text=plain(facts.text), third_party=third_party)
 
 
 def render_handover(templates: Templates, facts: HandoverFacts) -> Letter:

@@ -39,10 +39,12 @@ def due(session: Session, now: datetime, limit: int) -> list[Due]:
         .order_by(col(OutboxMail.next_attempt_at), col(OutboxMail.id))
         .limit(limit)
     ).all()
+    # One recipient a row (compose writes one): the column holds that addr-spec whole, which may
+    # hold a comma in a quoted local part, so it is never split (issue 14: it became two recipients).
     return [
         Due(
             r.id,
-            Envelope(r.mail_from, tuple(r.recipients.split(",")), r.raw),
+            Envelope(r.mail_from, (r.recipients,), r.raw),
             r.purpose,
             r.complaint_id,
             r.attempts,

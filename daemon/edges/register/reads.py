@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -14,6 +14,7 @@ from daemon.core.commands.authorization import TokenOwner
 from daemon.core.commands.words import Compensation, CompensationType
 from daemon.core.intake import Prior
 from daemon.core.lifecycle import Status
+from daemon.core.limits import AUTOMATIC_KINDS
 from daemon.core.mail import StoredFile
 from daemon.core.reminders import DeadlineKind, Kind
 from daemon.core.sweep import CLOSED_FOR_ANSWER, DueReminder
@@ -32,6 +33,17 @@ from daemon.edges.register.models import (
     StoredAttachment,
 )
 
+# Values bound in one IN list: SQLite before 3.32 allows 999 variables a statement, later ones
+# 32766, and "too many SQL variables" is an OperationalError that looks like an outage (issue 14).
+CHUNK = 500
+
+
+def chunks(values: Iterable[str], size: int = CHUNK) -> Iterator[list[str]]:
+    """The distinct `values` in lists of at most `size`, for IN lists of a bounded length."""
+    distinct = list(dict.fromkeys(values))
+    for start in range(0, len(distinct), size):
+        yield distinct[start : start + size]
+
 
 def prior_knowledge(
     session: Session,
@@ -39,47 +51,71 @@ def prior_knowledge(
     message_ids: Iterable[str],
     named_ids: Iterable[str] = (),
     named_references: Iterable[str] = (),
+    correspondents: Iterable[str] = (),
+    since: datetime | None = None,
 ) -> Prior:
-    sha_list, id_list = list(set(sha256s)), list(set(message_ids))
+    """What the register knows of a batch; `correspondents` (lower-cased addresses) get their count
+    of automatic mails queued since `since` (core/limits.py)."""
     outcomes: dict[str, str] = {}
-    if sha_list:
+    for part in chunks(sha256s):
         rows = session.exec(
-            select(InboundMessage.sha256, InboundMessage.outcome).where(col(InboundMessage.sha256).in_(sha_list))
+            select(InboundMessage.sha256, InboundMessage.outcome).where(col(InboundMessage.sha256).in_(part))
         )
-        outcomes = dict(rows.all())
+        outcomes |= dict(rows.all())
     seen: set[str | None] = set()
-    if id_list:
-        seen |= set(
-            session.exec(select(InboundMessage.message_id).where(col(InboundMessage.message_id).in_(id_list))).all()
-        )
-        seen |= set(session.exec(select(OutboxMail.message_id).where(col(OutboxMail.message_id).in_(id_list))).all())
+    for part in chunks(message_ids):
+        seen |= set(session.exec(select(InboundMessage.message_id).where(col(InboundMessage.message_id).in_(part))))
+        seen |= set(session.exec(select(OutboxMail.message_id).where(col(OutboxMail.message_id).in_(part))).all())
     return Prior(
         outcomes=outcomes,
         message_ids=frozenset(m for m in seen if m),
-        thread_ids=_threads_by_id(session, list(set(named_ids))),
-        thread_references=_threads_by_reference(session, list(set(named_references))),
+        thread_ids=_threads_by_id(session, named_ids),
+        thread_references=_threads_by_reference(session, named_references),
+        automatic_mails=automatic_mails(session, correspondents, since) if since is not None else {},
     )
 
 
-def _threads_by_id(session: Session, ids: list[str]) -> dict[str, int]:
-    if not ids:
-        return {}
+def automatic_mails(session: Session, addresses: Iterable[str], since: datetime) -> dict[str, int]:
+    """How many automatic letters (core/limits.py) the outbox holds for each lower-cased address,
+    queued since `since`, whatever became of them: the cap counts what we tried to send."""
     found: dict[str, int] = {}
-    for model in (InboundMessage, OutboxMail):
+    recipient = func.lower(OutboxMail.recipients)
+    for part in chunks(addresses):
         rows = session.exec(
-            select(model.message_id, model.complaint_id).where(
-                col(model.message_id).in_(ids), col(model.complaint_id).is_not(None)
+            select(recipient, func.count())
+            .where(
+                recipient.in_(part),
+                col(OutboxMail.purpose).in_(AUTOMATIC_KINDS),
+                # next_attempt_at starts at created_at and only moves later: its index keeps
+                # this to the window's rows however large the outbox grows.
+                col(OutboxMail.next_attempt_at) >= since,
+                col(OutboxMail.created_at) >= since,
             )
+            .group_by(recipient)
         )
-        found |= {mid: cid for mid, cid in rows.all() if mid is not None and cid is not None}
+        found |= dict(rows.all())
     return found
 
 
-def _threads_by_reference(session: Session, references: list[str]) -> dict[str, int]:
-    if not references:
-        return {}
-    rows = session.exec(select(Complaint.reference, Complaint.id).where(col(Complaint.reference).in_(references))).all()
-    return {reference: cid for reference, cid in rows if cid is not None}
+def _threads_by_id(session: Session, ids: Iterable[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for part in chunks(ids):
+        for model in (InboundMessage, OutboxMail):
+            rows = session.exec(
+                select(model.message_id, model.complaint_id).where(
+                    col(model.message_id).in_(part), col(model.complaint_id).is_not(None)
+                )
+            )
+            found |= {mid: cid for mid, cid in rows.all() if mid is not None and cid is not None}
+    return found
+
+
+def _threads_by_reference(session: Session, references: Iterable[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for part in chunks(references):
+        rows = session.exec(select(Complaint.reference, Complaint.id).where(col(Complaint.reference).in_(part)))
+        found |= {reference: cid for reference, cid in rows.all() if cid is not None}
+    return found
 
 
 def last_sequences(session: Session, prefix: str, years: Iterable[int]) -> dict[int, int]:
@@ -159,11 +195,7 @@ def related_references(session: Session, complaint_id: int) -> tuple[str, ...]:
 
 def complaint_ids(session: Session, references: Iterable[str]) -> dict[str, int]:
     """The complaint id of each of `references` the register holds."""
-    wanted = set(references)
-    if not wanted:
-        return {}
-    rows = session.exec(select(Complaint.reference, Complaint.id).where(col(Complaint.reference).in_(wanted))).all()
-    return {reference: id_ for reference, id_ in rows if id_ is not None}
+    return _threads_by_reference(session, references)
 
 
 def _case(row: Complaint, tokens: tuple[tuple[str, str], ...] = ()) -> Case:
@@ -223,9 +255,11 @@ def _escalations(session: Session, complaint_id: int) -> int:
 
 def token_owners(session: Session, tokens: tuple[str, ...]) -> tuple[TokenOwner, ...]:
     """Who each quoted command token belongs to (complaint and handler), for the authorization."""
-    if not tokens:
-        return ()
-    rows = session.exec(select(CommandToken).where(col(CommandToken.token).in_(tokens))).all()
+    rows = [
+        row
+        for part in chunks(tokens)
+        for row in session.exec(select(CommandToken).where(col(CommandToken.token).in_(part)))
+    ]
     return tuple(TokenOwner(r.token, r.complaint_id, r.handler_email) for r in rows)
 
 

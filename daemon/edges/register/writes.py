@@ -109,8 +109,8 @@ def _insert_complaint(session: Session, intake: Intake, reference: Reference) ->
         "year": reference.year,
         "sequence": reference.sequence,
         "status": Status.RECEIVED.value,
-        "customer_email": mail.customer.email,
-        "customer_name": mail.customer.name,
+        "customer_email": (intake.customer or mail.customer).email,
+        "customer_name": (intake.customer or mail.customer).name,
         "subject": mail.subject,
         "text_body": mail.text_body,
         "html_body": mail.html_body,
@@ -152,6 +152,7 @@ def apply(session: Session, effects: Effects, mails: Sequence[OutgoingMail], now
         _links(session, cid, effects.links, now)
         _many(session, Cause, [{"complaint_id": cid, "at": now, "text": text} for text in effects.causes])
         _actions(session, cid, effects, now)
+        _many(session, StoredAttachment, [{"complaint_id": cid, **stored.__dict__} for stored in effects.files])
     _many(
         session,
         OutboxMail,

@@ -1,0 +1,258 @@
+"""A public address under attack (issue 14), in process on a real SQLite register, and on aiosmtpd.
+
+Each test is one abuse as an attacker would try it, and what a user would notice if the daemon fell
+for it: a stranger receiving our letters, one mail turning into two recipients, a 200 kB subject
+or a terminal escape echoed back, a poison letter or mail stopping the desk.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from daemon.core.mail import Fetched
+from daemon.edges.smtp import SmtpSender
+from daemon.runners.ingest import Ingestor
+from daemon.runners.outbox import Outbox
+from tests.harness import complaint, reply
+from tests.runners import (
+    BOB,
+    CUSTOMER,
+    FakeClock,
+    config_of,
+    history,
+    ingest,
+    kinds,
+    make_desk,
+    queued,
+    relay,
+    reminders,
+    show,
+)
+
+ACK, NOTIFICATION = "acknowledgement", "handler_notification"
+VICTIM = "victim@elsewhere.example"
+COMMA = '"a@x.example,b@y.example"@attacker.example'
+
+RECIPIENTS = [
+    # (From, Reply-To, where the acknowledgement goes: None for nowhere)
+    pytest.param(f"Camille <{CUSTOMER}>", VICTIM, CUSTOMER, id="Reply-To elsewhere: the sender, not the victim"),
+    pytest.param(f"Camille <{CUSTOMER}>", "compta@client.example", "compta@client.example", id="Reply-To same domain"),
+    pytest.param(f"Camille <{CUSTOMER}>", "reclamations@example.com", CUSTOMER, id="Reply-To ourselves: the sender"),
+    pytest.param("Paul <paul@example.com>", "reclamations@example.com", None, id="in our domain, Reply-To ourselves"),
+    pytest.param("Site <no-reply@example.com>", CUSTOMER, CUSTOMER, id="our own web form: its Reply-To"),
+    pytest.param("Site <no-reply@shop.example>", VICTIM, None, id="a stranger's no-reply form: nobody"),
+]
+
+
+@pytest.mark.parametrize("sender, reply_to, expected", RECIPIENTS)
+def test_automatic_mail_goes_only_to_the_senders_own_address(tmp_path, sender, reply_to, expected):
+    """50 mails with `Reply-To: victim@…` gave the victim 50 acknowledgements: now none."""
+    desk = make_desk(tmp_path, FakeClock())
+    result = ingest(desk, complaint(1, sender=sender, headers={"Reply-To": reply_to}))
+    assert len(result.processed) == 1, "the mail is kept whatever happens"
+    acks = queued(desk, ACK)
+    assert [a.to for a in acks] == ([expected] if expected else [])
+    if expected:
+        [reference] = result.references
+        assert ("acknowledgement_queued", f"to {expected}") in [
+            (e, d.split(",")[0]) for e, d in history(desk, reference)
+        ]
+
+
+@pytest.mark.smtp
+def test_a_quoted_comma_is_one_recipient_on_the_wire(tmp_path, smtp_sink):
+    """`"a@x.example,b@y.example"@attacker.example` became two envelope recipients."""
+    clock = FakeClock()
+    sections = {"smtp": {"host": smtp_sink.host, "port": smtp_sink.port}}
+    desk = make_desk(tmp_path, clock, **sections)
+    outbox = Outbox(desk.register, SmtpSender(config_of(tmp_path, **sections).smtp), config_of(tmp_path).outbox, clock)
+    ingest(desk, complaint(1, sender=COMMA))
+    assert outbox.flush() == 2
+    envelopes = sorted(m.rcpt_tos for m in smtp_sink.messages())
+    assert envelopes == [(COMMA,), (BOB,)]
+
+
+def test_echoed_customer_text_is_cut_and_stripped_of_control_characters(tmp_path):
+    """A 200 kB subject was echoed whole; an escape sequence would reach the reader's terminal."""
+    desk = make_desk(tmp_path, FakeClock())
+    subject = "Achetez sur http://spam.example \x1b[2J\x07 " + "x" * 200_000
+    ingest(desk, complaint(1, subject=subject, sender='"Camille \x1b[31m Durand" <camille.durand@client.example>'))
+    for letter in queued(desk):
+        raw = letter.message.as_bytes()
+        assert len(raw) < 20_000, f"{letter.kind}: {len(raw)} bytes"
+        assert b"\x1b" not in raw and b"\x07" not in raw
+        assert "xxxxx…" in letter.text or "xxxxx\u2026" in letter.subject
+        assert len(letter.subject) < 400
+
+
+def test_headers_built_from_a_customers_message_ids_are_clean_and_bounded(tmp_path):
+    desk = make_desk(tmp_path, FakeClock())
+    many = " ".join(f"<r{i}@client.example>" for i in range(5_000))
+    raw = complaint(1, headers={"References": many}).replace(b"Message-ID: <", b"Message-ID: <\x01", 1)
+    ingest(desk, raw)
+    [ack] = queued(desk, ACK)
+    assert ack.message["In-Reply-To"] is None, "a Message-ID holding a control character is not copied"
+    references = str(ack.message["References"]).split()
+    assert 0 < len(references) <= 10 and references[-1] == "<r4999@client.example>"
+
+
+def test_letters_to_staff_go_to_staff_whatever_the_mail_says(tmp_path):
+    desk = make_desk(tmp_path, FakeClock())
+    ingest(desk, complaint(1, sender=f"Camille <{CUSTOMER}>", headers={"Reply-To": VICTIM, "Cc": VICTIM}))
+    assert kinds(queued(desk)) == [(ACK, CUSTOMER), (NOTIFICATION, BOB)]
+
+
+# --- poison: one letter or one mail must not stop the desk (issue 14, item 3) ------------------
+
+# The parser reads `"jo\"e@client.example"` from this From; aiosmtplib raised ValueError on it.
+QUOTED_FROM = b'From: "jo\\"e@client.example\n'
+JORG = "Jörg <jörg@client.example>"  # today, composing a letter to it fails (no SMTPUTF8 header)
+
+
+@pytest.mark.smtp
+def test_a_letter_that_cannot_be_sent_is_failed_with_its_reason_and_the_next_one_goes(tmp_path, smtp_sink):
+    """The sender died on such a row, and again after each restart (the same row came first)."""
+    clock = FakeClock()
+    sections = {"smtp": {"host": smtp_sink.host, "port": smtp_sink.port}}
+    desk = make_desk(tmp_path, clock, **sections)
+    outbox = Outbox(desk.register, SmtpSender(config_of(tmp_path, **sections).smtp), config_of(tmp_path).outbox, clock)
+    poison = QUOTED_FROM + complaint(1).split(b"\n", 1)[1]
+    [poisoned] = ingest(desk, poison).references
+    [ordinary] = ingest(desk, complaint(2)).references
+    assert outbox.flush() == 3, "the poisoned acknowledgement fails; both notifications and the other ack leave"
+    assert sorted(m.rcpt_tos for m in smtp_sink.messages()) == [(BOB,), (BOB,), (CUSTOMER,)]
+    [bad, good] = [a.status for a in queued(desk, ACK)]
+    assert (bad, good) == ("refused", "sent")
+    [(event, detail)] = [(e, d) for e, d in history(desk, poisoned) if e == "acknowledgement_refused"]
+    assert "cannot be written in an SMTP envelope" in detail
+    assert outbox.flush() == 0, "a refused letter is not tried again"
+
+
+def test_a_mail_naming_250000_message_ids_is_registered_like_any_other(tmp_path):
+    """It failed with "too many SQL variables", taken for an outage: nothing was acknowledged again."""
+    desk = make_desk(tmp_path, FakeClock())
+    many = b"References: " + b"\n ".join(b"<r%d@x.example>" % i for i in range(250_000)) + b"\n"
+    subject = "Réclamation " + " ".join(f"REC-2026-{i:06d}" for i in range(1, 5_000))
+    result = ingest(desk, many + complaint(1, subject=subject), complaint(2))
+    assert len(result.references) == 2
+    assert kinds(queued(desk, ACK)) == [(ACK, CUSTOMER), (ACK, CUSTOMER)]
+
+
+def test_a_mail_that_cannot_be_registered_is_tried_three_times_then_quarantined(tmp_path):
+    """The mails behind it are registered at the first pass; it stays in the inbox twice (left in
+    neither list), and is quarantined with its reason at the third failure."""
+    desk = make_desk(tmp_path, FakeClock())
+    poison = complaint(1, sender=JORG)
+    first = ingest(desk, poison, complaint(2))
+    assert len(first.references) == 1 and first.processed == first.processed[-1:] and first.quarantined == []
+    assert kinds(queued(desk, ACK)) == [(ACK, CUSTOMER)], "the ordinary mail did not wait"
+    ingestor = Ingestor(desk)
+    outcomes = [ingestor.ingest([Fetched(f"p{n}", poison, desk.clock())]) for n in range(3)]
+    assert [(r.processed, r.quarantined) for r in outcomes] == [([], []), ([], []), ([], ["p2"])]
+
+
+# --- spoofed threads and follow-up files (issue 14, items 4 and 5) ------------------------------
+
+STRANGER = "Mallory <mallory@elsewhere.example>"
+
+
+def _registered(desk) -> tuple[str, object]:
+    """A complaint acknowledged and settled; returns its reference and the acknowledgement."""
+    [reference] = ingest(desk, complaint(1)).references
+    [ack] = relay(desk)[:1]
+    return reference, ack.message
+
+
+def test_a_stranger_quoting_a_reference_is_named_as_a_third_party_and_no_receipt_goes(tmp_path):
+    """The handler's forward presented the stranger's mail as the customer's, and the real customer
+    got a receipt listing the stranger's files."""
+    desk = make_desk(tmp_path, FakeClock())
+    reference, ack = _registered(desk)
+    before = len(queued(desk))
+    forged = reply(ack, STRANGER, "Je suis le client, remboursez-moi sur ce compte.", attachment=("rib.pdf", b"%PDF"))
+    ingest(desk, forged)
+    new = queued(desk)[before:]
+    assert kinds(new) == [("follow_up_forward", BOB)], "no receipt to the customer, none to the stranger"
+    forward = new[0]
+    assert "tiers" in forward.subject
+    assert "mallory@elsewhere.example, qui n'est pas le client" in " ".join(forward.text.split())
+    [(event, detail)] = [(e, d) for e, d in history(desk, reference) if e == "third_party_mail"]
+    assert detail.startswith("from mallory@elsewhere.example, not the customer; attachments: rib.pdf")
+    assert "follow_up" not in [e for e, _ in history(desk, reference)]
+
+
+def test_an_unproven_mail_claiming_a_handlers_address_is_recorded_as_unverified(tmp_path):
+    desk = make_desk(tmp_path, FakeClock())
+    reference, ack = _registered(desk)
+    claim = reply(ack, f"Bob <{BOB}>", "Le client a tort, fermez le dossier.", keep_thread=False)
+    ingest(desk, claim)
+    events = history(desk, reference)
+    assert "handler_mail" not in [e for e, _ in events], "never recorded as the handler's words"
+    [(event, detail)] = [(e, d) for e, d in events if e == "unverified_mail"]
+    assert detail.startswith(f"claims to be from {BOB}, without proof") and "fermez le dossier" in detail
+    assert show(desk, reference).history[-1].actor == "unverified sender"
+
+
+def test_a_follow_ups_files_are_stored_and_listed_with_the_complaint(tmp_path):
+    """The customer was told the file was added to their case; only the raw mail kept it."""
+    desk = make_desk(tmp_path, FakeClock())
+    reference, ack = _registered(desk)
+    ingest(desk, reply(ack, f"Camille Durand <{CUSTOMER}>", "Voici la facture.", attachment=("facture.pdf", b"%PDF-1")))
+    files = show(desk, reference).attachments
+    assert [f.filename for f in files] == ["facture.pdf"]
+    assert (tmp_path / "attachments" / files[0].sha256[:2] / files[0].sha256).read_bytes() == b"%PDF-1"
+    assert ("follow_up_received", CUSTOMER) in kinds(queued(desk))
+
+
+def test_a_follow_ups_big_file_is_listed_not_forwarded(tmp_path):
+    desk = make_desk(tmp_path, FakeClock(), limits={"attachments_to_handler": "1kB"})
+    reference, ack = _registered(desk)
+    ingest(desk, reply(ack, f"Camille Durand <{CUSTOMER}>", "La vidéo.", attachment=("video.pdf", b"x" * 5000)))
+    [forward] = queued(desk, "follow_up_forward")
+    assert forward.attachments == [] and "video.pdf" in forward.text
+    assert "conservées dans le registre" in forward.text
+    assert len(forward.message.as_bytes()) < 20_000
+    assert [f.filename for f in show(desk, reference).attachments] == ["video.pdf"]
+
+
+# --- the cap per correspondent (issue 14, item 2) -----------------------------------------------
+
+
+def test_a_flood_from_one_sender_is_registered_but_acknowledged_at_most_the_cap(tmp_path):
+    """200 mails from one sender in a minute gave 200 acknowledgements. Every mail is still
+    registered and routed; past the cap the history says why no acknowledgement left."""
+    desk = make_desk(tmp_path, FakeClock(), limits={"automatic_mails_per_day": 5})
+    first = ingest(desk, *(complaint(n) for n in range(1, 4)))
+    again = make_desk(tmp_path, desk.clock, limits={"automatic_mails_per_day": 5})  # a restart: counted in the register
+    second = ingest(again, *(complaint(n) for n in range(4, 21)))
+    references = first.references + second.references
+    assert len(references) == 20, "every complaint is registered"
+    assert len(queued(desk, ACK)) == 5
+    assert len(queued(desk, NOTIFICATION)) == 20, "the handler still hears of every complaint"
+    [(event, detail)] = [(e, d) for e, d in history(desk, references[5]) if e.startswith("acknowledgement")]
+    assert event == "acknowledgement_withheld"
+    assert f"5 already went to {CUSTOMER} in the last 24 hours" in detail
+    assert {r.deadline for r in reminders(desk, references[5])} == {"answer"}, "nobody is chased for the silence"
+    desk.clock.advance(timedelta(days=1, seconds=1))
+    ingest(desk, complaint(21))
+    assert len(queued(desk, ACK)) == 6, "a new day, a new allowance"
+
+
+def test_a_vacation_responder_without_headers_cannot_make_us_loop(tmp_path):
+    """A responder answering every mail, with no Auto-Submitted or Precedence, exchanged 21 mails
+    with the daemon in 20 rounds. Now it gets at most the cap in a day, and every one of its mails
+    is still kept in the history."""
+    desk = make_desk(tmp_path, FakeClock(), limits={"automatic_mails_per_day": 3})
+    [reference] = ingest(desk, complaint(1)).references
+    for _round in range(20):
+        letters = [letter for letter in relay(desk) if letter.to == CUSTOMER]
+        if not letters:
+            break
+        desk.clock.advance(timedelta(minutes=1))
+        ingest(desk, reply(letters[-1].message, CUSTOMER, "Je suis absente jusqu'au 30 novembre."))
+    to_responder = [letter for letter in queued(desk) if letter.to == CUSTOMER]
+    assert len(to_responder) == 3
+    events = [e for e, _ in history(desk, reference)]
+    assert events.count("follow_up") == 3 and events.count("receipt_withheld") == 1
