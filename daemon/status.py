@@ -10,17 +10,22 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
+
+from sqlalchemy.engine import make_url
 
 from daemon.config import Config
 from daemon.edges.register import Register
 from daemon.edges.register.health import read_health
 from daemon.edges.status_file import process_alive, read_status, status_path
+from daemon.errors import ComplaintsError
 
 
 def gather(config: Config, now: datetime | None = None) -> dict[str, Any]:
     """Everything `status` shows, as plain values (the --json output)."""
     now = now or datetime.now(UTC)
+    _refuse_a_missing_file(config.database.url)
     register = Register(config.database.url)
     try:
         with register.session() as session:
@@ -51,6 +56,14 @@ def gather(config: Config, now: datetime | None = None) -> dict[str, Any]:
         },
         "at": now.isoformat(),
     }
+
+
+def _refuse_a_missing_file(url: str) -> None:
+    """Opening a SQLite URL creates the file: a mistyped path would become an empty register."""
+    parsed = make_url(url)
+    on_file = parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:")
+    if on_file and not Path(str(parsed.database)).is_file():
+        raise ComplaintsError(f"database: no register at {parsed.database} (database.url = {url}); nothing created")
 
 
 def _iso(value: Any) -> Any:

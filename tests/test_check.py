@@ -96,3 +96,16 @@ def test_a_sound_setup_passes_and_folders_still_to_create_are_named_not_made(tmp
     assert [line for line in lines if line.startswith("database: ")], lines
     assert [line for line in lines if line.startswith("FAIL")] == [next(x for x in lines if x.startswith("FAIL smtp"))]
     assert _everything(tmp_path) == before
+
+
+def test_status_on_a_mistyped_register_says_so_and_creates_nothing(tmp_path):
+    database = f"sqlite:///{tmp_path}/registre/register.db"
+    config = _config(tmp_path, database=database, maildir=tmp_path / "maildir", storage=tmp_path / "attachments")
+    before = _everything(tmp_path)
+    result = cli(config, "status")
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == (
+        f"complaintsd: database: no register at {tmp_path}/registre/register.db (database.url = {database}); "
+        "nothing created\n"
+    )
+    assert _everything(tmp_path) == before

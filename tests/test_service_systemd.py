@@ -99,6 +99,10 @@ url = "sqlite:///{tmp_path}/state/register.db"
 
 [storage]
 path = "{tmp_path}/state/attachments"
+
+[outbox]
+retry_first = "1s"
+retry_max = "2s"
 {HANDLERS}
 """
     path = tmp_path / "config.toml"
@@ -125,7 +129,7 @@ def _start(config: Path, notifications: Notifications, umask: int = 0o022) -> su
 def _stop(process: subprocess.Popen) -> int:
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
-    return process.wait(timeout=30)
+    return process.wait(timeout=60)
 
 
 def test_a_running_daemon_says_what_it_does_and_feeds_the_watchdog_while_it_waits(tmp_path, notifications):
