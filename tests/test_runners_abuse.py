@@ -256,3 +256,49 @@ def test_a_vacation_responder_without_headers_cannot_make_us_loop(tmp_path):
     assert len(to_responder) == 3
     events = [e for e, _ in history(desk, reference)]
     assert events.count("follow_up") == 3 and events.count("receipt_withheld") == 1
+
+
+# --- bounces of our letters (issue 14, item 6) ---------------------------------------------------
+
+
+def _dsn(returned_id: str, action: str = "failed") -> bytes:
+    """A delivery report as Postfix writes it, returning the header section of our letter."""
+    return (
+        "From: Mail Delivery System <MAILER-DAEMON@mx.client.example>\r\n"
+        "To: reclamations@example.com\r\nSubject: Undelivered Mail Returned to Sender\r\n"
+        "Auto-Submitted: auto-replied\r\nMessage-ID: <dsn-1@mx.client.example>\r\n"
+        "MIME-Version: 1.0\r\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="b"\r\n\r\n'
+        "--b\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered: mailbox unknown.\r\n"
+        "--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.client.example\r\n\r\n"
+        f"Final-Recipient: rfc822; {CUSTOMER}\r\nAction: {action}\r\nStatus: 5.1.1\r\n"
+        "Diagnostic-Code: smtp; 550 5.1.1 User unknown\r\n"
+        "--b\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+        f"From: reclamations@example.com\r\nTo: {CUSTOMER}\r\nMessage-ID: {returned_id}\r\nSubject: ack\r\n"
+        "--b--\r\n"
+    ).encode()
+
+
+def test_a_bounce_of_our_acknowledgement_tells_the_handler_and_nobody_else(tmp_path):
+    """A delivery failure was kept as a robot mail linked to no complaint: nobody knew the
+    customer had not been reached."""
+    desk = make_desk(tmp_path, FakeClock())
+    reference, ack = _registered(desk)
+    before = len(queued(desk))
+    ingest(desk, _dsn(ack["Message-ID"]))
+    new = queued(desk)[before:]
+    assert kinds(new) == [("follow_up_forward", BOB)], "the handler is told; the robot gets nothing back"
+    assert "User unknown" in new[0].text or "could not be delivered" in new[0].text
+    assert new[0].attachments == [], "the returned copy of our letter is not forwarded"
+    [(event, detail)] = [(e, d) for e, d in history(desk, reference) if e == "letter_bounced"]
+    assert ack["Message-ID"] in detail and "Status: 5.1.1" in detail and f"reach {CUSTOMER} another way" in detail
+    assert show(desk, reference).attachments == ()
+
+
+def test_a_delay_report_is_only_noted(tmp_path):
+    desk = make_desk(tmp_path, FakeClock())
+    reference, ack = _registered(desk)
+    before = len(queued(desk))
+    ingest(desk, _dsn(ack["Message-ID"], action="delayed"))
+    assert queued(desk)[before:] == []
+    assert "letter_bounced" not in [e for e, _ in history(desk, reference)]

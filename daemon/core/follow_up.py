@@ -14,6 +14,7 @@ as the handler's words.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 
 from daemon.core.case import Case, summary, to_customer
@@ -32,6 +33,7 @@ from daemon.core.limits import withheld
 from daemon.core.mail import Address, InboundMail, StoredFile
 from daemon.core.policy import Policy
 from daemon.core.quotes import top_text
+from daemon.core.threads import bounced_ids, delivery_failure
 from daemon.core.tokens import handler_message_id, new_token
 from daemon.core.triage import reply_address
 
@@ -53,9 +55,28 @@ def decide_follow_up(
     `references` the complaints it names by reference (for #related), `files` its attachments as
     the attachment store kept them, `automatic_today` how many automatic letters the customer got
     in the last 24 hours (core/limits.py)."""
+    if bounced_ids(mail):
+        return _bounce(case, mail, now, policy)
     if mail.author.email.lower() in policy.staff:
         return _staff_mail(case, mail, owners, now, policy, references)
     return _customer_mail(case, mail, now, policy, files, automatic_today)
+
+
+def _bounce(case: Case, mail: InboundMail, now: datetime, policy: Policy) -> Effects:
+    """A letter of ours came back undelivered (issue 14, item 6): the history says so and the handler,
+    who must reach the customer another way, gets the report; nobody else gets anything (a bounce
+    answered is a loop), and the returned copies of our letter are not filed."""
+    status = delivery_failure(mail)
+    detail = f"{', '.join(bounced_ids(mail))} not delivered ({status}): reach {case.customer_email} another way"
+    token, issued = current_token(case)
+    text = top_text(mail.text_body, mail.html_body)
+    forward = _forward(case, replace(mail, attachments=()), text, token, mail.author.email, now, policy)
+    return Effects(
+        case.id,
+        history=(HistoryEntry("letter_bounced", mail.author.email, detail[:2000]),),
+        letters=(forward,),
+        tokens=issued,
+    )
 
 
 def _staff_mail(

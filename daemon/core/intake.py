@@ -32,7 +32,7 @@ from daemon.core.policy import Policy
 from daemon.core.references import Reference
 from daemon.core.reminders import DeadlineKind, plan
 from daemon.core.routing import Route, route
-from daemon.core.threads import thread_of
+from daemon.core.threads import bounced_ids, thread_of
 from daemon.core.tokens import handler_message_id
 from daemon.core.triage import Facts, Outcome, classify, reply_address
 from daemon.errors import MailError
@@ -133,6 +133,11 @@ def _triage(item, sha, mail, prior: Prior, seen_hashes, seen_ids, policy: Policy
     known = bool(mail.message_id) and (mail.message_id in prior.message_ids or mail.message_id in seen_ids)
     facts = Facts(sha256_known=False, message_id_known=known, own_addresses=policy.own_addresses, thread=thread)
     disposition = classify(mail, facts)
+    if disposition.outcome is Outcome.ROBOT and thread is not None and mail.sender and bounced_ids(mail):
+        # A letter of ours did not reach its recipient: the handler must know (follow_up.py).
+        return Triaged(
+            item, sha, Outcome.FOLLOW_UP, f"delivery failure of our letter: {disposition.reason}", mail, thread
+        )
     return Triaged(item, sha, disposition.outcome, disposition.reason, mail, thread)
 
 

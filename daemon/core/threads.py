@@ -29,9 +29,41 @@ MAX_THREAD_IDS = 10
 
 def named_ids(mail: InboundMail) -> tuple[str, ...]:
     """The Message-IDs a reply quotes, nearest first (In-Reply-To, then References backwards),
-    at most MAX_NAMED_IDS of them."""
+    then those of the letters a delivery failure returns; at most MAX_NAMED_IDS of them."""
     ids = ((mail.in_reply_to,) if mail.in_reply_to else ()) + tuple(reversed(mail.references[-MAX_NAMED_IDS:]))
-    return tuple(dict.fromkeys(ids))[:MAX_NAMED_IDS]
+    return tuple(dict.fromkeys(ids + bounced_ids(mail)))[:MAX_NAMED_IDS]
+
+
+# A delivery report (RFC 3464, RFC 6522) returns the failed mail, or its header section, as a part.
+_STATUS_TYPES = frozenset({"message/delivery-status", "message/global-delivery-status"})
+_RETURNED_TYPES = frozenset({"message/rfc822", "text/rfc822-headers", "message/global", "message/global-headers"})
+_FAILED = re.compile(rb"^action:\s*failed", re.IGNORECASE | re.MULTILINE)
+_QUOTED_ID = re.compile(rb"^message-id:[ \t]*(<[!-;=?-~]{1,250}>)", re.IGNORECASE | re.MULTILINE)
+_STATUS_LINE = re.compile(
+    rb"^(final-recipient|status|diagnostic-code):[ \t]*([^\r\n]{1,200})", re.IGNORECASE | re.MULTILINE
+)
+
+
+def bounced_ids(mail: InboundMail) -> tuple[str, ...]:
+    """The Message-IDs of the mails a delivery FAILURE returns (a delay is not one), at most 10:
+    one of ours means that letter did not reach its recipient (issue 14, item 6)."""
+    if not delivery_failure(mail):
+        return ()
+    ids: list[str] = []
+    for part in mail.attachments:
+        if part.content_type in _RETURNED_TYPES:
+            head = part.content[:64_000].replace(b"\r\n", b"\n").split(b"\n\n", 1)[0]
+            ids += [found.decode("ascii") for found in _QUOTED_ID.findall(head)]
+    return tuple(dict.fromkeys(ids))[:10]
+
+
+def delivery_failure(mail: InboundMail) -> str:
+    """ "Final-Recipient …; Status …; Diagnostic-Code …" when `mail` reports a failed delivery, else ""."""
+    parts = [p.content[:16_000] for p in mail.attachments if p.content_type in _STATUS_TYPES]
+    if not any(_FAILED.search(content) for content in parts):
+        return ""
+    lines = [b"%s: %s" % (name, value.strip()) for content in parts for name, value in _STATUS_LINE.findall(content)]
+    return "; ".join(line.decode("utf-8", "replace") for line in lines[:6]) or "delivery failed"
 
 
 def named_references(mail: InboundMail, prefix: str) -> tuple[str, ...]:
