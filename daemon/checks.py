@@ -185,6 +185,7 @@ def _samples(prefix: str, organisation: str, language: str, now: datetime) -> li
         n.DeadlineChangedFacts(summary, summary.answer_due_at, later, "", organisation),
         n.StatusChangedFacts(replace(summary, status=Status.IN_PROGRESS), organisation),
         n.InterimFacts(summary, "Nous attendons le retour du transporteur.", organisation),
+        n.ActionAssignedFacts(summary, 1, "corrective", "Former l'équipe", now.date(), "Alice", "alice@example.org"),
         n.ClosedFacts(summary, n.Outcome.FOUNDED, True, None, organisation),
         n.FollowUpReceivedFacts(summary, now, files, organisation),
         n.CommandConfirmationFacts(summary, token, "Alice", now, (change,), (), problem),

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from jinja2 import nodes
 
-from daemon.core.letters import RENDERERS, InterimFacts, Letter, Templates, builtin_templates_dir
+from daemon.core.letters import RENDERERS, ActionAssignedFacts, InterimFacts, Letter, Templates, builtin_templates_dir
 from tests import test_letters, test_notices, test_render
 
 LANGUAGES = ("fr", "en")
@@ -28,6 +28,9 @@ SAMPLES: dict[str, Any] = {
     "status_changed": test_notices.STATUS,
     "interim": InterimFacts(
         test_notices.COMPLAINT, "Nous attendons le retour du transporteur.", "Service réclamations"
+    ),
+    "action_assigned": ActionAssignedFacts(
+        test_notices.COMPLAINT, 2, "preventive", "Revoir l'emballage", None, "Bob Durand", "bob@example.com"
     ),
     "closed": test_notices.CLOSED,
     "follow_up_received": test_notices.FOLLOW_UP,
@@ -72,7 +75,7 @@ def override_of(tmp_path: Path, language: str, name: str, *replacements: tuple[s
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_the_samples_cover_every_html_letter(language: str) -> None:
     assert html_letters(language) == sorted(SAMPLES)
-    assert len(SAMPLES) == len(RENDERERS) == 17
+    assert len(SAMPLES) == len(RENDERERS) == 18
     assert (builtin_templates_dir() / language / "_layout.html.j2").is_file()
 
 

@@ -251,3 +251,21 @@ def test_the_digest_lists_the_most_pressing_first(tmp_path) -> None:
     [digest] = queued(desk, "digest", BOB)
     assert digest.text.index(second) < digest.text.index(first)
     assert "accusé envoyé · priorité urgente" in digest.text
+
+
+def test_an_actions_owner_is_told_what_by_when_and_whom_to_tell(tmp_path) -> None:
+    desk, clock, (first, _), notification = registered(tmp_path)
+
+    letters = command(
+        desk,
+        clock,
+        notification,
+        "#action corrective Former l'équipe de Lyon @paul@example.com 15/01/2027\n#action curative Renvoyer la théière",
+    )
+
+    [mail] = [letter for letter in letters if letter.kind == "action_assigned"]
+    assert mail.to == "paul@example.com", "the action without an owner mails nobody"
+    assert mail.subject.startswith(f"[{first}] Action 1 à réaliser : Former l'équipe de Lyon")
+    assert "vous confie l'action corrective n° 1" in mail.text
+    assert "au plus tard le vendredi 15 janvier 2027" in mail.text
+    assert "dites-le à Bob Durand (bob@example.com)" in mail.text

@@ -20,6 +20,7 @@ from daemon.core.commands.words import grammar
 from daemon.core.deadlines import due_at
 from daemon.core.effects import ActionMoveTo, ActionToCreate, Effects, HistoryEntry, StatusMove, TokenToIssue
 from daemon.core.letters import (
+    ActionAssignedFacts,
     AnswerFacts,
     AttachmentLine,
     Change,
@@ -153,7 +154,7 @@ def _executed(
         done.append(Effect.HANDLER_NOTIFIED)
     told, words = customer_letters(case, after, mail, result, policy)
     reply = _reply(after, mail, result, tuple(done) + words, handover.tokens, now, policy)
-    return changes + handover + told + reply
+    return changes + handover + told + _to_owners(after, result, policy) + reply
 
 
 def _after(case: Case, result: Plan) -> Case:
@@ -227,6 +228,24 @@ def _reminders(case: Case, after: Case, result: Plan, now: datetime, policy: Pol
     if after.status in CLOSED_FOR_ANSWER:
         cancel, planned = cancel + (None,), ()
     return Effects(case.id, cancel=cancel, plan=planned)
+
+
+def _to_owners(after: Case, result: Plan, policy: Policy) -> Effects:
+    """Each new action with an owner: a mail to the owner saying what, by when, and for whom."""
+    letters = tuple(
+        LetterToSend(
+            "action_assigned",
+            ActionAssignedFacts(
+                summary(after), number, new.kind.value, new.text, new.due, after.handler_name, after.handler_email
+            ),
+            Address("", new.owner),
+            new_message_id(after.reference, f"action-{number}", policy.domain),
+            auto_submitted="auto-generated",
+        )
+        for number, new in result.new_actions
+        if new.owner
+    )
+    return Effects(after.id, letters=letters)
 
 
 def _handover(

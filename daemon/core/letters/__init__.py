@@ -64,6 +64,7 @@ from daemon.core.letters.to_customers import (
     render_status_changed,
 )
 from daemon.core.letters.to_staff import (
+    ActionAssignedFacts,
     DigestFacts,
     DigestRow,
     EscalationFacts,
@@ -71,6 +72,7 @@ from daemon.core.letters.to_staff import (
     HandlerNotificationFacts,
     HandoverFacts,
     ReminderFacts,
+    render_action_assigned,
     render_digest,
     render_escalation,
     render_follow_up_forward,
@@ -114,12 +116,14 @@ __all__ = [
     "FollowUpForwardFacts",
     "HandlerNotificationFacts",
     "HandoverFacts",
+    "ActionAssignedFacts",
     "ReminderFacts",
     "render_digest",
     "render_escalation",
     "render_follow_up_forward",
     "render_handler_notification",
     "render_handover",
+    "render_action_assigned",
     "render_reminder",
     # replies to a command mail (command_replies.py)
     "Change",

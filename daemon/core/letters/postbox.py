@@ -38,6 +38,7 @@ RENDERERS: dict[type, Callable[[Templates, Any], Letter]] = {
     staff.DigestFacts: staff.render_digest,
     staff.FollowUpForwardFacts: staff.render_follow_up_forward,
     staff.HandoverFacts: staff.render_handover,
+    staff.ActionAssignedFacts: staff.render_action_assigned,
     replies.CommandConfirmationFacts: replies.render_command_confirmation,
     replies.CommandErrorFacts: replies.render_command_error,
     replies.CommandHelpFacts: replies.render_command_help,

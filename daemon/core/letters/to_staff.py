@@ -55,12 +55,14 @@ __all__ = [
     "FollowUpForwardFacts",
     "HandlerNotificationFacts",
     "HandoverFacts",
+    "ActionAssignedFacts",
     "ReminderFacts",
     "render_digest",
     "render_escalation",
     "render_follow_up_forward",
     "render_handler_notification",
     "render_handover",
+    "render_action_assigned",
     "render_reminder",
 ]
 
@@ -187,6 +189,24 @@ class FollowUpForwardFacts:
 
 
 @dataclass(frozen=True)
+class ActionAssignedFacts:
+    """Action `number` of a complaint is entrusted to its owner (#action … @owner): its kind
+    (words.ActionKind value), what to do, by when (`due`, or None), and who to tell when done."""
+
+    complaint: ComplaintSummary
+    number: int
+    kind: str
+    text: str
+    due: date | None
+    handler_name: str
+    handler_email: str
+
+    def __post_init__(self) -> None:
+        if self.number < 1:
+            raise ValueError(f"actions are numbered from 1, not {self.number}")
+
+
+@dataclass(frozen=True)
 class HandoverFacts:
     """A complaint handed over to this handler by `handed_over_by` ("Name <address>", or empty when
     the daemon did it), with the full case: the complaint's `body`, its attachments and its history
@@ -262,6 +282,13 @@ def render_escalation(templates: Templates, facts: EscalationFacts) -> Letter:
 def _rank(priority: str | None) -> int:
     """Most pressing first; a complaint without a priority (no severity yet) after the others."""
     return len(Priority) if priority is None else Priority(priority).rank
+
+
+def render_action_assigned(templates: Templates, facts: ActionAssignedFacts) -> Letter:
+    """The mail to an action's owner. Templates see the facts by name, `complaint` cleaned."""
+    context = facts_context(facts)
+    context |= {"complaint": clean_summary(facts.complaint), "text": one_line(facts.text)}
+    return templates.render("action_assigned", **context)
 
 
 def render_digest(templates: Templates, facts: DigestFacts) -> Letter:
