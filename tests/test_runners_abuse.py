@@ -12,6 +12,8 @@ from datetime import timedelta
 import pytest
 
 from daemon.core.mail import Fetched
+from daemon.core.parsing import parse
+from daemon.core.triage import fingerprint
 from daemon.edges.smtp import SmtpSender
 from daemon.runners.ingest import Ingestor
 from daemon.runners.outbox import Outbox
@@ -302,3 +304,45 @@ def test_a_delay_report_is_only_noted(tmp_path):
     ingest(desk, _dsn(ack["Message-ID"], action="delayed"))
     assert queued(desk)[before:] == []
     assert "letter_bounced" not in [e for e, _ in history(desk, reference)]
+
+
+# --- the same mail again, without a Message-ID (issue 14, item 8) ---------------------------------
+
+
+def _no_id(body: str = "Colis arrive casse.\n", photo: bytes = b"\xff\xd8jpeg") -> bytes:
+    """A complaint as a client that writes no Message-ID sends it (fixed date, sender, subject)."""
+    raw = complaint(1, body=body, attachment=("photo.jpg", photo, "image/jpeg"))
+    return raw.replace(b"Message-ID:", b"X-Old-ID:", 1)
+
+
+NO_ID = _no_id()
+
+
+def _via(relay_host: str, raw: bytes) -> bytes:
+    """The same mail as another route delivers it: its own Received line, so other bytes."""
+    return f"Received: from {relay_host} by mx.example.com; Mon, 23 Nov 2026 10:01:00 +0000\r\n".encode() + raw
+
+
+def test_the_same_mail_by_another_route_without_a_message_id_opens_one_complaint(tmp_path):
+    desk = make_desk(tmp_path, FakeClock())
+    first = ingest(desk, _via("mx1.client.example", NO_ID))
+    again = ingest(desk, _via("mx2.client.example", NO_ID), _via("mx3.client.example", NO_ID))
+    assert len(first.references) == 1 and again.references == []
+    assert len(again.processed) == 2, "the copies are kept and moved, not quarantined"
+    assert kinds(queued(desk, ACK)) == [(ACK, CUSTOMER)]
+
+
+FINGERPRINTS = [
+    # (the other mail, whether it is the same mail as NO_ID)
+    pytest.param(_via("other.example", NO_ID), True, id="another Received line"),
+    pytest.param(_no_id(body="Colis perdu.\n"), False, id="another text"),
+    pytest.param(NO_ID.replace(b"10:00:00", b"10:05:00"), False, id="another date"),
+    pytest.param(_no_id(photo=b"\xff\xd8other"), False, id="another file"),
+]
+
+
+@pytest.mark.parametrize("other, same", FINGERPRINTS)
+def test_a_mail_without_message_id_is_the_same_by_sender_date_subject_text_and_files(other, same):
+    one, two = fingerprint(parse(NO_ID)), fingerprint(parse(other))
+    assert one is not None and (one == two) is same
+    assert fingerprint(parse(complaint(1))) is None, "a Message-ID decides, not the fingerprint"

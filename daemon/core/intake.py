@@ -34,7 +34,7 @@ from daemon.core.reminders import DeadlineKind, plan
 from daemon.core.routing import Route, route
 from daemon.core.threads import bounced_ids, thread_of
 from daemon.core.tokens import handler_message_id
-from daemon.core.triage import Facts, Outcome, classify, reply_address
+from daemon.core.triage import Facts, Outcome, classify, fingerprint, reply_address
 from daemon.errors import MailError
 
 
@@ -48,6 +48,7 @@ class Prior:
     thread_ids: dict[str, int] = field(default_factory=dict)
     thread_references: dict[str, int] = field(default_factory=dict)
     automatic_mails: dict[str, int] = field(default_factory=dict)  # lower-cased address → in the last 24 h
+    fingerprints: frozenset[str] = frozenset()  # triage.fingerprint of registered mails like the batch's
 
 
 @dataclass(frozen=True)
@@ -95,15 +96,15 @@ def triage_batch(
 ) -> list[Triaged]:
     """(fetched, SHA-256, parsed) for each message → what each one is; duplicates within the batch count."""
     seen_hashes: set[str] = set()
-    seen_ids: set[str] = set()
+    seen_ids: set[str] = set()  # Message-IDs, and fingerprints of mails without one
     answered: Counter[str] = Counter()  # acknowledgements this batch already gives, by address
     triaged = []
     for item, sha, mail in batch:
         one = _triage(item, sha, mail, prior, seen_hashes, seen_ids, policy)
         triaged.append(_capped(one, prior, answered, policy))
         seen_hashes.add(sha)
-        if isinstance(mail, InboundMail) and mail.message_id:
-            seen_ids.add(mail.message_id)
+        if isinstance(mail, InboundMail):
+            seen_ids.add(mail.message_id or fingerprint(mail) or "")
     return triaged
 
 
@@ -131,7 +132,9 @@ def _triage(item, sha, mail, prior: Prior, seen_hashes, seen_ids, policy: Policy
         return Triaged(item, sha, Outcome.QUARANTINE, mail.reason)
     thread = thread_of(mail, policy.prefix, prior.thread_ids, prior.thread_references)
     known = bool(mail.message_id) and (mail.message_id in prior.message_ids or mail.message_id in seen_ids)
-    facts = Facts(sha256_known=False, message_id_known=known, own_addresses=policy.own_addresses, thread=thread)
+    print_ = fingerprint(mail)
+    same = print_ is not None and (print_ in prior.fingerprints or print_ in seen_ids)
+    facts = Facts(False, known, policy.own_addresses, thread, fingerprint_known=same)
     disposition = classify(mail, facts)
     if disposition.outcome is Outcome.ROBOT and thread is not None and mail.sender and bounced_ids(mail):
         # A letter of ours did not reach its recipient: the handler must know (follow_up.py).

@@ -20,12 +20,13 @@ customer who forwards a bounce or an out-of-office reply to us is still a custom
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from enum import StrEnum
 
 from daemon.core.mail import Address, InboundMail
 
-__all__ = ["Outcome", "Facts", "Disposition", "robot_reason", "classify", "reply_address"]
+__all__ = ["Outcome", "Facts", "Disposition", "robot_reason", "classify", "fingerprint", "reply_address"]
 
 
 class Outcome(StrEnum):
@@ -44,6 +45,7 @@ class Facts:
     message_id_known: bool
     own_addresses: frozenset[str]  # lower-cased, e.g. {"reclamations@example.fr"}
     thread: int | None = None  # the complaint this mail is about (threads.thread_of), if any
+    fingerprint_known: bool = False  # `fingerprint(mail)` is already registered
 
     def __post_init__(self) -> None:
         for address in self.own_addresses:
@@ -68,6 +70,10 @@ def classify(mail: InboundMail, facts: Facts) -> Disposition:
         return Disposition(Outcome.DUPLICATE, "the same raw message (SHA-256) is already registered")
     if facts.message_id_known:
         return Disposition(Outcome.DUPLICATE, f"Message-ID {_short(mail.message_id or '')} is already registered")
+    if facts.fingerprint_known:
+        return Disposition(
+            Outcome.DUPLICATE, "the same mail (sender, date, subject, text, files) is already registered"
+        )
     reason = robot_reason(mail, facts.own_addresses)
     if reason is not None:
         return Disposition(Outcome.ROBOT, reason)
@@ -199,6 +205,23 @@ def _ourselves(mail: InboundMail, own: frozenset[str]) -> str | None:
     if target is not None and target.normalized in own:
         return f"asks for the answer at one of our own addresses (Reply-To: {_short(target.normalized)})"
     return None
+
+
+def fingerprint(mail: InboundMail) -> str | None:
+    """What makes a mail without a Message-ID the same mail when it comes again by another route
+    (other `Received` lines, so other bytes and another SHA-256; issue 14, item 8): its sender,
+    date, subject, text and files. None when it has a Message-ID (that decides) or lacks a sender
+    or a date (too little to tell two mails apart: both are kept)."""
+    if mail.message_id or mail.sender is None or mail.date is None:
+        return None
+    parts = [
+        mail.sender.normalized,
+        mail.date.isoformat(),
+        " ".join(mail.subject.split()),
+        " ".join(mail.text_body.split()),
+        *sorted(attachment.sha256 for attachment in mail.attachments),
+    ]
+    return hashlib.sha256("\x00".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def reply_address(mail: InboundMail, own_addresses: frozenset[str]) -> Address | None:

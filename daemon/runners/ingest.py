@@ -92,6 +92,7 @@ class Ingestor:
                 [ref for m in mails for ref in named_references(m, self.desk.policy.prefix)],
                 _correspondents(mails, self.desk.policy.own_addresses),
                 self.desk.clock() - WINDOW,
+                [(m.sender.email, m.subject) for m in mails if m.sender and not m.message_id],
             )
         return [_logged(t) for t in triage_batch(parsed, prior, self.desk.policy)]
 

@@ -16,9 +16,10 @@ from daemon.core.intake import Prior
 from daemon.core.lifecycle import Status
 from daemon.core.limits import AUTOMATIC_KINDS
 from daemon.core.mail import StoredFile
+from daemon.core.parsing import parse
 from daemon.core.reminders import DeadlineKind, Kind
 from daemon.core.sweep import CLOSED_FOR_ANSWER, DueReminder
-from daemon.core.triage import Outcome
+from daemon.core.triage import Outcome, fingerprint
 from daemon.edges.register.models import (
     Action,
     CommandToken,
@@ -32,6 +33,7 @@ from daemon.edges.register.models import (
     Reminder,
     StoredAttachment,
 )
+from daemon.errors import MailError
 
 # Values bound in one IN list: SQLite before 3.32 allows 999 variables a statement, later ones
 # 32766, and "too many SQL variables" is an OperationalError that looks like an outage (issue 14).
@@ -53,6 +55,7 @@ def prior_knowledge(
     named_references: Iterable[str] = (),
     correspondents: Iterable[str] = (),
     since: datetime | None = None,
+    without_ids: Iterable[tuple[str, str]] = (),
 ) -> Prior:
     """What the register knows of a batch; `correspondents` (lower-cased addresses) get their count
     of automatic mails queued since `since` (core/limits.py)."""
@@ -72,7 +75,40 @@ def prior_knowledge(
         thread_ids=_threads_by_id(session, named_ids),
         thread_references=_threads_by_reference(session, named_references),
         automatic_mails=automatic_mails(session, correspondents, since) if since is not None else {},
+        fingerprints=_fingerprints(session, without_ids),
     )
+
+
+# Registered mails compared with each (sender, subject) of a batch's mails without a Message-ID:
+# the latest few, so that a sender repeating one subject cannot make each new mail re-read them all.
+SAME_SUBJECT_CANDIDATES = 5
+MAX_PAIRS = 200
+
+
+def _fingerprints(session: Session, without_ids: Iterable[tuple[str, str]]) -> frozenset[str]:
+    """`triage.fingerprint` of the registered mails without a Message-ID that share a sender and a
+    subject with the batch's (issue 14, item 8: the same mail delivered again by another route)."""
+    found: set[str] = set()
+    for sender, subject in list(dict.fromkeys(without_ids))[:MAX_PAIRS]:
+        raws = session.exec(
+            select(InboundMessage.raw)
+            .where(
+                InboundMessage.sender == sender,
+                InboundMessage.subject == subject,
+                col(InboundMessage.message_id).is_(None),
+                col(InboundMessage.outcome).in_([Outcome.COMPLAINT.value, Outcome.FOLLOW_UP.value]),
+            )
+            .order_by(col(InboundMessage.id).desc())
+            .limit(SAME_SUBJECT_CANDIDATES)
+        ).all()
+        for raw in raws:
+            try:
+                mark = fingerprint(parse(raw))
+            except MailError:
+                continue
+            if mark is not None:
+                found.add(mark)
+    return frozenset(found)
 
 
 def automatic_mails(session: Session, addresses: Iterable[str], since: datetime) -> dict[str, int]:
