@@ -255,9 +255,23 @@ def test_a_vacation_responder_without_headers_cannot_make_us_loop(tmp_path):
         desk.clock.advance(timedelta(minutes=1))
         ingest(desk, reply(letters[-1].message, CUSTOMER, "Je suis absente jusqu'au 30 novembre."))
     to_responder = [letter for letter in queued(desk) if letter.to == CUSTOMER]
-    assert len(to_responder) == 3
+    assert kinds(to_responder) == [(ACK, CUSTOMER), ("follow_up_received", CUSTOMER)], "one receipt a day"
     events = [e for e, _ in history(desk, reference)]
-    assert events.count("follow_up") == 3 and events.count("receipt_withheld") == 1
+    assert events.count("follow_up") == 2 and events.count("receipt_withheld") == 1
+
+
+def test_a_customer_writing_three_times_a_day_gets_one_receipt_and_the_cap_holds_across_complaints(tmp_path):
+    desk = make_desk(tmp_path, FakeClock(), limits={"automatic_mails_per_day": 3})
+    reference, ack = _registered(desk)
+    for text in ("Une précision.", "Une autre.", "Et encore une."):
+        ingest(desk, reply(ack, f"Camille Durand <{CUSTOMER}>", text))
+    assert len(queued(desk, "follow_up_received")) == 1
+    assert len(queued(desk, "follow_up_forward")) == 3, "the handler gets every one"
+    [detail, _] = [d for e, d in history(desk, reference) if e == "receipt_withheld"]
+    assert detail == "no receipt sent: one already went for this complaint in the last 24 hours"
+    desk.clock.advance(timedelta(days=1, minutes=1))
+    ingest(desk, reply(ack, f"Camille Durand <{CUSTOMER}>", "Le lendemain."))
+    assert len(queued(desk, "follow_up_received")) == 2
 
 
 # --- bounces of our letters (issue 14, item 6) ---------------------------------------------------

@@ -29,7 +29,7 @@ from daemon.core.letters import (
     FollowUpReceivedFacts,
     LetterToSend,
 )
-from daemon.core.limits import withheld
+from daemon.core.limits import receipt_withheld
 from daemon.core.mail import Address, InboundMail, StoredFile
 from daemon.core.policy import Policy
 from daemon.core.quotes import top_text
@@ -50,16 +50,17 @@ def decide_follow_up(
     references: Mapping[str, int] = {},
     files: tuple[StoredFile, ...] = (),
     automatic_today: int = 0,
+    receipts_today: int = 0,
 ) -> Effects:
     """What a follow-up mail does; `owners` are the register's owners of the tokens the mail quotes,
     `references` the complaints it names by reference (for #related), `files` its attachments as
     the attachment store kept them, `automatic_today` how many automatic letters the customer got
-    in the last 24 hours (core/limits.py)."""
+    in the last 24 hours and `receipts_today` how many receipts this complaint gave (core/limits.py)."""
     if bounced_ids(mail):
         return _bounce(case, mail, now, policy)
     if mail.author.email.lower() in policy.staff:
         return _staff_mail(case, mail, owners, now, policy, references)
-    return _customer_mail(case, mail, now, policy, files, automatic_today)
+    return _customer_mail(case, mail, now, policy, files, (automatic_today, receipts_today))
 
 
 def _bounce(case: Case, mail: InboundMail, now: datetime, policy: Policy) -> Effects:
@@ -105,7 +106,7 @@ def _customer_mail(
     now: datetime,
     policy: Policy,
     files: tuple[StoredFile, ...],
-    automatic_today: int,
+    today: tuple[int, int],
 ) -> Effects:
     text = top_text(mail.text_body, mail.html_body)
     stranger = _third_party(case, mail, policy)
@@ -123,7 +124,8 @@ def _customer_mail(
     token, issued = current_token(case)
     letters: tuple[LetterToSend, ...] = (_forward(case, mail, text, token, stranger, now, policy),)
     receipt_due = policy.letters.follow_up_received and satisfaction is None and not stranger
-    capped = withheld(case.customer_email, automatic_today, policy.automatic_mails_per_day) if receipt_due else ""
+    limit = policy.automatic_mails_per_day
+    capped = receipt_withheld(case.customer_email, *today, limit) if receipt_due else ""
     entries: tuple[HistoryEntry, ...] = (entry,)
     if names and not stranger:
         entries += (HistoryEntry("attachments_added", mail.author.email, names),)

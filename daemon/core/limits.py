@@ -26,3 +26,14 @@ def withheld(address: str, already: int, cap: int) -> str:
         f"no automatic mail sent: {already} already went to {address} in the last 24 hours "
         f"(limit {cap} a day, [limits] automatic_mails_per_day)"
     )
+
+
+RECEIPTS_PER_COMPLAINT = 1  # a day: a customer writing three times a day gets one receipt
+
+
+def receipt_withheld(address: str, already: int, receipts: int, cap: int) -> str:
+    """Why no receipt goes for a customer's follow-up, or "": one already went for this complaint
+    in the window, or `address` reached the daily cap."""
+    if receipts >= RECEIPTS_PER_COMPLAINT:
+        return "no receipt sent: one already went for this complaint in the last 24 hours"
+    return withheld(address, already, cap)

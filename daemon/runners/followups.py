@@ -28,6 +28,7 @@ from daemon.edges.register.reads import (
     follow_up,
     load_case,
     pending_follow_ups,
+    receipts,
     token_owners,
 )
 from daemon.edges.register.writes import follow_up_handled
@@ -78,6 +79,7 @@ class FollowUps:
             files = self.desk.store.keep(mail)
             customer = case.customer_email.lower()
             today = automatic_mails(session, [customer], now - WINDOW).get(customer, 0)
-            effects = decide_follow_up(case, mail, owners, now, self.desk.policy, references, files, today)
+            given = receipts(session, case.id, now - WINDOW)
+            effects = decide_follow_up(case, mail, owners, now, self.desk.policy, references, files, today, given)
             self.desk.apply(session, effects, now)
             follow_up_handled(session, inbound_id)

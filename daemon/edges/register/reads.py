@@ -111,6 +111,18 @@ def _fingerprints(session: Session, without_ids: Iterable[tuple[str, str]]) -> f
     return frozenset(found)
 
 
+def receipts(session: Session, complaint_id: int, since: datetime) -> int:
+    """How many receipts of follow-ups (core/limits.py) this complaint queued since `since`."""
+    return session.exec(
+        select(func.count()).where(
+            OutboxMail.complaint_id == complaint_id,
+            OutboxMail.purpose == "follow_up_received",
+            col(OutboxMail.next_attempt_at) >= since,
+            col(OutboxMail.created_at) >= since,
+        )
+    ).one()
+
+
 def automatic_mails(session: Session, addresses: Iterable[str], since: datetime) -> dict[str, int]:
     """How many automatic letters (core/limits.py) the outbox holds for each lower-cased address,
     queued since `since`, whatever became of them: the cap counts what we tried to send."""
