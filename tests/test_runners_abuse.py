@@ -308,6 +308,8 @@ def test_a_bounce_of_our_acknowledgement_tells_the_handler_and_nobody_else(tmp_p
     assert new[0].attachments == [], "the returned copy of our letter is not forwarded"
     [(event, detail)] = [(e, d) for e, d in history(desk, reference) if e == "letter_bounced"]
     assert ack["Message-ID"] in detail and "Status: 5.1.1" in detail and f"reach {CUSTOMER} another way" in detail
+    assert [letter.status for letter in queued(desk, ACK)] == ["failed"], "the letter is marked failed"
+    assert [letter.status for letter in queued(desk, NOTIFICATION)] == ["sent"], "only the letter that came back"
     assert show(desk, reference).attachments == ()
 
 

@@ -90,6 +90,7 @@ class Effects:
     actions: tuple[ActionToCreate, ...] = ()
     action_moves: tuple[ActionMoveTo, ...] = ()
     files: tuple[StoredFile, ...] = ()  # stored already (edges/storage), listed with the complaint
+    bounced: tuple[str, ...] = ()  # Message-IDs of this complaint's letters that came back undelivered
 
     def __add__(self, other: Effects) -> Effects:
         if other.status is not None and self.status is not None:
@@ -108,6 +109,7 @@ class Effects:
             actions=self.actions + other.actions,
             action_moves=self.action_moves + other.action_moves,
             files=self.files + other.files,
+            bounced=self.bounced + other.bounced,
         )
 
 

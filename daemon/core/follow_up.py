@@ -66,7 +66,8 @@ def decide_follow_up(
 def _bounce(case: Case, mail: InboundMail, now: datetime, policy: Policy) -> Effects:
     """A letter of ours came back undelivered (issue 14, item 6): the history says so and the handler,
     who must reach the customer another way, gets the report; nobody else gets anything (a bounce
-    answered is a loop), and the returned copies of our letter are not filed."""
+    answered is a loop), and the returned copies of our letter are not filed. The letter itself is
+    marked failed in the outbox, with the report's status as the relay's last word."""
     status = delivery_failure(mail)
     detail = f"{', '.join(bounced_ids(mail))} not delivered ({status}): reach {case.customer_email} another way"
     token, issued = current_token(case)
@@ -77,6 +78,7 @@ def _bounce(case: Case, mail: InboundMail, now: datetime, policy: Policy) -> Eff
         history=(HistoryEntry("letter_bounced", mail.author.email, detail[:2000]),),
         letters=(forward,),
         tokens=issued,
+        bounced=bounced_ids(mail),
     )
 
 

@@ -18,6 +18,7 @@ from daemon.core.effects import Effects
 from daemon.core.intake import Intake
 from daemon.core.letters import OutgoingMail
 from daemon.core.lifecycle import Status
+from daemon.core.outbox import FAILED
 from daemon.core.references import Reference
 from daemon.core.reminders import DeadlineKind, Planned
 from daemon.core.triage import Outcome
@@ -153,6 +154,7 @@ def apply(session: Session, effects: Effects, mails: Sequence[OutgoingMail], now
         _many(session, Cause, [{"complaint_id": cid, "at": now, "text": text} for text in effects.causes])
         _actions(session, cid, effects, now)
         _many(session, StoredAttachment, [{"complaint_id": cid, **stored.__dict__} for stored in effects.files])
+        _bounced(session, cid, effects.bounced)
     _many(
         session,
         OutboxMail,
@@ -195,6 +197,15 @@ def _links(session: Session, complaint_id: int, related: tuple[int, ...], now: d
     ).all()
     new = sorted(pairs - {tuple(row) for row in existing})
     _many(session, ComplaintLink, [{"complaint_id": a, "related_id": b, "created_at": now} for a, b in new])
+
+
+def _bounced(session: Session, complaint_id: int, message_ids: tuple[str, ...]) -> None:
+    """This complaint's letters that came back undelivered: failed, whatever the relay said then."""
+    if message_ids:
+        statement = update(OutboxMail).where(
+            col(OutboxMail.complaint_id) == complaint_id, col(OutboxMail.message_id).in_(message_ids)
+        )
+        execute(session, statement.values(status=FAILED, last_reply="bounced: a delivery failure report came back"))
 
 
 def _many(session: Session, model: type, rows: list[dict[str, object]]) -> None:
