@@ -362,3 +362,36 @@ def test_a_mail_without_message_id_is_the_same_by_sender_date_subject_text_and_f
     one, two = fingerprint(parse(NO_ID)), fingerprint(parse(other))
     assert one is not None and (one == two) is same
     assert fingerprint(parse(complaint(1))) is None, "a Message-ID decides, not the fingerprint"
+
+
+# --- commands only from what the handler typed (issue 14, item 7) ---------------------------------
+
+
+def _html_only_reply(to_letter, typed: str, quoted: str) -> bytes:
+    """A handler's reply as Gmail sends it in HTML only, the attribution line deleted, the quote kept."""
+    html = (
+        f'<html><body><div>{typed}</div><div><br></div><div class="gmail_quote">'
+        f'<blockquote class="gmail_quote" style="margin:0 0 0 .8ex"><div>{quoted}</div>'
+        "<div>Texte de notre lettre</div></blockquote></div></body></html>"
+    )
+    headers = (
+        f"From: Bob Durand <{BOB}>\r\nTo: reclamations@example.com\r\nSubject: RE: {to_letter.subject}\r\n"
+        f"Message-ID: <html-reply-1@example.com>\r\nIn-Reply-To: {to_letter.message['Message-ID']}\r\n"
+        f"References: {to_letter.message['Message-ID']}\r\nMIME-Version: 1.0\r\n"
+        "Content-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+    )
+    return headers.encode() + html.encode()
+
+
+def test_a_command_in_the_quote_of_an_html_only_reply_is_not_read(tmp_path):
+    """On held-out replies, 2 in 80 had a command read from the quoted text: HTML-only, the
+    attribution line deleted. The parser's text of such a mail holds the quote; the HTML says where
+    it begins."""
+    desk = make_desk(tmp_path, FakeClock())
+    [reference] = ingest(desk, complaint(1)).references
+    relay(desk)
+    [notification] = queued(desk, NOTIFICATION)
+    ingest(desk, _html_only_reply(notification, "#note Vu avec le transporteur.", "#clore fondée"))
+    assert show(desk, reference).status == "acknowledged", "the quoted #clore was not executed"
+    details = " ".join(d for _, d in history(desk, reference))
+    assert "Vu avec le transporteur." in details and "fondée" not in details

@@ -22,6 +22,7 @@ from daemon.core.commands.authorization import TokenOwner
 from daemon.core.commands.decide import decide_command_mail, verdict_of
 from daemon.core.commands.tags import parse_commands
 from daemon.core.effects import ACTOR, Effects, HistoryEntry, TokenToIssue
+from daemon.core.htmltext import html_to_text
 from daemon.core.letters import (
     AttachmentLine,
     FileToAttach,
@@ -71,7 +72,7 @@ def _bounce(case: Case, mail: InboundMail, now: datetime, policy: Policy) -> Eff
     status = delivery_failure(mail)
     detail = f"{', '.join(bounced_ids(mail))} not delivered ({status}): reach {case.customer_email} another way"
     token, issued = current_token(case)
-    text = top_text(mail.text_body, mail.html_body)
+    text = new_text(mail)
     forward = _forward(case, replace(mail, attachments=()), text, token, mail.author.email, now, policy)
     return Effects(
         case.id,
@@ -90,7 +91,7 @@ def _staff_mail(
     policy: Policy,
     references: Mapping[str, int],
 ) -> Effects:
-    text = top_text(mail.text_body, mail.html_body)
+    text = new_text(mail)
     commands = parse_commands(text, now.astimezone(policy.timezone).date())
     if not commands.has_commands:
         if not verdict_of(case, mail, owners, policy).allowed:
@@ -110,7 +111,7 @@ def _customer_mail(
     files: tuple[StoredFile, ...],
     today: tuple[int, int],
 ) -> Effects:
-    text = top_text(mail.text_body, mail.html_body)
+    text = new_text(mail)
     stranger = _third_party(case, mail, policy)
     asked = case.status == "closed" and policy.letters.ask_satisfaction and not stranger
     satisfaction = satisfaction_of(text) if asked else None
@@ -175,6 +176,16 @@ def _forward(
         message_id=handler_message_id(case.reference, token, policy.domain),
         files=files if attached else (),
     )
+
+
+def new_text(mail: InboundMail) -> str:
+    """What the sender typed, above the quote. An HTML-only mail is cut on its HTML structure
+    (blockquote, the clients' reply divs) before it becomes text: its `text_body` is the parser's
+    rendering of the whole HTML, quote included, and a command quoted there was read as typed when
+    the handler had deleted the attribution line (issue 14, item 7)."""
+    if mail.html_body.strip() and mail.text_body == html_to_text(mail.html_body):
+        return top_text("", mail.html_body)
+    return top_text(mail.text_body, mail.html_body)
 
 
 def current_token(case: Case) -> tuple[str, tuple[TokenToIssue, ...]]:
