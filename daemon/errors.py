@@ -32,6 +32,11 @@ class TransientError(ComplaintsError):
     """A server (IMAP, SMTP, database) is unreachable or refused for now; try again later."""
 
 
+class StatementRefused(ComplaintsError):
+    """The register refused a statement as too big (too many SQL variables…): the fault of the
+    mail that made it, not an outage; retrying the batch would stop the desk (issue 14)."""
+
+
 class SchemaError(ComplaintsError):
     """The register's schema is not the one this release needs: the admin runs `complaintsd migrate`."""
 

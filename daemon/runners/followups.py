@@ -34,7 +34,6 @@ from daemon.edges.register.reads import (
 from daemon.edges.register.writes import follow_up_handled
 from daemon.errors import TransientError
 from daemon.runners.desk import Desk
-from daemon.runners.poison import is_outage
 
 log = logging.getLogger("complaintsd.followups")
 
@@ -53,10 +52,8 @@ class FollowUps:
                 self._handle(inbound_id)
             except jinja2.TemplateError as exc:
                 log.error("a letter does not render, follow-up %d left for the next pass: %s", inbound_id, exc)
-            except TransientError as exc:
-                if is_outage(exc):
-                    raise
-                self._failed(inbound_id, exc)
+            except TransientError:
+                raise
             except Exception as exc:  # the one catch-all per follow-up: record it, go on
                 self._failed(inbound_id, exc)
         return len(ids)

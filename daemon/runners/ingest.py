@@ -32,7 +32,7 @@ from daemon.edges.register.reads import last_sequences, prior_knowledge
 from daemon.edges.register.writes import SequenceConflict, apply, claim_sequences, record
 from daemon.errors import MailError, TransientError
 from daemon.runners.desk import Desk
-from daemon.runners.poison import Attempts, is_outage
+from daemon.runners.poison import Attempts
 
 log = logging.getLogger("complaintsd.ingest")
 
@@ -70,11 +70,8 @@ class Ingestor:
         intakes = [(t, intake_of(t, self._keep(t), now, self.desk.policy)) for t in triaged if t.outcome is not None]
         try:
             written = self._write(intakes, now)
-        except TransientError as exc:
-            if is_outage(exc):
-                raise
-            log.warning("batch of %d refused by the register (%s); retrying one by one", len(intakes), exc)
-            written = {t.item.key: self._write_alone(t, intake, now) for t, intake in intakes}
+        except TransientError:
+            raise
         except Exception as exc:  # fall back to one by one, see the module docstring
             log.warning("batch of %d could not be written (%s); retrying one by one", len(intakes), exc)
             written = {t.item.key: self._write_alone(t, intake, now) for t, intake in intakes}
@@ -117,10 +114,8 @@ class Ingestor:
         try, and quarantined with its reason at the last one (runners/poison.py)."""
         try:
             return self._write([(triaged, intake)], now)[triaged.item.key]
-        except TransientError as exc:
-            if is_outage(exc):
-                raise
-            return self._failed(triaged, intake, exc, now)
+        except TransientError:
+            raise
         except Exception as exc:  # the one catch-all per message
             return self._failed(triaged, intake, exc, now)
 

@@ -7,39 +7,16 @@ mailbox loop fetches it again at once, so the three attempts take seconds; the c
 memory, so a restart grants at most three more. The mails behind it are registered one by one
 meanwhile: they never wait for it.
 
-Only an outage (the register unreachable, locked, out of space) is worth waiting for with the whole
-batch, and the register edge reports both kinds as TransientError. `is_outage` tells them apart by
-the database's own words for a statement it refuses to run: "too many SQL variables" was taken for
-an outage, and one mail naming 250,000 Message-IDs stopped every later acknowledgement (issue 14).
+Only an outage (TransientError: the register unreachable, locked, out of space) is worth waiting
+for with the whole batch; a statement the register refuses as too big is StatementRefused, the
+mail's own fault (the register edge tells them apart, edges/register/database.py).
 """
 
 from __future__ import annotations
 
 from collections import Counter
 
-from daemon.errors import TransientError
-
 MAX_ATTEMPTS = 3
-
-# What SQLite and PostgreSQL say of a statement too big to run: the statement's fault, not the
-# server's. Lower case, matched in the error's first line.
-_STATEMENT_LIMITS = (
-    "too many sql variables",
-    "too many terms in compound select",
-    "expression tree is too large",
-    "string or blob too big",
-    "too many columns",
-    "statement too complex",
-    "stack depth limit exceeded",
-    "index row size",
-    "number of parameters must be between",
-)
-
-
-def is_outage(exc: TransientError) -> bool:
-    """True unless the register refused the statement itself (see the module docstring)."""
-    text = str(exc).lower()
-    return not any(limit in text for limit in _STATEMENT_LIMITS)
 
 
 class Attempts:

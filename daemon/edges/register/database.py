@@ -19,7 +19,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlmodel import Session, create_engine
 
 from daemon.edges.register import schema
-from daemon.errors import ConfigError, SchemaError, TransientError
+from daemon.errors import ConfigError, SchemaError, StatementRefused, TransientError
 
 # Failures of the database server or file, not of the statement: worth another try later.
 OUTAGES = (OperationalError, InterfaceError)
@@ -58,6 +58,8 @@ class Register:
             with Session(self.engine) as session:
                 yield session
         except OUTAGES as exc:
+            if _refused_statement(exc):
+                raise StatementRefused(f"database refused the statement: {_first_line(exc)}") from None
             raise TransientError(f"database: {_first_line(exc)}") from None
 
     @contextmanager
@@ -135,3 +137,24 @@ def _first_line(exc: BaseException) -> str:
     orig = getattr(exc, "orig", None) or exc
     text = str(orig.args[0] if getattr(orig, "args", None) else orig) or exc.__class__.__name__
     return text.splitlines()[0][:300]
+
+
+# What SQLite and PostgreSQL say of a statement too big to run: the statement's fault, not the
+# server's ("too many SQL variables" was taken for an outage, and one mail naming 250,000
+# Message-IDs stopped every later acknowledgement). Lower case, matched in the error's first line.
+_STATEMENT_LIMITS = (
+    "too many sql variables",
+    "too many terms in compound select",
+    "expression tree is too large",
+    "string or blob too big",
+    "too many columns",
+    "statement too complex",
+    "stack depth limit exceeded",
+    "index row size",
+    "number of parameters must be between",
+)
+
+
+def _refused_statement(exc: BaseException) -> bool:
+    text = _first_line(exc).lower()
+    return any(limit in text for limit in _STATEMENT_LIMITS)
