@@ -152,8 +152,10 @@ def _rss(pid: int) -> int:
     return 0
 
 
-def daemon_run(account, sink: SmtpSink, workdir: Path, count: int, prefill: int = 0) -> tuple[float, PeakMemory]:
-    config = write_config(workdir, account, sink)
+def daemon_run(
+    account, sink: SmtpSink, workdir: Path, count: int, prefill: int = 0, connections: int = 1
+) -> tuple[float, PeakMemory]:
+    config = write_config(workdir, account, sink, extra=f"connections = {connections}")
     if prefill:
         fill(f"sqlite:///{workdir}/register.db", prefill)
     started = time.perf_counter()
@@ -221,6 +223,7 @@ def main() -> int:
     parser.add_argument("--gap", type=float, default=0.05, help="seconds between APPENDs in the latency run")
     parser.add_argument("--prefill", type=int, default=0, help="also ingest into a register of this many complaints")
     parser.add_argument("--big-mb", type=int, default=0, help="also ingest one complaint with an attachment this big")
+    parser.add_argument("--connections", type=int, default=1, help="[outbox] connections of the daemon")
     args = parser.parse_args()
     count = args.messages
     with tempfile.TemporaryDirectory(prefix="complaintsd-bench-") as tmp, DovecotServer() as dovecot:
@@ -235,7 +238,7 @@ def main() -> int:
         with SmtpSink() as sink:
             bare = bare_loop(accounts["bare"], sink, workdir / "bare", count)
         with SmtpSink() as sink:
-            ours, memory = daemon_run(accounts["daemon"], sink, workdir / "daemon", count)
+            ours, memory = daemon_run(accounts["daemon"], sink, workdir / "daemon", count, connections=args.connections)
         bare_rate, our_rate = count / bare, count / ours
         print(f"bare loop (FETCH → parse → SQLite commit → MOVE → 2 SMTP sends, one by one): {rate(count, bare)}")
         print(f"complaintsd run (start → all {2 * count} letters at the SMTP server, INBOX empty): {rate(count, ours)}")

@@ -165,6 +165,7 @@ class OutboxConfig:
     retry_max: timedelta
     give_up_after: timedelta
     batch_size: int
+    connections: int = 1
 
 
 @dataclass(frozen=True)

@@ -202,6 +202,7 @@ OUTBOX = {
     "retry_max": (_duration, "1h"),
     "give_up_after": (_duration, "5d"),
     "batch_size": (_integer(1, 5000), 200),
+    "connections": (_integer(1, 16), 1),
 }
 REMINDERS = {
     "before": (lambda v, p: _list(v, p, _duration), ["3d", "1d", "2h"]),

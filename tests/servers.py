@@ -576,6 +576,7 @@ class ReceivedMessage:
     arrived_monotonic: float  # time.monotonic() at the end of DATA
     arrived_at: float  # time.time() at the end of DATA
     auth_login: str | None = None
+    peer: tuple[str, int] | None = None  # the client's address and port: one per connection
 
     def parsed(self) -> email.message.EmailMessage:
         return email.message_from_bytes(self.data, policy=email.policy.default)  # type: ignore[return-value]
@@ -775,6 +776,7 @@ class _SinkHandler:
                 arrived_monotonic=time.monotonic(),
                 arrived_at=time.time(),
                 auth_login=auth_data if isinstance(auth_data, str) else None,
+                peer=tuple(session.peer) if session.peer else None,
             )
         )
         return "250 2.0.0 Message accepted for delivery"

@@ -217,6 +217,25 @@ def test_the_outbox_runner_records_each_relay_answer(tmp_path, smtp_sink, answer
 
 
 @pytest.mark.smtp
+def test_the_sender_spreads_a_batch_over_its_connections_and_sends_each_letter_once(tmp_path, smtp_sink):
+    """`[outbox] connections = 3`: three SMTP sessions at once, every letter once, every result recorded."""
+    clock = FakeClock()
+    sections = {"smtp": {"host": smtp_sink.host, "port": smtp_sink.port}, "outbox": {"connections": 3}}
+    desk = make_desk(tmp_path, clock, **sections)
+    config = config_of(tmp_path, **sections)
+    outbox = Outbox(desk.register, SmtpSender(config.smtp, config.outbox.connections), config.outbox, clock)
+    mails = (complaint(n, sender=f"Client {n} <c{n}@client.example>", subject=f"Colis {n}") for n in range(1, 13))
+    references = ingest(desk, *mails).references
+    assert outbox.flush() == 24
+    received = smtp_sink.messages()
+    ids = [m.parsed()["Message-ID"] for m in received]
+    assert len(ids) == len(set(ids)) == 24, "each letter once"
+    assert len({m.peer for m in received}) == 3, "over three connections"
+    assert {letter.status for letter in queued(desk)} == {"sent"}
+    assert all(show(desk, reference).status == "acknowledged" for reference in references)
+
+
+@pytest.mark.smtp
 def test_a_delayed_letter_is_retried_at_its_instant_not_before(tmp_path, smtp_sink):
     clock = FakeClock()
     sections = {"smtp": {"host": smtp_sink.host, "port": smtp_sink.port}, "outbox": {"retry_first": "30s"}}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ssl
+from collections import deque
 from collections.abc import Callable, Sequence
 
 import aiosmtplib
@@ -21,8 +22,9 @@ from daemon.errors import TransientError
 
 
 class SmtpSender:
-    def __init__(self, config: SmtpConfig) -> None:
+    def __init__(self, config: SmtpConfig, connections: int = 1) -> None:
         self.config = config
+        self.connections = connections
 
     def describe(self) -> str:
         return f"smtp://{self.config.host}:{self.config.port} ({self.config.tls})"
@@ -33,8 +35,9 @@ class SmtpSender:
         report: Callable[[int, SendResult], None],
         stopping: Callable[[], bool] = lambda: False,
     ) -> None:
-        """Send the envelopes over one connection; `report(index, result)` is called for each sent
-        or failed; those left when `stopping()` turns true are neither sent nor reported."""
+        """Send the envelopes over `connections` connections at once; `report(index, result)` is called
+        for each sent or failed, as soon as the relay answered; those left when `stopping()` turns true
+        are neither sent nor reported."""
         asyncio.run(self._send_all(envelopes, report, stopping))
 
     def check(self) -> str:
@@ -67,20 +70,32 @@ class SmtpSender:
     async def _send_all(
         self, envelopes: Sequence[Envelope], report: Callable[[int, SendResult], None], stopping: Callable[[], bool]
     ) -> None:
+        """`connections` workers take the next letter in turn, each over its own connection."""
+        waiting = deque(range(len(envelopes)))
+        workers = min(self.connections, len(envelopes))
+        await asyncio.gather(*(self._worker(envelopes, waiting, report, stopping) for _ in range(workers)))
+
+    async def _worker(
+        self,
+        envelopes: Sequence[Envelope],
+        waiting: deque[int],
+        report: Callable[[int, SendResult], None],
+        stopping: Callable[[], bool],
+    ) -> None:
         client = None
-        for index, envelope in enumerate(envelopes):
-            if stopping():
-                break
+        while waiting and not stopping():
+            index = waiting.popleft()
             if client is None or not client.is_connected:
                 try:
                     client = await self._connect()
-                except _FAILURES as exc:
+                except _FAILURES as exc:  # the relay is out of reach: what is left waits for the retry
                     failure = SendResult(_fate_of(exc), f"cannot connect: {_why(exc)}")
-                    for rest in range(index, len(envelopes)):
+                    for rest in (index, *waiting):
                         report(rest, failure)
+                    waiting.clear()
                     return
             try:
-                result = await _send_one(client, envelope)
+                result = await _send_one(client, envelopes[index])
             except Exception as exc:  # the one catch-all per letter: a row never stops the sender
                 result = SendResult(Fate.PERMANENT, f"cannot be sent: {exc.__class__.__name__}: {_why(exc)}")
                 await _drop(client)

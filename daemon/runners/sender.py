@@ -78,7 +78,7 @@ def sender_main(config: Config, waker: Connection, log_level: int) -> None:
     setup_logging(log_level <= logging.DEBUG)
     with _sender_lock(config.storage.path):
         register = Register(config.database.url, create=False)
-        outbox = Outbox(register, SmtpSender(config.smtp), config.outbox, utc_now)
+        outbox = Outbox(register, SmtpSender(config.smtp, config.outbox.connections), config.outbox, utc_now)
         backoff = Backoff()
         while not stopping.is_set():
             try:
