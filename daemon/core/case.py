@@ -6,11 +6,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from daemon.core.commands.words import Compensation
+from daemon.core.effects import TokenToIssue
 from daemon.core.letters import ComplaintSummary, FileToAttach, LetterToSend, new_message_id
 from daemon.core.lifecycle import Status
 from daemon.core.mail import Address, InboundMail, StoredFile
 from daemon.core.policy import Policy
 from daemon.core.priority import priority
+from daemon.core.tokens import new_token
 
 
 @dataclass(frozen=True)
@@ -102,3 +104,12 @@ def to_customer(
         auto_submitted="no" if kind == "answer" else "auto-generated",
         files=files,
     )
+
+
+def current_token(case: Case) -> tuple[str, tuple[TokenToIssue, ...]]:
+    """The current handler's command token, and the token to record when the register had none."""
+    token = case.token_of(case.handler_email)
+    if token is not None:
+        return token, ()
+    token = new_token()
+    return token, (TokenToIssue(token, case.handler_email),)

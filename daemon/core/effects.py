@@ -111,8 +111,3 @@ class Effects:
             files=self.files + other.files,
             bounced=self.bounced + other.bounced,
         )
-
-
-def note(event: str, actor: str, detail: str = "", complaint_id: int | None = None) -> Effects:
-    """Effects of one history entry only."""
-    return Effects(complaint_id=complaint_id, history=(HistoryEntry(event, actor, detail),))

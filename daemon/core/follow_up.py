@@ -17,11 +17,11 @@ from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
 
-from daemon.core.case import Case, summary, to_customer
+from daemon.core.case import Case, current_token, summary, to_customer
 from daemon.core.commands.authorization import TokenOwner
 from daemon.core.commands.decide import decide_command_mail, verdict_of
 from daemon.core.commands.tags import parse_commands
-from daemon.core.effects import ACTOR, Effects, HistoryEntry, TokenToIssue
+from daemon.core.effects import ACTOR, Effects, HistoryEntry
 from daemon.core.htmltext import html_to_text
 from daemon.core.letters import (
     AttachmentLine,
@@ -35,7 +35,7 @@ from daemon.core.mail import Address, InboundMail, StoredFile
 from daemon.core.policy import Policy
 from daemon.core.quotes import top_text
 from daemon.core.threads import bounced_ids, delivery_failure
-from daemon.core.tokens import handler_message_id, new_token
+from daemon.core.tokens import handler_message_id
 from daemon.core.triage import reply_address
 
 YES = frozenset({"oui", "yes", "satisfait", "satisfaite", "satisfied"})
@@ -186,15 +186,6 @@ def new_text(mail: InboundMail) -> str:
     if mail.html_body.strip() and mail.text_body == html_to_text(mail.html_body):
         return top_text("", mail.html_body)
     return top_text(mail.text_body, mail.html_body)
-
-
-def current_token(case: Case) -> tuple[str, tuple[TokenToIssue, ...]]:
-    """The current handler's command token, and the token to record when the register had none."""
-    token = case.token_of(case.handler_email)
-    if token is not None:
-        return token, ()
-    token = new_token()
-    return token, (TokenToIssue(token, case.handler_email),)
 
 
 def satisfaction_of(text: str) -> str | None:

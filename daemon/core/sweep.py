@@ -11,9 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from daemon.core.case import Case, summary
+from daemon.core.case import Case, current_token, summary
 from daemon.core.effects import ACTOR, Effects, HistoryEntry
-from daemon.core.follow_up import current_token
 from daemon.core.letters import DigestFacts, EscalationFacts, LetterToSend, ReminderFacts, new_message_id
 from daemon.core.lifecycle import Status
 from daemon.core.mail import Address

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
 
-from daemon.core.case import Case, HistoryItem, summary, to_customer
+from daemon.core.case import Case, HistoryItem, current_token, summary, to_customer
 from daemon.core.commands.authorization import Refusal, TokenOwner, Verdict, authorize
 from daemon.core.commands.plan import CaseState, Plan, plan_commands
 from daemon.core.commands.tags import Commands
@@ -153,7 +153,7 @@ def _executed(
         handover = _handover(after, mail, heard + changes.history, now, policy)
         done.append(Effect.HANDLER_NOTIFIED)
     told, words = customer_letters(case, after, mail, result, policy)
-    reply = _reply(after, mail, result, tuple(done) + words, handover.tokens, now, policy)
+    reply = _reply(after, mail, result, tuple(done) + words, now, policy)
     return changes + handover + told + _to_owners(after, result, policy) + reply
 
 
@@ -252,8 +252,7 @@ def _handover(
     after: Case, mail: InboundMail, new_history: tuple[HistoryEntry, ...], now: datetime, policy: Policy
 ) -> Effects:
     """The full case to the new handler, with a command token of their own."""
-    token = after.token_of(after.handler_email) or new_token()
-    issued = () if after.token_of(after.handler_email) else (TokenToIssue(token, after.handler_email),)
+    token, issued = current_token(after)
     history = after.history + tuple(HistoryItem(now, h.event, h.detail) for h in new_history)
     sender = mail.author
     facts = HandoverFacts(
@@ -281,17 +280,13 @@ def _reply(
     mail: InboundMail,
     result: Plan,
     done: tuple[Effect, ...],
-    issued: tuple[TokenToIssue, ...],
     now: datetime,
     policy: Policy,
 ) -> Effects:
     """The confirmation, help or error letter to the command's sender, carrying their token."""
     tokens: tuple[TokenToIssue, ...] = ()
     if result.handed_over_to is None:
-        token = after.token_of(after.handler_email)
-        if token is None:
-            token = new_token()
-            tokens = (TokenToIssue(token, after.handler_email),)
+        token, tokens = current_token(after)
     else:  # after a handover, the former handler's confirmation carries their own token
         token = after.token_of(mail.author.email) or new_token()
     complaint, name = summary(after), mail.author.name or mail.author.email

@@ -281,11 +281,6 @@ def follow_up_handled(
             _history(session, inbound.complaint_id, now, "follow_up_failed", inbound.sender, inbound.reason)
 
 
-def queue(session: Session, mail: OutgoingMail, purpose: str, complaint_id: int | None, now: datetime) -> None:
-    """Put a composed mail in the outbox; it leaves when the caller's transaction commits."""
-    _many(session, OutboxMail, [_outbox_row(mail, purpose, complaint_id, now)])
-
-
 def _outbox_row(mail: OutgoingMail, purpose: str, complaint_id: int | None, now: datetime) -> dict[str, object]:
     return {
         "complaint_id": complaint_id,
