@@ -38,7 +38,7 @@ from daemon.core.deadlines import ClosedDays, DeadlineRule, holiday_calendar
 from daemon.core.letters.render import Mediator
 from daemon.core.mail import Address
 from daemon.core.policy import CategoryRules, CustomerLetters, Policy, ReminderPolicy
-from daemon.core.routing import Handler, fold
+from daemon.core.routing import Handler, fold, keywords_of
 from daemon.errors import ConfigError
 
 __all__ = [
@@ -120,11 +120,13 @@ class RegisterConfig:
 
 @dataclass(frozen=True)
 class CategoryDeadlines:
-    """A per-category override of the deadline rules (`[categories.<name>]`)."""
+    """A category (`[categories.<name>]`): its own deadline rules, and the keywords that give it to a
+    new complaint at intake."""
 
     name: str
     ack_deadline: DeadlineRule | None
     answer_deadline: DeadlineRule | None
+    keywords: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -283,7 +285,11 @@ def _categories(data: dict[str, Any]) -> tuple[CategoryDeadlines, ...]:
     found = []
     for name, table in tables.items():
         values = read_section({f"categories.{name}": table}, f"categories.{name}", CATEGORY)
-        found.append(CategoryDeadlines(name, values["ack_deadline"], values["answer_deadline"]))
+        try:
+            keywords = keywords_of(f"category {name}", values["keywords"])
+        except ValueError as exc:
+            raise ConfigError(f"categories.{name}.keywords", str(exc)) from None
+        found.append(CategoryDeadlines(name, values["ack_deadline"], values["answer_deadline"], keywords))
     return tuple(found)
 
 
@@ -333,7 +339,9 @@ def policy_of(config: Config) -> Policy:
         own_addresses=config.own_addresses,
         ack_rule=register.ack_deadline,
         answer_rule=register.answer_deadline,
-        categories=tuple(CategoryRules(c.name, c.ack_deadline, c.answer_deadline) for c in config.categories),
+        categories=tuple(
+            CategoryRules(c.name, c.ack_deadline, c.answer_deadline, c.keywords) for c in config.categories
+        ),
         closed=register.closed_days(),
         handlers=routing.handlers,
         default_handler=routing.default,

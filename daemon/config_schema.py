@@ -230,7 +230,11 @@ HANDLER: dict[str, tuple[Parser, Any]] = {
     "keywords": (lambda v, p: _list(v, p, _string), []),
     "sender_domains": (lambda v, p: _list(v, p, _string), []),
 }
-CATEGORY = {"ack_deadline": (_rule, ""), "answer_deadline": (_rule, "")}
+CATEGORY: dict[str, tuple[Parser, Any]] = {
+    "ack_deadline": (_rule, ""),
+    "answer_deadline": (_rule, ""),
+    "keywords": (lambda v, p: _list(v, p, _string), []),
+}
 # What one correspondent can make the daemon do (issue 14): see config.example.toml for the harm each prevents.
 LIMITS = {
     "automatic_mails_per_day": (_integer(1, 10_000), 5),

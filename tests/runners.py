@@ -88,8 +88,9 @@ def _aware(when: datetime) -> datetime:
     return when.astimezone(UTC)
 
 
-def config_of(tmp_path: Path, **sections: dict[str, Any]) -> Config:
-    """The test configuration, each keyword a section whose keys replace the defaults'."""
+def config_of(tmp_path: Path, **sections: dict[str, Any] | list[Any]) -> Config:
+    """The test configuration, each keyword a section whose keys replace the defaults' (a list, like
+    `handlers`, replaces the default list)."""
     data: dict[str, Any] = {
         "mailbox": {"kind": "maildir", "path": str(tmp_path / "maildir"), "poll_interval": "1s"},
         "smtp": {
@@ -109,11 +110,11 @@ def config_of(tmp_path: Path, **sections: dict[str, Any]) -> Config:
         "reminders": {"digest_days": []},
     }
     for section, values in sections.items():
-        data[section] = {**data.get(section, {}), **values}
+        data[section] = values if isinstance(values, list) else {**data.get(section, {}), **values}
     return parse_config(data)
 
 
-def make_desk(tmp_path: Path, clock: FakeClock, **sections: dict[str, Any]) -> Desk:
+def make_desk(tmp_path: Path, clock: FakeClock, **sections: dict[str, Any] | list[Any]) -> Desk:
     """A desk on the register file in `tmp_path` (created when missing), seeing only `clock`.
 
     Two desks made on the same `tmp_path` share the register, as two daemons would."""

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from daemon.core.commands.plan import CaseState, plan_commands
 from daemon.core.commands.tags import Reason, parse_commands
+from daemon.core.deadlines import Deadline, parse_rule
 from daemon.core.routing import Handler
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -61,12 +62,14 @@ def test_deadline_is_the_end_of_that_day_and_never_past():
 
 
 def test_a_category_with_its_own_rule_moves_the_answer_deadline():
-    sooner = datetime(2026, 12, 1, 22, 59, 59, tzinfo=UTC)
+    weekend = ((date(2026, 11, 28), "weekend"),)
+    sooner = Deadline(datetime(2026, 12, 1, 22, 59, 59, tzinfo=UTC), parse_rule("6bd"), weekend)
     plan = run(
         "#catégorie facturation",
-        category_deadline=lambda category: (sooner, "6bd") if category == "facturation" else None,
+        category_deadline=lambda category: sooner if category == "facturation" else None,
     )
-    assert plan.deadline_changed and plan.answer_rule == "6bd" and plan.state.answer_due_at == sooner
+    assert plan.deadline_changed and plan.answer_rule == "6bd" and plan.state.answer_due_at == sooner.at
+    assert plan.answer_skipped == weekend
     assert not run("#catégorie livraison", category_deadline=lambda category: None).deadline_changed
 
 

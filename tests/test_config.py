@@ -86,6 +86,16 @@ def test_example_config_is_valid_and_documents_every_key():
             "categories.facturation.answer_deadline",
             "bananas",
         ),
+        (
+            {**MINIMAL, "categories": {"facturation": {"keywords": ["facture", "  "]}}},
+            "categories.facturation.keywords",
+            "non-empty strings",
+        ),
+        (
+            {**MINIMAL, "categories": {"facturation": {"keywords": "facture"}}},
+            "categories.facturation.keywords",
+            "list",
+        ),
     ],
 )
 def test_bad_values_name_their_key(data, path, words):

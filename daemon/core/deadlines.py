@@ -235,6 +235,12 @@ class Deadline:
             raise ValueError(f"deadline must be an aware UTC datetime, not {self.at!r}")
 
 
+def skipped_text(skipped: tuple[tuple[date, str], ...]) -> str:
+    """The register's form of a deadline's skipped days: one "YYYY-MM-DD reason" line each, so
+    `show` can explain the deadline whenever it was computed (at intake or after a new category)."""
+    return "\n".join(f"{day.isoformat()} {why}" for day, why in skipped)
+
+
 def _local_to_utc(wall: datetime, tz: tzinfo) -> datetime:
     # fold=0: an ambiguous wall time is its first occurrence; a nonexistent one (in a spring-forward
     # gap) takes the offset from before the gap, i.e. it is pushed forward by the gap's length.

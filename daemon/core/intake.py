@@ -31,7 +31,7 @@ from daemon.core.mail import Address, Fetched, InboundMail, StoredFile
 from daemon.core.policy import Policy
 from daemon.core.references import Reference
 from daemon.core.reminders import DeadlineKind, plan
-from daemon.core.routing import Route, route
+from daemon.core.routing import CategoryMatch, Route, categorize, route
 from daemon.core.threads import bounced_ids, thread_of
 from daemon.core.tokens import handler_message_id
 from daemon.core.triage import Facts, Outcome, classify, fingerprint, reply_address
@@ -89,6 +89,7 @@ class Intake:
     thread: int | None = None  # the complaint a follow-up (or a robot's reply) is about
     customer: Address | None = None  # a complaint's: where its letters go (triage.reply_address)
     withheld: str = ""  # why it gets no acknowledgement (core/limits.py), else ""
+    category: CategoryMatch | None = None  # a complaint's, found by its keywords (routing.categorize)
 
 
 def triage_batch(
@@ -145,7 +146,8 @@ def _triage(item, sha, mail, prior: Prior, seen_hashes, seen_ids, policy: Policy
 
 
 def intake_of(triaged: Triaged, files: tuple[StoredFile, ...], now: datetime, policy: Policy) -> Intake:
-    """The row-ready intake: for a complaint, its handler and its two deadlines from its arrival."""
+    """The row-ready intake: for a complaint, its category, then its handler and its two deadlines
+    from its arrival, both chosen with that category (`[categories.<name>]`)."""
     assert triaged.outcome is not None
     arrived = triaged.item.arrived_at or now
     mail = triaged.mail
@@ -153,13 +155,16 @@ def intake_of(triaged: Triaged, files: tuple[StoredFile, ...], now: datetime, po
         return Intake(
             triaged.item.raw, triaged.sha256, arrived, triaged.outcome, triaged.reason, mail, thread=triaged.thread
         )
-    ack_rule, answer_rule = policy.deadline_rules(None)
+    found = categorize(((c.name, c.keywords) for c in policy.categories), subject=mail.subject, body=mail.text_body)
+    category = found.name if found else None
+    ack_rule, answer_rule = policy.deadline_rules(category)
     chosen = route(
         policy.handlers,
         policy.default_handler,
         subject=mail.subject,
         body=mail.text_body,
         sender_email=mail.author.email,
+        category=category,
     )
     return Intake(
         raw=triaged.item.raw,
@@ -173,6 +178,7 @@ def intake_of(triaged: Triaged, files: tuple[StoredFile, ...], now: datetime, po
         answer=due_at(arrived, answer_rule, policy.timezone, policy.closed),
         customer=reply_address(mail, policy.own_addresses),
         withheld=triaged.withheld,
+        category=found,
     )
 
 
@@ -197,10 +203,12 @@ def decide_registration(intake: Intake, reference: Reference, token: str, now: d
         reminders = plan(DeadlineKind.ACK, intake.ack.at, before, now) + plan(
             DeadlineKind.ANSWER, intake.answer.at, before, now
         )
+    categorized = () if intake.category is None else (HistoryEntry("categorized", ACTOR, intake.category.reason),)
     return Effects(
         history=(
             HistoryEntry("received", intake.mail.author.email, _received_detail(intake)),
             told,
+            *categorized,
             HistoryEntry("routed", ACTOR, f"to {handler.name} <{handler.email}>: {intake.route.reason}"),
             HistoryEntry(
                 "handler_notification_queued", ACTOR, f"to {handler.email}, Message-ID {notification.message_id}"

@@ -18,11 +18,13 @@ from daemon.core.routing import Handler, fold
 
 @dataclass(frozen=True)
 class CategoryRules:
-    """A category's own deadline rules (None: the register's default)."""
+    """A category's own deadline rules (None: the register's default), and the keywords that give a
+    new complaint this category at intake (routing.categorize)."""
 
     name: str
     ack: DeadlineRule | None
     answer: DeadlineRule | None
+    keywords: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

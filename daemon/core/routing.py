@@ -10,8 +10,8 @@ Theory of operation
 Handlers are tried in config order; the first that matches wins, else the default handler takes it.
 A handler matches when one of its own rules does, tried in this order (the most deliberate first):
 
-1. category: the complaint's category (set by a handler's `#catégorie` or by the shell) equals one
-   of the handler's categories, compared folded (see `fold`);
+1. category: the complaint's category (found at intake by `categorize`, or set later by a handler's
+   `#catégorie`) equals one of the handler's categories, compared folded (see `fold`);
 2. sender domain: the sender's address is in one of the handler's domains or a subdomain of it
    (`bigclient.fr` takes `achats@bigclient.fr` and `x@paris.bigclient.fr`, not `x@notbigclient.fr`);
 3. keyword in the subject, then keyword in the body: a keyword or phrase appears as whole words.
@@ -24,17 +24,22 @@ run of white space ("bon de commande" matches "bon de\\ncommande"). Folding mean
 tell "facture" from "facturé": in a complaint, both mean the invoice.
 
 Config order is the only priority between handlers, so the admin reads the routing top to bottom.
+
+A complaint's category is found the same way before it is routed (`categorize`): each
+`[categories.<name>]` in config order, its keywords in the subject, then in the body, as whole
+folded words; the first category that matches is the complaint's, else it has none.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
 
-__all__ = ["Handler", "Route", "RouteRule", "fold", "route"]
+__all__ = ["CategoryMatch", "Handler", "Route", "RouteRule", "categorize", "fold", "keywords_of", "route"]
 
 # Ligatures that Unicode does not decompose but a French reader takes for two letters.
 _LIGATURES = str.maketrans({"œ": "oe", "æ": "ae"})
@@ -64,15 +69,21 @@ class RouteRule(StrEnum):
     DEFAULT = "default"
 
 
+def keywords_of(owner: str, values: object) -> tuple[str, ...]:
+    """Keywords as matching reads them: white space runs made one space, none empty (an empty one
+    would match every mail). `owner` names whose keywords they are in the error."""
+    return _strings(owner, "keywords", values)
+
+
 def _strings(owner: str, what: str, values: object) -> tuple[str, ...]:
     # The config gives lists; a frozen, hashable value needs a tuple. A bare string would be read
     # as a sequence of letters, and an empty keyword would match everywhere: both are refused.
     if isinstance(values, str) or not isinstance(values, (tuple, list)):
-        raise ValueError(f"handler {owner}: {what} must be a list of strings, not {values!r}")
+        raise ValueError(f"{owner}: {what} must be a list of strings, not {values!r}")
     cleaned = tuple(" ".join(str(v).split()) if isinstance(v, str) else v for v in values)
     for value in cleaned:
         if not isinstance(value, str) or not value:
-            raise ValueError(f"handler {owner}: {what} must be non-empty strings, not {value!r}")
+            raise ValueError(f"{owner}: {what} must be non-empty strings, not {value!r}")
     return cleaned
 
 
@@ -106,9 +117,10 @@ class Handler:
         # Frozen: normalised values are set the way h11's events set theirs.
         object.__setattr__(self, "email", email)
         object.__setattr__(self, "name", " ".join(self.name.split()))
-        object.__setattr__(self, "categories", _strings(email, "categories", self.categories))
-        object.__setattr__(self, "keywords", _strings(email, "keywords", self.keywords))
-        domains = _strings(email, "sender_domains", self.sender_domains)
+        owner = f"handler {email}"
+        object.__setattr__(self, "categories", _strings(owner, "categories", self.categories))
+        object.__setattr__(self, "keywords", _strings(owner, "keywords", self.keywords))
+        domains = _strings(owner, "sender_domains", self.sender_domains)
         object.__setattr__(self, "sender_domains", tuple(_domain(email, d) for d in domains))
 
 
@@ -182,3 +194,29 @@ def route(
         if found is not None:
             return found
     return Route(default, "default handler", RouteRule.DEFAULT, "")
+
+
+@dataclass(frozen=True)
+class CategoryMatch:
+    """The category a new complaint was given at intake, and the keyword (and where) that decided it."""
+
+    name: str
+    keyword: str
+    where: str  # "subject" or "body"
+
+    @property
+    def reason(self) -> str:
+        """One English line for the history: "category facturation (keyword 'facture')"."""
+        return f"category {self.name} (keyword '{self.keyword}')"
+
+
+def categorize(categories: Iterable[tuple[str, tuple[str, ...]]], *, subject: str, body: str) -> CategoryMatch | None:
+    """The first of `categories` ((name, keywords), config order) with a keyword in the subject, then
+    in the body, matched as a handler's keywords are (whole folded words); None when none matches."""
+    folded_subject, folded_body = fold(subject), fold(body)
+    for name, keywords in categories:
+        for where, text in (("subject", folded_subject), ("body", folded_body)):
+            for keyword in keywords:
+                if _keyword_pattern(keyword).search(text):
+                    return CategoryMatch(name, keyword, where)
+    return None

@@ -17,7 +17,7 @@ from daemon.core.commands.authorization import Refusal, TokenOwner, Verdict, aut
 from daemon.core.commands.plan import CaseState, Plan, plan_commands
 from daemon.core.commands.tags import Commands
 from daemon.core.commands.words import grammar
-from daemon.core.deadlines import due_at
+from daemon.core.deadlines import Deadline, due_at, skipped_text
 from daemon.core.effects import ActionMoveTo, ActionToCreate, Effects, HistoryEntry, StatusMove, TokenToIssue
 from daemon.core.letters import (
     ActionAssignedFacts,
@@ -199,7 +199,12 @@ def _fields(case: Case, after: Case, result: Plan) -> tuple[tuple[str, object], 
             ("compensation_currency", granted.currency),
         )
     if result.deadline_changed:
-        fields += (("answer_due_at", after.answer_due_at), ("answer_rule", after.answer_rule), ("answer_skipped", ""))
+        skipped = skipped_text(result.answer_skipped)
+        fields += (
+            ("answer_due_at", after.answer_due_at),
+            ("answer_rule", after.answer_rule),
+            ("answer_skipped", skipped),
+        )
     if result.handed_over_to is not None:
         fields += (("handler_email", after.handler_email), ("handler_name", after.handler_name))
     return fields
@@ -353,14 +358,18 @@ def _handler(case: Case, policy: Policy):
 
 
 def _category_deadline(case: Case, policy: Policy):
-    """The answer deadline a category's own rule gives this complaint (never over a committed date)."""
+    """The answer deadline the new category's rules give this complaint, from its receipt: its own
+    rule, or back to the register's when the previous category had one. Never over a committed date."""
 
-    def compute(category: str) -> tuple[datetime, str] | None:
-        own = policy.category_rules(category)
-        if case.answer_rule == "committed" or own is None or own.answer is None:
+    def own_answer(category: str | None) -> bool:
+        rules = policy.category_rules(category)
+        return rules is not None and rules.answer is not None
+
+    def compute(category: str) -> Deadline | None:
+        if case.answer_rule == "committed" or not (own_answer(category) or own_answer(case.category)):
             return None
         rule = policy.deadline_rules(category)[1]
-        return due_at(case.received_at, rule, policy.timezone, policy.closed).at, str(rule)
+        return due_at(case.received_at, rule, policy.timezone, policy.closed)
 
     return compute
 

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 from daemon.core.commands.tags import ActionMove, Command, Commands, Compensation, NewAction, Problem, Reason, Tag
 from daemon.core.commands.words import ACTION_MOVES, ActionStatus
+from daemon.core.deadlines import Deadline
 from daemon.core.lifecycle import Event, IllegalTransition, Status, next_status
 from daemon.core.routing import Handler
 
@@ -65,6 +66,7 @@ class Plan:
     handed_over_to: Handler | None = None
     deadline_changed: bool = False
     answer_rule: str | None = None  # the rule behind a recomputed answer deadline
+    answer_skipped: tuple[tuple[date, str], ...] = ()  # the closed days that recomputation skipped
     problems: tuple[Problem, ...] = ()
     links: tuple[int, ...] = ()  # complaint ids to link (both ways)
     causes: tuple[str, ...] = ()
@@ -88,7 +90,7 @@ _FIELDS = {
 }
 
 
-CategoryDeadline = Callable[[str], "tuple[datetime, str] | None"]
+CategoryDeadline = Callable[[str], "Deadline | None"]
 
 
 def plan_commands(
@@ -100,8 +102,8 @@ def plan_commands(
     category_deadline: CategoryDeadline = lambda category: None,
     references: Mapping[str, int] = {},
 ) -> Plan:
-    """`category_deadline(category)` gives the answer deadline (and its rule) a category's own
-    rule would set, or None when the category has no rule of its own or the date is committed;
+    """`category_deadline(category)` gives the answer deadline (its rule, its skipped days) the new
+    category's rules set, or None when neither category has a rule of its own or the date is committed;
     `references` the complaint id of each reference the mail names that the register holds."""
     ordered = sorted(commands.commands, key=lambda c: c.tag is Tag.CLOSE)  # stable: #reply before #close
     plan = Plan(state=state, problems=tuple(commands.problems))
@@ -115,17 +117,17 @@ def plan_commands(
     return plan
 
 
-def _category_deadline(plan: Plan, computed: tuple[datetime, str] | None, now: datetime) -> Plan:
-    if computed is None or computed[0] == plan.state.answer_due_at or computed[0] <= now:
+def _category_deadline(plan: Plan, computed: Deadline | None, now: datetime) -> Plan:
+    if computed is None or computed.at == plan.state.answer_due_at or computed.at <= now:
         return plan
-    due, rule = computed
-    change = Change("answer_due", plan.state.answer_due_at, due)
+    change = Change("answer_due", plan.state.answer_due_at, computed.at)
     return replace(
         plan,
-        state=replace(plan.state, answer_due_at=due),
+        state=replace(plan.state, answer_due_at=computed.at),
         changes=plan.changes + (change,),
         deadline_changed=True,
-        answer_rule=rule,
+        answer_rule=str(computed.rule),
+        answer_skipped=computed.skipped,
     )
 
 
@@ -204,9 +206,9 @@ def _deadline(plan: Plan, command: Command, tz: ZoneInfo, now: datetime) -> Plan
         return _problem(plan, command, Reason.PAST_DATE)
     changed = _set(plan, "answer_due_at", due, command.line)
     moved = changed.state.answer_due_at != plan.state.answer_due_at
-    return replace(
-        changed, deadline_changed=moved or plan.deadline_changed, answer_rule="committed" if moved else plan.answer_rule
-    )
+    if not moved:
+        return changed
+    return replace(changed, deadline_changed=True, answer_rule="committed", answer_skipped=())
 
 
 def _relate(plan: Plan, command: Command, references: Mapping[str, int]) -> Plan:

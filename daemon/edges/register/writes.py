@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.dml import Update
 from sqlmodel import Session, col, select
 
+from daemon.core.deadlines import skipped_text
 from daemon.core.effects import Effects
 from daemon.core.intake import Intake
 from daemon.core.letters import OutgoingMail
@@ -122,9 +123,10 @@ def _insert_complaint(session: Session, intake: Intake, reference: Reference) ->
         "answer_due_at": answer.at,
         "handler_email": route.handler.email,
         "handler_name": route.handler.name,
+        "category": intake.category.name if intake.category else None,
         "ack_rule": str(ack.rule),
         "answer_rule": str(answer.rule),
-        "answer_skipped": "\n".join(f"{day.isoformat()} {why}" for day, why in answer.skipped),
+        "answer_skipped": skipped_text(answer.skipped),
     }
     complaint_id: int = session.execute(insert(table).values(**values).returning(table.c.id)).scalar_one()
     if intake.files:
