@@ -24,6 +24,7 @@ from daemon.config import Config, load_config
 from daemon.core.commands.words import Scope, Severity
 from daemon.core.deadlines import Unit, parse_duration, parse_rule
 from daemon.core.lifecycle import Status
+from daemon.core.manual_entry import Channel
 from daemon.edges.register import Register
 from daemon.edges.register.views import ComplaintView, Filters, list_complaints, show_complaint
 from daemon.errors import ComplaintsError
@@ -107,9 +108,11 @@ def _parser() -> argparse.ArgumentParser:
     listing.add_argument("--scope", help="only complaints of this scope (isolated, systemic)")
     listing.add_argument("--category", help="only complaints of this category (as handlers wrote it)")
     listing.add_argument("--open-actions", action="store_true", help="only complaints with an action not yet verified")
+    listing.add_argument("--channel", help="only complaints that came this way (email, phone, letter, counter, web)")
     listing.add_argument(
         "--due-within", metavar="DURATION", help='only open complaints whose answer is due within this, e.g. "2d"'
     )
+    _add_parsers(command)
     show = command("show", cmd_show, "show one complaint with its attachments and history")
     show.add_argument("reference")
     show.add_argument("--json", action="store_true", help="machine-readable output")
@@ -118,6 +121,30 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--serve", action="store_true", help="keep running after the samples (Ctrl-C to stop)")
     demo.set_defaults(command_func=cmd_demo)
     return parser
+
+
+def _add_parsers(command) -> None:
+    """`add` and `letter`: complaints that do not arrive by email (daemon/entry.py)."""
+    from daemon.entry import cmd_add, cmd_letter
+
+    add = command("add", cmd_add, "register a complaint made by phone, letter, at a counter or on a web form")
+    add.add_argument("--channel", required=True, help="phone, letter, counter or web")
+    add.add_argument("--name", required=True, help="the customer's name")
+    add.add_argument("--email", help="their email address: letters then go by email")
+    add.add_argument("--phone", help="their phone number")
+    add.add_argument("--address", help="their postal address (lines separated by newlines)")
+    add.add_argument("--customer-type", default="customer", help="customer (default), trainee, funder, other…")
+    add.add_argument("--subject", required=True)
+    add.add_argument("--text", required=True, help="what the customer said ('-': read it from standard input)")
+    add.add_argument("--wish", help="the solution the customer wishes")
+    add.add_argument("--attach", action="append", default=[], metavar="FILE", help="a supporting document (repeat)")
+    add.add_argument("--received-at", help="when the customer made it (ISO date-time, local; default now)")
+    add.add_argument("--json", action="store_true", help='print {"reference": …}')
+    letter = command("letter", cmd_letter, "print a letter to post to a customer who has no email address")
+    letter.add_argument("reference")
+    letter.add_argument("kind", help="acknowledgement")
+    letter.add_argument("--format", choices=("html", "text"), default="html")
+    letter.add_argument("--output", metavar="FILE", help="write it there instead of standard output")
 
 
 # --------------------------------------------------------------------------- commands
@@ -190,6 +217,7 @@ def cmd_list(args) -> int:
         scope=_choice_option("--scope", args.scope, Scope),
         category=args.category,
         open_actions=args.open_actions,
+        channel=_choice_option("--channel", args.channel, Channel),
     )
     with register.session() as session:
         complaints = list_complaints(session, filters)
@@ -285,6 +313,8 @@ def _summary_json(c: ComplaintView) -> dict:
         "scope": c.scope,
         "priority": c.priority,
         "outcome": c.outcome,
+        "channel": c.channel,
+        "customer_type": c.customer_type,
     }
 
 
@@ -292,11 +322,14 @@ def _detail_json(c: ComplaintView) -> dict:
     data = _summary_json(c)
     data["text_body"] = c.text_body
     data["handler_name"] = c.handler_name
+    data["customer_phone"] = c.customer_phone or None
+    data["customer_address"] = c.customer_address or None
     data["wished_solution"] = c.wished_solution or None
     data["related"] = list(c.related)
     data["causes"] = [{"text": cause.text, "category": cause.category} for cause in c.causes]
     data["previous_complaints"] = [p.reference for p in c.previous]
     data["compensation"] = _compensation_json(c)
+    data["satisfaction"] = asdict(c.satisfaction) if c.satisfaction else None
     data["actions"] = [
         {"number": a.number, "kind": a.kind, "text": a.text, "owner": a.owner, "due": _day(a.due), "status": a.status}
         | ({"reason": a.reason} if a.reason else {})
@@ -359,7 +392,7 @@ def _detail_text(c: ComplaintView, config: Config) -> str:
         if c.customer_name
         else f"customer:      {c.customer_email}",
         f"subject:       {c.subject}",
-        f"received:      {_local(c.received_at, config)}",
+        f"received:      {_local(c.received_at, config)}" + (f" by {c.channel}" if c.channel != "email" else ""),
         f"handler:       {c.handler_name} <{c.handler_email}>",
         f"ack due:       {_local(c.ack_due_at, config)}  ({_explain(c.ack_rule, ())})"
         + (f", acknowledged {_local(c.acknowledged_at, config)}" if c.acknowledged_at else ""),
@@ -386,6 +419,10 @@ def _evaluation_text(c: ComplaintView) -> list[str]:
         ("outcome", c.outcome),
         ("compensation", " ".join(filter(None, (c.compensation_type, c.compensation_amount, c.compensation_currency)))),
         ("wished:", c.wished_solution.replace("\n", " ")),
+        ("phone", c.customer_phone),
+        ("address", c.customer_address.replace("\n", ", ")),
+        ("type", c.customer_type if c.customer_type != "customer" else ""),
+        ("satisfaction", _satisfaction_text(c)),
     ]
     lines = [f"{(name if name.endswith(':') else name + ':'):<15}{value}" for name, value in shown if value]
     lines += [f"cause:         {cause.text}" for cause in c.causes]
@@ -398,6 +435,14 @@ def _evaluation_text(c: ComplaintView) -> list[str]:
         f"previous:      {p.reference}  {p.received_at:%Y-%m-%d}  {p.status}" + (f", {p.outcome}" if p.outcome else "")
         for p in c.previous
     ]
+
+
+def _satisfaction_text(c: ComplaintView) -> str:
+    s = c.satisfaction
+    if s is None:
+        return ""
+    points = f"understood {s.understood or '-'}, actions {s.actions or '-'}, relationship {s.relationship or '-'}"
+    return points + (f"; {s.comment}" if s.comment else "")
 
 
 def _explain(rule_text: str, skipped: tuple[tuple[str, str], ...]) -> str:

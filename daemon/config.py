@@ -112,6 +112,7 @@ class RegisterConfig:
     organisation: str
     holidays_country: str
     holidays_subdivision: str
+    customer_types: tuple[str, ...] = ("customer", "trainee", "funder", "other")
 
     def closed_days(self) -> ClosedDays:
         """The public-holiday calendar business-day deadlines skip."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from collections.abc import Callable
 from datetime import time, timedelta
 from email.utils import parseaddr
@@ -91,6 +92,17 @@ def _rule(value: Any, path: str) -> DeadlineRule | None:
         return parse_rule(_string(value, path))
     except ValueError as exc:
         raise ConfigError(path, str(exc)) from None
+
+
+def _identifiers(value: Any, path: str) -> tuple[str, ...]:
+    """Words a command line or an export names things by: lower case, no spaces, at least one."""
+    words = _list(value, path, _string)
+    for word in words:
+        if not re.fullmatch(r"[a-z][a-z0-9_-]{0,39}", word):
+            raise ConfigError(path, f"{word!r}: use lower-case letters, digits, '-' or '_'")
+    if not words:
+        raise ConfigError(path, "at least one is needed")
+    return words
 
 
 def _list(value: Any, path: str, item: Parser) -> tuple:
@@ -195,6 +207,7 @@ REGISTER = {
     "organisation": (_string, ""),
     "holidays_country": (_string, "FR"),
     "holidays_subdivision": (_string, ""),
+    "customer_types": (lambda v, p: _identifiers(v, p), ["customer", "trainee", "funder", "other"]),
 }
 MEDIATOR = {"name": (_string, ""), "website": (_string, ""), "address": (_string, ""), "phone": (_string, "")}
 OUTBOX = {

@@ -43,3 +43,7 @@ class SchemaError(ComplaintsError):
 
 class NotFound(ComplaintsError):
     """The register holds no such thing (e.g. `show REF` for an unknown reference)."""
+
+
+class EntryError(ComplaintsError):
+    """A complaint typed in by hand (`complaintsd add`) is incomplete or malformed: the option names it."""

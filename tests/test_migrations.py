@@ -182,3 +182,36 @@ def test_the_revisions_are_one_line_from_the_baseline() -> None:
     assert [r.revision for r in script.walk_revisions()][-1] == schema.BASELINE
     with Register("sqlite://", create=True).engine.connect() as connection:
         assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == schema.head()
+
+
+R0004 = Path(__file__).parent / "data" / "register-0004.db"
+R0004_TABLES = (*V0_TABLES, "complaint_link", "cause", "action")
+
+
+def test_upgrading_a_register_of_revision_0004_loses_nothing(tmp_path: Path) -> None:
+    """The previous release's register (tests/data/README.md): evaluated, an action open, a credit note."""
+    path = tmp_path / "register.db"
+    shutil.copy(R0004, path)
+    url = f"sqlite:///{path}"
+    with pytest.raises(SchemaError, match=r"revision 0004, older than the latest.*complaintsd migrate"):
+        Register(url)
+    before = {table: (columns(path, table), rows(path, table)) for table in R0004_TABLES}
+    assert len(before["action"][1]) == 2 and len(before["complaint"][1]) == 3, "the fixture is the one described"
+
+    done = migrate(url, NOW)
+
+    assert (done.before.current, done.after.at_head, done.copy is not None) == ("0004", True, True)
+    for table, (names, old_rows) in before.items():
+        assert rows(path, table, names) == old_rows, f"{table} changed in the upgrade"
+    added = rows(path, "complaint", ["channel", "customer_type", "customer_phone", "satisfaction_understood"])
+    assert added == [("email", "customer", "", None)] * 3, "0005: every older complaint came by email"
+    assert differences(url) == []
+    with Register(url).session() as session:
+        first = show_complaint(session, "REC-2026-000001")
+    assert (first.status, first.scope, first.compensation_type, first.channel) == (
+        "closed",
+        "systemic",
+        "credit",
+        "email",
+    )
+    assert [(a.number, a.status) for a in first.actions] == [(1, "open"), (2, "done")]

@@ -92,6 +92,15 @@ class Effects:
     files: tuple[StoredFile, ...] = ()  # stored already (edges/storage), listed with the complaint
     bounced: tuple[str, ...] = ()  # Message-IDs of this complaint's letters that came back undelivered
 
+    def __post_init__(self) -> None:
+        """A letter to a customer with no email address (a complaint made by phone or at a counter)
+        is not queued: the history says it must be printed (`complaintsd letter`) and posted. Done
+        here, so no decision can forget it and the outbox never holds a letter with no recipient."""
+        posted = [letter for letter in self.letters if letter.to is None]
+        if posted:
+            object.__setattr__(self, "letters", tuple(letter for letter in self.letters if letter.to is not None))
+            object.__setattr__(self, "history", self.history + tuple(_to_post(letter) for letter in posted))
+
     def __add__(self, other: Effects) -> Effects:
         if other.status is not None and self.status is not None:
             raise ValueError("two status moves in one decision")
@@ -111,3 +120,11 @@ class Effects:
             files=self.files + other.files,
             bounced=self.bounced + other.bounced,
         )
+
+
+def _to_post(letter: LetterToSend) -> HistoryEntry:
+    facts = letter.facts
+    reference = getattr(facts, "reference", None) or facts.complaint.reference
+    command = f"complaintsd letter {reference} {letter.kind}"
+    detail = f"{letter.kind}: the customer has no email address; print it with `{command}` and post it"
+    return HistoryEntry("letter_to_post", ACTOR, detail)

@@ -28,6 +28,7 @@ from daemon.core.letters import (
 from daemon.core.lifecycle import Status
 from daemon.core.limits import withheld
 from daemon.core.mail import Address, Fetched, InboundMail, StoredFile
+from daemon.core.manual_entry import ManualEntry
 from daemon.core.policy import Policy
 from daemon.core.references import Reference
 from daemon.core.reminders import DeadlineKind, plan
@@ -90,6 +91,15 @@ class Intake:
     customer: Address | None = None  # a complaint's: where its letters go (triage.reply_address)
     withheld: str = ""  # why it gets no acknowledgement (core/limits.py), else ""
     category: CategoryMatch | None = None  # a complaint's, found by its keywords (routing.categorize)
+    entry: ManualEntry | None = None  # a complaint typed in by hand (`complaintsd add`)
+
+    @property
+    def customer_name(self) -> str:
+        return self.entry.name.strip() if self.entry else (self.customer.name if self.customer else "")
+
+    @property
+    def customer_email(self) -> str:
+        return self.customer.email if self.customer else ""
 
 
 def triage_batch(
@@ -163,7 +173,7 @@ def intake_of(triaged: Triaged, files: tuple[StoredFile, ...], now: datetime, po
         policy.default_handler,
         subject=mail.subject,
         body=mail.text_body,
-        sender_email=mail.author.email,
+        sender_email=mail.sender.email if mail.sender else "",
         category=category,
     )
     return Intake(
@@ -180,6 +190,15 @@ def intake_of(triaged: Triaged, files: tuple[StoredFile, ...], now: datetime, po
         withheld=triaged.withheld,
         category=found,
     )
+
+
+def intake_of_entry(
+    entry: ManualEntry, mail: InboundMail, raw: bytes, files: tuple[StoredFile, ...], policy: Policy
+) -> tuple[Triaged, Intake]:
+    """A complaint typed in by hand (`mail` is `manual_entry.mail_of` it) takes the mail's path from
+    here: same routing and deadlines, counted from when the customer made it, not from when it was typed."""
+    triaged = Triaged(Fetched("manual", raw, entry.received_at), mail.raw_sha256, Outcome.COMPLAINT, mail=mail)
+    return triaged, replace(intake_of(triaged, files, entry.received_at, policy), customer=entry.customer, entry=entry)
 
 
 def decide_registration(intake: Intake, reference: Reference, token: str, now: datetime, policy: Policy) -> Effects:
@@ -199,14 +218,14 @@ def decide_registration(intake: Intake, reference: Reference, token: str, now: d
     else:
         ack = _acknowledgement(intake, reference, policy)
         letters = (ack, notification)
-        told = HistoryEntry("acknowledgement_queued", ACTOR, f"to {ack.to.email}, Message-ID {ack.message_id}")
+        told = _acknowledgement_told(ack)
         reminders = plan(DeadlineKind.ACK, intake.ack.at, before, now) + plan(
             DeadlineKind.ANSWER, intake.answer.at, before, now
         )
     categorized = () if intake.category is None else (HistoryEntry("categorized", ACTOR, intake.category.reason),)
     return Effects(
         history=(
-            HistoryEntry("received", intake.mail.author.email, _received_detail(intake)),
+            HistoryEntry("received", _received_from(intake), _received_detail(intake)),
             told,
             *categorized,
             HistoryEntry("routed", ACTOR, f"to {handler.name} <{handler.email}>: {intake.route.reason}"),
@@ -220,13 +239,27 @@ def decide_registration(intake: Intake, reference: Reference, token: str, now: d
     )
 
 
+def _acknowledgement_told(ack: LetterToSend) -> HistoryEntry:
+    if ack.to is None:
+        return HistoryEntry("acknowledgement_to_post", ACTOR, "no email address: posted (see letter_to_post)")
+    return HistoryEntry("acknowledgement_queued", ACTOR, f"to {ack.to.email}, Message-ID {ack.message_id}")
+
+
+def _received_from(intake: Intake) -> str:
+    """Who the history says made the complaint: the mail's sender, or the customer and the channel."""
+    if intake.entry is None:
+        assert intake.mail is not None
+        return intake.mail.author.email
+    return f"{intake.entry.channel.value}: {intake.customer_email or intake.customer_name}"
+
+
 def _acknowledgement(intake: Intake, reference: Reference, policy: Policy) -> LetterToSend:
     mail, customer = intake.mail, intake.customer
-    assert mail is not None and customer is not None and intake.answer is not None
+    assert mail is not None and (customer is not None or intake.entry is not None) and intake.answer is not None
     facts = AcknowledgementFacts(
         reference=str(reference),
-        customer_name=customer.name,
-        customer_email=customer.email,
+        customer_name=intake.customer_name,
+        customer_email=intake.customer_email,
         subject=mail.subject,
         received_at=intake.arrived_at,
         answer_due_at=intake.answer.at,
@@ -248,15 +281,15 @@ def _acknowledgement(intake: Intake, reference: Reference, policy: Policy) -> Le
 def _notification(intake: Intake, reference: Reference, token: str, policy: Policy) -> LetterToSend:
     """The "new complaint" mail to the designated handler, carrying the command token."""
     mail, chosen = intake.mail, intake.route
-    assert mail is not None and chosen is not None and intake.ack and intake.answer and intake.customer
+    assert mail is not None and chosen is not None and intake.ack and intake.answer
     files = tuple(FileToAttach(a.filename, a.content_type, a.content) for a in mail.attachments)
     attached = sum(len(f.content) for f in files) <= policy.attach_limit
     facts = HandlerNotificationFacts(
         complaint=ComplaintSummary(
             reference=str(reference),
             status=Status.RECEIVED,
-            customer_name=intake.customer.name,
-            customer_email=intake.customer.email,
+            customer_name=intake.customer_name,
+            customer_email=intake.customer_email,
             subject=mail.subject,
             received_at=intake.arrived_at,
             ack_due_at=intake.ack.at,

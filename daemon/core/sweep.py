@@ -57,7 +57,9 @@ def decide_reminder(due: DueReminder, now: datetime, policy: Policy) -> Reminder
     if deadline_met(due.case, due.deadline):
         return ReminderDecision("cancelled", late, Effects(due.case.id))
     effects = _escalation(due, now, late, policy) if due.kind is Kind.ESCALATION else _reminder(due, now, late, policy)
-    what = f"{due.kind} {due.step} for the {due.deadline} deadline to {effects.letters[0].to.email}"
+    staff = effects.letters[0].to
+    assert staff is not None, "reminders and escalations go to staff, who have addresses"
+    what = f"{due.kind} {due.step} for the {due.deadline} deadline to {staff.email}"
     entry = HistoryEntry(f"{due.kind}_queued", ACTOR, what + (" (late)" if late else ""))
     return ReminderDecision("sent", late, effects + Effects(due.case.id, history=(entry,)))
 

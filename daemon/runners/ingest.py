@@ -99,15 +99,7 @@ class Ingestor:
         return ()
 
     def _write(self, intakes: list[tuple[Triaged, Intake]], now: datetime) -> dict[str, str | None]:
-        """Number and compose first (pure work), then one short write transaction (the sender also writes)."""
-        for _attempt in range(5):
-            prepared = _prepare(self.desk, intakes, now)
-            try:
-                with self.desk.register.transaction() as session:
-                    return _write(session, self.desk.policy.prefix, intakes, prepared, now)
-            except SequenceConflict as exc:
-                log.info("reference numbering moved meanwhile (%s); numbering again", exc)
-        raise TransientError("could not number complaints: the reference counters keep moving")
+        return register_intakes(self.desk, intakes, now)
 
     def _write_alone(self, triaged: Triaged, intake: Intake, now: datetime) -> str | None:
         """One message in its own transaction; when even that fails, left in the inbox for another
@@ -136,6 +128,19 @@ class Ingestor:
         except Exception as again:  # the message is still kept in the quarantine folder
             log.error("could not record the quarantine itself (%s); it stays in the quarantine folder", again)
         return QUARANTINED
+
+
+def register_intakes(desk: Desk, intakes: list[tuple[Triaged, Intake]], now: datetime) -> dict[str, str | None]:
+    """Number and compose first (pure work), then one short write transaction (the sender also
+    writes); the new complaints' references by message key. `complaintsd add` comes in here too."""
+    for _attempt in range(5):
+        prepared = _prepare(desk, intakes, now)
+        try:
+            with desk.register.transaction() as session:
+                return _write(session, desk.policy.prefix, intakes, prepared, now)
+        except SequenceConflict as exc:
+            log.info("reference numbering moved meanwhile (%s); numbering again", exc)
+    raise TransientError("could not number complaints: the reference counters keep moving")
 
 
 @dataclass(frozen=True)

@@ -56,7 +56,7 @@ class LetterToSend:
 
     kind: str
     facts: Any
-    to: Address
+    to: Address | None  # None: a customer with no email address, the letter goes by post (Effects)
     message_id: str
     in_reply_to: str | None = None
     references: tuple[str, ...] = ()
@@ -86,6 +86,8 @@ class Postbox:
     def compose(self, letter: LetterToSend, now: datetime) -> OutgoingMail:
         if letter.stored_files:
             raise ValueError("load the stored files into the letter first (AttachmentStore.attach)")
+        if letter.to is None:
+            raise ValueError(f"the {letter.kind} has no email address to go to: it is posted (Effects)")
         return compose(
             self.render(letter.facts),
             sender=self.sender,

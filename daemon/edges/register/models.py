@@ -98,6 +98,18 @@ class Complaint(SQLModel, table=True):
     compensation_type: str | None = None
     compensation_amount: str | None = None
     compensation_currency: str | None = None
+    # How it came and who made it (revision 0005): words.Channel and the configured customer types;
+    # a complaint made by phone or at a counter may have no e-mail address (customer_email "").
+    channel: str = Field(default="email", index=True, sa_column_kwargs={"server_default": "email"})
+    customer_type: str = Field(default="customer", sa_column_kwargs={"server_default": "customer"})
+    customer_phone: str = Field(default="", sa_column_kwargs={"server_default": ""})
+    customer_address: str = Field(default="", sa_type=Text, sa_column_kwargs={"server_default": ""})
+    # The customer's answer to the closing letter's three questions (revision 0005): "yes", "no" or a
+    # mark "1".."5" each, None when not answered; the comment is their own words.
+    satisfaction_understood: str | None = None
+    satisfaction_actions: str | None = None
+    satisfaction_relationship: str | None = None
+    satisfaction_comment: str | None = Field(default=None, sa_type=Text)
     # How each deadline was computed, for `show`: the rule ("6bd") and the closed days skipped.
     ack_rule: str = ""
     answer_rule: str = ""

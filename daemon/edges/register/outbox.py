@@ -105,7 +105,17 @@ def record_failure(session: Session, item: Due, after: AfterFailure, now: dateti
         _trace(session, item.complaint_id, item.purpose, now, after.what, after.detail)
 
 
-def _acknowledged(session: Session, complaint_id: int, at: datetime) -> None:
+def acknowledged_on_paper(session: Session, reference: str, at: datetime) -> bool:
+    """The acknowledgement of a customer with no email address was printed to be posted: the
+    acknowledgement deadline is met as if it had been mailed. False when it was already met."""
+    complaint_id = session.exec(select(Complaint.id).where(Complaint.reference == reference)).first()
+    if complaint_id is None:
+        return False
+    history(session, complaint_id, at, "acknowledgement_printed", "complaintsd", "printed to be posted")
+    return _acknowledged(session, complaint_id, at)
+
+
+def _acknowledged(session: Session, complaint_id: int, at: datetime) -> bool:
     after = next_status(Status.RECEIVED, Event.ACK_SENT)
     moved = execute(
         session,
@@ -117,6 +127,7 @@ def _acknowledged(session: Session, complaint_id: int, at: datetime) -> None:
         history(session, complaint_id, at, "status", "complaintsd", f"received → {after.value}")
     # The acknowledgement deadline is met: its reminders and escalation have nothing left to say.
     cancel_reminders(session, complaint_id, DeadlineKind.ACK)
+    return bool(moved)
 
 
 def _trace(session: Session, complaint_id: int | None, purpose: str, at: datetime, what: str, detail: str) -> None:

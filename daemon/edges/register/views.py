@@ -54,6 +54,16 @@ class PreviousView:
 
 
 @dataclass(frozen=True)
+class SatisfactionView:
+    """The customer's answer to the closing letter: "yes", "no" or "1".."5" per point, None unanswered."""
+
+    understood: str | None
+    actions: str | None
+    relationship: str | None
+    comment: str
+
+
+@dataclass(frozen=True)
 class CauseView:
     text: str
     category: str | None
@@ -96,6 +106,11 @@ class ComplaintView:
     compensation_amount: str | None = None  # decimal text, "50.00"
     compensation_currency: str | None = None
     actions: tuple[ActionView, ...] = ()
+    channel: str = "email"
+    customer_type: str = "customer"
+    customer_phone: str = ""
+    customer_address: str = ""
+    satisfaction: SatisfactionView | None = None
 
     def overdue(self, now: datetime) -> bool:
         """A deadline passed before its event: no acknowledgement yet, or no answer yet."""
@@ -122,6 +137,7 @@ class Filters:
     scope: str | None = None
     category: str | None = None
     open_actions: bool = False  # complaints with an action open or done, not yet verified
+    channel: str | None = None
 
 
 def _view(row: Complaint, count: int, attachments=(), history=(), with_body: bool = False) -> ComplaintView:
@@ -155,7 +171,19 @@ def _view(row: Complaint, count: int, attachments=(), history=(), with_body: boo
         compensation_type=row.compensation_type,
         compensation_amount=row.compensation_amount,
         compensation_currency=row.compensation_currency,
+        channel=row.channel,
+        customer_type=row.customer_type,
+        customer_phone=row.customer_phone,
+        customer_address=row.customer_address,
+        satisfaction=_satisfaction(row),
     )
+
+
+def _satisfaction(row: Complaint) -> SatisfactionView | None:
+    points = (row.satisfaction_understood, row.satisfaction_actions, row.satisfaction_relationship)
+    if all(point is None for point in points) and row.satisfaction_comment is None:
+        return None
+    return SatisfactionView(*points, comment=row.satisfaction_comment or "")
 
 
 def _priority(row: Complaint) -> str | None:
@@ -197,7 +225,7 @@ def _filtered(statement, filters: Filters):
         statement = statement.where(late_ack | (open_answer & (col(Complaint.answer_due_at) <= filters.now)))
     if filters.due_within is not None:
         statement = statement.where(open_answer, col(Complaint.answer_due_at) <= filters.now + filters.due_within)
-    for name in ("severity", "scope"):
+    for name in ("severity", "scope", "channel"):
         if getattr(filters, name):
             statement = statement.where(getattr(Complaint, name) == getattr(filters, name))
     if filters.open_actions:
@@ -244,10 +272,17 @@ def _actions(session: Session, complaint_id: int) -> tuple[ActionView, ...]:
 
 
 def _previous(session: Session, row: Complaint) -> tuple[PreviousView, ...]:
-    """The customer's complaints registered before this one (same address): the evaluation reads them."""
+    """The customer's complaints registered before this one (same address, else same phone number):
+    the evaluation reads them. A customer known by neither has none that can be told apart."""
+    if row.customer_email:
+        same = col(Complaint.customer_email) == row.customer_email
+    elif row.customer_phone:
+        same = col(Complaint.customer_phone) == row.customer_phone
+    else:
+        return ()
     earlier = session.exec(
         select(Complaint)
-        .where(Complaint.customer_email == row.customer_email, col(Complaint.id) < row.id)
+        .where(same, col(Complaint.id) < row.id)
         .order_by(col(Complaint.received_at), col(Complaint.id))
     ).all()
     return tuple(PreviousView(p.reference, p.received_at, p.status, p.outcome) for p in earlier)

@@ -71,6 +71,20 @@ def claim_sequences(session: Session, prefix: str, last: dict[int, int], used: d
             raise SequenceConflict(f"{prefix}-{year} counter moved meanwhile")
 
 
+def _entered(intake: Intake) -> dict[str, object]:
+    """What a complaint typed in by hand adds: how it came, who made it, how to reach them."""
+    entry = intake.entry
+    if entry is None:
+        return {}
+    return {
+        "channel": entry.channel.value,
+        "customer_type": entry.customer_type,
+        "customer_phone": entry.phone,
+        "customer_address": entry.address,
+        "wished_solution": entry.wish,
+    }
+
+
 def record(session: Session, intake: Intake, now: datetime, reference: Reference | None = None) -> int | None:
     """Every message taken from the mailbox is kept, whatever became of it; with a `reference`, the
     new complaint it makes and its files (returns the complaint's id). A robot's reply about a
@@ -111,8 +125,8 @@ def _insert_complaint(session: Session, intake: Intake, reference: Reference) ->
         "year": reference.year,
         "sequence": reference.sequence,
         "status": Status.RECEIVED.value,
-        "customer_email": (intake.customer or mail.customer).email,
-        "customer_name": (intake.customer or mail.customer).name,
+        "customer_email": intake.customer_email if intake.entry else (intake.customer or mail.customer).email,
+        "customer_name": intake.customer_name if intake.entry else (intake.customer or mail.customer).name,
         "subject": mail.subject,
         "text_body": mail.text_body,
         "html_body": mail.html_body,
@@ -127,7 +141,7 @@ def _insert_complaint(session: Session, intake: Intake, reference: Reference) ->
         "ack_rule": str(ack.rule),
         "answer_rule": str(answer.rule),
         "answer_skipped": skipped_text(answer.skipped),
-    }
+    } | _entered(intake)
     complaint_id: int = session.execute(insert(table).values(**values).returning(table.c.id)).scalar_one()
     if intake.files:
         files = [{"complaint_id": complaint_id, **stored.__dict__} for stored in intake.files]
