@@ -192,6 +192,7 @@ def _samples(prefix: str, organisation: str, language: str, now: datetime) -> li
         n.CommandErrorFacts(summary, token, "Alice", now, problem, grammar(language)),
         n.CommandHelpFacts(summary, token, "Alice", grammar(language)),
         n.CommandRefusedFacts(reference, "eve@example.org", "Eve", n.RefusalReason.UNVERIFIED, now, "RE: x", None),
+        n.CommandUnaddressedFacts("alice@example.org", "Alice", now, "Suivi", ("#statut en cours",), reference),
         n.FollowUpForwardFacts(summary, token, "Alice", now, "Texte", files, True),
         n.HandoverFacts(summary, token, "Bob", "Alice", "Texte", files, True, (n.HistoryLine(now, "received", ""),)),
     ]

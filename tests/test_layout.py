@@ -11,7 +11,15 @@ from typing import Any
 import pytest
 from jinja2 import nodes
 
-from daemon.core.letters import RENDERERS, ActionAssignedFacts, InterimFacts, Letter, Templates, builtin_templates_dir
+from daemon.core.letters import (
+    RENDERERS,
+    ActionAssignedFacts,
+    CommandUnaddressedFacts,
+    InterimFacts,
+    Letter,
+    Templates,
+    builtin_templates_dir,
+)
 from tests import test_letters, test_notices, test_render
 
 LANGUAGES = ("fr", "en")
@@ -38,6 +46,14 @@ SAMPLES: dict[str, Any] = {
     "command_error": test_notices.ERROR,
     "command_help": test_notices.HELP,
     "command_refused": test_notices.REFUSED,
+    "command_unaddressed": CommandUnaddressedFacts(
+        "alice@example.com",
+        "Alice Martin",
+        test_notices.COMPLAINT.received_at,
+        "Suivi",
+        ("#statut en cours",),
+        "REC-2026-000042",
+    ),
     "follow_up_forward": test_notices.FORWARD,
     "handover": test_notices.HANDOVER,
 }
@@ -75,7 +91,7 @@ def override_of(tmp_path: Path, language: str, name: str, *replacements: tuple[s
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_the_samples_cover_every_html_letter(language: str) -> None:
     assert html_letters(language) == sorted(SAMPLES)
-    assert len(SAMPLES) == len(RENDERERS) == 18
+    assert len(SAMPLES) == len(RENDERERS) == 19
     assert (builtin_templates_dir() / language / "_layout.html.j2").is_file()
 
 

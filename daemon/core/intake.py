@@ -2,9 +2,16 @@
 
 Two pure steps, the register's facts passed in (`Prior`) and the clock too:
 * `triage_batch` says, for each fetched message, whether its exact bytes are already registered
-  (move only), or which outcome it gets (complaint, follow-up, robot, quarantine) and why;
+  (move only), or which outcome it gets (complaint, follow-up, robot, quarantine, a staff command
+  mail naming no complaint) and why;
 * `decide_registration` gives a new complaint's effects: the acknowledgement to the customer, the
-  "new complaint" mail to its designated handler with a command token, the history, the reminders.
+  "new complaint" mail to its designated handler with a command token, the history, the reminders;
+  `decide_unaddressed` the command error that answers a staff command mail naming no complaint.
+
+A mail from a handler or the supervisor that names no complaint (no reference, no token, no thread
+of ours) is a new complaint when it carries no command: staff pass on a customer's complaint that
+way. With `#tags` at its top it was meant as commands: opening a complaint would acknowledge the
+handler as a customer, so it is kept and answered with how to name the complaint instead.
 The runner (`runners/ingest.py`) stores the attachments and numbers the complaints in between.
 """
 
@@ -12,13 +19,16 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 
+from daemon.core.commands.tags import parse_commands
 from daemon.core.deadlines import Deadline, due_at
 from daemon.core.effects import ACTOR, Effects, HistoryEntry, TokenToIssue
+from daemon.core.follow_up import new_text
 from daemon.core.letters import (
     AcknowledgementFacts,
     AttachmentLine,
+    CommandUnaddressedFacts,
     ComplaintSummary,
     FileToAttach,
     HandlerNotificationFacts,
@@ -30,7 +40,7 @@ from daemon.core.limits import withheld
 from daemon.core.mail import Address, Fetched, InboundMail, StoredFile
 from daemon.core.manual_entry import ManualEntry
 from daemon.core.policy import Policy
-from daemon.core.references import Reference
+from daemon.core.references import Reference, format_reference
 from daemon.core.reminders import DeadlineKind, plan
 from daemon.core.routing import CategoryMatch, Route, categorize, route
 from daemon.core.threads import bounced_ids, thread_of
@@ -103,15 +113,16 @@ class Intake:
 
 
 def triage_batch(
-    batch: list[tuple[Fetched, str, InboundMail | MailError]], prior: Prior, policy: Policy
+    batch: list[tuple[Fetched, str, InboundMail | MailError]], prior: Prior, policy: Policy, now: datetime
 ) -> list[Triaged]:
-    """(fetched, SHA-256, parsed) for each message → what each one is; duplicates within the batch count."""
+    """(fetched, SHA-256, parsed) for each message → what each one is; duplicates within the batch
+    count. `now` dates a message the mailbox gave no arrival time (command lines read dates)."""
     seen_hashes: set[str] = set()
     seen_ids: set[str] = set()  # Message-IDs, and fingerprints of mails without one
     answered: Counter[str] = Counter()  # acknowledgements this batch already gives, by address
     triaged = []
     for item, sha, mail in batch:
-        one = _triage(item, sha, mail, prior, seen_hashes, seen_ids, policy)
+        one = _triage(item, sha, mail, prior, seen_hashes, seen_ids, policy, now)
         triaged.append(_capped(one, prior, answered, policy))
         seen_hashes.add(sha)
         if isinstance(mail, InboundMail):
@@ -120,23 +131,35 @@ def triage_batch(
 
 
 def _capped(triaged: Triaged, prior: Prior, answered: Counter[str], policy: Policy) -> Triaged:
-    """A complaint past its sender's daily cap of automatic mail is registered without acknowledgement."""
-    if triaged.outcome is not Outcome.COMPLAINT or triaged.mail is None:
+    """A complaint past its sender's daily cap of automatic mail is registered without acknowledgement;
+    a command mail naming no complaint is kept unanswered (a mail rule forwarding our answer back
+    with its lines cannot loop)."""
+    if triaged.outcome not in (Outcome.COMPLAINT, Outcome.UNADDRESSED_COMMAND) or triaged.mail is None:
         return triaged
-    target = reply_address(triaged.mail, policy.own_addresses)
+    target = answer_address(triaged.mail, triaged.outcome, policy)
     if target is None:
         return triaged
     address = target.normalized
     reason = withheld(
         address, prior.automatic_mails.get(address, 0) + answered[address], policy.automatic_mails_per_day
     )
+    if reason and triaged.outcome is Outcome.UNADDRESSED_COMMAND:
+        return replace(triaged, withheld=reason, reason=f"{triaged.reason}; {reason}")
     if reason:
         return replace(triaged, withheld=reason)
     answered[address] += 1
     return triaged
 
 
-def _triage(item, sha, mail, prior: Prior, seen_hashes, seen_ids, policy: Policy) -> Triaged:
+def answer_address(mail: InboundMail, outcome: Outcome | None, policy: Policy) -> Address | None:
+    """Where a new mail's automatic answer goes: a staff member's own address, else the customer's
+    (triage.reply_address); the daily cap counts that address."""
+    if outcome is Outcome.UNADDRESSED_COMMAND:
+        return mail.author
+    return reply_address(mail, policy.own_addresses)
+
+
+def _triage(item, sha, mail, prior: Prior, seen_hashes, seen_ids, policy: Policy, now: datetime) -> Triaged:
     if sha in prior.outcomes or sha in seen_hashes:
         return Triaged(item, sha, None, previous=prior.outcomes.get(sha, Outcome.DUPLICATE.value))
     if isinstance(mail, MailError):
@@ -152,7 +175,23 @@ def _triage(item, sha, mail, prior: Prior, seen_hashes, seen_ids, policy: Policy
         return Triaged(
             item, sha, Outcome.FOLLOW_UP, f"delivery failure of our letter: {disposition.reason}", mail, thread
         )
+    if disposition.outcome is Outcome.COMPLAINT and _command_lines(mail, _day(item, now, policy), policy):
+        reason = f"command mail from {mail.author.email} naming no complaint (no reference, no token)"
+        return Triaged(item, sha, Outcome.UNADDRESSED_COMMAND, reason, mail)
     return Triaged(item, sha, disposition.outcome, disposition.reason, mail, thread)
+
+
+def _day(item: Fetched, now: datetime, policy: Policy) -> date:
+    return (item.arrived_at or now).astimezone(policy.timezone).date()
+
+
+def _command_lines(mail: InboundMail, today: date, policy: Policy) -> tuple[str, ...]:
+    """The command lines a staff member wrote at the top of a mail (none for anyone else's): what
+    follow_up.py would read as commands, understood or not."""
+    if mail.author.normalized not in policy.staff:
+        return ()
+    commands = parse_commands(new_text(mail), today)
+    return tuple(c.line for c in commands.commands) + tuple(p.line for p in commands.problems)
 
 
 def intake_of(triaged: Triaged, files: tuple[StoredFile, ...], now: datetime, policy: Policy) -> Intake:
@@ -163,7 +202,14 @@ def intake_of(triaged: Triaged, files: tuple[StoredFile, ...], now: datetime, po
     mail = triaged.mail
     if triaged.outcome is not Outcome.COMPLAINT or mail is None:
         return Intake(
-            triaged.item.raw, triaged.sha256, arrived, triaged.outcome, triaged.reason, mail, thread=triaged.thread
+            triaged.item.raw,
+            triaged.sha256,
+            arrived,
+            triaged.outcome,
+            triaged.reason,
+            mail,
+            thread=triaged.thread,
+            withheld=triaged.withheld,
         )
     found = categorize(((c.name, c.keywords) for c in policy.categories), subject=mail.subject, body=mail.text_body)
     category = found.name if found else None
@@ -251,6 +297,29 @@ def _received_from(intake: Intake) -> str:
         assert intake.mail is not None
         return intake.mail.author.email
     return f"{intake.entry.channel.value}: {intake.customer_email or intake.customer_name}"
+
+
+def decide_unaddressed(intake: Intake, now: datetime, policy: Policy) -> Effects:
+    """A staff member's command mail naming no complaint: a command error back to them, saying what
+    was read and how to name a complaint; no complaint is opened. Nothing past the daily cap."""
+    mail = intake.mail
+    assert mail is not None and intake.outcome is Outcome.UNADDRESSED_COMMAND
+    lines = _command_lines(mail, intake.arrived_at.astimezone(policy.timezone).date(), policy)
+    if intake.withheld or not lines:
+        return Effects()
+    example = format_reference(policy.prefix, now.astimezone(policy.timezone).year, 42)
+    author = mail.author
+    facts = CommandUnaddressedFacts(author.email, author.name, intake.arrived_at, mail.subject, lines, example)
+    letter = LetterToSend(
+        kind="command_unaddressed",
+        facts=facts,
+        to=mail.author,
+        message_id=new_message_id("unaddressed", "command-error", policy.domain),
+        in_reply_to=mail.message_id,
+        references=mail.references,
+        auto_submitted="auto-replied",
+    )
+    return Effects(letters=(letter,))
 
 
 def _acknowledgement(intake: Intake, reference: Reference, policy: Policy) -> LetterToSend:

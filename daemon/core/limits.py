@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-# The letters a stranger's mail makes us send to its own address; the others follow a person's act.
-AUTOMATIC_KINDS = ("acknowledgement", "follow_up_received")
+# The letters a mail makes us send back to its own address; the others follow a person's act.
+AUTOMATIC_KINDS = ("acknowledgement", "follow_up_received", "command_unaddressed")
 WINDOW = timedelta(days=1)
 
 

@@ -35,6 +35,9 @@ class Outcome(StrEnum):
     FOLLOW_UP = "follow_up"  # about a registered complaint: a customer's addition or a handler's commands
     ROBOT = "robot"
     QUARANTINE = "quarantine"
+    # A handler's (or the supervisor's) mail with #tags that names no complaint: kept, answered with
+    # a command error, never a complaint (core/intake.py).
+    UNADDRESSED_COMMAND = "unaddressed_command"
 
 
 @dataclass(frozen=True)

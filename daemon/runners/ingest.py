@@ -19,15 +19,24 @@ import jinja2
 from sqlmodel import Session
 
 from daemon.core.effects import Effects
-from daemon.core.intake import Intake, Triaged, decide_registration, intake_of, triage_batch
+from daemon.core.intake import (
+    Intake,
+    Triaged,
+    answer_address,
+    decide_registration,
+    decide_unaddressed,
+    intake_of,
+    triage_batch,
+)
 from daemon.core.letters.compose import OutgoingMail
 from daemon.core.limits import WINDOW
 from daemon.core.mail import Fetched, InboundMail, StoredFile
 from daemon.core.parsing import parse
+from daemon.core.policy import Policy
 from daemon.core.references import Reference, number_batch
 from daemon.core.threads import named_ids, named_references
 from daemon.core.tokens import new_token
-from daemon.core.triage import Outcome, reply_address
+from daemon.core.triage import Outcome
 from daemon.edges.register.reads import last_sequences, prior_knowledge
 from daemon.edges.register.writes import SequenceConflict, apply, claim_sequences, record
 from daemon.errors import MailError, TransientError
@@ -87,11 +96,11 @@ class Ingestor:
                 [m.message_id for m in mails if m.message_id],
                 [mid for m in mails for mid in named_ids(m)],
                 [ref for m in mails for ref in named_references(m, self.desk.policy.prefix)],
-                _correspondents(mails, self.desk.policy.own_addresses),
+                _correspondents(mails, self.desk.policy),
                 self.desk.clock() - WINDOW,
                 [(m.sender.email, m.subject) for m in mails if m.sender and not m.message_id],
             )
-        return [_logged(t) for t in triage_batch(parsed, prior, self.desk.policy)]
+        return [_logged(t) for t in triage_batch(parsed, prior, self.desk.policy, self.desk.clock())]
 
     def _keep(self, triaged: Triaged) -> tuple[StoredFile, ...]:
         if triaged.outcome is Outcome.COMPLAINT and triaged.mail is not None:
@@ -145,11 +154,13 @@ def register_intakes(desk: Desk, intakes: list[tuple[Triaged, Intake]], now: dat
 
 @dataclass(frozen=True)
 class _Prepared:
-    """The batch numbered and its new complaints' effects composed, before the transaction opens."""
+    """The batch numbered and its new complaints' effects composed, before the transaction opens;
+    `answers`: the command errors to staff mails naming no complaint, by message key."""
 
     last: dict[int, int]
     used: Counter[int]
     registrations: dict[str, _Registration]
+    answers: dict[str, tuple[Effects, list[OutgoingMail]]] = field(default_factory=dict)
 
 
 def _prepare(desk: Desk, intakes: list[tuple[Triaged, Intake]], now: datetime) -> _Prepared:
@@ -161,7 +172,12 @@ def _prepare(desk: Desk, intakes: list[tuple[Triaged, Intake]], now: datetime) -
     registrations = {
         key: _registration(desk, intake, ref, now) for (key, intake), ref in zip(complaints, numbers, strict=True)
     }
-    return _Prepared(last, Counter(years), registrations)
+    answers = {}
+    for triaged, intake in intakes:
+        if intake.outcome is Outcome.UNADDRESSED_COMMAND:
+            effects = decide_unaddressed(intake, now, desk.policy)
+            answers[triaged.item.key] = (effects, _compose(desk, effects, now))
+    return _Prepared(last, Counter(years), registrations, answers)
 
 
 def _write(
@@ -174,6 +190,8 @@ def _write(
         registration = prepared.registrations.get(triaged.item.key)
         complaint_id = record(session, intake, now, registration.reference if registration else None)
         references[triaged.item.key] = None
+        if triaged.item.key in prepared.answers:
+            apply(session, *prepared.answers[triaged.item.key], now)
         if registration is not None and complaint_id is not None:
             apply(session, Effects(complaint_id) + registration.effects, registration.mails, now)
             references[triaged.item.key] = str(registration.reference)
@@ -183,8 +201,12 @@ def _write(
 def _registration(desk: Desk, intake: Intake, reference: Reference, now: datetime) -> _Registration:
     """Everything a new complaint needs that is pure work: done before the write transaction."""
     effects = decide_registration(intake, reference, new_token(), now, desk.policy)
+    return _Registration(reference, effects, _compose(desk, effects, now))
+
+
+def _compose(desk: Desk, effects: Effects, now: datetime) -> list[OutgoingMail]:
     try:
-        return _Registration(reference, effects, desk.compose(effects, now))
+        return desk.compose(effects, now)
     except jinja2.TemplateError as exc:
         # A broken letter is the admin's to fix, not the customer's fault: keep the mail in the
         # inbox and retry, rather than quarantine every complaint behind it.
@@ -208,14 +230,19 @@ def _result(triaged: list[Triaged], written: dict[str, str | None]) -> BatchResu
     return result
 
 
-def _correspondents(mails: list[InboundMail], own: frozenset[str]) -> list[str]:
-    """Where each mail's automatic letters would go, for the daily cap (core/limits.py)."""
-    return [target.normalized for mail in mails if (target := reply_address(mail, own)) is not None]
+def _correspondents(mails: list[InboundMail], policy: Policy) -> list[str]:
+    """Where each mail's automatic letters would go, for the daily cap (core/limits.py): to a customer,
+    or to a staff member whose command mail names no complaint."""
+    targets = [answer_address(mail, Outcome.COMPLAINT, policy) for mail in mails]
+    targets += [mail.sender for mail in mails if mail.sender and mail.sender.normalized in policy.staff]
+    return list(dict.fromkeys(t.normalized for t in targets if t is not None))
 
 
 def _logged(t: Triaged) -> Triaged:
     if t.outcome is Outcome.QUARANTINE:
         log.warning("quarantined (%s): %s", t.reason, t.mail.message_id if t.mail else f"message {t.item.key}")
+    elif t.outcome is Outcome.UNADDRESSED_COMMAND:
+        log.info("not registered (%s): %s", t.reason, t.mail.message_id if t.mail else f"message {t.item.key}")
     elif t.outcome is Outcome.ROBOT and t.mail is not None:
         log.info(
             "not acknowledged (%s): %s from %s",

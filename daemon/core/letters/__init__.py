@@ -9,7 +9,7 @@ Import from this package, not from its modules: the names below are the contract
 * `to_staff.py` — the letters to a handler or the supervisor: new complaint, reminder, escalation,
   digest, customer's message forwarded, handover;
 * `command_replies.py` — the replies to a command mail (also to staff): confirmation, error, help,
-  refusal;
+  refusal, and the error of a command mail that named no complaint;
 * `compose.py` — `Letter` → the exact bytes that will leave (`OutgoingMail`);
 * `postbox.py` — the one place a decision's letter is rendered and composed (`RENDERERS` maps each
   facts type to its render function).
@@ -23,6 +23,7 @@ from daemon.core.letters.command_replies import (
     CommandHelpFacts,
     CommandRefusedFacts,
     Commands,
+    CommandUnaddressedFacts,
     Effect,
     NotUnderstood,
     RefusalReason,
@@ -31,6 +32,7 @@ from daemon.core.letters.command_replies import (
     render_command_error,
     render_command_help,
     render_command_refused,
+    render_command_unaddressed,
 )
 from daemon.core.letters.compose import FileToAttach, OutgoingMail, compose, new_message_id
 from daemon.core.letters.postbox import RENDERERS, LetterToSend, Postbox
@@ -132,6 +134,7 @@ __all__ = [
     "CommandErrorFacts",
     "CommandHelpFacts",
     "CommandRefusedFacts",
+    "CommandUnaddressedFacts",
     "Commands",
     "Effect",
     "NotUnderstood",
@@ -141,6 +144,7 @@ __all__ = [
     "render_command_error",
     "render_command_help",
     "render_command_refused",
+    "render_command_unaddressed",
     # the bytes that leave (compose.py, postbox.py)
     "RENDERERS",
     "FileToAttach",

@@ -50,6 +50,7 @@ __all__ = [
     "CommandErrorFacts",
     "CommandHelpFacts",
     "CommandRefusedFacts",
+    "CommandUnaddressedFacts",
     "Commands",
     "Effect",
     "NotUnderstood",
@@ -60,6 +61,7 @@ __all__ = [
     "render_command_error",
     "render_command_help",
     "render_command_refused",
+    "render_command_unaddressed",
 ]
 
 
@@ -254,6 +256,29 @@ class CommandRefusedFacts:
             require_token(self.token)
 
 
+@dataclass(frozen=True)
+class CommandUnaddressedFacts:
+    """A staff member's command mail named no complaint (no reference, no token, no thread of ours):
+    nothing was carried out and no complaint was opened. `lines` are the command lines read, so the
+    sender can send them again; `example_reference` shows this register's form ("REC-2026-000042").
+    The letter goes to `sender_email`, a configured handler's or the supervisor's address."""
+
+    sender_email: str
+    sender_name: str
+    mail_received_at: datetime
+    mail_subject: str
+    lines: tuple[str, ...]
+    example_reference: str
+
+    def __post_init__(self) -> None:
+        require_text("the address the letter goes to", self.sender_email)
+        require_aware("mail_received_at", self.mail_received_at)
+        object.__setattr__(self, "lines", tuple(one_line(line) for line in self.lines))
+        if not self.lines:
+            raise ValueError("a command mail naming no complaint has at least one command line")
+        require_text("an example reference", self.example_reference)
+
+
 # --- rendering ------------------------------------------------------------------------------------
 
 
@@ -281,3 +306,11 @@ def render_command_refused(templates: Templates, facts: CommandRefusedFacts) -> 
         return templates.render("command_refused", **context)
     context.pop("token")
     return with_token(templates, "command_refused", facts.token, **context)
+
+
+def render_command_unaddressed(templates: Templates, facts: CommandUnaddressedFacts) -> Letter:
+    """The answer to a command mail that named no complaint: what was read, and how to name one.
+    No token and no reference in the subject: there is no complaint to give one of."""
+    context = facts_context(facts)
+    context |= {"sender_name": one_line(facts.sender_name), "mail_subject": one_line(facts.mail_subject)}
+    return templates.render("command_unaddressed", **context)

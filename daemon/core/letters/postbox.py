@@ -43,6 +43,7 @@ RENDERERS: dict[type, Callable[[Templates, Any], Letter]] = {
     replies.CommandErrorFacts: replies.render_command_error,
     replies.CommandHelpFacts: replies.render_command_help,
     replies.CommandRefusedFacts: replies.render_command_refused,
+    replies.CommandUnaddressedFacts: replies.render_command_unaddressed,
 }
 
 
