@@ -186,6 +186,24 @@ def _samples(prefix: str, organisation: str, language: str, now: datetime) -> li
         n.StatusChangedFacts(replace(summary, status=Status.IN_PROGRESS), organisation),
         n.InterimFacts(summary, "Nous attendons le retour du transporteur.", organisation),
         n.ActionAssignedFacts(summary, 1, "corrective", "Former l'équipe", now.date(), "Alice", "alice@example.org"),
+        _action_reminder(summary, later, token, "Alice", now, False),
+        _action_reminder(summary, later, None, "", now, True),  # to an owner who cannot command
+        n.ActionOverdueFacts(
+            summary,
+            1,
+            "corrective",
+            "Former l'équipe",
+            None,
+            now.date(),
+            now,
+            "Alice",
+            "alice@example.org",
+            supervisor_name="Qualité",
+            alert=2,
+            now=now,
+            late=False,
+            planned_at=now,
+        ),
         n.ClosedFacts(summary, n.Outcome.FOUNDED, True, None, organisation),
         n.FollowUpReceivedFacts(summary, now, files, organisation),
         n.CommandConfirmationFacts(summary, token, "Alice", now, (change,), (), problem),
@@ -196,6 +214,24 @@ def _samples(prefix: str, organisation: str, language: str, now: datetime) -> li
         n.FollowUpForwardFacts(summary, token, "Alice", now, "Texte", files, True),
         n.HandoverFacts(summary, token, "Bob", "Alice", "Texte", files, True, (n.HistoryLine(now, "received", ""),)),
     ]
+
+
+def _action_reminder(summary, due_at: datetime, token: str | None, owner_name: str, now: datetime, late: bool):
+    return n.ActionReminderFacts(
+        summary,
+        1,
+        "corrective",
+        "Former l'équipe",
+        due_at.date(),
+        due_at,
+        token,
+        owner_name,
+        "Alice",
+        "alice@example.org",
+        now=now,
+        late=late,
+        planned_at=now,
+    )
 
 
 def _fail(message: str):

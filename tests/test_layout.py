@@ -37,6 +37,8 @@ SAMPLES: dict[str, Any] = {
     "interim": InterimFacts(
         test_notices.COMPLAINT, "Nous attendons le retour du transporteur.", "Service réclamations"
     ),
+    "action_reminder": test_letters.ACTION_REMINDER_TO_HANDLER,
+    "action_overdue": test_letters.ACTION_OVERDUE,
     "action_assigned": ActionAssignedFacts(
         test_notices.COMPLAINT, 2, "preventive", "Revoir l'emballage", None, "Bob Durand", "bob@example.com"
     ),
@@ -91,7 +93,7 @@ def override_of(tmp_path: Path, language: str, name: str, *replacements: tuple[s
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_the_samples_cover_every_html_letter(language: str) -> None:
     assert html_letters(language) == sorted(SAMPLES)
-    assert len(SAMPLES) == len(RENDERERS) == 19
+    assert len(SAMPLES) == len(RENDERERS) == 21
     assert (builtin_templates_dir() / language / "_layout.html.j2").is_file()
 
 

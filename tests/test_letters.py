@@ -1,4 +1,5 @@
-"""The internal letters: new complaint, reminder, escalation and digest, in French and English."""
+"""The internal letters: new complaint, reminder, escalation, digest, and an action's reminder and
+overdue alert, in French and English."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import jinja2
 import pytest
 
 from daemon.core.letters import (
+    ActionOverdueFacts,
+    ActionReminderFacts,
     AttachmentLine,
     ComplaintSummary,
     DigestFacts,
@@ -21,6 +24,8 @@ from daemon.core.letters import (
     Templates,
     builtin_templates_dir,
     find_token,
+    render_action_overdue,
+    render_action_reminder,
     render_digest,
     render_escalation,
     render_handler_notification,
@@ -106,6 +111,46 @@ DIGEST = DigestFacts(
     planned_at=MONDAY_EVENING,
 )
 
+# Action 2 is due on Friday 18 December 2026, whose end (23:59:59 in Paris) is 22:59:59 UTC.
+ACTION_DUE = date(2026, 12, 18)
+ACTION_END = datetime(2026, 12, 18, 22, 59, 59, tzinfo=UTC)
+
+# To an owner who is not the complaint's handler: no token, since a reply of theirs cannot command.
+ACTION_REMINDER = ActionReminderFacts(
+    complaint=COMPLAINT,
+    number=2,
+    kind="corrective",
+    text="Former l'équipe de Lyon au calage des colis",
+    due=ACTION_DUE,
+    due_at=ACTION_END,
+    token=None,
+    owner_name="",
+    handler_name="Alice Martin",
+    handler_email="alice.martin@example.com",
+    now=ACTION_END - timedelta(days=3),
+    late=False,
+    planned_at=ACTION_END - timedelta(days=3),
+)
+# To the handler, owner of the action (or of an action without owner): their token, a reply commands.
+ACTION_REMINDER_TO_HANDLER = dataclasses.replace(ACTION_REMINDER, token=TOKEN, owner_name="Alice Martin")
+
+ACTION_OVERDUE = ActionOverdueFacts(
+    complaint=COMPLAINT,
+    number=2,
+    kind="corrective",
+    text="Former l'équipe de Lyon au calage des colis",
+    owner="paul@example.com",
+    due=ACTION_DUE,
+    due_at=ACTION_END,
+    handler_name="Alice Martin",
+    handler_email="alice.martin@example.com",
+    supervisor_name="Sophie Bernard",
+    alert=1,
+    now=ACTION_END + timedelta(days=2),
+    late=False,
+    planned_at=ACTION_END,
+)
+
 
 @pytest.fixture(scope="module")
 def fr() -> Templates:
@@ -124,7 +169,7 @@ def bodies(letter: Letter) -> tuple[str, str]:
 
 def test_every_letter_has_its_three_files_in_both_languages() -> None:
     for language in ("fr", "en"):
-        for name in ("handler_notification", "reminder", "escalation", "digest"):
+        for name in ("handler_notification", "reminder", "escalation", "digest", "action_reminder", "action_overdue"):
             for part in ("subject", "txt", "html"):
                 assert (builtin_templates_dir() / language / f"{name}.{part}.j2").is_file()
         for shared in ("_labels.j2", "_blocks.txt.j2", "_blocks.html.j2"):
@@ -567,3 +612,87 @@ def test_facts_accept_stored_strings() -> None:
     assert dataclasses.replace(COMPLAINT, status="closed").status is Status.CLOSED
     assert dataclasses.replace(REMINDER, deadline="ack").deadline is DeadlineKind.ACK
     assert dataclasses.replace(NOTIFICATION, routing_rule="default").routing_rule is RouteRule.DEFAULT
+
+
+# --- an action's reminder, to its owner, and its overdue alert, to the supervisor -------------------
+
+
+def test_french_action_reminder_to_an_owner_who_cannot_command(fr: Templates) -> None:
+    letter = render_action_reminder(fr, ACTION_REMINDER)
+    assert letter.subject == (
+        "[REC-2026-000042] Rappel : action 2 à réaliser dans 3 jours – Former l'équipe de Lyon au calage des colis"
+    )
+    assert find_token(letter.subject) is None, "no token: this owner's reply could not command"
+    for body in bodies(letter):
+        assert "L'action corrective n° 2 de la réclamation REC-2026-000042" in body
+        assert "au plus tard le vendredi 18 décembre 2026, soit dans 3 jours" in body
+        assert "Former l'équipe de Lyon au calage des colis" in body
+        assert "dites-le à Alice Martin (alice.martin@example.com)" in body
+        assert "#action 2 faite" in body and "Une réponse à ce message-ci ne l'enregistre pas" in body
+        assert "Marie Dupont" in body and "en retard" not in body
+
+
+def test_french_action_reminder_to_the_handler_invites_the_command(fr: Templates) -> None:
+    letter = render_action_reminder(fr, ACTION_REMINDER_TO_HANDLER)
+    assert letter.subject.endswith(f"[jeton:{TOKEN}]") and find_token(letter.subject) == TOKEN
+    for body in bodies(letter):
+        assert body.count("Bonjour Alice Martin,") == 1
+        assert "répondez à ce message en gardant son objet tel quel" in body
+        assert "#action 2 faite" in body and "#action 2 abandonnée" in body
+        assert "dites-le à" not in body
+
+
+def test_english_action_reminder(en: Templates) -> None:
+    letter = render_action_reminder(en, ACTION_REMINDER_TO_HANDLER)
+    assert letter.subject == (
+        "[REC-2026-000042] Reminder: action 2 due in 3 days – Former l'équipe de Lyon au calage des colis"
+        f" [token:{TOKEN}]"
+    )
+    for body in bodies(letter):
+        assert "Corrective action no. 2 of complaint REC-2026-000042, entrusted to you" in body
+        assert "due by Friday, December 18, 2026 at the latest, in 3 days" in body
+        assert "#action 2 done" in body
+    text, _ = bodies(render_action_reminder(en, ACTION_REMINDER))
+    assert "tell Alice Martin (alice.martin@example.com)" in text and "does not record it" in text
+
+
+@pytest.mark.parametrize("language, words", [("fr", "part en retard"), ("en", "sent late")])
+def test_a_late_action_reminder_says_so_and_a_past_day_is_overdue(language: str, words: str) -> None:
+    late = dataclasses.replace(ACTION_REMINDER, now=ACTION_END + timedelta(hours=2), late=True)
+    letter = render_action_reminder(Templates(language), late)
+    assert all(words in body for body in bodies(letter))
+    assert ("en retard" if language == "fr" else "overdue") in letter.subject
+
+
+def test_french_action_overdue(fr: Templates) -> None:
+    letter = render_action_overdue(fr, ACTION_OVERDUE)
+    assert letter.subject == (
+        "[REC-2026-000042] Action 2 en retard (1re alerte) – Former l'équipe de Lyon au calage des colis"
+    )
+    assert find_token(letter.subject) is None
+    for body in bodies(letter):
+        assert "Bonjour Sophie Bernard," in body
+        assert "L'action corrective n° 2 de la réclamation REC-2026-000042 est en retard de 2 jours" in body
+        assert "au plus tard le vendredi 18 décembre 2026, et elle est toujours ouverte" in body
+        assert "Responsable : paul@example.com" in body
+        assert "même si la réclamation est close" in body
+        assert "#action 2 faite" in body and "#action 2 abandonnée" in body
+
+
+def test_english_action_overdue_of_an_action_without_owner(en: Templates) -> None:
+    letter = render_action_overdue(en, dataclasses.replace(ACTION_OVERDUE, owner=None, alert=3))
+    assert letter.subject.startswith("[REC-2026-000042] Action 2 overdue (3rd alert)")
+    for body in bodies(letter):
+        assert "is 2 days overdue: it was due by Friday, December 18, 2026 at the latest" in body
+        assert "Owner: Alice Martin" in body and "#action 2 done" in body
+
+
+def test_action_facts_validate() -> None:
+    with pytest.raises(ValueError, match="numbered from 1"):
+        dataclasses.replace(ACTION_REMINDER, number=0)
+    with pytest.raises(ValueError, match="command token"):
+        dataclasses.replace(ACTION_REMINDER, token="a b")
+    with pytest.raises(ValueError, match="timezone-aware"):
+        dataclasses.replace(ACTION_OVERDUE, now=datetime(2026, 12, 20, 9, 0))
+    with pytest.raises(ValueError, match="alert's number"):
+        dataclasses.replace(ACTION_OVERDUE, alert=0)

@@ -10,14 +10,18 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from daemon.core.reminders import (
+    ActionDeadline,
     DeadlineKind,
     Kind,
     Planned,
+    action_due_at,
+    deadline_of,
     digest_date,
     is_late,
     next_escalation,
     parse_weekdays,
     plan,
+    plan_action,
     replan,
     step_label,
 )
@@ -343,3 +347,63 @@ def test_replanned_reminders_name_the_new_date_and_escalations_continue_their_co
     assert not {(p.deadline, p.step) for p in first} & {(p.deadline, p.step) for p in moved}
     with pytest.raises(ValueError):
         Planned(Kind.REMINDER, DeadlineKind.ANSWER, "3d@2026", now)
+
+
+# --- an action's due day ---------------------------------------------------------------------------
+
+
+def test_an_action_is_due_at_the_end_of_its_day_in_the_registers_time_zone() -> None:
+    assert action_due_at(date(2026, 12, 18), PARIS) == datetime(2026, 12, 18, 22, 59, 59, tzinfo=UTC)  # UTC+1
+    assert action_due_at(date(2027, 7, 1), PARIS) == datetime(2027, 7, 1, 21, 59, 59, tzinfo=UTC)  # summer, UTC+2
+    assert action_due_at(date(2026, 12, 18), ZoneInfo("America/New_York")) == datetime(
+        2026, 12, 19, 4, 59, 59, tzinfo=UTC
+    )
+    with pytest.raises(ValueError, match="on a day"):
+        action_due_at(datetime(2026, 12, 18, 12, 0, tzinfo=UTC), PARIS)
+
+
+def test_an_action_gets_the_offsets_before_its_day_then_the_supervisors_alert() -> None:
+    end = datetime(2026, 12, 18, 22, 59, 59, tzinfo=UTC)
+    planned = plan_action(2, date(2026, 12, 18), PARIS, OFFSETS, NOW)
+    assert steps(planned) == [("3d", end - 3 * DAY), ("1d", end - DAY), ("2h", end - 2 * HOUR), ("esc-1", end)]
+    assert [p.kind for p in planned] == [Kind.REMINDER] * 3 + [Kind.ESCALATION]
+    assert {p.deadline.value for p in planned} == {"action-2"}, "the row's deadline column names the action"
+
+
+def test_an_action_due_tomorrow_skips_the_offsets_already_past() -> None:
+    # NOW is Monday 14:05 in Paris; tomorrow ends in 33 h 55 min: "3d" is past, "1d" and "2h" are not.
+    assert [p.step for p in plan_action(1, date(2026, 12, 8), PARIS, OFFSETS, NOW)] == ["1d", "2h", "esc-1"]
+    # Due today: only "2h" before midnight is still ahead.
+    assert [p.step for p in plan_action(1, date(2026, 12, 7), PARIS, OFFSETS, NOW)] == ["2h", "esc-1"]
+
+
+def test_the_overdue_alert_repeats_under_the_actions_own_key() -> None:
+    first = plan_action(3, date(2026, 12, 18), PARIS, (), NOW)[-1]
+    second = next_escalation(first, DAY)
+    assert (second.deadline, second.step, second.due_at) == (ActionDeadline(3), "esc-2", first.due_at + DAY)
+
+
+@pytest.mark.parametrize(
+    ("text", "deadline"),
+    [
+        ("ack", DeadlineKind.ACK),
+        ("answer", DeadlineKind.ANSWER),
+        ("action-1", ActionDeadline(1)),
+        ("action-12", ActionDeadline(12)),
+    ],
+)
+def test_a_rows_deadline_reads_back(text: str, deadline: object) -> None:
+    assert deadline_of(text) == deadline
+    assert deadline_of(text).value == text
+
+
+@pytest.mark.parametrize("text", ["action-0", "action-", "action-x", "action-01", "Action-1", "question", ""])
+def test_a_rows_deadline_that_is_none_of_them_is_refused(text: str) -> None:
+    with pytest.raises(ValueError):
+        deadline_of(text)
+
+
+def test_an_action_number_starts_at_1() -> None:
+    for bad in (0, -1, True):
+        with pytest.raises(ValueError, match="numbered from 1"):
+            ActionDeadline(bad)

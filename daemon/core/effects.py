@@ -15,7 +15,7 @@ from typing import Any
 from daemon.core.letters import LetterToSend
 from daemon.core.lifecycle import Status, reachable
 from daemon.core.mail import StoredFile
-from daemon.core.reminders import DeadlineKind, Planned
+from daemon.core.reminders import Planned, ReminderDeadline
 
 ACTOR = "complaintsd"  # the actor the history names for what the daemon did by itself
 
@@ -71,11 +71,12 @@ class ActionMoveTo:
 class Effects:
     """What one decision changes for one complaint (or none, for a digest).
 
-    `fields` are new values of the complaint's columns other than its status, which moves through
-    `status` only; `cancel` names the deadlines whose pending reminders stop (None: all of them);
-    `letters` are composed by the postbox and queued in the same transaction; `links` are the ids
-    of complaints to link with this one (both ways), `causes` the causes found, in order; `files`
-    are a follow-up's attachments, to list with the complaint like its first ones."""
+        `fields` are new values of the complaint's columns other than its status, which moves through
+        `status` only; `cancel` names the deadlines whose pending reminders stop (None: the complaint's
+    acknowledgement and answer deadlines, not its actions', which outlive it);
+        `letters` are composed by the postbox and queued in the same transaction; `links` are the ids
+        of complaints to link with this one (both ways), `causes` the causes found, in order; `files`
+        are a follow-up's attachments, to list with the complaint like its first ones."""
 
     complaint_id: int | None = None
     history: tuple[HistoryEntry, ...] = ()
@@ -83,7 +84,7 @@ class Effects:
     status: StatusMove | None = None
     fields: tuple[tuple[str, Any], ...] = ()
     plan: tuple[Planned, ...] = ()
-    cancel: tuple[DeadlineKind | None, ...] = ()
+    cancel: tuple[ReminderDeadline | None, ...] = ()
     tokens: tuple[TokenToIssue, ...] = ()
     links: tuple[int, ...] = ()
     causes: tuple[str, ...] = ()

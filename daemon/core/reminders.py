@@ -22,6 +22,9 @@ escalations. A restart re-plans nothing that was sent, because a sent row keeps 
   missed; the shell stops the chain when the deadline is met (or moved, and re-planned).
 * `is_late` says whether a mail leaves more than a grace period after it was due, i.e. the daemon
   was down: the letter then says so, and when it was planned.
+* `plan_action` gives the same for an action's due day (`#action … 2027-01-15`): the reminders go
+  to its owner before the end of that day in the register's time zone, the alerts to the supervisor
+  once it has passed. Its rows share the table and the key; their deadline is "action-<number>".
 * `digest_date` says whether a handler's digest is due: today's, once, on the configured weekdays
   after the configured local time. A missed day is never sent later: a digest describes the
   register as it is now, so yesterday's digest sent today would only repeat today's, dated wrong.
@@ -38,14 +41,20 @@ from zoneinfo import ZoneInfo
 from daemon.core.routing import fold
 
 __all__ = [
+    "COMPLAINT_DEADLINES",
+    "ActionDeadline",
     "DeadlineKind",
     "Kind",
     "Planned",
+    "ReminderDeadline",
+    "action_due_at",
+    "deadline_of",
     "digest_date",
     "is_late",
     "next_escalation",
     "parse_weekdays",
     "plan",
+    "plan_action",
     "step_label",
 ]
 
@@ -53,6 +62,41 @@ __all__ = [
 class DeadlineKind(StrEnum):
     ACK = "ack"
     ANSWER = "answer"
+
+
+@dataclass(frozen=True)
+class ActionDeadline:
+    """The due day of a complaint's action `number`, as a reminder row names it: "action-3".
+
+    Like a `DeadlineKind`, its `value` is what the register's `deadline` column holds, so the rows
+    of an action and those of its complaint's deadlines share one table and one unique key."""
+
+    number: int
+
+    def __post_init__(self) -> None:
+        if isinstance(self.number, bool) or not isinstance(self.number, int) or self.number < 1:
+            raise ValueError(f"actions are numbered from 1, not {self.number!r}")
+
+    @property
+    def value(self) -> str:
+        return f"action-{self.number}"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+ReminderDeadline = DeadlineKind | ActionDeadline
+# The complaint's own deadlines: what "cancel every reminder" of a complaint answered or closed means.
+COMPLAINT_DEADLINES = tuple(DeadlineKind)
+_ACTION_DEADLINE = re.compile(r"action-([1-9][0-9]*)")
+
+
+def deadline_of(value: str | ReminderDeadline) -> ReminderDeadline:
+    """The deadline a reminder row names: "ack", "answer" or "action-<number>". Raises ValueError."""
+    if isinstance(value, ActionDeadline):
+        return value
+    match = _ACTION_DEADLINE.fullmatch(value) if isinstance(value, str) else None
+    return ActionDeadline(int(match.group(1))) if match else DeadlineKind(value)
 
 
 class Kind(StrEnum):
@@ -83,13 +127,13 @@ class Planned:
     """One mail to send at `due_at` (aware, stored in UTC), unique per complaint by (deadline, step)."""
 
     kind: Kind
-    deadline: DeadlineKind
+    deadline: ReminderDeadline
     step: str
     due_at: datetime
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "kind", Kind(self.kind))
-        object.__setattr__(self, "deadline", DeadlineKind(self.deadline))
+        object.__setattr__(self, "deadline", deadline_of(self.deadline))
         _require_aware("a planned mail's due_at", self.due_at)
         object.__setattr__(self, "due_at", self.due_at.astimezone(UTC))
         shape = _REMINDER_STEP if self.kind is Kind.REMINDER else _ESCALATION_STEP
@@ -121,7 +165,7 @@ def step_label(offset: timedelta) -> str:
 
 
 def plan(
-    deadline: DeadlineKind,
+    deadline: ReminderDeadline,
     due_at: datetime,
     before: tuple[timedelta, ...],
     now: datetime,
@@ -147,7 +191,7 @@ def plan(
 
 
 def replan(
-    deadline: DeadlineKind, due_at: datetime, before: tuple[timedelta, ...], now: datetime, escalations: int
+    deadline: ReminderDeadline, due_at: datetime, before: tuple[timedelta, ...], now: datetime, escalations: int
 ) -> tuple[Planned, ...]:
     """The mails for a deadline moved to a new date: as `plan`, with the reminders' steps naming the
     date ("3d@20261220") and the escalations continuing their count after the `escalations` sent."""
@@ -177,6 +221,30 @@ def next_escalation(previous: Planned, every: timedelta, *, now: datetime | None
         if due <= now:
             due += ((now - due) // every + 1) * every
     return Planned(Kind.ESCALATION, previous.deadline, f"esc-{number + 1}", due)
+
+
+def action_due_at(due_on: date, tz: ZoneInfo) -> datetime:
+    """When an action due on `due_on` falls due: the end of that day (23:59:59) in the register's
+    time zone, in UTC, as `#délai` makes a committed answer date the end of its day."""
+    if isinstance(due_on, datetime) or not isinstance(due_on, date):
+        raise ValueError(f"an action is due on a day, not {due_on!r}")
+    return datetime.combine(due_on, time(23, 59, 59), tzinfo=tz).astimezone(UTC)
+
+
+def plan_action(
+    number: int, due_on: date, tz: ZoneInfo, before: tuple[timedelta, ...], now: datetime
+) -> tuple[Planned, ...]:
+    """The mails for action `number` due on `due_on`: `plan` with the action's deadline ("action-N")
+    at the end of that day. Its reminders go to the action's owner (the complaint's handler when it
+    has none), its escalations to the supervisor (core/sweep.py decides who, when each falls due).
+
+    Why the overdue alert repeats, every `escalation_every`, rather than once: an action past its day
+    is a promise the register made to a customer and is not keeping; the quality audit asks whether
+    each action was followed to its end (the "suivi" of NF X 50-056), and a single mail is read and
+    forgotten. The repetition stops the moment the action is marked done or abandoned, which is
+    what the quality manager wants to bring about; `list --open-actions` shows the same backlog.
+    """
+    return plan(ActionDeadline(number), action_due_at(due_on, tz), before, now)
 
 
 def is_late(due_at: datetime, now: datetime, grace: timedelta) -> bool:

@@ -45,7 +45,7 @@ from daemon.core.letters import (
 from daemon.core.lifecycle import Status
 from daemon.core.mail import Address, InboundMail
 from daemon.core.policy import Policy
-from daemon.core.reminders import DeadlineKind, Planned, replan
+from daemon.core.reminders import ActionDeadline, DeadlineKind, Planned, ReminderDeadline, plan_action, replan
 from daemon.core.tokens import handler_message_id, new_token
 
 CLOSED_FOR_ANSWER = frozenset({Status.ANSWERED.value, Status.CLOSED.value})
@@ -146,7 +146,7 @@ def _executed(
         ),
         action_moves=tuple(ActionMoveTo(m.number, m.status.value, m.reason) for m in result.action_moves),
     )
-    changes += _reminders(case, after, result, now, policy)
+    changes += _reminders(case, after, result, now, policy) + _action_reminders(case, result, now, policy)
     done: list[Effect] = [Effect.NOTE_ADDED] * len(result.notes)
     handover = Effects(case.id)
     if result.handed_over_to is not None:
@@ -224,7 +224,7 @@ def _change_history(mail: InboundMail, result: Plan) -> tuple[HistoryEntry, ...]
 def _reminders(case: Case, after: Case, result: Plan, now: datetime, policy: Policy) -> Effects:
     """A new answer date: pending reminders go, new ones are planned for it (their keys name the date,
     and escalations continue their count, so nothing collides); an answered complaint has none left."""
-    cancel: tuple[DeadlineKind | None, ...] = ()
+    cancel: tuple[ReminderDeadline | None, ...] = ()
     planned: tuple[Planned, ...] = ()
     if result.deadline_changed:
         cancel = (DeadlineKind.ANSWER,)
@@ -232,6 +232,20 @@ def _reminders(case: Case, after: Case, result: Plan, now: datetime, policy: Pol
         planned = replan(DeadlineKind.ANSWER, due, policy.reminders.before, now, case.answer_escalations)
     if after.status in CLOSED_FOR_ANSWER:
         cancel, planned = cancel + (None,), ()
+    return Effects(case.id, cancel=cancel, plan=planned)
+
+
+def _action_reminders(case: Case, result: Plan, now: datetime, policy: Policy) -> Effects:
+    """A new action with a due day: its owner's reminders and the supervisor's alert, planned now
+    (reminders.plan_action); an action moved on (done, verified, abandoned): its pending ones go.
+    Whatever happens to the complaint itself, these stay: actions outlive it."""
+    planned = tuple(
+        planned
+        for number, new in result.new_actions
+        if new.due is not None
+        for planned in plan_action(number, new.due, policy.timezone, policy.reminders.before, now)
+    )
+    cancel = tuple(ActionDeadline(move.number) for move in result.action_moves)
     return Effects(case.id, cancel=cancel, plan=planned)
 
 

@@ -7,7 +7,8 @@ Import from this package, not from its modules: the names below are the contract
 * `to_customers.py` — the letters to a customer: acknowledgement, answer, new date, new status,
   closing, additional message received;
 * `to_staff.py` — the letters to a handler or the supervisor: new complaint, reminder, escalation,
-  digest, customer's message forwarded, handover;
+  digest, customer's message forwarded, handover; to an action's owner and about it: the action
+  entrusted, its reminders, the supervisor's alert when it is overdue;
 * `command_replies.py` — the replies to a command mail (also to staff): confirmation, error, help,
   refusal, and the error of a command mail that named no complaint;
 * `compose.py` — `Letter` → the exact bytes that will leave (`OutgoingMail`);
@@ -67,6 +68,8 @@ from daemon.core.letters.to_customers import (
 )
 from daemon.core.letters.to_staff import (
     ActionAssignedFacts,
+    ActionOverdueFacts,
+    ActionReminderFacts,
     DigestFacts,
     DigestRow,
     EscalationFacts,
@@ -75,6 +78,8 @@ from daemon.core.letters.to_staff import (
     HandoverFacts,
     ReminderFacts,
     render_action_assigned,
+    render_action_overdue,
+    render_action_reminder,
     render_digest,
     render_escalation,
     render_follow_up_forward,
@@ -119,6 +124,8 @@ __all__ = [
     "HandlerNotificationFacts",
     "HandoverFacts",
     "ActionAssignedFacts",
+    "ActionOverdueFacts",
+    "ActionReminderFacts",
     "ReminderFacts",
     "render_digest",
     "render_escalation",
@@ -126,6 +133,8 @@ __all__ = [
     "render_handler_notification",
     "render_handover",
     "render_action_assigned",
+    "render_action_overdue",
+    "render_action_reminder",
     "render_reminder",
     # replies to a command mail (command_replies.py)
     "Change",

@@ -39,6 +39,8 @@ RENDERERS: dict[type, Callable[[Templates, Any], Letter]] = {
     staff.FollowUpForwardFacts: staff.render_follow_up_forward,
     staff.HandoverFacts: staff.render_handover,
     staff.ActionAssignedFacts: staff.render_action_assigned,
+    staff.ActionReminderFacts: staff.render_action_reminder,
+    staff.ActionOverdueFacts: staff.render_action_overdue,
     replies.CommandConfirmationFacts: replies.render_command_confirmation,
     replies.CommandErrorFacts: replies.render_command_error,
     replies.CommandHelpFacts: replies.render_command_help,

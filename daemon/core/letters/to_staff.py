@@ -3,8 +3,10 @@
 This module's sole purpose in life is to turn the facts of one such mail into a `Letter`, through the
 same `Templates` as the customer's letters (render.py): the "new complaint" notification, the
 reminders, the customer's new message forwarded and the full case on a handover go to the handler;
-the escalations to the supervisor; the digest to each handler. The replies to a handler's command
-mails are in `command_replies.py`. It sends nothing and reads no clock: the facts carry `now`.
+the escalations to the supervisor; the digest to each handler; to an action's owner, the action
+entrusted and the reminders before its day; to the supervisor, the alert once that day has passed.
+The replies to a handler's command mails are in `command_replies.py`. It sends nothing and reads
+no clock: the facts carry `now`.
 
 Theory of operation
 -------------------
@@ -17,7 +19,9 @@ CLDR), which deadline a reminder is about, the digest's order and its overdue fl
 
 The handler's letters end their subject with the per-complaint command token marker, and rendering
 refuses a subject without it (`render.with_token`); the supervisor's escalation and the digest,
-which cover no single complaint's commands, carry none.
+which cover no single complaint's commands, carry none. An action's reminder carries one only when
+its owner may command the complaint (its handler, or the supervisor): any other owner is told whom
+to ask to mark it done, since their reply could not (commands/authorization.py).
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ from daemon.core.letters.render import (
     require_aware,
     require_token,
     to_handler,
+    with_token,
 )
 from daemon.core.priority import Priority
 from daemon.core.reminders import DeadlineKind
@@ -56,6 +61,8 @@ __all__ = [
     "HandlerNotificationFacts",
     "HandoverFacts",
     "ActionAssignedFacts",
+    "ActionOverdueFacts",
+    "ActionReminderFacts",
     "ReminderFacts",
     "render_digest",
     "render_escalation",
@@ -63,6 +70,8 @@ __all__ = [
     "render_handler_notification",
     "render_handover",
     "render_action_assigned",
+    "render_action_overdue",
+    "render_action_reminder",
     "render_reminder",
 ]
 
@@ -207,6 +216,67 @@ class ActionAssignedFacts:
 
 
 @dataclass(frozen=True)
+class ActionReminderFacts:
+    """A reminder to the owner of action `number` that its day (`due`, ending at `due_at`) is near.
+
+    `token` is the owner's command token when they may command the complaint (then a reply
+    "#action N faite" marks it done), else None and the letter says whom to tell; `owner_name` is
+    the handler's name when the owner is the handler, else empty. `now`, `late` and `planned_at`
+    as in `ReminderFacts`."""
+
+    complaint: ComplaintSummary
+    number: int
+    kind: str
+    text: str
+    due: date
+    due_at: datetime
+    token: str | None
+    owner_name: str
+    handler_name: str
+    handler_email: str
+    now: datetime
+    late: bool
+    planned_at: datetime
+
+    def __post_init__(self) -> None:
+        if self.number < 1:
+            raise ValueError(f"actions are numbered from 1, not {self.number}")
+        if self.token is not None:
+            require_token(self.token)
+        for name in ("due_at", "now", "planned_at"):
+            require_aware(name, getattr(self, name))
+
+
+@dataclass(frozen=True)
+class ActionOverdueFacts:
+    """An alert to the supervisor that action `number`'s day (`due`, ended at `due_at`) has passed
+    and it is still open; `alert` is 1 for the first ("esc-1"); `owner` None: the handler's own."""
+
+    complaint: ComplaintSummary
+    number: int
+    kind: str
+    text: str
+    owner: str | None
+    due: date
+    due_at: datetime
+    handler_name: str
+    handler_email: str
+    supervisor_name: str
+    alert: int
+    now: datetime
+    late: bool
+    planned_at: datetime
+
+    def __post_init__(self) -> None:
+        if self.number < 1:
+            raise ValueError(f"actions are numbered from 1, not {self.number}")
+        if isinstance(self.alert, bool) or not isinstance(self.alert, int) or self.alert < 1:
+            raise ValueError(f"an alert's number starts at 1, not {self.alert!r}")
+        for name in ("due_at", "now", "planned_at"):
+            require_aware(name, getattr(self, name))
+
+
+@dataclass(frozen=True)
 class HandoverFacts:
     """A complaint handed over to this handler by `handed_over_by` ("Name <address>", or empty when
     the daemon did it), with the full case: the complaint's `body`, its attachments and its history
@@ -289,6 +359,43 @@ def render_action_assigned(templates: Templates, facts: ActionAssignedFacts) -> 
     context = facts_context(facts)
     context |= {"complaint": clean_summary(facts.complaint), "text": one_line(facts.text)}
     return templates.render("action_assigned", **context)
+
+
+def render_action_reminder(templates: Templates, facts: ActionReminderFacts) -> Letter:
+    """The reminder to an action's owner; with a token, its subject ends with it (a reply commands).
+
+    Besides the facts, the templates see `remaining` ("dans 3 jours", or "il y a 2 heures" once
+    past) and `passed` (the day is already over).
+    """
+    context = facts_context(facts)
+    context |= {
+        "complaint": clean_summary(facts.complaint),
+        "text": one_line(facts.text),
+        "owner_name": one_line(facts.owner_name),
+        "handler_name": one_line(facts.handler_name),
+        "remaining": _duration(templates, facts.due_at - facts.now, direction=True),
+        "passed": facts.due_at <= facts.now,
+    }
+    if facts.token is None:
+        return templates.render("action_reminder", **context)
+    del context["token"]
+    return with_token(templates, "action_reminder", facts.token, **context)
+
+
+def render_action_overdue(templates: Templates, facts: ActionOverdueFacts) -> Letter:
+    """The alert to the supervisor that an action is past its day and still open.
+
+    Besides the facts, the templates see `overdue` ("2 jours": how long since its day ended).
+    """
+    context = facts_context(facts)
+    context |= {
+        "complaint": clean_summary(facts.complaint),
+        "text": one_line(facts.text),
+        "handler_name": one_line(facts.handler_name),
+        "supervisor_name": one_line(facts.supervisor_name),
+        "overdue": _duration(templates, max(facts.now - facts.due_at, timedelta(0)), direction=False),
+    }
+    return templates.render("action_overdue", **context)
 
 
 def render_digest(templates: Templates, facts: DigestFacts) -> Letter:

@@ -17,8 +17,8 @@ from daemon.core.lifecycle import Status
 from daemon.core.limits import AUTOMATIC_KINDS
 from daemon.core.mail import StoredFile
 from daemon.core.parsing import parse
-from daemon.core.reminders import DeadlineKind, Kind
-from daemon.core.sweep import CLOSED_FOR_ANSWER, DueReminder
+from daemon.core.reminders import ActionDeadline, DeadlineKind, Kind, deadline_of
+from daemon.core.sweep import CLOSED_FOR_ANSWER, DueAction, DueReminder
 from daemon.core.triage import Outcome, fingerprint
 from daemon.edges.register.models import (
     Action,
@@ -325,14 +325,27 @@ def due_reminders(session: Session, now: datetime, limit: int) -> list[int]:
 def due_reminder(session: Session, reminder_id: int) -> DueReminder:
     reminder = session.get(Reminder, reminder_id)
     assert reminder is not None and reminder.id is not None
+    deadline = deadline_of(reminder.deadline)
+    action = None
+    if isinstance(deadline, ActionDeadline):
+        action = _due_action(session, reminder.complaint_id, deadline.number)
     return DueReminder(
         id=reminder.id,
         kind=Kind(reminder.kind),
-        deadline=DeadlineKind(reminder.deadline),
+        deadline=deadline,
         step=reminder.step,
         due_at=reminder.due_at,
         case=load_case(session, reminder.complaint_id, full=False),
+        action=action,
     )
+
+
+def _due_action(session: Session, complaint_id: int, number: int) -> DueAction | None:
+    """The action an "action-N" reminder is about, as it stands now (its owner may have changed)."""
+    row = session.exec(select(Action).where(Action.complaint_id == complaint_id, Action.number == number)).first()
+    if row is None:
+        return None
+    return DueAction(row.number, row.kind, row.text, row.owner_email, row.due_on, row.status)
 
 
 def last_digests(session: Session) -> dict[str, date]:

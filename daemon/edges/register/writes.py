@@ -21,7 +21,7 @@ from daemon.core.letters import OutgoingMail
 from daemon.core.lifecycle import Status
 from daemon.core.outbox import FAILED
 from daemon.core.references import Reference
-from daemon.core.reminders import DeadlineKind, Planned
+from daemon.core.reminders import COMPLAINT_DEADLINES, Planned, ReminderDeadline
 from daemon.core.triage import Outcome
 from daemon.edges.register.models import (
     Action,
@@ -255,10 +255,13 @@ def _reminder_row(complaint_id: int, planned: Planned) -> dict[str, object]:
     }
 
 
-def cancel_reminders(session: Session, complaint_id: int, deadline: DeadlineKind | None) -> None:
-    """Pending reminders of one deadline (None: of every deadline) have nothing left to say."""
+def cancel_reminders(session: Session, complaint_id: int, deadline: ReminderDeadline | None) -> None:
+    """Pending reminders of one deadline (None: of the complaint's own deadlines, acknowledgement and
+    answer, never its actions', which outlive the complaint) have nothing left to say."""
     statement = update(Reminder).where(col(Reminder.complaint_id) == complaint_id, col(Reminder.state) == "pending")
-    if deadline is not None:
+    if deadline is None:
+        statement = statement.where(col(Reminder.deadline).in_([d.value for d in COMPLAINT_DEADLINES]))
+    else:
         statement = statement.where(col(Reminder.deadline) == deadline.value)
     execute(session, statement.values(state="cancelled"))
 
