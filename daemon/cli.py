@@ -26,7 +26,7 @@ from daemon.core.deadlines import Unit, parse_duration, parse_rule
 from daemon.core.lifecycle import Status
 from daemon.core.manual_entry import Channel
 from daemon.edges.register import Register
-from daemon.edges.register.views import ComplaintView, Filters, list_complaints, show_complaint
+from daemon.edges.register.views import ActionView, ComplaintView, Filters, list_complaints, show_complaint
 from daemon.errors import ComplaintsError
 from daemon.logs import setup_logging
 
@@ -333,6 +333,7 @@ def _detail_json(c: ComplaintView) -> dict:
     data["actions"] = [
         {"number": a.number, "kind": a.kind, "text": a.text, "owner": a.owner, "due": _day(a.due), "status": a.status}
         | ({"reason": a.reason} if a.reason else {})
+        | {"reminders": {"sent": a.reminders_sent, "alerts": a.alerts_sent, "next_at": _iso(a.next_reminder_at)}}
         for a in c.actions
     ]
     data["deadlines"] = {
@@ -399,7 +400,7 @@ def _detail_text(c: ComplaintView, config: Config) -> str:
         f"answer due:    {_local(c.answer_due_at, config)}  ({_explain(c.answer_rule, c.answer_skipped)})",
         f"attachments:   {len(c.attachments)}",
     ]
-    lines += _evaluation_text(c)
+    lines += _evaluation_text(c, config)
     lines += [f"  {a.filename} ({a.size} bytes) {a.path}" for a in c.attachments]
     lines.append("history:")
     lines += [f"  {_local(h.at, config)}  {h.event:<24} {h.actor:<28} {h.detail}" for h in c.history]
@@ -407,7 +408,7 @@ def _detail_text(c: ComplaintView, config: Config) -> str:
     return "\n".join(lines)
 
 
-def _evaluation_text(c: ComplaintView) -> list[str]:
+def _evaluation_text(c: ComplaintView, config: Config) -> list[str]:
     """The evaluation lines of `show`: only what has been recorded, the priority first."""
     shown = [
         ("priority", c.priority),
@@ -429,6 +430,7 @@ def _evaluation_text(c: ComplaintView) -> list[str]:
     lines += [
         f"action {a.number}:      {a.kind} [{a.status}] {a.text}"
         + "".join(f" ({part})" for part in (a.owner, _day(a.due), a.reason) if part)
+        + _action_reminders_text(a, config)
         for a in c.actions
     ]
     return lines + [
@@ -443,6 +445,16 @@ def _satisfaction_text(c: ComplaintView) -> str:
         return ""
     points = f"understood {s.understood or '-'}, actions {s.actions or '-'}, relationship {s.relationship or '-'}"
     return points + (f"; {s.comment}" if s.comment else "")
+
+
+def _action_reminders_text(a: ActionView, config: Config) -> str:
+    """What `show` says of an action's reminders: how many left, the overdue alerts, the next one."""
+    if not (a.reminders_sent or a.alerts_sent or a.next_reminder_at):
+        return ""
+    parts = [f"{a.reminders_sent} reminder(s) sent", f"{a.alerts_sent} overdue alert(s)"]
+    if a.next_reminder_at is not None:
+        parts.append(f"next {_local(a.next_reminder_at, config)}")
+    return " — " + ", ".join(parts)
 
 
 def _explain(rule_text: str, skipped: tuple[tuple[str, str], ...]) -> str:

@@ -217,6 +217,7 @@ def test_actions_are_numbered_moved_on_shown_and_listed_until_verified(tmp_path,
             "owner": "paul@example.com",
             "due": "2027-01-15",
             "status": "verified",
+            "reminders": {"sent": 0, "alerts": 0, "next_at": None},  # done: its reminders were cancelled
         },
         {
             "number": 2,
@@ -226,6 +227,7 @@ def test_actions_are_numbered_moved_on_shown_and_listed_until_verified(tmp_path,
             "due": None,
             "status": "abandoned",
             "reason": "la cliente a été remboursée",
+            "reminders": {"sent": 0, "alerts": 0, "next_at": None},  # no due day: none planned
         },
     ]
     assert show(desk, second).actions == ()

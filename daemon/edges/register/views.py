@@ -13,7 +13,16 @@ from sqlmodel import Session, col, select
 
 from daemon.core.lifecycle import Status
 from daemon.core.priority import priority
-from daemon.edges.register.models import Action, Cause, Complaint, HistoryEvent, InboundMessage, StoredAttachment
+from daemon.core.reminders import ActionDeadline, Kind
+from daemon.edges.register.models import (
+    Action,
+    Cause,
+    Complaint,
+    HistoryEvent,
+    InboundMessage,
+    Reminder,
+    StoredAttachment,
+)
 from daemon.edges.register.reads import related_references
 from daemon.errors import NotFound
 
@@ -43,6 +52,11 @@ class ActionView:
     due: date | None
     status: str
     reason: str
+    # Its reminder rows (deadline "action-N"): how many reminders and overdue alerts left, and when
+    # the next pending one is due (None: nothing planned, or all sent or cancelled).
+    reminders_sent: int = 0
+    alerts_sent: int = 0
+    next_reminder_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -268,7 +282,27 @@ def show_complaint(session: Session, reference: str) -> ComplaintView:
 
 def _actions(session: Session, complaint_id: int) -> tuple[ActionView, ...]:
     rows = session.exec(select(Action).where(Action.complaint_id == complaint_id).order_by(col(Action.number))).all()
-    return tuple(ActionView(a.number, a.kind, a.text, a.owner_email, a.due_on, a.status, a.reason) for a in rows)
+    planned = session.exec(
+        select(Reminder).where(Reminder.complaint_id == complaint_id, col(Reminder.deadline).startswith("action-"))
+    ).all()
+    return tuple(_action_view(a, [r for r in planned if r.deadline == ActionDeadline(a.number).value]) for a in rows)
+
+
+def _action_view(action: Action, planned: list[Reminder]) -> ActionView:
+    sent = [r for r in planned if r.state == "sent"]
+    pending = [r.due_at for r in planned if r.state == "pending"]
+    return ActionView(
+        action.number,
+        action.kind,
+        action.text,
+        action.owner_email,
+        action.due_on,
+        action.status,
+        action.reason,
+        reminders_sent=sum(r.kind == Kind.REMINDER.value for r in sent),
+        alerts_sent=sum(r.kind == Kind.ESCALATION.value for r in sent),
+        next_reminder_at=min(pending, default=None),
+    )
 
 
 def _previous(session: Session, row: Complaint) -> tuple[PreviousView, ...]:
