@@ -176,3 +176,21 @@ def test_show_tells_the_state_of_an_actions_reminders(tmp_path, capsys) -> None:
     sweep_at(desk, clock, END)  # the 1d and 2h reminders (late), the first alert
     [action] = _detail_json(show(desk, reference))["actions"]
     assert action["reminders"] == {"sent": 3, "alerts": 1, "next_at": (END + DAY).isoformat()}
+
+
+def test_the_supervisor_owning_an_action_gets_a_token_of_their_own_and_may_reply_done(tmp_path) -> None:
+    """The supervisor may command (commands/authorization.py), so their reminder invites the reply; the
+    token is theirs, not the handler's, whose token a reply from another address would not pass."""
+    desk, clock, reference, notification = registered(tmp_path)
+    command(desk, clock, notification, f"#action corrective Auditer le dépôt de Lyon @{SUPERVISOR} {DUE_DAY}")
+
+    [reminder] = sweep_at(desk, clock, END - 3 * DAY)
+    assert reminder.to == SUPERVISOR
+    token = find_token(reminder.subject)
+    assert token is not None and token != find_token(notification.subject)
+
+    [confirmation] = command(desk, clock, reminder, "#action 1 done", sender=SUPERVISOR)
+
+    assert (confirmation.kind, confirmation.to) == ("command_reply", SUPERVISOR)
+    assert show(desk, reference).actions[0].status == "done"
+    assert sweep_at(desk, clock, END) == []
