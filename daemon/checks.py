@@ -144,7 +144,7 @@ def _templates(config: Config) -> str:
             name = re.sub(r"(?<!^)(?=[A-Z])", "_", type(facts).__name__.removesuffix("Facts")).lower()
             return _fail(f"templates: {name} does not render: {exc.__class__.__name__}: {exc}")
     where = register.templates or "built-in"
-    return f"templates: {len(samples)} letters render ({register.language}, {where})"
+    return f"templates: {len({type(facts) for facts in samples})} letters render ({register.language}, {where})"
 
 
 def _samples(prefix: str, organisation: str, language: str, now: datetime) -> list[object]:

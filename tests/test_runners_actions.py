@@ -13,12 +13,23 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from daemon.cli import _detail_json, main
+from daemon.cli import _detail_json, _detail_text
 from daemon.core.letters import find_token
 from daemon.runners.sweep import Sweeper
 from tests.harness import complaint, reply
-from tests.runners import BOB, SUPERVISOR, FakeClock, Letter, history, ingest, make_desk, relay, reminders, show
-from tests.test_migrations import config_file
+from tests.runners import (
+    BOB,
+    SUPERVISOR,
+    FakeClock,
+    Letter,
+    config_of,
+    history,
+    ingest,
+    make_desk,
+    relay,
+    reminders,
+    show,
+)
 
 SECOND, HOUR, DAY = timedelta(seconds=1), timedelta(hours=1), timedelta(days=1)
 PAUL = "paul@example.com"
@@ -163,15 +174,16 @@ def test_a_daemon_down_over_the_day_sends_one_late_alert_then_goes_back_to_its_r
     assert action_rows(desk, reference)[-1] == ("escalation", "esc-2", END + 4 * DAY, "pending")
 
 
-def test_show_tells_the_state_of_an_actions_reminders(tmp_path, capsys) -> None:
+def test_show_tells_the_state_of_an_actions_reminders(tmp_path) -> None:
     desk, clock, reference, notification = registered(tmp_path)
     command(desk, clock, notification, ACTION)
     sweep_at(desk, clock, END - 3 * DAY)
 
     [action] = _detail_json(show(desk, reference))["actions"]
     assert action["reminders"] == {"sent": 1, "alerts": 0, "next_at": (END - DAY).isoformat()}
-    assert main(["show", reference, "--config", str(config_file(tmp_path, tmp_path / "register.db"))]) == 0
-    assert "1 reminder(s) sent, 0 overdue alert(s), next 2026-12-03 23:59" in capsys.readouterr().out
+    text = _detail_text(show(desk, reference), config_of(tmp_path))  # `complaintsd show`, in local time
+    assert "action 1:      corrective [open] Former l'équipe" in text
+    assert "1 reminder(s) sent, 0 overdue alert(s), next 2026-12-03 23:59" in text
 
     sweep_at(desk, clock, END)  # the 1d and 2h reminders (late), the first alert
     [action] = _detail_json(show(desk, reference))["actions"]
@@ -185,7 +197,7 @@ def test_the_supervisor_owning_an_action_gets_a_token_of_their_own_and_may_reply
     command(desk, clock, notification, f"#action corrective Auditer le dépôt de Lyon @{SUPERVISOR} {DUE_DAY}")
 
     [reminder] = sweep_at(desk, clock, END - 3 * DAY)
-    assert reminder.to == SUPERVISOR
+    assert reminder.to == SUPERVISOR and reminder.text.startswith("Bonjour Qualité,")
     token = find_token(reminder.subject)
     assert token is not None and token != find_token(notification.subject)
 

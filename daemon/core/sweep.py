@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from daemon.core.case import Case, current_token, summary
+from daemon.core.commands.words import ActionStatus
 from daemon.core.effects import ACTOR, Effects, HistoryEntry, TokenToIssue
 from daemon.core.letters import (
     ActionOverdueFacts,
@@ -147,7 +148,7 @@ def _for_action(due: DueReminder, now: datetime, late: bool, policy: Policy) -> 
     """An action's reminder or overdue alert; cancelled once the action is no longer open (done,
     verified or abandoned: `#action N faite` cancels the rows too, this is the safety net)."""
     action = due.action
-    if action is None or action.status != "open" or action.due_on is None:
+    if action is None or action.status != ActionStatus.OPEN or action.due_on is None:
         return ReminderDecision("cancelled", late, Effects(due.case.id))
     if due.kind is Kind.ESCALATION:
         effects, event = _action_overdue(due, action, action.due_on, now, late, policy), "action_overdue_queued"
@@ -162,6 +163,11 @@ def may_command(case: Case, email: str, policy: Policy) -> bool:
     """Whether a reply from `email` can carry commands for this complaint (authorization.py: its
     handler or the supervisor); an action's other owners cannot, so their letters invite no reply."""
     return email.strip().lower() in (case.handler_email.lower(), policy.supervisor.normalized)
+
+
+def _staff_names(case: Case, policy: Policy) -> dict[str, str]:
+    """The names the register knows of the people who may own an action: the handler, the supervisor."""
+    return {policy.supervisor.normalized: policy.supervisor.name, case.handler_email.lower(): case.handler_name}
 
 
 def _action_reminder(
@@ -186,7 +192,7 @@ def _action_reminder(
         due=due_on,
         due_at=action_due_at(due_on, policy.timezone),
         token=token,
-        owner_name=case.handler_name if owner.lower() == case.handler_email.lower() else "",
+        owner_name=_staff_names(case, policy).get(owner.strip().lower(), ""),
         handler_name=case.handler_name,
         handler_email=case.handler_email,
         now=now,
