@@ -20,6 +20,8 @@ from daemon.core.letters import (
     EscalationFacts,
     HandlerNotificationFacts,
     Letter,
+    PreviousComplaint,
+    PreviousComplaints,
     ReminderFacts,
     Templates,
     builtin_templates_dir,
@@ -253,6 +255,48 @@ def test_the_routing_reason_is_in_the_letter(language: str, rule: RouteRule, mat
     facts = dataclasses.replace(NOTIFICATION, routing_rule=rule, routing_match=matched)
     for body in bodies(render_handler_notification(Templates(language), facts)):
         assert sentence in body
+
+
+EARLIER = (
+    PreviousComplaint("REC-2026-000007", datetime(2026, 3, 2, 9, 0, tzinfo=UTC), Status.CLOSED, "partly_founded"),
+    PreviousComplaint("REC-2026-000031", datetime(2026, 10, 5, 9, 0, tzinfo=UTC), Status.IN_PROGRESS),
+)
+
+
+@pytest.mark.parametrize(
+    ("language", "total", "heading", "line"),
+    [
+        (
+            "fr",
+            2,
+            "Les 2 réclamations précédentes de ce client :",
+            "REC-2026-000007 du lundi 2 mars 2026 : close, partiellement fondée",
+        ),
+        (
+            "fr",
+            14,
+            "Les 2 dernières des 14 réclamations précédentes de ce client :",
+            "REC-2026-000031 du lundi 5 octobre 2026 : en cours",
+        ),
+        (
+            "en",
+            2,
+            "This customer's 2 previous complaints:",
+            "REC-2026-000007 of Monday, March 2, 2026: closed, partly founded",
+        ),
+        (
+            "en",
+            14,
+            "The latest 2 of this customer's 14 previous complaints:",
+            "REC-2026-000031 of Monday, October 5, 2026: in progress",
+        ),
+    ],
+)
+def test_the_customers_previous_complaints_are_listed(language: str, total: int, heading: str, line: str) -> None:
+    facts = dataclasses.replace(NOTIFICATION, previous=PreviousComplaints(EARLIER, total))
+    for body in bodies(render_handler_notification(Templates(language), facts)):
+        assert heading in body.replace("&#39;", "'") and line in body
+    assert "précédente" not in render_handler_notification(Templates("fr"), NOTIFICATION).text
 
 
 def test_attachments_kept_in_the_register(fr: Templates) -> None:

@@ -273,3 +273,25 @@ def test_the_service_drains_a_maildir_and_its_sender_child_delivers(tmp_path, sm
         thread.join(timeout=30)
     assert not thread.is_alive()
     assert sorted(m.parsed()["X-Complaintsd-Kind"] for m in smtp_sink.messages()) == [ACK, NOTIFICATION]
+
+
+def test_the_handler_notification_lists_the_customers_previous_complaints(tmp_path):
+    """Issue 9, item 5: the handler sees a repeat customer at once, references, dates and outcomes,
+    the earlier complaints of the same batch included; another customer's are not theirs."""
+    clock = FakeClock()
+    desk = make_desk(tmp_path, clock)
+    [first] = ingest(desk, complaint(1)).references
+    _, notification = relay(desk)
+    assert "précédente" not in notification.text
+    clock.advance(timedelta(hours=1))
+    ingest(desk, reply(notification.message, BOB, "#clore non fondée"))
+    clock.advance(timedelta(days=1))
+    other = complaint(9, sender="Dominique Roux <dominique@client.example>")
+    second, third, _ = ingest(desk, complaint(2), complaint(3), other).references
+    *_, to_third, to_other = queued(desk, "handler_notification")
+    lines = to_third.text.splitlines()
+    assert "Les 2 réclamations précédentes de ce client :" in lines
+    assert f"  - {first} du lundi 23 novembre 2026 : close, non fondée" in lines
+    assert f"  - {second} du mardi 24 novembre 2026 : reçue" in lines
+    assert f"{first} du" not in to_other.text and "précédente" not in to_other.text
+    assert [p.reference for p in show(desk, third).previous] == [first, second]

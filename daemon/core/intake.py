@@ -33,6 +33,7 @@ from daemon.core.letters import (
     FileToAttach,
     HandlerNotificationFacts,
     LetterToSend,
+    PreviousComplaints,
     new_message_id,
 )
 from daemon.core.lifecycle import Status
@@ -110,6 +111,13 @@ class Intake:
     @property
     def customer_email(self) -> str:
         return self.customer.email if self.customer else ""
+
+    @property
+    def registered_email(self) -> str:
+        """The customer's address as the register keeps it: "" for a complaint typed in without one."""
+        if self.entry is not None or self.customer is not None or self.mail is None:
+            return self.customer_email
+        return self.mail.customer.email
 
 
 def triage_batch(
@@ -247,14 +255,22 @@ def intake_of_entry(
     return triaged, replace(intake_of(triaged, files, entry.received_at, policy), customer=entry.customer, entry=entry)
 
 
-def decide_registration(intake: Intake, reference: Reference, token: str, now: datetime, policy: Policy) -> Effects:
-    """A new complaint: acknowledge it, tell its handler (with the command token), plan its reminders.
+def decide_registration(
+    intake: Intake,
+    reference: Reference,
+    token: str,
+    now: datetime,
+    policy: Policy,
+    previous: PreviousComplaints | None = None,
+) -> Effects:
+    """A new complaint: acknowledge it, tell its handler (with the command token and the customer's
+    `previous` complaints, which the runner looked up), plan its reminders.
 
     Past its sender's daily cap (`intake.withheld`) it is registered and routed all the same, but no
     acknowledgement leaves: the history says why, and no acknowledgement reminder is planned (the
     silence is deliberate, nobody must be chased for it)."""
     assert intake.mail is not None and intake.route is not None and intake.ack and intake.answer
-    notification = _notification(intake, reference, token, policy)
+    notification = _notification(intake, reference, token, policy, previous or PreviousComplaints())
     handler = intake.route.handler
     before = policy.reminders.before
     if intake.withheld:
@@ -347,7 +363,9 @@ def _acknowledgement(intake: Intake, reference: Reference, policy: Policy) -> Le
     )
 
 
-def _notification(intake: Intake, reference: Reference, token: str, policy: Policy) -> LetterToSend:
+def _notification(
+    intake: Intake, reference: Reference, token: str, policy: Policy, previous: PreviousComplaints
+) -> LetterToSend:
     """The "new complaint" mail to the designated handler, carrying the command token."""
     mail, chosen = intake.mail, intake.route
     assert mail is not None and chosen is not None and intake.ack and intake.answer
@@ -371,6 +389,7 @@ def _notification(intake: Intake, reference: Reference, token: str, policy: Poli
         attachments_attached=attached,
         routing_rule=chosen.rule,
         routing_match=chosen.matched,
+        previous=previous,
     )
     return LetterToSend(
         kind="handler_notification",

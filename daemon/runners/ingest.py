@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -28,7 +29,9 @@ from daemon.core.intake import (
     intake_of,
     triage_batch,
 )
+from daemon.core.letters import PreviousComplaint, PreviousComplaints
 from daemon.core.letters.compose import OutgoingMail
+from daemon.core.lifecycle import Status
 from daemon.core.limits import WINDOW
 from daemon.core.mail import Fetched, InboundMail, StoredFile
 from daemon.core.parsing import parse
@@ -37,7 +40,7 @@ from daemon.core.references import Reference, number_batch
 from daemon.core.threads import named_ids, named_references
 from daemon.core.tokens import new_token
 from daemon.core.triage import Outcome
-from daemon.edges.register.reads import last_sequences, prior_knowledge
+from daemon.edges.register.reads import PREVIOUS_LISTED, last_sequences, previous_complaints, prior_knowledge
 from daemon.edges.register.writes import SequenceConflict, apply, claim_sequences, record
 from daemon.errors import MailError, TransientError
 from daemon.runners.desk import Desk
@@ -168,10 +171,13 @@ def _prepare(desk: Desk, intakes: list[tuple[Triaged, Intake]], now: datetime) -
     years = [i.arrived_at.astimezone(desk.policy.timezone).year for _, i in complaints]
     with desk.register.session() as session:
         last = last_sequences(session, desk.policy.prefix, years)
+        known = previous_complaints(session, [i.registered_email for _, i in complaints])
     numbers = number_batch(desk.policy.prefix, years, last)
-    registrations = {
-        key: _registration(desk, intake, ref, now) for (key, intake), ref in zip(complaints, numbers, strict=True)
-    }
+    registrations = {}
+    for (key, intake), reference, previous in zip(
+        complaints, numbers, _previous(complaints, numbers, known), strict=True
+    ):
+        registrations[key] = _registration(desk, intake, reference, now, previous)
     answers = {}
     for triaged, intake in intakes:
         if intake.outcome is Outcome.UNADDRESSED_COMMAND:
@@ -198,9 +204,25 @@ def _write(
     return references
 
 
-def _registration(desk: Desk, intake: Intake, reference: Reference, now: datetime) -> _Registration:
+def _previous(
+    complaints: list[tuple[str, Intake]], numbers: list[Reference], known: dict[str, PreviousComplaints]
+) -> Iterator[PreviousComplaints]:
+    """Each new complaint's earlier ones from the same address: the register's, then those before
+    it in this very batch (a customer who wrote twice in a minute)."""
+    batch: dict[str, list[PreviousComplaint]] = {}
+    for (_, intake), reference in zip(complaints, numbers, strict=True):
+        email = intake.registered_email
+        before = known.get(email, PreviousComplaints())
+        earlier = batch.setdefault(email, []) if email else []
+        yield PreviousComplaints((*before.listed, *earlier)[-PREVIOUS_LISTED:], before.total + len(earlier))
+        earlier.append(PreviousComplaint(str(reference), intake.arrived_at, Status.RECEIVED))
+
+
+def _registration(
+    desk: Desk, intake: Intake, reference: Reference, now: datetime, previous: PreviousComplaints
+) -> _Registration:
     """Everything a new complaint needs that is pure work: done before the write transaction."""
-    effects = decide_registration(intake, reference, new_token(), now, desk.policy)
+    effects = decide_registration(intake, reference, new_token(), now, desk.policy, previous)
     return _Registration(reference, effects, _compose(desk, effects, now))
 
 

@@ -32,6 +32,7 @@ from typing import Literal
 
 from babel.dates import format_timedelta
 
+from daemon.core.commands.words import Outcome
 from daemon.core.letters.render import (
     AttachmentLine,
     ComplaintSummary,
@@ -45,10 +46,12 @@ from daemon.core.letters.render import (
     one_line,
     plain,
     require_aware,
+    require_text,
     require_token,
     to_handler,
     with_token,
 )
+from daemon.core.lifecycle import Status
 from daemon.core.priority import Priority
 from daemon.core.reminders import DeadlineKind
 from daemon.core.routing import RouteRule
@@ -60,6 +63,8 @@ __all__ = [
     "FollowUpForwardFacts",
     "HandlerNotificationFacts",
     "HandoverFacts",
+    "PreviousComplaint",
+    "PreviousComplaints",
     "ActionAssignedFacts",
     "ActionOverdueFacts",
     "ActionReminderFacts",
@@ -84,12 +89,44 @@ _THRESHOLD = 0.85
 
 
 @dataclass(frozen=True)
+class PreviousComplaint:
+    """One of the customer's earlier complaints: its reference, when it came, where it stands and,
+    once closed, its outcome (tags.Outcome value), so the handler sees a repeat customer at once."""
+
+    reference: str
+    received_at: datetime
+    status: Status
+    outcome: str | None = None
+
+    def __post_init__(self) -> None:
+        require_text("a complaint's reference", self.reference)
+        require_aware("received_at", self.received_at)
+        object.__setattr__(self, "status", Status(self.status))
+        if self.outcome is not None:
+            object.__setattr__(self, "outcome", Outcome(self.outcome).value)
+
+
+@dataclass(frozen=True)
+class PreviousComplaints:
+    """The customer's earlier complaints as the "new complaint" mail lists them: the latest few,
+    oldest first, and how many there are in all (`show` lists every one)."""
+
+    listed: tuple[PreviousComplaint, ...] = ()
+    total: int = 0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "listed", tuple(self.listed))
+        object.__setattr__(self, "total", max(self.total, len(self.listed)))
+
+
+@dataclass(frozen=True)
 class HandlerNotificationFacts:
     """The "new complaint" mail to its designated handler.
 
     `body` is the complaint's text as the customer wrote it; `attachments_attached` says whether the
     files travel with this mail (else they stay in the register). `routing_rule` and `routing_match`
-    are the `Route`'s `rule` and `matched`, so the handler knows why the complaint is theirs.
+    are the `Route`'s `rule` and `matched`, so the handler knows why the complaint is theirs;
+    `previous` the same customer's earlier complaints.
     """
 
     complaint: ComplaintSummary
@@ -100,6 +137,7 @@ class HandlerNotificationFacts:
     attachments_attached: bool
     routing_rule: RouteRule
     routing_match: str
+    previous: PreviousComplaints = PreviousComplaints()
 
     def __post_init__(self) -> None:
         require_token(self.token)
@@ -316,7 +354,7 @@ def render_handler_notification(templates: Templates, facts: HandlerNotification
     """The "new complaint" mail to the designated handler, with how to reply with commands.
 
     The templates see `complaint`, `token`, `handler_name`, `body`, `attachments`,
-    `attachments_attached`, `routing_rule` and `routing_match`.
+    `attachments_attached`, `routing_rule`, `routing_match` and `previous` (`listed`, `total`).
     """
     return to_handler(templates, "handler_notification", facts)
 

@@ -13,6 +13,7 @@ from daemon.core.case import Case, HistoryItem
 from daemon.core.commands.authorization import TokenOwner
 from daemon.core.commands.words import Compensation, CompensationType
 from daemon.core.intake import Prior
+from daemon.core.letters import PreviousComplaint, PreviousComplaints
 from daemon.core.lifecycle import Status
 from daemon.core.limits import AUTOMATIC_KINDS
 from daemon.core.mail import StoredFile
@@ -45,6 +46,36 @@ def chunks(values: Iterable[str], size: int = CHUNK) -> Iterator[list[str]]:
     distinct = list(dict.fromkeys(values))
     for start in range(0, len(distinct), size):
         yield distinct[start : start + size]
+
+
+# The "new complaint" mail lists the customer's latest earlier complaints, `show` every one.
+PREVIOUS_LISTED = 10
+
+
+def previous_complaints(
+    session: Session, customers: Iterable[str], listed: int = PREVIOUS_LISTED
+) -> dict[str, PreviousComplaints]:
+    """Each customer address's complaints in the register (as `show` finds them: the same address),
+    the latest `listed` oldest first, with how many in all; addresses with none are left out."""
+    totals: dict[str, int] = {}
+    for part in chunks(c for c in customers if c):
+        rows = session.exec(
+            select(Complaint.customer_email, func.count())
+            .where(col(Complaint.customer_email).in_(part))
+            .group_by(Complaint.customer_email)
+        )
+        totals |= dict(rows.all())
+    found = {}
+    for customer, total in totals.items():
+        latest = session.exec(
+            select(Complaint.reference, Complaint.received_at, Complaint.status, Complaint.outcome)
+            .where(Complaint.customer_email == customer)
+            .order_by(col(Complaint.id).desc())
+            .limit(listed)
+        ).all()
+        newest = tuple(PreviousComplaint(ref, at, Status(status), outcome) for ref, at, status, outcome in latest)
+        found[customer] = PreviousComplaints(newest[::-1], total)
+    return found
 
 
 def prior_knowledge(

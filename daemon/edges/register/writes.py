@@ -125,7 +125,7 @@ def _insert_complaint(session: Session, intake: Intake, reference: Reference) ->
         "year": reference.year,
         "sequence": reference.sequence,
         "status": Status.RECEIVED.value,
-        "customer_email": intake.customer_email if intake.entry else (intake.customer or mail.customer).email,
+        "customer_email": intake.registered_email,
         "customer_name": intake.customer_name if intake.entry else (intake.customer or mail.customer).name,
         "subject": mail.subject,
         "text_body": mail.text_body,
