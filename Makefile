@@ -76,7 +76,8 @@ test: test-deps
 # .ci/with-postgres starts (as `postgres`, free loopback port, own data directory, stopped after),
 # unless COMPLAINTSD_TEST_POSTGRES already names a server. Two tests are left out: their CLI reads
 # a SQLite file the test writes by path (tests/test_migrations.py's config_file).
-PG_PYTEST_ARGS := -q -p no:cacheprovider tests/test_runners_*.py \
+# tests/test_failover.py runs only here: two daemons on one register, stopped 20 times (about 3 min).
+PG_PYTEST_ARGS := -q -p no:cacheprovider tests/test_runners_*.py tests/test_failover.py \
 	--deselect tests/test_runners_evaluation.py::test_list_filters_on_the_evaluation \
 	--deselect tests/test_runners_evaluation.py::test_actions_are_numbered_moved_on_shown_and_listed_until_verified
 

@@ -158,7 +158,7 @@ def cmd_run(args) -> int:
     signal.signal(signal.SIGTERM, daemon.request_stop)
     signal.signal(signal.SIGINT, daemon.request_stop)
     daemon.run()
-    return 0
+    return 1 if daemon.failed else 0
 
 
 def cmd_check(args) -> int:

@@ -21,6 +21,9 @@ from daemon.edges.register.health import read_health
 from daemon.edges.status_file import process_alive, read_status, status_path
 from daemon.errors import ComplaintsError
 
+# How runners/standby.py words a daemon that does not hold the register (yet).
+STANDBY_STATES = ("standing by", "taking over")
+
 
 def gather(config: Config, now: datetime | None = None) -> dict[str, Any]:
     """Everything `status` shows, as plain values (the --json output)."""
@@ -35,12 +38,14 @@ def gather(config: Config, now: datetime | None = None) -> dict[str, Any]:
     record = read_status(status_path(config.storage.path)) or {}
     stopping = str(record.get("status", "")).startswith("stopping")
     running = bool(record) and process_alive(record.get("pid")) and not stopping
+    standing_by = str(record.get("status", "")).startswith(STANDBY_STATES)
     figures = {key: _iso(value) for key, value in asdict(health).items()}
     return {
         "daemon": {
             "running": running,
             "pid": record.get("pid") if running else None,
             "status": record.get("status") if running else None,
+            "role": ("standby" if standing_by else "active") if running else None,
             "started_at": record.get("started_at"),
             "updated_at": record.get("updated_at"),
         },
@@ -76,7 +81,7 @@ def render(data: dict[str, Any], config: Config) -> str:
     daemon, mailbox, outbox = data["daemon"], data["mailbox"], data["outbox"]
     when = _when(now, config)
     lines = [
-        f"daemon:     running (pid {daemon['pid']}): {daemon['status']}"
+        f"daemon:     running (pid {daemon['pid']}, {daemon['role']}): {daemon['status']}"
         if daemon["running"]
         else f"daemon:     not running (last seen {when(daemon['updated_at'])})",
         f"mailbox:    last answered {when(mailbox['reached_at'])}"

@@ -228,6 +228,7 @@ def test_status_tells_an_admin_what_runs_what_waits_and_what_is_quarantined(tmp_
         assert result.returncode == 0, result.stderr
         data = json.loads(result.stdout)
         assert data["daemon"]["running"] is True and data["daemon"]["pid"] == process.pid
+        assert data["daemon"]["role"] == "active"
         assert data["daemon"]["status"].startswith(f"waiting for mail on maildir:{maildir}")
         assert data["mailbox"]["reached_at"] and data["mailbox"]["connected_since"]
         assert data["last_mail_at"] and data["next_reminder_at"]
@@ -235,7 +236,7 @@ def test_status_tells_an_admin_what_runs_what_waits_and_what_is_quarantined(tmp_
         assert data["quarantined"] == 1
         assert data["schema"].startswith("schema at the latest revision")
         text = _status(config).stdout.splitlines()
-        assert text[0] == f"daemon:     running (pid {process.pid}): {data['daemon']['status']}"
+        assert text[0] == f"daemon:     running (pid {process.pid}, active): {data['daemon']['status']}"
         assert text[3].startswith("outbox:     2 letter(s) waiting, the oldest queued ")
         assert text[4] == "quarantine: 1 message(s)"
     finally:

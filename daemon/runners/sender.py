@@ -10,26 +10,24 @@ nor a letter sent but unrecorded.
 from __future__ import annotations
 
 import ctypes
-import fcntl
 import logging
 import multiprocessing
 import os
 import signal
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from multiprocessing.connection import Connection
-from pathlib import Path
 
 from daemon.config import Config
 from daemon.edges.register import Register
+from daemon.edges.register.lease import lease_for
 from daemon.edges.smtp import SmtpSender
 from daemon.errors import TransientError
 from daemon.logs import setup_logging
 from daemon.runners.backoff import Backoff, one_line
 from daemon.runners.desk import utc_now
 from daemon.runners.outbox import Outbox
+from daemon.runners.standby import Standby
 
 log = logging.getLogger("complaintsd")
 
@@ -69,38 +67,39 @@ def sender_main(config: Config, waker: Connection, log_level: int) -> None:
 
     SIGTERM — from systemd, or from the kernel when the parent dies, even by SIGKILL — means:
     finish and record the letter in hand, then exit. A crash of the ingesting process therefore
-    never leaves a letter sent but unrecorded; the lock keeps the next sender waiting meanwhile.
+    never leaves a letter sent but unrecorded; the sender's lease (edges/register/lease.py) keeps
+    the next sender, of this host or another, standing by meanwhile.
     """
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which stops us
     _die_with_parent()
     setup_logging(log_level <= logging.DEBUG)
-    with _sender_lock(config.storage.path):
-        register = Register(config.database.url, create=False)
-        outbox = Outbox(register, SmtpSender(config.smtp, config.outbox.connections), config.outbox, utc_now)
-        backoff = Backoff()
-        while not stopping.is_set():
-            try:
-                while outbox.flush(stopping.is_set) and not stopping.is_set():
-                    pass
-                backoff.reset()
-                delay = outbox.seconds_until_due(OUTBOX_CEILING)
-            except TransientError as exc:
-                log.warning("register unavailable to the sender, will retry: %s", one_line(exc))
-                delay = backoff.next()
-            if not _wait(waker, delay, stopping):
-                break
-        register.dispose()
+    standby = Standby(lease_for(config.database.url, config.storage.path, "sender"), stopping, "sender")
+    try:
+        if standby.take():
+            standby.keep()
+            _send_until_stopped(config, waker, stopping)
+    finally:
+        standby.release()
 
 
-@contextmanager
-def _sender_lock(folder: Path) -> Iterator[None]:
-    """One sender per register on this host: a new daemon's sender waits for an old one to finish."""
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / ".sender.lock", "a+b") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        yield
+def _send_until_stopped(config: Config, waker: Connection, stopping: threading.Event) -> None:
+    register = Register(config.database.url, create=False)
+    outbox = Outbox(register, SmtpSender(config.smtp, config.outbox.connections), config.outbox, utc_now)
+    backoff = Backoff()
+    while not stopping.is_set():
+        try:
+            while outbox.flush(stopping.is_set) and not stopping.is_set():
+                pass
+            backoff.reset()
+            delay = outbox.seconds_until_due(OUTBOX_CEILING)
+        except TransientError as exc:
+            log.warning("register unavailable to the sender, will retry: %s", one_line(exc))
+            delay = backoff.next()
+        if not _wait(waker, delay, stopping):
+            break
+    register.dispose()
 
 
 def _wait(waker: Connection, delay: float, stopping: threading.Event) -> bool:

@@ -2,7 +2,8 @@
 
 The mailbox loop (runners/mailbox_loop.py) runs in this process, the outbox sender
 (runners/sender.py) in a child process, and APScheduler (edges/scheduler.py) triggers the sweep.
-One daemon is active per register on a host; a second one started by mistake stands by. A stop
+One daemon is active per register (runners/standby.py): another one, on this host or another,
+stands by and takes over when the first one stops or dies. A stop
 request (SIGTERM/SIGINT) is honoured between batches; a lost connection (IMAP, SMTP or database)
 is logged and retried with backoff, and never ends the daemon. systemd hears READY=1, STATUS= lines
 and, when the unit sets WatchdogSec=, WATCHDOG=1 from the mailbox loop (runners/heartbeat.py).
@@ -10,18 +11,17 @@ and, when the unit sets WatchdogSec=, WATCHDOG=1 from the mailbox loop (runners/
 
 from __future__ import annotations
 
-import fcntl
 import logging
+import multiprocessing.connection
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import datetime
 from functools import partial
-from pathlib import Path
 
 from daemon.config import Config
 from daemon.edges.mailbox import Mailbox, open_mailbox
 from daemon.edges.register import Register
+from daemon.edges.register.lease import lease_for
 from daemon.edges.scheduler import Scheduler
 from daemon.edges.status_file import status_path, write_status
 from daemon.runners.desk import Desk, utc_now
@@ -30,6 +30,7 @@ from daemon.runners.heartbeat import Heartbeat
 from daemon.runners.ingest import Ingestor
 from daemon.runners.mailbox_loop import MailboxLoop
 from daemon.runners.sender import SenderProcess
+from daemon.runners.standby import Standby
 from daemon.runners.sweep import Sweeper
 
 log = logging.getLogger("complaintsd")
@@ -55,15 +56,22 @@ class Daemon:
         self.followups = FollowUps(self.desk)
         self.mailbox: Mailbox = open_mailbox(config.mailbox)
         self._sender: SenderProcess | None = None
+        self.failed = False  # the sender process ended on its own: stop, so that systemd restarts both
 
     def run(self) -> None:
-        with _active_lock(self.config.storage.path, self.stop, self.heartbeat):
-            if self.stop.is_set():
-                return
-            self._run()
+        """Stand by until this daemon holds the register, then work it until asked to stop."""
+        lease = lease_for(self.config.database.url, self.config.storage.path, "daemon")
+        standby = Standby(lease, self.stop, "daemon", self.heartbeat.status)
+        try:
+            if standby.take():
+                standby.keep()
+                self._run()
+        finally:
+            standby.release()
 
     def _run(self) -> None:
         self._sender = SenderProcess(self.config, logging.getLogger().level)
+        threading.Thread(target=self._watch_sender, name="sender-watch", daemon=True).start()
         sweeper = Sweeper(self.desk)
         scheduler = Scheduler(lambda: self._sweep(sweeper), self.config.reminders.sweep_interval)
         scheduler.start()
@@ -100,6 +108,13 @@ class Daemon:
             )
             self.sender.wake()
 
+    def _watch_sender(self) -> None:
+        multiprocessing.connection.wait([self.sender.process.sentinel])
+        if not self.stop.is_set():
+            log.error("the sender process ended (exit %s); stopping", self.sender.process.exitcode)
+            self.failed = True
+            self.stop.set()
+
     @property
     def sender(self) -> SenderProcess:
         assert self._sender is not None, "the sender process starts with run()"
@@ -107,24 +122,3 @@ class Daemon:
 
     def request_stop(self, *_args) -> None:
         self.stop.set()
-
-
-@contextmanager
-def _active_lock(folder: Path, stop: threading.Event, heartbeat: Heartbeat) -> Iterator[None]:
-    """One active daemon per register on this host: a second one started by mistake stands by
-    (and takes over within a second when the first one stops or dies), alive for the watchdog."""
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / ".complaintsd.lock", "a+b") as handle:
-        waiting = False
-        while not stop.is_set():
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if not waiting:
-                    log.warning("another complaintsd is active on this register; standing by")
-                    heartbeat.status("standing by: another complaintsd is active on this register")
-                waiting = True
-                heartbeat.beat()
-                stop.wait(1.0)
-        yield

@@ -1,0 +1,103 @@
+"""One daemon works a register at a time; another stands by, names the holder, and takes over.
+
+On SQLite (the default pass) the lease is an flock beside the attachments; in `make test-postgres`
+it is an advisory lock on a connection of its own, which the server ends when the holder dies or
+is cut off (edges/register/lease.py). The takeover by real daemon processes, killed mid-batch, is
+tests/test_failover.py.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from daemon.edges.register import Register
+from daemon.edges.register.lease import GRACE, PING, POLL, LeaseLost, lease_for, whoami
+from daemon.runners.standby import Standby
+from tests.postgres import on_postgres, register_url
+
+
+def _lease(tmp_path, role="daemon"):
+    url = register_url(tmp_path)
+    Register(url, create=True).dispose()
+    return lease_for(url, tmp_path / "attachments", role)
+
+
+def test_a_second_daemon_sees_who_holds_the_register_and_takes_it_when_freed(tmp_path):
+    first, second = _lease(tmp_path), _lease(tmp_path)
+    assert first.try_take() is None
+    assert second.try_take() == whoami()  # both in this process: "pid …@host"
+    assert second.try_take() == whoami(), "trying again changes nothing"
+    first.release()
+    assert second.try_take() is None
+    second.release()
+
+
+def test_the_daemon_and_the_sender_have_leases_of_their_own(tmp_path):
+    daemon, sender, other_sender = _lease(tmp_path), _lease(tmp_path, "sender"), _lease(tmp_path, "sender")
+    assert daemon.try_take() is None
+    assert sender.try_take() is None, "the daemon's lease does not hold its sender back"
+    assert other_sender.try_take() is not None, "but a second sender waits"
+    for lease in (daemon, sender, other_sender):
+        lease.release()
+
+
+def test_a_standby_says_so_once_then_takes_over_when_the_holder_stops(tmp_path, caplog):
+    holder = _lease(tmp_path)
+    assert holder.try_take() is None
+    stop = threading.Event()
+    states: list[str] = []
+    standby = Standby(_lease(tmp_path), stop, "daemon", states.append)
+    taken: list[float] = []
+    waiting = threading.Thread(target=lambda: taken.append(standby.take() and time.monotonic()))
+    with caplog.at_level("INFO", logger="complaintsd"):
+        waiting.start()
+        time.sleep(2.5 * POLL)
+        assert not taken, "the holder still holds it"
+        freed = time.monotonic()
+        holder.release()
+        waiting.join(timeout=POLL + GRACE + 5)
+    assert taken and taken[0], "the standby took over"
+    assert taken[0] - freed <= POLL + standby.lease.grace + 0.5
+    assert states[0] == f"standing by: another daemon holds the register ({whoami()})"
+    lines = [r.getMessage() for r in caplog.records]
+    assert lines.count(states[0]) == 1, "one line per change of state, not one per try"
+    assert lines[-1] == "active: this daemon holds the register"
+    standby.release()
+
+
+def test_a_standby_asked_to_stop_stops_without_the_register(tmp_path):
+    holder = _lease(tmp_path)
+    assert holder.try_take() is None
+    stop = threading.Event()
+    stop.set()
+    assert Standby(_lease(tmp_path), stop, "daemon").take() is False
+    holder.release()
+
+
+@pytest.mark.skipif(not on_postgres(), reason="an flock cannot be taken away from a live process")
+def test_a_holder_whose_session_is_ended_by_the_server_knows_it_within_a_ping(tmp_path):
+    lease = _lease(tmp_path)
+    standby = Standby(lease, threading.Event(), "daemon", on_lost=(lost := threading.Event()).set)
+    assert standby.take()
+    standby.keep()
+    time.sleep(PING)
+    assert not lost.is_set(), "a held lease is confirmed, not lost"
+    engine = create_engine(register_url(tmp_path))
+    with engine.connect() as connection:
+        ended = connection.execute(
+            text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = :name"),
+            {"name": lease.name},  # type: ignore[attr-defined]
+        ).all()
+    engine.dispose()
+    assert ended == [(True,)]
+    cut = time.monotonic()
+    assert lost.wait(PING + 1.0), "the holder noticed"
+    assert time.monotonic() - cut < GRACE, "before a standby that took the freed lease starts working"
+    with pytest.raises(LeaseLost):
+        lease.confirm()
+    assert _lease(tmp_path).try_take() is None, "the server freed the lock"
+    standby.release()
