@@ -138,7 +138,8 @@ def _holder_pid(url: str) -> int | None:
             name = connection.execute(
                 text(
                     "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-                    "WHERE l.locktype = 'advisory' AND l.granted AND l.objid = 1 AND l.objsubid = 2"
+                    "WHERE l.locktype = 'advisory' AND l.granted AND l.objid = 1 AND l.objsubid = 2 "
+                    "AND a.datname = current_database()"
                 )
             ).scalar()
     finally:
@@ -152,7 +153,10 @@ def _end_lease_session(url: str, daemon: DaemonProcess) -> None:
     try:
         with engine.connect() as connection:
             ended = connection.execute(
-                text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE :name"),
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE application_name LIKE :name AND datname = current_database()"
+                ),
                 {"name": f"complaintsd daemon pid {daemon.process.pid}@%"},
             ).all()
     finally:

@@ -89,7 +89,10 @@ def test_a_holder_whose_session_is_ended_by_the_server_knows_it_within_a_ping(tm
     engine = create_engine(register_url(tmp_path))
     with engine.connect() as connection:
         ended = connection.execute(
-            text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = :name"),
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE application_name = :name AND datname = current_database()"
+            ),
             {"name": lease.name},  # type: ignore[attr-defined]
         ).all()
     engine.dispose()

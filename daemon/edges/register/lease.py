@@ -142,6 +142,10 @@ class AdvisoryLease:
             raise LeaseLost(f"the lease's connection failed: {_first_line(exc)}") from None
 
     def release(self) -> None:
+        """Unlock at once, so that a standby need not wait for the server to notice the session end."""
+        if self._connection is not None:
+            with contextlib.suppress(SQLAlchemyError):
+                self._connection.execute(text("SELECT pg_advisory_unlock(:c, :k)"), self._key())
         self._drop()
         self.engine.dispose()
 
