@@ -34,6 +34,8 @@ DEFAULT_CONFIG = "/etc/complaintsd/config.toml"
 # Whatever umask it is started with, complaintsd creates nothing others can read: the register, the
 # attachments and the locks hold customers' personal data (files 0600, directories 0700).
 PRIVATE_UMASK = 0o077
+# `show`: the register's words (text), the contract (json), the printable sheet (html, pdf: daemon/sheet.py).
+SHOW_FORMATS = ("text", "json", "html", "pdf")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -115,7 +117,11 @@ def _parser() -> argparse.ArgumentParser:
     _add_parsers(command)
     show = command("show", cmd_show, "show one complaint with its attachments and history")
     show.add_argument("reference")
-    show.add_argument("--json", action="store_true", help="machine-readable output")
+    show.add_argument("--json", action="store_true", help="machine-readable output (the same as --format json)")
+    show.add_argument(
+        "--format", choices=SHOW_FORMATS, help="text (default), json, or the printable sheet: html, pdf (Chromium)"
+    )
+    show.add_argument("--output", metavar="FILE", help="write it there instead of standard output")
     demo = commands.add_parser("demo", help="run the daemon end to end on an embedded default, with sample complaints")
     demo.add_argument("--dir", default="demo", help="where the demo keeps its files (default: ./demo)")
     demo.add_argument("--serve", action="store_true", help="keep running after the samples (Ctrl-C to stop)")
@@ -270,13 +276,24 @@ def _duration_option(option: str, text: str | None) -> timedelta | None:
 
 
 def cmd_show(args) -> int:
+    if args.json and args.format not in (None, "json"):
+        raise ComplaintsError(f"--json and --format {args.format}: choose one")
+    form = "json" if args.json else (args.format or "text")
     config, register = _register(args.config)
+    if form in ("html", "pdf"):
+        from daemon.sheet import write_sheet
+
+        return write_sheet(config, register, args.reference, form, args.output)
     with register.session() as session:
         complaint = show_complaint(session, args.reference)
-    if args.json:
-        print(json.dumps(_detail_json(complaint), ensure_ascii=False, indent=2))
-        return 0
-    print(_detail_text(complaint, config))
+    if form == "json":
+        shown = json.dumps(_detail_json(complaint), ensure_ascii=False, indent=2)
+    else:
+        shown = _detail_text(complaint, config)
+    if args.output:
+        Path(args.output).write_text(shown + "\n", encoding="utf-8")
+    else:
+        print(shown)
     return 0
 
 

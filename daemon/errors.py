@@ -47,3 +47,8 @@ class NotFound(ComplaintsError):
 
 class EntryError(ComplaintsError):
     """A complaint typed in by hand (`complaintsd add`) is incomplete or malformed: the option names it."""
+
+
+class PrintError(ComplaintsError):
+    """A PDF cannot be printed here: Chromium is missing or failed; the message says which (the HTML
+    sheet still works)."""

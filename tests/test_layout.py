@@ -75,9 +75,14 @@ def render(templates: Templates, name: str) -> Letter:
     return RENDERERS[type(SAMPLES[name])](templates, SAMPLES[name])
 
 
+# Pages that are not letters: printed, not mailed, each a whole page of its own (core/sheet.py).
+PAGES = {"sheet"}
+
+
 def html_letters(language: str) -> list[str]:
     directory = builtin_templates_dir() / language
-    return sorted(p.name.removesuffix(".html.j2") for p in directory.glob("*.html.j2") if not p.name.startswith("_"))
+    names = (p.name.removesuffix(".html.j2") for p in directory.glob("*.html.j2") if not p.name.startswith("_"))
+    return sorted(name for name in names if name not in PAGES)
 
 
 def override_of(tmp_path: Path, language: str, name: str, *replacements: tuple[str, str]) -> Path:

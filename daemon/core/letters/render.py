@@ -314,6 +314,7 @@ class Templates:
             "datetime": self.format_datetime,
             "time": self.format_time,
             "size": self.format_size,
+            "stamp": self.format_stamp,
             "nl2br": _nl2br,
         }
 
@@ -341,6 +342,10 @@ class Templates:
         pattern = _AT_TIME.get(self.locale.language, "{1}, {0}")
         return pattern.replace("{1}", self.format_date(value)).replace("{0}", self.format_time(value))
 
+    def format_stamp(self, value: datetime) -> str:
+        """ "2026-12-07 14:05", local time: a date in a table (the sheet's history), in any language."""
+        return self._local(value).strftime("%Y-%m-%d %H:%M")
+
     def format_size(self, value: int) -> str:
         """ "532 octets", "50 ko", "1,2 Mo" / "532 bytes", "50 kB", "1.2 MB" (SI units)."""
         units = _SIZE_UNITS.get(self.locale.language, _SIZE_UNITS["en"])
@@ -367,6 +372,10 @@ class Templates:
         """
         subject, text, html = (self.environment.get_template(f"{name}.{part}.j2").render(**context) for part in _PARTS)
         return Letter(subject=one_line(subject), text=_tidy_text(text), html=html)
+
+    def page(self, name: str, **context: Any) -> str:
+        """Render the page `<name>.html.j2` alone (the complaint sheet): HTML, autoescaped, no subject."""
+        return self.environment.get_template(f"{name}.html.j2").render(**context)
 
 
 def with_token(templates: Templates, name: str, token: str, **context: Any) -> Letter:

@@ -5,6 +5,8 @@ Readers get plain frozen values (ComplaintView), never live rows.
 
 from __future__ import annotations
 
+import email
+import email.policy
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
@@ -14,12 +16,14 @@ from sqlmodel import Session, col, select
 from daemon.core.lifecycle import Status
 from daemon.core.priority import priority
 from daemon.core.reminders import ActionDeadline, Kind
+from daemon.core.sheet import AnswerLetter
 from daemon.edges.register.models import (
     Action,
     Cause,
     Complaint,
     HistoryEvent,
     InboundMessage,
+    OutboxMail,
     Reminder,
     StoredAttachment,
 )
@@ -320,6 +324,24 @@ def _previous(session: Session, row: Complaint) -> tuple[PreviousView, ...]:
         .order_by(col(Complaint.received_at), col(Complaint.id))
     ).all()
     return tuple(PreviousView(p.reference, p.received_at, p.status, p.outcome) for p in earlier)
+
+
+def mailed_answers(session: Session, reference: str) -> tuple[AnswerLetter, ...]:
+    """The answer letters queued for a complaint, oldest first, each as its plain text: what the
+    customer read (the sheet shows it). Refused or failed ones too: the history says which."""
+    rows = session.exec(
+        select(OutboxMail.created_at, OutboxMail.raw)
+        .join(Complaint, col(Complaint.id) == col(OutboxMail.complaint_id))
+        .where(Complaint.reference == reference.strip().upper(), OutboxMail.purpose == "answer")
+        .order_by(col(OutboxMail.created_at), col(OutboxMail.id))
+    ).all()
+    return tuple(AnswerLetter(at, _plain_text(raw), mailed=True) for at, raw in rows)
+
+
+def _plain_text(raw: bytes) -> str:
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    body = message.get_body(("plain",))
+    return body.get_content() if body is not None else ""
 
 
 def set_aside_counts(session: Session) -> dict[str, int]:

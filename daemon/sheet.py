@@ -1,0 +1,42 @@
+"""`complaintsd show REF --format html|pdf`: the complaint sheet, written where the user asked.
+
+The page is rendered in the core (core/sheet.py) from what the register holds; this module reads
+the register, passes the instant, and writes the page (HTML), or has Chromium print it (PDF).
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from daemon.config import Config
+from daemon.core.letters import Templates
+from daemon.core.sheet import render_sheet, sheet_facts
+from daemon.edges.printer import print_pdf
+from daemon.edges.register import Register
+from daemon.edges.register.views import mailed_answers, show_complaint
+
+
+def sheet_html(config: Config, register: Register, reference: str, now: datetime) -> str:
+    """The sheet of `reference` as the register holds it at `now`."""
+    with register.session() as session:
+        complaint = show_complaint(session, reference)
+        answers = mailed_answers(session, reference)
+    return render_sheet(Templates.of(config.register), sheet_facts(complaint, answers, now))
+
+
+def write_sheet(config: Config, register: Register, reference: str, form: str, output: str | None) -> int:
+    page = sheet_html(config, register, reference, datetime.now(UTC))
+    if form == "html":
+        if output:
+            Path(output).write_text(page, encoding="utf-8")
+        else:
+            sys.stdout.write(page)
+        return 0
+    pdf = print_pdf(page)
+    if output:
+        Path(output).write_bytes(pdf)
+    else:
+        sys.stdout.buffer.write(pdf)
+    return 0
