@@ -15,12 +15,14 @@ import stat
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from daemon.edges.notify import SEND_TIMEOUT, systemd_notify
 from daemon.edges.register import Register
 from tests.harness import ROOT, complaint, wait_until
 
@@ -79,6 +81,22 @@ def notifications() -> Iterator[Notifications]:
     listener = Notifications()
     yield listener
     listener.close()
+
+
+def test_a_manager_that_reads_nothing_cannot_stop_the_daemon(notifications, monkeypatch):
+    """The kernel queues a few datagrams per socket (max_dgram_qlen); past them a send would wait for
+    the reader forever, and the loop that feeds the watchdog with it (it stopped `status` for a minute)."""
+    monkeypatch.setenv("NOTIFY_SOCKET", notifications.path)
+    queue = int(Path("/proc/sys/net/unix/max_dgram_qlen").read_text())
+    for _ in range(queue + 1):
+        systemd_notify("WATCHDOG=1")
+    started = time.monotonic()
+    sender = threading.Thread(target=systemd_notify, args=("WATCHDOG=1",), daemon=True)
+    sender.start()
+    sender.join(timeout=SEND_TIMEOUT + 2)
+    assert not sender.is_alive(), "a notification waited for a reader that never came"
+    assert time.monotonic() - started >= SEND_TIMEOUT * 0.9, "the queue was full: it waited, then gave up"
+    assert len(notifications.drain()) < queue + 2, "what could not leave was dropped"
 
 
 def _config(tmp_path: Path, mailbox: str) -> Path:

@@ -8,6 +8,10 @@ from __future__ import annotations
 import os
 import socket
 
+# A manager that does not read its socket (its queue is ten datagrams by default) must not stop the
+# daemon: a datagram that cannot leave within this long is dropped, like one to a missing socket.
+SEND_TIMEOUT = 1.0
+
 
 def systemd_notify(state: str) -> None:
     """Tell the service manager `state`; nothing when not run by systemd (no $NOTIFY_SOCKET)."""
@@ -17,6 +21,7 @@ def systemd_notify(state: str) -> None:
     if address.startswith("@"):
         address = "\0" + address[1:]
     with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+        sock.settimeout(SEND_TIMEOUT)
         try:
             sock.connect(address)
             sock.sendall(state.encode())
