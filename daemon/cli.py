@@ -443,7 +443,7 @@ def _evaluation_text(c: ComplaintView, config: Config) -> list[str]:
         ("satisfaction", _satisfaction_text(c)),
     ]
     lines = [f"{(name if name.endswith(':') else name + ':'):<15}{value}" for name, value in shown if value]
-    lines += [f"cause:         {cause.text}" for cause in c.causes]
+    lines += [f"cause:         {cause.category + ': ' if cause.category else ''}{cause.text}" for cause in c.causes]
     lines += [
         f"action {a.number}:      {a.kind} [{a.status}] {a.text}"
         + "".join(f" ({part})" for part in (a.owner, _day(a.due), a.reason) if part)

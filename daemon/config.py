@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from daemon.config_schema import (
     CATEGORY,
+    CAUSES,
     CUSTOMER_LETTERS,
     DATABASE,
     HANDLER,
@@ -193,6 +194,7 @@ class Config:
     customer_letters: CustomerLettersConfig
     limits: LimitsConfig
     categories: tuple[CategoryDeadlines, ...] = ()
+    cause_categories: tuple[str, ...] = ()  # [causes] categories
     source: Path | None = None
 
     def deadline_rules(self, category: str | None) -> tuple[DeadlineRule, DeadlineRule]:
@@ -244,6 +246,7 @@ def parse_config(data: dict[str, Any], source: Path | None = None) -> Config:
         customer_letters=CustomerLettersConfig(**read_section(data, "customer_letters", CUSTOMER_LETTERS)),
         limits=LimitsConfig(**read_section(data, "limits", LIMITS)),
         categories=_categories(data),
+        cause_categories=read_section(data, "causes", CAUSES)["categories"],
         source=source,
     )
 
@@ -361,4 +364,5 @@ def policy_of(config: Config) -> Policy:
         mediator=config.mediator,
         attach_limit=config.limits.attachments_to_handler,
         automatic_mails_per_day=config.limits.automatic_mails_per_day,
+        cause_categories=config.cause_categories,
     )

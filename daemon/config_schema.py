@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from daemon.core.commands.evaluation import CAUSE_CATEGORY_WORDS
 from daemon.core.deadlines import DeadlineRule, parse_duration, parse_rule
 from daemon.core.mail import Address
 from daemon.core.reminders import parse_weekdays
@@ -23,6 +24,7 @@ from daemon.errors import ConfigError
 
 __all__ = [
     "CATEGORY",
+    "CAUSES",
     "CUSTOMER_LETTERS",
     "DATABASE",
     "HANDLER",
@@ -167,6 +169,14 @@ def _size(value: Any, path: str) -> int:
     return int(number) * _SIZE_UNITS[unit]
 
 
+def _cause_category(value: Any, path: str) -> str:
+    """A cause category as `#cause <category>: <text>` names it: non-empty, no colon, at most 3 words."""
+    words = _string(value, path).split()
+    if not words or ":" in value or len(words) > CAUSE_CATEGORY_WORDS:
+        raise ConfigError(path, f"{value!r}: a cause category is 1 to 3 words without a colon")
+    return " ".join(words)
+
+
 def _language(value: Any, path: str) -> str:
     return _choice("fr", "en")(value, path)
 
@@ -253,6 +263,7 @@ LIMITS = {
     "automatic_mails_per_day": (_integer(1, 10_000), 5),
     "attachments_to_handler": (_size, "10MB"),
 }
+CAUSES: dict[str, tuple[Parser, Any]] = {"categories": (lambda v, p: _list(v, p, _cause_category), [])}
 SECRET_KEYS = ("password", "password_env", "password_file")
 SECTIONS = {
     "mailbox": MAILBOX,
@@ -266,6 +277,7 @@ SECTIONS = {
     "routing": ROUTING,
     "reminders": REMINDERS,
     "categories": CATEGORY,
+    "causes": CAUSES,
     "customer_letters": CUSTOMER_LETTERS,
     "limits": LIMITS,
 }

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from daemon.core.commands.plan import CaseState, plan_commands
 from daemon.core.commands.tags import Reason, parse_commands
 from daemon.core.deadlines import Deadline, parse_rule
@@ -81,3 +83,38 @@ def test_a_no_op_is_said_not_silently_ignored():
 def test_help_and_notes():
     assert run("#aide").help
     assert run("#note appelé la cliente").notes == ("appelé la cliente",)
+
+
+# --- #cause and [causes] categories: (text, configured categories) → (causes recorded, problem) ------
+
+DELIVERY = ("Livraison", "emballage", "erreur humaine")
+CAUSES = [
+    ("#cause livraison: colis mal étiqueté", DELIVERY, [("colis mal étiqueté", "Livraison")], None),
+    ("#cause LIVRAISON : colis mal étiqueté", DELIVERY, [("colis mal étiqueté", "Livraison")], None),
+    ("#causes Émballage:carton trop fin", DELIVERY, [("carton trop fin", "emballage")], None),
+    ("#cause Erreur  Humaine: saisie inversée", DELIVERY, [("saisie inversée", "erreur humaine")], None),
+    ("#cause packaging: box too thin", ("delivery", "packaging"), [("box too thin", "packaging")], None),
+    ("#cause le colis est arrivé en retard", DELIVERY, [("le colis est arrivé en retard", None)], None),
+    (
+        "#cause le transporteur a perdu le colis: retard",
+        DELIVERY,
+        [("le transporteur a perdu le colis: retard", None)],
+        None,
+    ),
+    ("#cause livraison: colis mal étiqueté", (), [("livraison: colis mal étiqueté", None)], None),
+    (
+        "#cause transport: retard",
+        DELIVERY,
+        [],
+        "unknown cause category: write #cause <category>: <text>, the category one of "
+        "Livraison, emballage, erreur humaine",
+    ),
+    ("#cause livraison:", DELIVERY, [], "this tag needs a value"),
+]
+
+
+@pytest.mark.parametrize(("text", "categories", "causes", "problem"), CAUSES)
+def test_a_cause_is_filed_under_a_configured_category(text, categories, causes, problem):
+    plan = run(text, cause_categories=categories)
+    assert [(c.text, c.category) for c in plan.causes] == causes
+    assert [f"{p.reason} {p.detail}".strip() for p in plan.problems] == ([problem] if problem else [])

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from daemon.config import load_config, parse_config
+from daemon.config import load_config, parse_config, policy_of
 from daemon.edges.register import Register
 from daemon.errors import ConfigError
 from tests.harness import ROOT, _env
@@ -91,6 +91,8 @@ def test_example_config_is_valid_and_documents_every_key():
             "categories.facturation.keywords",
             "non-empty strings",
         ),
+        (with_("causes", categories=["livraison", "retard: transporteur"]), "causes.categories[1]", "colon"),
+        (with_("causes", categories=["une erreur de saisie humaine"]), "causes.categories[0]", "1 to 3 words"),
         (
             {**MINIMAL, "categories": {"facturation": {"keywords": "facture"}}},
             "categories.facturation.keywords",
@@ -115,6 +117,12 @@ def test_secrets_from_environment_and_credentials_directory(tmp_path, monkeypatc
     assert config.routing.default.email == "alice@example.com"
     assert config.mailbox.password == "from-env"
     assert config.smtp.password == "from-file"
+
+
+def test_cause_categories_reach_the_policy():
+    config = parse_config(with_("causes", categories=["livraison", " erreur   humaine "]))
+    assert policy_of(config).cause_categories == ("livraison", "erreur humaine")
+    assert policy_of(parse_config(MINIMAL)).cause_categories == ()
 
 
 def test_category_deadlines_override_the_default():

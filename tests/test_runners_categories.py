@@ -129,3 +129,30 @@ def test_a_category_change_recomputes_the_answer_date_and_show_explains_it(tmp_p
         "10d",
         (),
     )
+
+
+def test_a_cause_is_filed_under_a_cause_category_and_an_unknown_one_is_a_command_error(tmp_path):
+    """Item 2: `[causes] categories` lets `#cause livraison: …` file the cause; an unknown category
+    is answered like any command error, naming the valid ones, and records nothing."""
+    clock = FakeClock()
+    desk = make_desk(tmp_path, clock, causes={"categories": ["Livraison", "emballage"]})
+    [reference] = ingest(desk, complaint(1, subject="Question", body="Bonjour,\nune question.\n")).references
+    _, notification = relay(desk)
+
+    clock.advance(timedelta(hours=1))
+    ingest(desk, reply(notification.message, BOB, "#cause LIVRAISON : colis mal étiqueté au dépôt"))
+    [confirmation] = relay(desk)
+    assert "Livraison: colis mal étiqueté au dépôt" in confirmation.text  # the configured spelling
+    assert [(c.text, c.category) for c in show(desk, reference).causes] == [
+        ("colis mal étiqueté au dépôt", "Livraison")
+    ]
+    assert _detail_json(show(desk, reference))["causes"] == [
+        {"text": "colis mal étiqueté au dépôt", "category": "Livraison"}
+    ]
+
+    clock.advance(timedelta(hours=1))
+    ingest(desk, reply(notification.message, BOB, "#cause transport: retard"))
+    [error] = relay(desk)
+    assert error.kind == "command_reply" and "n'a pas été exécuté" in error.text
+    assert "unknown cause category" in error.text and "Livraison, emballage" in error.text
+    assert len(show(desk, reference).causes) == 1

@@ -395,6 +395,7 @@ APPLYING = {
     Reason.SAME_COMPLAINT,
     Reason.UNKNOWN_ACTION_NUMBER,
     Reason.ILLEGAL_ACTION_MOVE,
+    Reason.UNKNOWN_CAUSE_CATEGORY,  # the categories are the configuration's (tests/test_commands.py)
 }
 
 

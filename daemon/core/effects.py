@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from daemon.core.commands.words import CauseFound
 from daemon.core.letters import LetterToSend
 from daemon.core.lifecycle import Status, reachable
 from daemon.core.mail import StoredFile
@@ -87,7 +88,7 @@ class Effects:
     cancel: tuple[ReminderDeadline | None, ...] = ()
     tokens: tuple[TokenToIssue, ...] = ()
     links: tuple[int, ...] = ()
-    causes: tuple[str, ...] = ()
+    causes: tuple[CauseFound, ...] = ()
     actions: tuple[ActionToCreate, ...] = ()
     action_moves: tuple[ActionMoveTo, ...] = ()
     files: tuple[StoredFile, ...] = ()  # stored already (edges/storage), listed with the complaint

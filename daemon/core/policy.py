@@ -67,6 +67,7 @@ class Policy:
     mediator: Mediator | None
     attach_limit: int = 10 * 1024 * 1024  # beyond this a handler's mail lists the files instead of carrying them
     automatic_mails_per_day: int = 5  # to one correspondent (issue 14): past it, registered but not answered
+    cause_categories: tuple[str, ...] = ()  # `[causes] categories`: what a #cause may be filed under
 
     @property
     def domain(self) -> str:

@@ -77,6 +77,7 @@ def decide_command_mail(
         now,
         _category_deadline(case, policy),
         references,
+        policy.cause_categories,
     )
     return heard + _executed(case, mail, result, heard.history, now, policy)
 
@@ -309,7 +310,7 @@ def _reply(
     else:  # after a handover, the former handler's confirmation carries their own token
         token = after.token_of(mail.author.email) or new_token()
     complaint, name = summary(after), mail.author.name or mail.author.email
-    problems = tuple(NotUnderstood(p.line, p.reason) for p in result.problems)
+    problems = tuple(NotUnderstood(p.line, f"{p.reason} {p.detail}".strip()) for p in result.problems)
     facts: object
     if result.executed or not result.problems:
         if result.help and not result.executed:

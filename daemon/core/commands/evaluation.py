@@ -21,6 +21,7 @@ from daemon.core.commands.words import (
     SCOPE_WORDS,
     ActionKind,
     ActionStatus,
+    CauseFound,
     Compensation,
     Complexity,
     Impact,
@@ -136,3 +137,24 @@ def _move(number: int, words: list[str]) -> ActionMove | Reason:
     if status is ActionStatus.ABANDONED and not reason:
         return Reason.MISSING_REASON
     return ActionMove(number, status, reason)
+
+
+# A cause's category is written before a colon; longer leading text is a sentence, not a category.
+CAUSE_CATEGORY_WORDS = 3
+
+
+def read_cause(value: str, categories: tuple[str, ...]) -> CauseFound | Reason:
+    """`#cause livraison: colis mal étiqueté` → the cause and its category, matched folded against
+    `[causes] categories` (the configured spelling is kept); a cause without a leading category is
+    free text. With no categories configured, the whole text is the cause, as before."""
+    text = value.strip()
+    if not categories:
+        return CauseFound(text)
+    head, colon, rest = text.partition(":")
+    if not colon or not head.strip() or len(head.split()) > CAUSE_CATEGORY_WORDS:
+        return CauseFound(text)
+    wanted = as_words(head)
+    category = next((c for c in categories if as_words(c) == wanted), None)
+    if category is None:
+        return Reason.UNKNOWN_CAUSE_CATEGORY
+    return CauseFound(rest.strip(), category) if rest.strip() else Reason.MISSING_VALUE

@@ -20,8 +20,9 @@ from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from daemon.core.commands.evaluation import read_cause
 from daemon.core.commands.tags import ActionMove, Command, Commands, Compensation, NewAction, Problem, Reason, Tag
-from daemon.core.commands.words import ACTION_MOVES, ActionStatus
+from daemon.core.commands.words import ACTION_MOVES, ActionStatus, CauseFound
 from daemon.core.deadlines import Deadline
 from daemon.core.lifecycle import Event, IllegalTransition, Status, next_status
 from daemon.core.routing import Handler
@@ -69,7 +70,7 @@ class Plan:
     answer_skipped: tuple[tuple[date, str], ...] = ()  # the closed days that recomputation skipped
     problems: tuple[Problem, ...] = ()
     links: tuple[int, ...] = ()  # complaint ids to link (both ways)
-    causes: tuple[str, ...] = ()
+    causes: tuple[CauseFound, ...] = ()
     inform: str | None = None  # interim news to send the customer (#inform), not the answer
     new_actions: tuple[tuple[int, NewAction], ...] = ()  # numbered in the order written
     action_moves: tuple[ActionMove, ...] = ()
@@ -101,17 +102,19 @@ def plan_commands(
     now: datetime,
     category_deadline: CategoryDeadline = lambda category: None,
     references: Mapping[str, int] = {},
+    cause_categories: tuple[str, ...] = (),
 ) -> Plan:
     """`category_deadline(category)` gives the answer deadline (its rule, its skipped days) the new
     category's rules set, or None when neither category has a rule of its own or the date is committed;
-    `references` the complaint id of each reference the mail names that the register holds."""
+    `references` the complaint id of each reference the mail names that the register holds;
+    `cause_categories` the `[causes] categories` a #cause may name."""
     ordered = sorted(commands.commands, key=lambda c: c.tag is Tag.CLOSE)  # stable: #reply before #close
     plan = Plan(state=state, problems=tuple(commands.problems))
     for command in ordered:
         if command.tag is Tag.RELATED:
             plan = _relate(plan, command, references)
             continue
-        plan = _apply(plan, command, handlers, tz, now)
+        plan = _apply(plan, command, handlers, tz, now, cause_categories)
         if command.tag is Tag.CATEGORY and plan.state.category == command.value:
             plan = _category_deadline(plan, category_deadline(str(command.value)), now)
     return plan
@@ -131,7 +134,14 @@ def _category_deadline(plan: Plan, computed: Deadline | None, now: datetime) -> 
     )
 
 
-def _apply(plan: Plan, command: Command, handlers: tuple[Handler, ...], tz: ZoneInfo, now: datetime) -> Plan:
+def _apply(
+    plan: Plan,
+    command: Command,
+    handlers: tuple[Handler, ...],
+    tz: ZoneInfo,
+    now: datetime,
+    cause_categories: tuple[str, ...] = (),
+) -> Plan:
     tag = command.tag
     if tag is Tag.HELP:
         return replace(plan, help=True)
@@ -146,7 +156,7 @@ def _apply(plan: Plan, command: Command, handlers: tuple[Handler, ...], tz: Zone
     if tag is Tag.INFORM:
         return replace(plan, inform=str(command.value))
     if tag is Tag.CAUSE:
-        return replace(plan, causes=plan.causes + (str(command.value),), changes=plan.changes + (_cause(command),))
+        return _cause(plan, command, cause_categories)
     if tag is Tag.STATUS:
         return _move(plan, command, STATUS_EVENTS.get(str(command.value)))
     if tag is Tag.REPLY:
@@ -267,8 +277,16 @@ def _action(plan: Plan, command: Command) -> Plan:
     )
 
 
-def _cause(command: Command) -> Change:
-    return Change("cause", None, str(command.value))
+def _cause(plan: Plan, command: Command, categories: tuple[str, ...]) -> Plan:
+    """#cause: its text, and its category when `[causes] categories` lists one (evaluation.read_cause)."""
+    found = read_cause(str(command.value), categories)
+    if found is Reason.UNKNOWN_CAUSE_CATEGORY:
+        problem = Problem(command.line, found, ", ".join(categories))
+        return replace(plan, problems=plan.problems + (problem,))
+    if isinstance(found, Reason):
+        return _problem(plan, command, found)
+    written = f"{found.category}: {found.text}" if found.category else found.text
+    return replace(plan, causes=plan.causes + (found,), changes=plan.changes + (Change("cause", None, written),))
 
 
 def end_of_day(day: date, tz: ZoneInfo) -> datetime:

@@ -48,7 +48,9 @@ Where docs/design.md leaves the grammar open, the decisions are:
 8. The evaluation tags of issue 9: `#complexity`, `#impact` and `#scope` take one word like
    `#severity`; `#related` takes exactly one reference (several complaints: several lines, each
    kept); `#wish` and `#cause` take a paragraph like `#note`, and several `#cause` lines are
-   several causes. Whether a related reference exists is known only to the register (plan.py).
+   several causes. Whether a related reference exists is known only to the register (plan.py),
+   and a cause's category (`#cause livraison: colis mal étiqueté`) only to the configuration
+   (`[causes] categories`, read by evaluation.read_cause from plan.py).
 9. `#compensation` takes a type word (refund / remboursement, credit / avoir, service /
    prestation, apology / excuses, other / autre), then optionally an amount (50, 49,90, 49.90,
    50€) and a currency (an ISO code, € or "euros"); nothing else may follow. An amount without a
@@ -189,10 +191,12 @@ _REPEATABLE = frozenset({Tag.NOTE, Tag.HELP, Tag.RELATED, Tag.CAUSE, Tag.ACTION}
 
 @dataclass(frozen=True)
 class Problem:
-    """A command line that was not understood, and why (one of `Reason`)."""
+    """A command line that was not understood, and why (one of `Reason`); `detail` completes the
+    reason with what only the configuration knows (the valid cause categories)."""
 
     line: str
     reason: str
+    detail: str = ""
 
     def __post_init__(self) -> None:
         if not isinstance(self.line, str):

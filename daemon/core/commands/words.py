@@ -254,6 +254,14 @@ OUTCOME_WORDS: dict[str, Outcome] = {
 }
 
 
+@dataclass(frozen=True)
+class CauseFound:
+    """A cause the investigation found (#cause), with its category from `[causes] categories`, if any."""
+
+    text: str
+    category: str | None = None
+
+
 class Reason(StrEnum):
     """Why a command line was not understood: fixed English sentences the letters translate."""
 
@@ -287,6 +295,7 @@ class Reason(StrEnum):
     SAME_COMPLAINT = "a complaint cannot be related to itself"
     UNKNOWN_ACTION_NUMBER = "this complaint has no action with this number"
     ILLEGAL_ACTION_MOVE = "an action goes open → done → verified, or is abandoned; never back"
+    UNKNOWN_CAUSE_CATEGORY = "unknown cause category: write #cause <category>: <text>, the category one of"
 
 
 def as_words(value: str) -> str:

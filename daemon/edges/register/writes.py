@@ -167,7 +167,10 @@ def apply(session: Session, effects: Effects, mails: Sequence[OutgoingMail], now
         ]
         _many(session, CommandToken, tokens)
         _links(session, cid, effects.links, now)
-        _many(session, Cause, [{"complaint_id": cid, "at": now, "text": text} for text in effects.causes])
+        causes: list[dict[str, object]] = [
+            {"complaint_id": cid, "at": now, "text": c.text, "category": c.category} for c in effects.causes
+        ]
+        _many(session, Cause, causes)
         _actions(session, cid, effects, now)
         _many(session, StoredAttachment, [{"complaint_id": cid, **stored.__dict__} for stored in effects.files])
         _bounced(session, cid, effects.bounced)
