@@ -244,7 +244,7 @@ CUSTOMER_LETTERS = {
     "status_changed": (_boolean, True),
     "deadline_changed": (_boolean, True),
     "follow_up_received": (_boolean, True),
-    "ask_satisfaction": (_boolean, False),
+    "ask_satisfaction": (_boolean, True),
 }
 HANDLER: dict[str, tuple[Parser, Any]] = {
     "name": (_string, None),

@@ -340,10 +340,10 @@ def test_closing_states_the_outcome(language: str, outcome: Outcome, sentence: s
     [
         (
             "fr",
-            "répondre à ce message par « oui » ou par « non », "
-            "en conservant la référence [REC-2026-000042] dans l'objet",
+            "répondre à ce message, en conservant la référence [REC-2026-000042] dans l'objet, "
+            "en indiquant pour chacun des trois points ci-dessous",
         ),
-        ("en", 'reply to this email with "yes" or "no", keeping the reference [REC-2026-000042] in the subject line'),
+        ("en", "reply to this email, keeping the reference [REC-2026-000042] in the subject line, with"),
     ],
 )
 def test_satisfaction_question_only_when_asked(language: str, question: str) -> None:
@@ -352,7 +352,7 @@ def test_satisfaction_question_only_when_asked(language: str, question: str) -> 
         assert question in body
     for body in bodies(render_closed(templates, dataclasses.replace(CLOSED, ask_satisfaction=False))):
         assert question not in body
-        assert "satisfaction ?" not in body and "satisfied with the way" not in body
+        assert "poursuivre votre relation" not in body and "continue your relationship" not in body
 
 
 def test_french_closing(fr: Templates) -> None:
@@ -360,7 +360,7 @@ def test_french_closing(fr: Templates) -> None:
     assert letter.subject == f"[{REF}] Clôture de votre réclamation – Colis abîmé"
     for body in bodies(letter):
         assert "est terminé, et que nous l'avons close" in body
-        assert "la manière dont votre réclamation a été traitée vous a-t-elle donné satisfaction ?" in body
+        assert "Votre réclamation a été comprise et notre réponse vous a été expliquée :" in body
         assert "Si la suite donnée à votre réclamation ne vous donne pas satisfaction" in body
         assert "https://mediateur.example" in body
     assert '<a href="https://mediateur.example">' in letter.html

@@ -284,16 +284,37 @@ def test_the_answer_carries_the_handlers_text_and_file(tmp_path):
 
 @pytest.mark.parametrize(
     "words, recorded",
-    [("Oui, merci beaucoup.", "satisfied"), ("Non. Toujours pas de théière.", "not satisfied")],
+    [
+        ("Oui, merci beaucoup.", ("yes", "yes", "yes", "merci beaucoup.")),
+        ("Non. Toujours pas de théière.", ("no", "no", "no", "Toujours pas de théière.")),
+        (
+            "1 oui\n2 non\n3 oui\nLa théière n'est jamais arrivée.",
+            ("yes", "no", "yes", "La théière n'est jamais arrivée."),
+        ),
+        ("1) 5\n2) 2", ("5", "2", None, "")),
+    ],
 )
-def test_closing_asks_the_customer_and_their_answer_is_recorded(tmp_path, words, recorded):
+def test_closing_asks_the_three_questions_and_the_answers_are_recorded(tmp_path, words, recorded):
     case = registered(tmp_path)
     [closed, _] = case.mail(BOB, case.notification, "#clore fondée")
-    assert "« oui » ou par « non »" in closed.text
+    assert "« oui » ou « non »" in closed.text
+    assert "  3. Vous souhaitez poursuivre votre relation avec nous :" in closed.text
     sent = case.mail(CUSTOMER_FROM, closed, words)
     assert kinds(sent) == [("follow_up_forward", BOB)], "the answer is forwarded; no receipt for it"
-    assert ("satisfaction", f"{recorded}: {words}") in history(case.desk, case.reference)
+    assert "satisfaction" in case.events()
+    satisfaction = show(case.desk, case.reference).satisfaction
+    assert satisfaction is not None
+    assert (satisfaction.understood, satisfaction.actions, satisfaction.relationship, satisfaction.comment) == recorded
     assert show(case.desk, case.reference).status == "closed"
+
+
+def test_a_reply_to_the_closing_that_answers_nothing_is_a_follow_up(tmp_path):
+    case = registered(tmp_path)
+    [closed, _] = case.mail(BOB, case.notification, "#clore fondée")
+    sent = case.mail(CUSTOMER_FROM, closed, "Et mon remboursement ?")
+    assert ("follow_up_forward", BOB) in kinds(sent)
+    assert show(case.desk, case.reference).satisfaction is None
+    assert "satisfaction" not in case.events()
 
 
 def test_a_handover_sends_the_full_case_and_moves_the_right_to_command(tmp_path):

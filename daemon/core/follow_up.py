@@ -34,12 +34,10 @@ from daemon.core.limits import receipt_withheld
 from daemon.core.mail import Address, InboundMail, StoredFile
 from daemon.core.policy import Policy
 from daemon.core.quotes import top_text
+from daemon.core.satisfaction import satisfaction_of
 from daemon.core.threads import bounced_ids, delivery_failure
 from daemon.core.tokens import handler_message_id
 from daemon.core.triage import reply_address
-
-YES = frozenset({"oui", "yes", "satisfait", "satisfaite", "satisfied"})
-NO = frozenset({"non", "no", "insatisfait", "insatisfaite", "unsatisfied"})
 
 
 def decide_follow_up(
@@ -118,7 +116,8 @@ def _customer_mail(
     names = ", ".join(f.filename for f in files)
     attached = f"; attachments: {names}" if names else ""
     if satisfaction is not None:
-        entry = HistoryEntry("satisfaction", mail.author.email, f"{satisfaction}: {text[:500]}")
+        whole = " (answered as a whole)" if satisfaction.as_a_whole else ""
+        entry = HistoryEntry("satisfaction", mail.author.email, f"{satisfaction}{whole}: {text[:500]}")
     elif stranger:
         detail = f"from {stranger}, not the customer{attached}: {text[:2000]}"
         entry = HistoryEntry("third_party_mail", mail.author.email, detail)
@@ -140,7 +139,8 @@ def _customer_mail(
             complaint=summary(case), mail_received_at=now, attachments=lines, organisation=policy.organisation
         )
         letters += (to_customer(case, "follow_up_received", receipt, policy, reply_to=mail),)
-    return Effects(case.id, history=entries, letters=letters, tokens=issued, files=files)
+    fields = satisfaction.fields() if satisfaction is not None else ()
+    return Effects(case.id, history=entries, letters=letters, tokens=issued, files=files, fields=fields)
 
 
 def _third_party(case: Case, mail: InboundMail, policy: Policy) -> str:
@@ -186,14 +186,3 @@ def new_text(mail: InboundMail) -> str:
     if mail.html_body.strip() and mail.text_body == html_to_text(mail.html_body):
         return top_text("", mail.html_body)
     return top_text(mail.text_body, mail.html_body)
-
-
-def satisfaction_of(text: str) -> str | None:
-    """ "satisfied" / "not satisfied" from the first word of a customer's reply, else None."""
-    words = text.strip().split(None, 1)
-    first = words[0].strip(".,;:!").lower() if words else ""
-    if first in YES:
-        return "satisfied"
-    if first in NO:
-        return "not satisfied"
-    return None
