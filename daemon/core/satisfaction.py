@@ -62,7 +62,8 @@ def satisfaction_of(text: str) -> Satisfaction | None:
         elif line.strip():
             comment.append(line.strip())
     if answers:
-        return Satisfaction(*(answers.get(p) for p in POINTS), comment=_comment(comment))
+        understood, actions, relationship = (answers.get(point) for point in POINTS)
+        return Satisfaction(understood, actions, relationship, comment=_comment(comment))
     overall = _answer(text.strip().split("\n", 1)[0], first_only=True)
     if overall is None:
         return None
