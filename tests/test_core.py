@@ -77,3 +77,26 @@ def test_attachment_store_is_idempotent_and_content_addressed(tmp_path):
     assert (sha, path) == (again, same)
     assert path.read_bytes() == b"hello" and path.name == sha
     assert not [p for p in path.parent.iterdir() if p.name.startswith(".")]
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "Réclamation",
+        "[REC-2026-000042] Nouvelle réclamation : Colis abîmé à Besançon [jeton:AbCdEf012345]",
+        "😀 " * 40 + "fin",  # four-byte characters, never split across two encoded words
+        "Ça " + "é" * 300,
+    ],
+)
+def test_a_non_ascii_subject_reads_back_whole_on_lines_of_78_columns(subject: str) -> None:
+    mail = compose(
+        Letter(subject, "texte", "<p>texte</p>"),
+        sender=Address("Service réclamations", "reclamations@example.com"),
+        to=Address("Camille", "camille@client.example"),
+        message_id="<m@example.com>",
+        date=datetime(2026, 11, 30, 12, 0, tzinfo=UTC),
+    )
+    head = mail.raw.split(b"\r\n\r\n", 1)[0]
+    assert max(len(line) for line in head.split(b"\r\n")) <= 78
+    parsed = email.message_from_bytes(mail.raw, policy=email.policy.default)
+    assert parsed["Subject"] == " ".join(subject.split())

@@ -40,7 +40,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, fields, replace
-from datetime import date, datetime
+from datetime import date, datetime, time
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -277,6 +278,18 @@ def _nl2br(value: str) -> Markup:
     return Markup("<br>\n").join(escape(line) for line in str(value).splitlines())
 
 
+@lru_cache(maxsize=4096)
+def _full_date(day: date, locale: str) -> str:
+    """Babel's full date, remembered: every letter shows a few dates and Babel's formatting was a
+    third of rendering one."""
+    return format_date(day, format="full", locale=locale)
+
+
+@lru_cache(maxsize=4096)
+def _short_time(hour: int, minute: int, locale: str) -> str:
+    return format_time(time(hour, minute), format="short", locale=locale).replace("\u202f", " ")
+
+
 class Templates:
     """The letters of one language, with an optional override directory, in one timezone."""
 
@@ -330,12 +343,12 @@ class Templates:
     def format_date(self, value: date | datetime) -> str:
         """ "lundi 7 décembre 2026" / "Monday, December 7, 2026" (the local day for a datetime)."""
         day = self._local(value).date() if isinstance(value, datetime) else value
-        return format_date(day, format="full", locale=self.locale)
+        return _full_date(day, str(self.locale))
 
     def format_time(self, value: datetime) -> str:
         """ "14:05" / "2:05 PM", local time. Babel's narrow no-break space becomes a plain space."""
         local = self._local(value)
-        return format_time(local.time(), format="short", locale=self.locale).replace("\u202f", " ")
+        return _short_time(local.hour, local.minute, str(self.locale))
 
     def format_datetime(self, value: datetime) -> str:
         """ "lundi 7 décembre 2026 à 14:05" / "Monday, December 7, 2026 at 2:05 PM", local time."""
