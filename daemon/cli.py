@@ -1,4 +1,4 @@
-"""The `complaintsd` command: run, check, list, show, demo.
+"""The `complaintsd` command: run, check, list, show, quarantine, demo.
 
 Every error a user can act on becomes one line on stderr and exit status 1; never a traceback
 (`--debug` shows one, for developers).
@@ -29,6 +29,7 @@ from daemon.edges.register import Register
 from daemon.edges.register.views import ActionView, ComplaintView, Filters, list_complaints, show_complaint
 from daemon.errors import ComplaintsError
 from daemon.logs import setup_logging
+from daemon.quarantine import add_commands as add_quarantine_commands
 
 DEFAULT_CONFIG = "/etc/complaintsd/config.toml"
 # Whatever umask it is started with, complaintsd creates nothing others can read: the register, the
@@ -122,6 +123,7 @@ def _parser() -> argparse.ArgumentParser:
         "--format", choices=SHOW_FORMATS, help="text (default), json, or the printable sheet: html, pdf (Chromium)"
     )
     show.add_argument("--output", metavar="FILE", help="write it there instead of standard output")
+    add_quarantine_commands(command)
     demo = commands.add_parser("demo", help="run the daemon end to end on an embedded default, with sample complaints")
     demo.add_argument("--dir", default="demo", help="where the demo keeps its files (default: ./demo)")
     demo.add_argument("--serve", action="store_true", help="keep running after the samples (Ctrl-C to stop)")

@@ -22,6 +22,7 @@ from daemon.config_schema import (
     CUSTOMER_LETTERS,
     DATABASE,
     HANDLER,
+    HEALTH,
     LIMITS,
     MAILBOX,
     MEDIATOR,
@@ -181,6 +182,13 @@ class LimitsConfig:
 
 
 @dataclass(frozen=True)
+class HealthConfig:
+    """What the daemon says about its own health, and to whom (`[health]`)."""
+
+    admin: Address  # told of quarantined mail; `[routing] supervisor` when not set
+
+
+@dataclass(frozen=True)
 class Config:
     mailbox: MailboxConfig
     smtp: SmtpConfig
@@ -193,6 +201,7 @@ class Config:
     reminders: RemindersConfig
     customer_letters: CustomerLettersConfig
     limits: LimitsConfig
+    health: HealthConfig
     categories: tuple[CategoryDeadlines, ...] = ()
     cause_categories: tuple[str, ...] = ()  # [causes] categories
     source: Path | None = None
@@ -231,6 +240,7 @@ def parse_config(data: dict[str, Any], source: Path | None = None) -> Config:
         key = "ack_deadline" if register["ack_deadline"] is None else "answer_deadline"
         raise ConfigError(f"register.{key}", "must not be empty")
     smtp["sender"] = smtp.pop("from")
+    routing = _routing(data)
     if not register["organisation"]:
         register["organisation"] = smtp["sender"].name or smtp["sender"].email
     return Config(
@@ -241,10 +251,11 @@ def parse_config(data: dict[str, Any], source: Path | None = None) -> Config:
         register=RegisterConfig(**register),
         mediator=Mediator(**mediator) if "mediator" in data and mediator["name"] else None,
         outbox=OutboxConfig(**read_section(data, "outbox", OUTBOX)),
-        routing=_routing(data),
+        routing=routing,
         reminders=RemindersConfig(**read_section(data, "reminders", REMINDERS)),
         customer_letters=CustomerLettersConfig(**read_section(data, "customer_letters", CUSTOMER_LETTERS)),
         limits=LimitsConfig(**read_section(data, "limits", LIMITS)),
+        health=_health(data, routing.supervisor),
         categories=_categories(data),
         cause_categories=read_section(data, "causes", CAUSES)["categories"],
         source=source,
@@ -280,6 +291,11 @@ def _routing(data: dict[str, Any]) -> RoutingConfig:
         )
     trusted = frozenset(a.lower() for a in routing["trusted_authserv_id"])
     return RoutingConfig(config.handlers, default, config.supervisor, trusted)
+
+
+def _health(data: dict[str, Any], supervisor: Address) -> HealthConfig:
+    health = read_section(data, "health", HEALTH)
+    return HealthConfig(admin=health["admin"] or supervisor)
 
 
 def _categories(data: dict[str, Any]) -> tuple[CategoryDeadlines, ...]:
@@ -365,4 +381,5 @@ def policy_of(config: Config) -> Policy:
         attach_limit=config.limits.attachments_to_handler,
         automatic_mails_per_day=config.limits.automatic_mails_per_day,
         cause_categories=config.cause_categories,
+        admin=config.health.admin,
     )

@@ -28,6 +28,7 @@ __all__ = [
     "CUSTOMER_LETTERS",
     "DATABASE",
     "HANDLER",
+    "HEALTH",
     "LIMITS",
     "MAILBOX",
     "MEDIATOR",
@@ -147,6 +148,10 @@ def _address(value: Any, path: str) -> Address:
         raise ConfigError(path, f"not an email address: {value!r}") from None
 
 
+def _optional_address(value: Any, path: str) -> Address | None:
+    return _address(value, path) if _string(value, path).strip() else None
+
+
 def _prefix(value: Any, path: str) -> str:
     text = _string(value, path)
     if not (text.isascii() and text.isalnum() and text.isupper() and 1 <= len(text) <= 10):
@@ -264,6 +269,10 @@ LIMITS = {
     "attachments_to_handler": (_size, "10MB"),
 }
 CAUSES: dict[str, tuple[Parser, Any]] = {"categories": (lambda v, p: _list(v, p, _cause_category), [])}
+# Who is told when the daemon itself needs a person (quarantined mail); see config.example.toml.
+HEALTH: dict[str, tuple[Parser, Any]] = {
+    "admin": (_optional_address, ""),
+}
 SECRET_KEYS = ("password", "password_env", "password_file")
 SECTIONS = {
     "mailbox": MAILBOX,
@@ -280,6 +289,7 @@ SECTIONS = {
     "causes": CAUSES,
     "customer_letters": CUSTOMER_LETTERS,
     "limits": LIMITS,
+    "health": HEALTH,
 }
 
 

@@ -17,6 +17,8 @@ from daemon.core.letters import (
     CommandUnaddressedFacts,
     InterimFacts,
     Letter,
+    QuarantinedLine,
+    QuarantineNoticeFacts,
     Templates,
     builtin_templates_dir,
 )
@@ -58,6 +60,10 @@ SAMPLES: dict[str, Any] = {
     ),
     "follow_up_forward": test_notices.FORWARD,
     "handover": test_notices.HANDOVER,
+    "quarantine_notice": QuarantineNoticeFacts(
+        (QuarantinedLine(7, test_notices.TUESDAY, "jorg@example.org", "Réclamation", "the message is empty"),),
+        test_notices.TUESDAY,
+    ),
 }
 CUSTOMER_LETTERS = {
     "acknowledgement",
@@ -98,7 +104,7 @@ def override_of(tmp_path: Path, language: str, name: str, *replacements: tuple[s
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_the_samples_cover_every_html_letter(language: str) -> None:
     assert html_letters(language) == sorted(SAMPLES)
-    assert len(SAMPLES) == len(RENDERERS) == 21
+    assert len(SAMPLES) == len(RENDERERS) == 22
     assert (builtin_templates_dir() / language / "_layout.html.j2").is_file()
 
 

@@ -68,6 +68,12 @@ class Policy:
     attach_limit: int = 10 * 1024 * 1024  # beyond this a handler's mail lists the files instead of carrying them
     automatic_mails_per_day: int = 5  # to one correspondent (issue 14): past it, registered but not answered
     cause_categories: tuple[str, ...] = ()  # `[causes] categories`: what a #cause may be filed under
+    admin: Address | None = None  # told of quarantined mail ([health] admin); None: the supervisor
+
+    @property
+    def alerts_to(self) -> Address:
+        """Who is told when the daemon itself needs a person."""
+        return self.admin or self.supervisor
 
     @property
     def domain(self) -> str:

@@ -4,7 +4,10 @@ Load what the register knows of the batch, decide (core.intake), store the attac
 new complaints, then write the whole batch and commit; the service moves the messages only after
 this returns. One bad message never blocks the batch: if the batch cannot be written, each message
 is retried alone, and one that fails alone is quarantined with its reason (Mailman's
-Runner._one_iteration).
+Runner._one_iteration). A batch that quarantined anything queues one notice to the admin
+(core/quarantine.py), after its own commit: a crash in between loses the notice, never a mail.
+`retry` puts one quarantined mail through registration again (`complaintsd quarantine retry`, like
+Mailman's `unshunt`): its row is replaced in the transaction that registers it, or keeps the new reason.
 """
 
 from __future__ import annotations
@@ -29,20 +32,29 @@ from daemon.core.intake import (
     intake_of,
     triage_batch,
 )
-from daemon.core.letters import PreviousComplaint, PreviousComplaints
+from daemon.core.letters import PreviousComplaint, PreviousComplaints, QuarantinedLine
 from daemon.core.letters.compose import OutgoingMail
 from daemon.core.lifecycle import Status
 from daemon.core.limits import WINDOW
 from daemon.core.mail import Fetched, InboundMail, StoredFile
 from daemon.core.parsing import parse
 from daemon.core.policy import Policy
+from daemon.core.quarantine import decide_quarantine_notice
 from daemon.core.references import Reference, number_batch
 from daemon.core.threads import named_ids, named_references
 from daemon.core.tokens import new_token
 from daemon.core.triage import Outcome
+from daemon.edges.register.quarantine import QuarantinedMessage, quarantined_by_sha256
 from daemon.edges.register.reads import PREVIOUS_LISTED, last_sequences, previous_complaints, prior_knowledge
-from daemon.edges.register.writes import SequenceConflict, apply, claim_sequences, record
-from daemon.errors import MailError, TransientError
+from daemon.edges.register.writes import (
+    SequenceConflict,
+    apply,
+    claim_sequences,
+    record,
+    release_quarantined,
+    requarantine,
+)
+from daemon.errors import MailError, NotFound, TransientError
 from daemon.runners.desk import Desk
 from daemon.runners.poison import Attempts
 
@@ -60,6 +72,16 @@ class BatchResult:
     @property
     def count(self) -> int:
         return len(self.processed) + len(self.quarantined)
+
+
+@dataclass(frozen=True)
+class Retried:
+    """What a retried quarantined mail became: its new outcome ("complaint", "robot"…, or still
+    "quarantine"), the reference of a new complaint, and the reason (triage's, or the new failure)."""
+
+    outcome: str
+    reference: str | None = None
+    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -87,9 +109,47 @@ class Ingestor:
         except Exception as exc:  # fall back to one by one, see the module docstring
             log.warning("batch of %d could not be written (%s); retrying one by one", len(intakes), exc)
             written = {t.item.key: self._write_alone(t, intake, now) for t, intake in intakes}
+        self._tell_admin([t.sha256 for t in triaged if _newly_quarantined(t, written)], now)
         return _result(triaged, written)
 
-    def _triage(self, batch: list[Fetched]) -> list[Triaged]:
+    def retry(self, message: QuarantinedMessage) -> Retried:
+        """One quarantined mail through triage and registration again, as if it had just been
+        fetched (its arrival time kept). Failing again, it stays quarantined with the new reason."""
+        now = self.desk.clock()
+        item = Fetched(f"quarantined-{message.id}", message.raw, message.arrived_at)
+        [triaged] = self._triage([item], replacing=(message.sha256,))
+        if triaged.outcome is Outcome.QUARANTINE or triaged.outcome is None:
+            return self._requarantine(message, triaged.reason or "already registered", now)
+        try:
+            intake = intake_of(triaged, self._keep(triaged), now, self.desk.policy)
+            written = register_intakes(self.desk, [(triaged, intake)], now, replacing=message.id)
+        except (TransientError, NotFound):
+            raise
+        except Exception as exc:  # the mail's own failure, as in _write_alone
+            return self._requarantine(message, f"could not be registered: {exc.__class__.__name__}: {exc}", now)
+        return Retried(triaged.outcome.value, written.get(item.key), triaged.reason)
+
+    def _requarantine(self, message: QuarantinedMessage, reason: str, now: datetime) -> Retried:
+        with self.desk.register.transaction() as session:
+            requarantine(session, message.id, reason, now)
+        return Retried(Outcome.QUARANTINE.value, None, reason)
+
+    def _tell_admin(self, sha256s: list[str], now: datetime) -> None:
+        """One notice for the batch's quarantined mails, in a transaction of its own (see the module
+        docstring); a notice that cannot be queued is logged, the batch stays done."""
+        if not sha256s:
+            return
+        try:
+            with self.desk.register.transaction() as session:
+                lines = [
+                    QuarantinedLine(m.id, m.arrived_at, m.sender, m.subject, m.reason)
+                    for m in quarantined_by_sha256(session, sha256s)
+                ]
+                self.desk.apply(session, decide_quarantine_notice(lines, now, self.desk.policy), now)
+        except Exception as exc:  # the mails are quarantined and counted by `status` all the same
+            log.error("could not queue the admin's notice of %d quarantined mail(s): %s", len(sha256s), exc)
+
+    def _triage(self, batch: list[Fetched], replacing: tuple[str, ...] = ()) -> list[Triaged]:
         parsed = [(item, *_parse(item.raw)) for item in batch]
         mails = [mail for _, _, mail in parsed if isinstance(mail, InboundMail)]
         with self.desk.register.session() as session:
@@ -102,6 +162,7 @@ class Ingestor:
                 _correspondents(mails, self.desk.policy),
                 self.desk.clock() - WINDOW,
                 [(m.sender.email, m.subject) for m in mails if m.sender and not m.message_id],
+                replacing,
             )
         return [_logged(t) for t in triage_batch(parsed, prior, self.desk.policy, self.desk.clock())]
 
@@ -142,13 +203,18 @@ class Ingestor:
         return QUARANTINED
 
 
-def register_intakes(desk: Desk, intakes: list[tuple[Triaged, Intake]], now: datetime) -> dict[str, str | None]:
+def register_intakes(
+    desk: Desk, intakes: list[tuple[Triaged, Intake]], now: datetime, replacing: int | None = None
+) -> dict[str, str | None]:
     """Number and compose first (pure work), then one short write transaction (the sender also
-    writes); the new complaints' references by message key. `complaintsd add` comes in here too."""
+    writes); the new complaints' references by message key. `complaintsd add` comes in here too;
+    `replacing` is the row of the quarantined mail being registered again (`quarantine retry`)."""
     for _attempt in range(5):
         prepared = _prepare(desk, intakes, now)
         try:
             with desk.register.transaction() as session:
+                if replacing is not None:
+                    release_quarantined(session, replacing)
                 return _write(session, desk.policy.prefix, intakes, prepared, now)
         except SequenceConflict as exc:
             log.info("reference numbering moved meanwhile (%s); numbering again", exc)
@@ -237,6 +303,10 @@ def _compose(desk: Desk, effects: Effects, now: datetime) -> list[OutgoingMail]:
 
 QUARANTINED = "\x00quarantined"
 LEFT = "\x00left"  # failed for a reason of its own: stays in the inbox for another try
+
+
+def _newly_quarantined(t: Triaged, written: dict[str, str | None]) -> bool:
+    return t.outcome is Outcome.QUARANTINE or written.get(t.item.key) == QUARANTINED
 
 
 def _result(triaged: list[Triaged], written: dict[str, str | None]) -> BatchResult:

@@ -78,6 +78,8 @@ from daemon.core.letters.to_staff import (
     HandoverFacts,
     PreviousComplaint,
     PreviousComplaints,
+    QuarantinedLine,
+    QuarantineNoticeFacts,
     ReminderFacts,
     render_action_assigned,
     render_action_overdue,
@@ -87,6 +89,7 @@ from daemon.core.letters.to_staff import (
     render_follow_up_forward,
     render_handler_notification,
     render_handover,
+    render_quarantine_notice,
     render_reminder,
 )
 
@@ -130,6 +133,8 @@ __all__ = [
     "ActionReminderFacts",
     "PreviousComplaint",
     "PreviousComplaints",
+    "QuarantinedLine",
+    "QuarantineNoticeFacts",
     "ReminderFacts",
     "render_digest",
     "render_escalation",
@@ -139,6 +144,7 @@ __all__ = [
     "render_action_assigned",
     "render_action_overdue",
     "render_action_reminder",
+    "render_quarantine_notice",
     "render_reminder",
     # replies to a command mail (command_replies.py)
     "Change",

@@ -68,6 +68,8 @@ __all__ = [
     "ActionAssignedFacts",
     "ActionOverdueFacts",
     "ActionReminderFacts",
+    "QuarantineNoticeFacts",
+    "QuarantinedLine",
     "ReminderFacts",
     "render_digest",
     "render_escalation",
@@ -77,6 +79,7 @@ __all__ = [
     "render_action_assigned",
     "render_action_overdue",
     "render_action_reminder",
+    "render_quarantine_notice",
     "render_reminder",
 ]
 
@@ -212,6 +215,35 @@ class DigestRow:
 
     complaint: ComplaintSummary
     overdue: bool  # the answer deadline is past
+
+
+@dataclass(frozen=True)
+class QuarantinedLine:
+    """One quarantined mail as the admin's notice lists it: its row id (for `complaintsd quarantine
+    show ID`), when it arrived, who sent it, its subject and why it was quarantined."""
+
+    id: int
+    arrived_at: datetime
+    sender: str
+    subject: str
+    reason: str
+
+    def __post_init__(self) -> None:
+        require_aware("arrived_at", self.arrived_at)
+
+
+@dataclass(frozen=True)
+class QuarantineNoticeFacts:
+    """The admin's notice that one ingestion batch quarantined mails (one notice per batch)."""
+
+    mails: tuple[QuarantinedLine, ...]
+    now: datetime
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "mails", tuple(self.mails))
+        if not self.mails:
+            raise ValueError("a quarantine notice lists at least one mail")
+        require_aware("now", self.now)
 
 
 @dataclass(frozen=True)
@@ -454,6 +486,19 @@ def render_digest(templates: Templates, facts: DigestFacts) -> Letter:
         "overdue_count": sum(row.overdue for row in rows),
     }
     return templates.render("digest", **context)
+
+
+def render_quarantine_notice(templates: Templates, facts: QuarantineNoticeFacts) -> Letter:
+    """The admin's notice of quarantined mails. What a stranger wrote (sender, subject) is echoed on
+    one bounded line; the reason is ours but may quote the mail, so it is bounded too.
+
+    The templates see `now` and `mails` (`QuarantinedLine`: `id`, `arrived_at`, `sender`, `subject`,
+    `reason`)."""
+    mails = tuple(
+        QuarantinedLine(m.id, m.arrived_at, echo(m.sender, 200), echo(m.subject, 100), echo(m.reason, 500))
+        for m in facts.mails
+    )
+    return templates.render("quarantine_notice", mails=mails, now=facts.now)
 
 
 def render_follow_up_forward(templates: Templates, facts: FollowUpForwardFacts) -> Letter:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 
+from sqlalchemy import true
 from sqlmodel import Session, col, func, select
 
 from daemon.core.case import Case, HistoryItem
@@ -87,18 +88,23 @@ def prior_knowledge(
     correspondents: Iterable[str] = (),
     since: datetime | None = None,
     without_ids: Iterable[tuple[str, str]] = (),
+    replacing: Collection[str] = (),
 ) -> Prior:
     """What the register knows of a batch; `correspondents` (lower-cased addresses) get their count
-    of automatic mails queued since `since` (core/limits.py)."""
+    of automatic mails queued since `since` (core/limits.py). The rows of `replacing` (SHA-256s of
+    quarantined mails registered again, `quarantine retry`) are not known: they are the batch."""
     outcomes: dict[str, str] = {}
     for part in chunks(sha256s):
         rows = session.exec(
             select(InboundMessage.sha256, InboundMessage.outcome).where(col(InboundMessage.sha256).in_(part))
         )
-        outcomes |= dict(rows.all())
+        outcomes |= {sha: outcome for sha, outcome in rows.all() if sha not in replacing}
     seen: set[str | None] = set()
+    others = col(InboundMessage.sha256).not_in(replacing) if replacing else true()
     for part in chunks(message_ids):
-        seen |= set(session.exec(select(InboundMessage.message_id).where(col(InboundMessage.message_id).in_(part))))
+        seen |= set(
+            session.exec(select(InboundMessage.message_id).where(col(InboundMessage.message_id).in_(part), others))
+        )
         seen |= set(session.exec(select(OutboxMail.message_id).where(col(OutboxMail.message_id).in_(part))).all())
     return Prior(
         outcomes=outcomes,

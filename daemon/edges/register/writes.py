@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import insert, update
+from sqlalchemy import delete, insert, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.sql.dml import Update
+from sqlalchemy.sql.dml import Delete, Update
 from sqlmodel import Session, col, select
 
 from daemon.core.deadlines import skipped_text
@@ -37,6 +37,7 @@ from daemon.edges.register.models import (
     Reminder,
     StoredAttachment,
 )
+from daemon.errors import NotFound
 
 
 class SequenceConflict(Exception):
@@ -303,6 +304,29 @@ def follow_up_handled(
             _history(session, inbound.complaint_id, now, "follow_up_failed", inbound.sender, inbound.reason)
 
 
+def release_quarantined(session: Session, row_id: int) -> None:
+    """Take a quarantined mail's row out, in the transaction that registers it again (its SHA-256
+    and Message-ID are then the new row's); NotFound when another retry took it first."""
+    gone = execute(
+        session,
+        delete(InboundMessage).where(
+            col(InboundMessage.id) == row_id, col(InboundMessage.outcome) == Outcome.QUARANTINE.value
+        ),
+    )
+    if gone != 1:
+        raise NotFound(f"quarantine: mail #{row_id} is no longer in the quarantine (retried meanwhile?)")
+
+
+def requarantine(session: Session, row_id: int, reason: str, now: datetime) -> None:
+    """A retried mail failed again: it stays in the quarantine with the new reason."""
+    execute(
+        session,
+        update(InboundMessage)
+        .where(col(InboundMessage.id) == row_id, col(InboundMessage.outcome) == Outcome.QUARANTINE.value)
+        .values(reason=reason[:2000], registered_at=now),
+    )
+
+
 def _outbox_row(mail: OutgoingMail, purpose: str, complaint_id: int | None, now: datetime) -> dict[str, object]:
     return {
         "complaint_id": complaint_id,
@@ -337,7 +361,7 @@ def _history_row(complaint_id: int, at: datetime, event_name: str, actor: str, d
     return {"complaint_id": complaint_id, "at": at, "event": event_name, "actor": actor, "detail": detail}
 
 
-def execute(session: Session, statement: Update) -> int:
-    """Run an UPDATE in the session's transaction (pending rows flushed first); how many rows it moved."""
+def execute(session: Session, statement: Update | Delete) -> int:
+    """Run an UPDATE or DELETE in the session's transaction (pending rows flushed first); how many rows it moved."""
     session.flush()
     return session.connection().execute(statement).rowcount
