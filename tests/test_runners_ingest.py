@@ -28,6 +28,7 @@ from tests.runners import (
     BOB,
     CUSTOMER,
     START,
+    SUPERVISOR,
     FakeClock,
     config_of,
     history,
@@ -61,7 +62,7 @@ INTAKE = [
     pytest.param([[BOUNCE]], [], [], 0, id="bounce"),
     pytest.param([[LIST_MAIL]], [], [], 0, id="mailing list"),
     pytest.param([[FROM_US]], [], [], 0, id="our own address"),
-    pytest.param([[NO_SENDER]], [], [], 1, id="no sender address: quarantined"),
+    pytest.param([[NO_SENDER]], [], [("quarantine_notice", SUPERVISOR)], 1, id="no sender address: quarantined"),
     pytest.param([[TWICE], [TWICE]], [BOB], [(ACK, CUSTOMER), (NOTIFICATION, BOB)], 0, id="same bytes, two batches"),
     pytest.param([[TWICE, TWICE]], [BOB], [(ACK, CUSTOMER), (NOTIFICATION, BOB)], 0, id="same bytes, one batch"),
     pytest.param(
@@ -80,7 +81,8 @@ INTAKE = [
 @pytest.mark.parametrize("batches, handlers, letters, quarantined", INTAKE)
 def test_intake(tmp_path, batches, handlers, letters, quarantined):
     """Every fetched message is moved somewhere (registered or quarantined), complaints only are
-    acknowledged and routed, and nothing else reaches the outbox: no letter to a robot, ever."""
+    acknowledged and routed, and nothing else reaches the outbox: no letter to a robot, ever (a
+    quarantine is told to the supervisor, standing for the admin)."""
     desk = make_desk(tmp_path, FakeClock())
     results = [ingest(desk, *batch) for batch in batches]
     for batch, result in zip(batches, results, strict=True):
@@ -188,7 +190,7 @@ def test_maildir_messages_are_moved_only_after_the_batch_is_committed(tmp_path):
     assert len(list((inbox / ".Registered" / "cur").iterdir())) == 3
     with desk.register.session() as session:
         assert len(list_complaints(session)) == 1
-    assert kinds(queued(desk)) == [(ACK, CUSTOMER), (NOTIFICATION, BOB)]
+    assert kinds(queued(desk)) == [(ACK, CUSTOMER), (NOTIFICATION, BOB), ("quarantine_notice", SUPERVISOR)]
 
 
 SINK_ANSWERS = [

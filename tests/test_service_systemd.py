@@ -250,12 +250,13 @@ def test_status_tells_an_admin_what_runs_what_waits_and_what_is_quarantined(tmp_
         assert data["daemon"]["status"].startswith(f"waiting for mail on maildir:{maildir}")
         assert data["mailbox"]["reached_at"] and data["mailbox"]["connected_since"]
         assert data["last_mail_at"] and data["next_reminder_at"]
-        assert data["outbox"]["waiting"] == 2 and data["outbox"]["oldest_at"]  # acknowledgement, handler's mail
+        # The acknowledgement, the handler's mail, and the admin's notice of the quarantined mail.
+        assert data["outbox"]["waiting"] == 3 and data["outbox"]["oldest_at"]
         assert data["quarantined"] == 1
         assert data["schema"].startswith("schema at the latest revision")
         text = _status(config).stdout.splitlines()
         assert text[0] == f"daemon:     running (pid {process.pid}, active): {data['daemon']['status']}"
-        assert text[3].startswith("outbox:     2 letter(s) waiting, the oldest queued ")
+        assert text[3].startswith("outbox:     3 letter(s) waiting, the oldest queued ")
         assert text[4] == "quarantine: 1 message(s)"
     finally:
         assert _stop(process) == 0, (tmp_path / "daemon.log").read_text()
