@@ -75,6 +75,14 @@ def test_a_staff_mail_naming_no_complaint(tmp_path, sender, body, expected):
     assert len(result.processed) == 1 and not result.quarantined
 
 
+def test_a_reference_the_register_does_not_hold_names_no_complaint(tmp_path):
+    desk = make_desk(tmp_path, FakeClock())
+    ingest(desk, complaint(1, sender=ALICE_FROM, subject="REC-2026-000999", body="#statut en cours\n"))
+    assert [o for o, _ in inbound(desk)] == ["unaddressed_command"] and opened(desk) == 0
+    [letter] = queued(desk)
+    assert "ni la référence d'une réclamation du registre ni un jeton" in letter.text
+
+
 def test_the_command_error_says_what_was_read_and_how_to_name_a_complaint(tmp_path):
     desk = make_desk(tmp_path, FakeClock())
     mail = complaint(1, sender=ALICE_FROM, subject="Suivi", body="#statut en cours\n#gravité haute\n")
