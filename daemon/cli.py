@@ -1,4 +1,4 @@
-"""The `complaintsd` command: run, check, list, show, quarantine, demo.
+"""The `complaintsd` command: run, check, list, show, export, quarantine, demo.
 
 Every error a user can act on becomes one line on stderr and exit status 1; never a traceback
 (`--debug` shows one, for developers).
@@ -124,6 +124,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     show.add_argument("--output", metavar="FILE", help="write it there instead of standard output")
     add_quarantine_commands(command)
+    _export_parser(command)
     demo = commands.add_parser("demo", help="run the daemon end to end on an embedded default, with sample complaints")
     demo.add_argument("--dir", default="demo", help="where the demo keeps its files (default: ./demo)")
     demo.add_argument("--serve", action="store_true", help="keep running after the samples (Ctrl-C to stop)")
@@ -153,6 +154,20 @@ def _add_parsers(command) -> None:
     letter.add_argument("kind", help="acknowledgement")
     letter.add_argument("--format", choices=("html", "text"), default="html")
     letter.add_argument("--output", metavar="FILE", help="write it there instead of standard output")
+
+
+def _export_parser(command) -> None:
+    """`export`: the register as one row per complaint (daemon/export.py)."""
+    from daemon.export import FORMATS, cmd_export
+
+    export = command("export", cmd_export, "write every complaint as a CSV or JSON row, with its deadlines met or not")
+    export.add_argument("--format", choices=FORMATS, default="csv")
+    export.add_argument("--from", dest="since", metavar="DATE", help="received on or after this day (YYYY-MM-DD)")
+    export.add_argument("--to", dest="until", metavar="DATE", help="received on or before this day (YYYY-MM-DD)")
+    export.add_argument("--output", metavar="FILE", help="write it there instead of standard output")
+    export.add_argument("--separator", default=",", help="between CSV fields: ',' (default), ';' or 'tab'")
+    export.add_argument("--no-bom", action="store_true", help="CSV without the byte-order mark Excel needs")
+    export.add_argument("--excel", action="store_true", help="CSV for Excel in French: BOM, ';', decimal comma")
 
 
 # --------------------------------------------------------------------------- commands
