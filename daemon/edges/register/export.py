@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from datetime import datetime
 
 from sqlalchemy import func
+from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -128,16 +129,21 @@ def _causes(session: Session, ids: list[int]) -> dict[int, list[CauseLine]]:
 
 def _actions(session: Session, ids: list[int]) -> dict[int, list[ActionLine]]:
     found: dict[int, list[ActionLine]] = defaultdict(list)
-    for cid, *fields in session.exec(
-        select(
-            Action.complaint_id,
-            Action.number,
-            Action.kind,
-            Action.text,
-            Action.owner_email,
-            Action.due_on,
-            Action.status,
-            Action.reason,
+    for cid, *fields in session.execute(
+        sa_select(
+            *(
+                col(column)
+                for column in (
+                    Action.complaint_id,
+                    Action.number,
+                    Action.kind,
+                    Action.text,
+                    Action.owner_email,
+                    Action.due_on,
+                    Action.status,
+                    Action.reason,
+                )
+            )
         )
         .where(col(Action.complaint_id).in_(ids))
         .order_by(col(Action.complaint_id), col(Action.number))
