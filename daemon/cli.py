@@ -125,6 +125,13 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("--output", metavar="FILE", help="write it there instead of standard output")
     add_quarantine_commands(command)
     _export_parser(command)
+    web = command("web", cmd_web, "serve the register's web view (read-only, behind a login)")
+    web.add_argument("--listen", metavar="ADDRESS:PORT", help="instead of [web] listen, e.g. 127.0.0.1:8080")
+    web_commands = web.add_subparsers(dest="web_command", metavar="hash-password")
+    hashing = web_commands.add_parser(
+        "hash-password", help="read a password on standard input, print its hash for [[web.users]] password_hash"
+    )
+    hashing.set_defaults(command_func=cmd_hash_password)
     demo = commands.add_parser("demo", help="run the daemon end to end on an embedded default, with sample complaints")
     demo.add_argument("--dir", default="demo", help="where the demo keeps its files (default: ./demo)")
     demo.add_argument("--serve", action="store_true", help="keep running after the samples (Ctrl-C to stop)")
@@ -311,6 +318,33 @@ def cmd_show(args) -> int:
         Path(args.output).write_text(shown + "\n", encoding="utf-8")
     else:
         print(shown)
+    return 0
+
+
+def cmd_web(args) -> int:
+    from dataclasses import replace
+
+    from daemon.config_schema import WEB
+    from daemon.web.server import serve
+
+    config = load_config(args.config)
+    if args.listen:
+        parse_listen, _ = WEB["listen"]
+        host, port = parse_listen(args.listen, "--listen")
+        config = replace(config, web=replace(config.web, host=host, port=port))
+    serve(config)
+    return 0
+
+
+def cmd_hash_password(args) -> int:
+    import getpass
+
+    from daemon.web.passwords import hash_password
+
+    password = getpass.getpass("password: ") if sys.stdin.isatty() else sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        raise ComplaintsError("hash-password: no password on standard input")
+    print(hash_password(password))
     return 0
 
 

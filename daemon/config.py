@@ -10,8 +10,9 @@ which line to fix.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import time, timedelta
+from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -33,6 +34,8 @@ from daemon.config_schema import (
     SECTIONS,
     SMTP,
     STORAGE,
+    WEB,
+    WEB_USER,
     Parser,
     read_section,
 )
@@ -57,6 +60,8 @@ __all__ = [
     "RoutingConfig",
     "SmtpConfig",
     "StorageConfig",
+    "WebConfig",
+    "WebUser",
     "load_config",
     "parse_config",
     "policy_of",
@@ -189,6 +194,32 @@ class HealthConfig:
 
 
 @dataclass(frozen=True)
+class WebUser:
+    """Someone who may open the web view; a handler's `name` is their address in [[handlers]]."""
+
+    name: str
+    role: str  # supervisor | auditor | handler
+    password_hash: str = ""  # empty: known only through the trusted proxy's header
+
+
+@dataclass(frozen=True)
+class WebConfig:
+    """`[web]`: where `complaintsd web` listens and who may log in (README, "The web view")."""
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    secret_key_file: Path | None = None
+    trusted_user_header: str = ""
+    trusted_proxies: tuple[IPv4Network | IPv6Network, ...] = ()
+    session_lifetime: timedelta = timedelta(hours=8)
+    users: tuple[WebUser, ...] = ()
+
+    def user(self, name: str) -> WebUser | None:
+        wanted = name.strip().lower()
+        return next((u for u in self.users if u.name.lower() == wanted), None)
+
+
+@dataclass(frozen=True)
 class Config:
     mailbox: MailboxConfig
     smtp: SmtpConfig
@@ -204,6 +235,7 @@ class Config:
     health: HealthConfig
     categories: tuple[CategoryDeadlines, ...] = ()
     cause_categories: tuple[str, ...] = ()  # [causes] categories
+    web: WebConfig = WebConfig()
     source: Path | None = None
 
     def deadline_rules(self, category: str | None) -> tuple[DeadlineRule, DeadlineRule]:
@@ -258,6 +290,7 @@ def parse_config(data: dict[str, Any], source: Path | None = None) -> Config:
         health=_health(data, routing.supervisor),
         categories=_categories(data),
         cause_categories=read_section(data, "causes", CAUSES)["categories"],
+        web=_web(data, routing),
         source=source,
     )
 
@@ -296,6 +329,31 @@ def _routing(data: dict[str, Any]) -> RoutingConfig:
 def _health(data: dict[str, Any], supervisor: Address) -> HealthConfig:
     health = read_section(data, "health", HEALTH)
     return HealthConfig(admin=health["admin"] or supervisor)
+
+
+def _web(data: dict[str, Any], routing: RoutingConfig) -> WebConfig:
+    """[web] and its [[web.users]]: each name once; a handler's name must be a handler's address."""
+    table = data.get("web", {})
+    if not isinstance(table, dict):
+        raise ConfigError("web", "expected a table like [web]")
+    tables = table.get("users", [])
+    if not isinstance(tables, list):
+        raise ConfigError("web.users", "expected [[web.users]] tables (name, role, password_hash)")
+    values = read_section({"web": {k: v for k, v in table.items() if k != "users"}}, "web", WEB)
+    users: list[WebUser] = []
+    for index, user_table in enumerate(tables):
+        path = f"web.users[{index}]"
+        user = WebUser(**read_section({path: user_table}, path, WEB_USER))
+        if any(u.name.lower() == user.name.lower() for u in users):
+            raise ConfigError(f"{path}.name", f"{user.name} is listed twice")
+        if user.role == "handler" and routing.handler(user.name) is None:
+            known = ", ".join(h.email for h in routing.handlers)
+            raise ConfigError(f"{path}.name", f"a handler logs in with their address in [[handlers]] ({known})")
+        users.append(replace(user, name=user.name.strip().lower()) if user.role == "handler" else user)
+    if values["trusted_user_header"] and not values["trusted_proxies"]:
+        raise ConfigError("web.trusted_proxies", "the addresses of the proxies whose header is believed are needed")
+    host, port = values.pop("listen")
+    return WebConfig(host, port, users=tuple(users), **values)
 
 
 def _categories(data: dict[str, Any]) -> tuple[CategoryDeadlines, ...]:

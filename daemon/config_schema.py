@@ -40,6 +40,8 @@ __all__ = [
     "SECTIONS",
     "SMTP",
     "STORAGE",
+    "WEB",
+    "WEB_USER",
     "Parser",
     "read_section",
 ]
@@ -186,6 +188,37 @@ def _language(value: Any, path: str) -> str:
     return _choice("fr", "en")(value, path)
 
 
+def _listen(value: Any, path: str) -> tuple[str, int]:
+    """ "127.0.0.1:8080", "[::1]:8080" or "0.0.0.0:8080": an address and a port, no name to resolve."""
+    host, _, port = _string(value, path).rpartition(":")
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+        number = int(port)
+    except ValueError:
+        raise ConfigError(path, f'{value!r} is not an address and port like "127.0.0.1:8080"') from None
+    if not 1 <= number <= 65535:
+        raise ConfigError(path, f"port {number} is out of range 1..65535")
+    return host.strip("[]"), number
+
+
+def _network(value: Any, path: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    try:
+        return ipaddress.ip_network(_string(value, path), strict=False)
+    except ValueError:
+        raise ConfigError(path, f"{value!r} is not an address or network like 127.0.0.1 or 10.0.0.0/8") from None
+
+
+# scrypt$<n>$<r>$<p>$<salt>$<hash> (base64), as `complaintsd web hash-password` prints it (daemon/web/passwords.py).
+_PASSWORD_HASH = re.compile(r"scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+")
+
+
+def _password_hash(value: Any, path: str) -> str:
+    text = _string(value, path).strip()
+    if text and not _PASSWORD_HASH.fullmatch(text):
+        raise ConfigError(path, "not a hash made by `complaintsd web hash-password` (never the password itself)")
+    return text
+
+
 # --------------------------------------------------------------------------- section schemas
 
 MAILBOX = {
@@ -273,6 +306,19 @@ CAUSES: dict[str, tuple[Parser, Any]] = {"categories": (lambda v, p: _list(v, p,
 HEALTH: dict[str, tuple[Parser, Any]] = {
     "admin": (_optional_address, ""),
 }
+# The web view (`complaintsd web`, daemon/web/). `users` is read apart: a list of [[web.users]] tables.
+WEB: dict[str, tuple[Parser, Any]] = {
+    "listen": (lambda v, p: _listen(v, p), "127.0.0.1:8080"),
+    "secret_key_file": (_optional_path, "/var/lib/complaintsd/web-secret-key"),
+    "trusted_user_header": (_string, ""),
+    "trusted_proxies": (lambda v, p: _list(v, p, _network), []),
+    "session_lifetime": (_duration, "8h"),
+}
+WEB_USER: dict[str, tuple[Parser, Any]] = {
+    "name": (_string, None),
+    "role": (_choice("supervisor", "auditor", "handler"), None),
+    "password_hash": (lambda v, p: _password_hash(v, p), ""),
+}
 SECRET_KEYS = ("password", "password_env", "password_file")
 SECTIONS = {
     "mailbox": MAILBOX,
@@ -290,6 +336,7 @@ SECTIONS = {
     "customer_letters": CUSTOMER_LETTERS,
     "limits": LIMITS,
     "health": HEALTH,
+    "web": WEB,
 }
 
 

@@ -1,4 +1,4 @@
-"""Reading the register for people: `list`, `show` and the counts `check` and the demo print.
+"""Reading the register for people: `list`, `show`, the web view's pages and the counts `check` and the demo print.
 
 Readers get plain frozen values (ComplaintView), never live rows.
 """
@@ -156,6 +156,49 @@ class Filters:
     category: str | None = None
     open_actions: bool = False  # complaints with an action open or done, not yet verified
     channel: str | None = None
+    # The web view's search: every word in the subject or the text (LIKE, no full-text index yet), and
+    # received in [received_from, received_before).
+    words: tuple[str, ...] = ()
+    received_from: datetime | None = None
+    received_before: datetime | None = None
+
+
+# The orders a page of the register may take, by name (the web view's `sort=`); the id breaks ties.
+SORTS = {
+    "received": col(Complaint.received_at),
+    "reference": col(Complaint.reference),
+    "status": col(Complaint.status),
+    "answer_due": col(Complaint.answer_due_at),
+    "handler": col(Complaint.handler_email),
+    "subject": col(Complaint.subject),
+}
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """Which page of the filtered register, in which order."""
+
+    sort: str = "received"
+    descending: bool = True
+    number: int = 1
+    size: int = 50
+
+    def __post_init__(self) -> None:
+        if self.sort not in SORTS:
+            raise ValueError(f"cannot sort by {self.sort!r} (by: {', '.join(SORTS)})")
+        if self.number < 1 or not 1 <= self.size <= 500:
+            raise ValueError(f"no page {self.number} of {self.size}")
+
+
+@dataclass(frozen=True)
+class Page:
+    complaints: tuple[ComplaintView, ...]
+    total: int  # complaints matching the filters, on every page
+    request: PageRequest
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.request.size))
 
 
 def _view(row: Complaint, count: int, attachments=(), history=(), with_body: bool = False) -> ComplaintView:
@@ -232,6 +275,30 @@ def list_complaints(session: Session, filters: Filters | None = None, limit: int
     return [_view(row, count) for row, count in session.exec(statement).all()]
 
 
+def page_of_complaints(session: Session, filters: Filters, request: PageRequest) -> Page:
+    """One page of the register: the page's rows and their attachment counts only, so that a page of
+    a register of 100,000 complaints costs what a page costs (benchmarks/web.py)."""
+    total = session.exec(_filtered(select(func.count()).select_from(Complaint), filters)).one()
+    order = SORTS[request.sort]
+    ordering = (order.desc(), col(Complaint.id).desc()) if request.descending else (order, col(Complaint.id))
+    statement = _filtered(select(Complaint), filters).order_by(*ordering)
+    rows = session.exec(statement.offset((request.number - 1) * request.size).limit(request.size)).all()
+    ids = [row.id for row in rows]
+    counts: dict[int, int] = dict(
+        session.exec(
+            select(StoredAttachment.complaint_id, func.count())
+            .where(col(StoredAttachment.complaint_id).in_(ids))
+            .group_by(col(StoredAttachment.complaint_id))
+        ).all()
+    )
+    return Page(tuple(_view(row, counts.get(row.id or 0, 0)) for row in rows), total, request)
+
+
+def _like(word: str) -> str:
+    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
 def _filtered(statement, filters: Filters):
     open_answer = col(Complaint.status).not_in(CLOSED_FOR_ANSWER)
     if filters.status:
@@ -251,6 +318,14 @@ def _filtered(statement, filters: Filters):
         statement = statement.where(col(Complaint.id).in_(unfinished))
     if filters.category:
         statement = statement.where(func.lower(Complaint.category) == filters.category.strip().lower())
+    for word in filters.words:
+        pattern = _like(word)
+        in_subject = col(Complaint.subject).ilike(pattern, escape="\\")
+        statement = statement.where(in_subject | col(Complaint.text_body).ilike(pattern, escape="\\"))
+    if filters.received_from is not None:
+        statement = statement.where(col(Complaint.received_at) >= filters.received_from)
+    if filters.received_before is not None:
+        statement = statement.where(col(Complaint.received_at) < filters.received_before)
     return statement
 
 
