@@ -1,4 +1,4 @@
-"""The web view's templates: pages in `daemon/web/templates/` (named `web/…`, apart from the letters), words in the register's language.
+"""The web view's templates: pages in `daemon/web/templates/` (named `web/…`), words in the register's language.
 
 A page's words come from `_web.j2` and the register's values (statuses, severities…) from the letters'
 own `_labels.j2`, both from `templates/<language>/`, both overridable by the `[register] templates`
