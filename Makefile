@@ -1,6 +1,7 @@
 # complaintsd: `make test` is the one test command (README); CI runs it through .ci/run.
 #   make install     .venv with the project (editable) and its test extras
-#   make test-deps   Dovecot for the IMAP tests, PostgreSQL, Chromium for the PDF sheet (apt, when missing), then install
+#   make test-deps   Dovecot for the IMAP tests, PostgreSQL, Chromium for the PDF sheet and the browser tests
+#                    (with chromium-driver: apt, when missing), then install
 #   make lint        install, then ruff (lint and format), mypy and import-linter (pyproject.toml)
 #   make test        test-deps, then lint, then pytest, then the register and runner tests on PostgreSQL
 #   make test-postgres  those on a private PostgreSQL (.ci/with-postgres; tests/postgres.py)
@@ -53,11 +54,11 @@ test-deps:
 	  echo "Stopping the system-wide PostgreSQL that apt started (the tests start their own)."; \
 	  $(SUDO) service postgresql stop >/dev/null 2>&1 || true; \
 	fi
-	@if command -v chromium >/dev/null; then \
-	  echo "chromium: $$(chromium --version 2>/dev/null)"; \
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then \
+	  echo "chromium: $$(chromium --version 2>/dev/null), $$(chromedriver --version 2>/dev/null | cut -d' ' -f1-2)"; \
 	else \
 	  $(SUDO) apt-get update; \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends chromium; \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends chromium chromium-driver; \
 	fi
 	$(MAKE) install
 
