@@ -64,7 +64,7 @@ def test_version_is_the_installed_release():
         (
             ("frob",),
             "complaintsd: argument COMMAND: invalid choice: 'frob' (choose from 'run', 'check', 'status', 'migrate', "
-            "'list', 'add', 'letter', 'show', 'quarantine', 'export', 'demo') (see complaintsd --help)",
+            "'list', 'add', 'letter', 'show', 'quarantine', 'export', 'web', 'demo') (see complaintsd --help)",
         ),
         (("list", "--bogus"), "complaintsd: unrecognized arguments: --bogus (see complaintsd --help)"),
         (

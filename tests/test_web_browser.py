@@ -12,7 +12,7 @@ from __future__ import annotations
 import shutil
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 import uvicorn
@@ -20,6 +20,7 @@ from selenium import webdriver
 from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
 from daemon.web.app import create_app
 from tests.conftest import require
@@ -41,7 +42,9 @@ def base_url(seeded: Seeded) -> Iterator[str]:
     listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listening.bind(("127.0.0.1", 0))
     app = create_app(seeded.site, "browser-test-key-" + "k" * 48)
-    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, proxy_headers=False))
+    server = uvicorn.Server(
+        uvicorn.Config(app, log_config=None, log_level="warning", access_log=False, proxy_headers=False)
+    )
     thread = threading.Thread(target=server.run, kwargs={"sockets": [listening]}, daemon=True)
     thread.start()
     try:
@@ -101,7 +104,11 @@ class Visit:
         self.driver.find_element(By.ID, "username").send_keys(user)
         self.driver.find_element(By.ID, "password").send_keys(f"{user}-pw")
         self.driver.find_element(By.ID, "submit").click()
-        assert self.driver.current_url == self.base_url + "/", self.driver.page_source
+        self.arrive(lambda url: url == self.base_url + "/")
+
+    def arrive(self, where: Callable[[str], bool]) -> None:
+        """Wait for the page a click leads to: `click` returns before the browser has followed it."""
+        WebDriverWait(self.driver, 30).until(lambda driver: where(driver.current_url))
 
     def texts(self, selector: str) -> list[str]:
         return [element.text for element in self.driver.find_elements(By.CSS_SELECTOR, selector)]
@@ -119,9 +126,10 @@ def test_a_supervisor_logs_in_filters_the_register_and_reads_a_sheet(page: Visit
     assert sorted(page.texts("a.reference")) == sorted(seeded.references.values())
     page.driver.find_element(By.ID, "filter-q").send_keys("facture")
     page.driver.find_element(By.ID, "filter").click()
+    page.arrive(lambda url: "q=facture" in url)
     assert page.texts("a.reference") == [seeded.references["invoice"]]
-    assert "q=facture" in page.driver.current_url
     page.driver.find_element(By.CSS_SELECTOR, "a.reference").click()
+    page.arrive(lambda url: url.endswith(f"/complaints/{seeded.references['invoice']}"))
     assert page.driver.find_element(By.ID, "subject").text == "Erreur sur ma facture"
     events = page.texts("#history tr.event td:nth-child(2)")
     assert events[0] == "received" and len(events) >= 2
