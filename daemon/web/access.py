@@ -45,6 +45,9 @@ class Viewer:
         return self.sees_everything or complaint.handler_email.lower() == self.name.lower()
 
 
+MAX_REMEMBERED = 10_000
+
+
 class LoginLimiter:
     """At most `attempts` failed logins per `window` seconds, per user name and per client address."""
 
@@ -60,6 +63,8 @@ class LoginLimiter:
 
     def failed(self, *keys: str) -> None:
         now = self.clock()
+        if len(self._failures) > MAX_REMEMBERED:  # names made up by the thousand must not fill the memory
+            self._failures = {k: t for k, t in self._failures.items() if self._recent(k, now)}
         for key in keys:
             self._recent(key, now).append(now)
 
