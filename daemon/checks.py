@@ -213,6 +213,7 @@ def _samples(prefix: str, organisation: str, language: str, now: datetime) -> li
         n.CommandUnaddressedFacts("alice@example.org", "Alice", now, "Suivi", ("#statut en cours",), reference),
         n.FollowUpForwardFacts(summary, token, "Alice", now, "Texte", files, True),
         n.HandoverFacts(summary, token, "Bob", "Alice", "Texte", files, True, (n.HistoryLine(now, "received", ""),)),
+        n.LetterRefusedFacts(summary, token, "Alice", "acknowledgement", "camille@example.org", "550 refused", now),
         n.QuarantineNoticeFacts(
             (n.QuarantinedLine(1, now, "camille@example.org", "Exemple", "no sender address"),), now
         ),

@@ -78,3 +78,11 @@ def smtp_sink() -> Iterator[SmtpSink]:
     require(smtp_unavailable())
     with SmtpSink() as sink:
         yield sink
+
+
+@pytest.fixture
+def ascii_smtp_sink() -> Iterator[SmtpSink]:
+    """An SMTP sink that does not offer SMTPUTF8: a relay that cannot take an internationalised address."""
+    require(smtp_unavailable())
+    with SmtpSink(smtputf8=False) as sink:
+        yield sink

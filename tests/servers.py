@@ -577,6 +577,7 @@ class ReceivedMessage:
     arrived_at: float  # time.time() at the end of DATA
     auth_login: str | None = None
     peer: tuple[str, int] | None = None  # the client's address and port: one per connection
+    mail_options: tuple[str, ...] = ()  # MAIL FROM's parameters, e.g. SMTPUTF8
 
     def parsed(self) -> email.message.EmailMessage:
         return email.message_from_bytes(self.data, policy=email.policy.default)  # type: ignore[return-value]
@@ -598,14 +599,16 @@ class SmtpSink:
 
     `fail_next(n)` answers the next `n` transactions with a temporary failure (451 by default);
     `refuse(addr, ...)` permanently refuses those recipients (550) until `reset()`. With `auth`
-    ({login: password}) it advertises AUTH PLAIN/LOGIN without TLS and requires it.
+    ({login: password}) it advertises AUTH PLAIN/LOGIN without TLS and requires it. It offers
+    SMTPUTF8 (RFC 6531) unless `smtputf8=False`: a relay that cannot take an internationalised address.
     """
 
     TEMPFAIL = "451 4.3.0 Temporary failure, please try again later"
     REFUSED = "550 5.1.1 Mailbox unavailable"
 
-    def __init__(self, *, host: str = LOOPBACK, auth: dict[str, str] | None = None) -> None:
+    def __init__(self, *, host: str = LOOPBACK, auth: dict[str, str] | None = None, smtputf8: bool = True) -> None:
         self.host = host
+        self.smtputf8 = smtputf8
         self.port = 0
         self.auth = dict(auth) if auth else None
         self._controller: Any = None
@@ -626,7 +629,7 @@ class SmtpSink:
     def start(self) -> SmtpSink:
         from aiosmtpd.controller import Controller
 
-        kwargs: dict[str, Any] = {"enable_SMTPUTF8": True}
+        kwargs: dict[str, Any] = {"enable_SMTPUTF8": self.smtputf8}
         if self.auth is not None:
             # AUTH without TLS, as on loopback; MAIL FROM enforces it (auth_required=True would
             # make aiosmtpd warn at every connection).
@@ -777,6 +780,7 @@ class _SinkHandler:
                 arrived_at=time.time(),
                 auth_login=auth_data if isinstance(auth_data, str) else None,
                 peer=tuple(session.peer) if session.peer else None,
+                mail_options=tuple(envelope.mail_options),
             )
         )
         return "250 2.0.0 Message accepted for delivery"

@@ -164,6 +164,8 @@ def test_relay_temporary_failure_is_retried_then_permanent_refusal_recorded(tmp_
             20,
             "refusal recorded",
         )
+        wait_until(lambda: _told(smtp_sink), 20, "the handler told of the refused acknowledgement")
+    assert _told(smtp_sink).rcpt_tos == ("bob@example.com",)
     assert received.rcpt_tos == ("camille.durand@client.example",)
     first = cli_json(config, "show", f"REC-{year}-000001")
     assert first["status"] == "acknowledged"
@@ -171,6 +173,10 @@ def test_relay_temporary_failure_is_retried_then_permanent_refusal_recorded(tmp_
     refused = cli_json(config, "show", refused_ref)
     assert refused["status"] == "received"
     assert "550" in next(h["detail"] for h in refused["history"] if h["event"] == "acknowledgement_refused")
+
+
+def _told(sink):
+    return next((m for m in sink.messages() if m.parsed()["X-Complaintsd-Kind"] == "letter_refused"), None)
 
 
 def test_sigterm_stops_cleanly_and_restart_does_not_duplicate(tmp_path, imap_account, smtp_sink):

@@ -17,6 +17,7 @@ from daemon.core.letters import (
     CommandUnaddressedFacts,
     InterimFacts,
     Letter,
+    LetterRefusedFacts,
     QuarantinedLine,
     QuarantineNoticeFacts,
     Templates,
@@ -60,6 +61,15 @@ SAMPLES: dict[str, Any] = {
     ),
     "follow_up_forward": test_notices.FORWARD,
     "handover": test_notices.HANDOVER,
+    "letter_refused": LetterRefusedFacts(
+        test_notices.COMPLAINT,
+        test_notices.TOKEN,
+        "Alice Martin",
+        "acknowledgement",
+        "jörg@client.example",
+        "cannot be sent: an internationalised address, and the relay does not offer SMTPUTF8",
+        test_notices.TUESDAY,
+    ),
     "quarantine_notice": QuarantineNoticeFacts(
         (QuarantinedLine(7, test_notices.TUESDAY, "jorg@example.org", "Réclamation", "the message is empty"),),
         test_notices.TUESDAY,
@@ -104,7 +114,7 @@ def override_of(tmp_path: Path, language: str, name: str, *replacements: tuple[s
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_the_samples_cover_every_html_letter(language: str) -> None:
     assert html_letters(language) == sorted(SAMPLES)
-    assert len(SAMPLES) == len(RENDERERS) == 22
+    assert len(SAMPLES) == len(RENDERERS) == 23
     assert (builtin_templates_dir() / language / "_layout.html.j2").is_file()
 
 

@@ -11,12 +11,14 @@ from datetime import timedelta
 
 import pytest
 
+from daemon import runners
+from daemon.core.intake import decide_registration
 from daemon.core.mail import Fetched
 from daemon.core.parsing import parse
 from daemon.core.triage import fingerprint
 from daemon.edges.smtp import SmtpSender
 from daemon.runners.ingest import Ingestor
-from daemon.runners.outbox import Outbox
+from daemon.runners.outbox import Outbox, TellHandler
 from tests.harness import complaint, reply
 from tests.runners import (
     BOB,
@@ -110,7 +112,7 @@ def test_letters_to_staff_go_to_staff_whatever_the_mail_says(tmp_path):
 
 # The parser reads `"jo\"e@client.example"` from this From; aiosmtplib raised ValueError on it.
 QUOTED_FROM = b'From: "jo\\"e@client.example\n'
-JORG = "Jörg <jörg@client.example>"  # today, composing a letter to it fails (no SMTPUTF8 header)
+JORG = "Jörg <jörg@client.example>"  # an internationalised address (RFC 6532)
 
 
 @pytest.mark.smtp
@@ -142,17 +144,77 @@ def test_a_mail_naming_250000_message_ids_is_registered_like_any_other(tmp_path)
     assert kinds(queued(desk, ACK)) == [(ACK, CUSTOMER), (ACK, CUSTOMER)]
 
 
-def test_a_mail_that_cannot_be_registered_is_tried_three_times_then_quarantined(tmp_path):
+def test_a_mail_that_cannot_be_registered_is_tried_three_times_then_quarantined(tmp_path, monkeypatch):
     """The mails behind it are registered at the first pass; it stays in the inbox twice (left in
-    neither list), and is quarantined with its reason at the third failure."""
+    neither list), and is quarantined with its reason at the third failure. Every such failure
+    found so far is fixed (the last: an internationalised address), so a decision that fails on
+    one mail stands for the next bug."""
     desk = make_desk(tmp_path, FakeClock())
-    poison = complaint(1, sender=JORG)
+    poison = complaint(1, subject="Le bogue suivant")
+
+    def failing_on_the_poison(intake, *args):
+        if intake.mail.subject == "Le bogue suivant":
+            raise UnicodeEncodeError("ascii", "ö", 0, 1, "ordinal not in range(128)")
+        return decide_registration(intake, *args)
+
+    monkeypatch.setattr(runners.ingest, "decide_registration", failing_on_the_poison)
     first = ingest(desk, poison, complaint(2))
     assert len(first.references) == 1 and first.processed == first.processed[-1:] and first.quarantined == []
     assert kinds(queued(desk, ACK)) == [(ACK, CUSTOMER)], "the ordinary mail did not wait"
     ingestor = Ingestor(desk)
     outcomes = [ingestor.ingest([Fetched(f"p{n}", poison, desk.clock())]) for n in range(3)]
     assert [(r.processed, r.quarantined) for r in outcomes] == [([], []), ([], []), ([], ["p2"])]
+    [notice] = queued(desk, "quarantine_notice")
+    assert "could not be registered after 3 attempts: UnicodeEncodeError" in notice.text
+
+
+# --- internationalised addresses (issue 14: "jörg@… is quarantined with 'ascii' codec can't encode")
+
+
+def test_a_mail_from_an_internationalised_address_is_registered_and_acknowledged_to_it(tmp_path):
+    desk = make_desk(tmp_path, FakeClock())
+    [reference] = ingest(desk, complaint(1, sender=JORG)).references
+    assert show(desk, reference).customer_email == "jörg@client.example"
+    [ack] = queued(desk, ACK)
+    assert ack.to == "jörg@client.example"
+    assert ack.message["To"].addresses[0].display_name == "Jörg"
+    assert "jörg@client.example".encode() in ack.message.as_bytes(), "the addr-spec is UTF-8, not an encoded word"
+
+
+@pytest.mark.smtp
+def test_letters_to_an_internationalised_address_leave_with_smtputf8(tmp_path, smtp_sink):
+    clock = FakeClock()
+    sections = {"smtp": {"host": smtp_sink.host, "port": smtp_sink.port}}
+    desk = make_desk(tmp_path, clock, **sections)
+    outbox = Outbox(desk.register, SmtpSender(config_of(tmp_path, **sections).smtp), config_of(tmp_path).outbox, clock)
+    [reference] = ingest(desk, complaint(1, sender=JORG)).references
+    assert outbox.flush() == 2
+    [ack] = [m for m in smtp_sink.messages() if m.rcpt_tos == ("jörg@client.example",)]
+    assert "SMTPUTF8" in ack.mail_options
+    assert str(ack.parsed()["To"]) == "Jörg <jörg@client.example>"
+    assert show(desk, reference).status == "acknowledged"
+
+
+@pytest.mark.smtp
+def test_without_smtputf8_the_letter_is_failed_in_the_history_and_the_handler_told(tmp_path, ascii_smtp_sink):
+    clock = FakeClock()
+    sections = {"smtp": {"host": ascii_smtp_sink.host, "port": ascii_smtp_sink.port}}
+    desk = make_desk(tmp_path, clock, **sections)
+    sender = SmtpSender(config_of(tmp_path, **sections).smtp)
+    outbox = Outbox(desk.register, sender, config_of(tmp_path).outbox, clock, TellHandler(desk))
+    [reference] = ingest(desk, complaint(1, sender=JORG)).references
+    assert outbox.flush() == 1, "the handler's notification leaves; the acknowledgement cannot"
+    [(event, detail)] = [(e, d) for e, d in history(desk, reference) if e == "acknowledgement_refused"]
+    assert "the relay does not offer SMTPUTF8" in detail
+    assert show(desk, reference).status == "received"
+    assert outbox.flush() == 1, "the handler is told, once"
+    told = [m.parsed() for m in ascii_smtp_sink.messages() if m.rcpt_tos == (BOB,)][-1]
+    assert str(told["Subject"]).startswith(f"[{reference}] Un courrier au client n'a pas pu être remis")
+    text = told.get_body(("plain",)).get_content()
+    assert "L'accusé de réception de la réclamation" in text and "jörg@client.example" in text
+    assert "SMTPUTF8" in text
+    assert [m.rcpt_tos for m in ascii_smtp_sink.messages()] == [(BOB,), (BOB,)]
+    assert outbox.flush() == 0
 
 
 # --- spoofed threads and follow-up files (issue 14, items 4 and 5) ------------------------------

@@ -2,7 +2,9 @@
 
 Each result is committed at once, so after a crash only a mail whose "250" we had not yet recorded
 can leave twice, and it would leave with the same Message-ID (receivers collapse such duplicates).
-The retry policy is core.outbox's; the rows are the register's (edges/register/outbox.py).
+The retry policy is core.outbox's; the rows are the register's (edges/register/outbox.py). A
+letter to a customer that is refused or given up on is told to the complaint's handler, through
+`told` (core/undelivered.py), after its fate is committed.
 """
 
 from __future__ import annotations
@@ -15,18 +17,27 @@ from sqlmodel import Session
 
 from daemon.config import OutboxConfig
 from daemon.core.outbox import PENDING, SENT, Fate, RetryPolicy, SendResult, after_failure
+from daemon.core.undelivered import decide_undelivered
 from daemon.edges.register import Register
 from daemon.edges.register.outbox import Due, due, mark_sent, next_wakeup, record_failure, settle
+from daemon.edges.register.reads import load_case
 from daemon.edges.smtp import SmtpSender
+from daemon.runners.desk import Desk
 
 log = logging.getLogger("complaintsd.outbox")
 
 
 class Outbox:
     def __init__(
-        self, register: Register, sender: SmtpSender, config: OutboxConfig, clock: Callable[[], datetime]
+        self,
+        register: Register,
+        sender: SmtpSender,
+        config: OutboxConfig,
+        clock: Callable[[], datetime],
+        told: Callable[[Due, str], None] | None = None,
     ) -> None:
         self.register = register
+        self.told = told
         self.sender = sender
         self.batch_size = config.batch_size
         self.policy = RetryPolicy(config.retry_first, config.retry_max, config.give_up_after)
@@ -65,6 +76,8 @@ class Outbox:
             status = after.status
         session.commit()
         self._log(item, status, result)
+        if status not in (SENT, PENDING) and self.told is not None:
+            self.told(item, result.detail)
         return status == SENT
 
     def _log(self, item: Due, status: str, result: SendResult) -> None:
@@ -87,3 +100,26 @@ class Outbox:
         if wake is None:
             return ceiling
         return max(0.0, min(ceiling, (wake - self.clock()).total_seconds()))
+
+
+class TellHandler:
+    """`Outbox.told`: the handler hears of a letter to their customer that will never be delivered
+    (core/undelivered.py), in a transaction of its own. A failure here is logged: the letter's fate
+    and its history are committed already, and the sender must go on."""
+
+    def __init__(self, desk: Desk) -> None:
+        self.desk = desk
+
+    def __call__(self, item: Due, reason: str) -> None:
+        if item.complaint_id is None:
+            return
+        now = self.desk.clock()
+        try:
+            with self.desk.register.transaction() as session:
+                case = load_case(session, item.complaint_id)
+                recipient = item.envelope.recipients[0]
+                self.desk.apply(
+                    session, decide_undelivered(case, item.purpose, recipient, reason, now, self.desk.policy), now
+                )
+        except Exception as exc:  # see the class docstring
+            log.error("could not tell the handler that %s %d was not delivered: %s", item.purpose, item.id, exc)

@@ -25,8 +25,8 @@ from daemon.edges.smtp import SmtpSender
 from daemon.errors import TransientError
 from daemon.logs import setup_logging
 from daemon.runners.backoff import Backoff, one_line
-from daemon.runners.desk import utc_now
-from daemon.runners.outbox import Outbox
+from daemon.runners.desk import Desk, utc_now
+from daemon.runners.outbox import Outbox, TellHandler
 from daemon.runners.standby import Standby
 
 log = logging.getLogger("complaintsd")
@@ -86,7 +86,8 @@ def sender_main(config: Config, waker: Connection, log_level: int) -> None:
 
 def _send_until_stopped(config: Config, waker: Connection, stopping: threading.Event) -> None:
     register = Register(config.database.url, create=False)
-    outbox = Outbox(register, SmtpSender(config.smtp, config.outbox.connections), config.outbox, utc_now)
+    told = TellHandler(Desk.of(config, register))
+    outbox = Outbox(register, SmtpSender(config.smtp, config.outbox.connections), config.outbox, utc_now, told)
     backoff = Backoff()
     while not stopping.is_set():
         try:

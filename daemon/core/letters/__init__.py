@@ -76,6 +76,7 @@ from daemon.core.letters.to_staff import (
     FollowUpForwardFacts,
     HandlerNotificationFacts,
     HandoverFacts,
+    LetterRefusedFacts,
     PreviousComplaint,
     PreviousComplaints,
     QuarantinedLine,
@@ -89,6 +90,7 @@ from daemon.core.letters.to_staff import (
     render_follow_up_forward,
     render_handler_notification,
     render_handover,
+    render_letter_refused,
     render_quarantine_notice,
     render_reminder,
 )
@@ -133,6 +135,7 @@ __all__ = [
     "ActionReminderFacts",
     "PreviousComplaint",
     "PreviousComplaints",
+    "LetterRefusedFacts",
     "QuarantinedLine",
     "QuarantineNoticeFacts",
     "ReminderFacts",
@@ -144,6 +147,7 @@ __all__ = [
     "render_action_assigned",
     "render_action_overdue",
     "render_action_reminder",
+    "render_letter_refused",
     "render_quarantine_notice",
     "render_reminder",
     # replies to a command mail (command_replies.py)

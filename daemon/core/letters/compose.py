@@ -67,11 +67,11 @@ def compose(
         message.attach(body)
         for file in files:
             message.attach(_file_part(file))
-    message["From"] = formataddr((sender.name, sender.email), charset="utf-8")
-    message["To"] = formataddr((to.name, to.email), charset="utf-8")
+    message["From"] = mailbox_header(sender)
+    message["To"] = mailbox_header(to)
     message["Subject"] = letter.subject  # encoded by _Wire._fold when it is not ASCII
     if reply_to is not None:
-        message["Reply-To"] = formataddr((reply_to.name, reply_to.email), charset="utf-8")
+        message["Reply-To"] = mailbox_header(reply_to)
     message["Date"] = format_datetime(date)
     message["Message-ID"] = message_id
     if in_reply_to:
@@ -86,6 +86,21 @@ def compose(
         message["X-Complaintsd-Kind"] = kind  # lets people file our mails with a client rule
     raw = message.as_bytes(policy=_WIRE)
     return OutgoingMail(message_id=message_id, mail_from=sender.email, recipients=(to.email,), raw=raw)
+
+
+def mailbox_header(address: Address) -> str:
+    """An address header's value: the name in an encoded word when it needs one, the addr-spec as is.
+
+    `formataddr` refuses a non-ASCII addr-spec ("'ascii' codec can't encode"), and an encoded word
+    may not stand in an addr-spec: an internationalised address (`jörg@…`, RFC 6532) is written in
+    UTF-8. compat32 writes a str holding surrogates as the bytes they escape, unfolded, so the UTF-8
+    is carried as surrogate escapes; only a relay offering SMTPUTF8 takes such a letter (edges/smtp.py)."""
+    if address.email.isascii():
+        return formataddr((address.name, address.email), charset="utf-8")
+    placeholder = "x@x.invalid"
+    name = formataddr((address.name, placeholder), charset="utf-8").removesuffix(f"<{placeholder}>")
+    value = f"{name}<{address.email}>" if address.name else address.email
+    return value.encode("utf-8").decode("ascii", "surrogateescape")
 
 
 @dataclass(frozen=True)

@@ -68,6 +68,7 @@ __all__ = [
     "ActionAssignedFacts",
     "ActionOverdueFacts",
     "ActionReminderFacts",
+    "LetterRefusedFacts",
     "QuarantineNoticeFacts",
     "QuarantinedLine",
     "ReminderFacts",
@@ -79,6 +80,7 @@ __all__ = [
     "render_action_assigned",
     "render_action_overdue",
     "render_action_reminder",
+    "render_letter_refused",
     "render_quarantine_notice",
     "render_reminder",
 ]
@@ -215,6 +217,25 @@ class DigestRow:
 
     complaint: ComplaintSummary
     overdue: bool  # the answer deadline is past
+
+
+@dataclass(frozen=True)
+class LetterRefusedFacts:
+    """A letter to the customer will never reach them through the relay (refused, or given up on):
+    the handler must reach them another way. `letter` is its kind ("acknowledgement"…), `recipient`
+    its address, `reason` the relay's last word or why it could not be sent."""
+
+    complaint: ComplaintSummary
+    token: str
+    handler_name: str
+    letter: str
+    recipient: str
+    reason: str
+    now: datetime
+
+    def __post_init__(self) -> None:
+        require_token(self.token)
+        require_aware("now", self.now)
 
 
 @dataclass(frozen=True)
@@ -486,6 +507,14 @@ def render_digest(templates: Templates, facts: DigestFacts) -> Letter:
         "overdue_count": sum(row.overdue for row in rows),
     }
     return templates.render("digest", **context)
+
+
+def render_letter_refused(templates: Templates, facts: LetterRefusedFacts) -> Letter:
+    """The handler's notice that a letter to the customer could not be delivered. The templates see
+    the facts, `recipient` and `reason` on one bounded line."""
+    return to_handler(
+        templates, "letter_refused", facts, recipient=echo(facts.recipient, 200), reason=echo(facts.reason, 500)
+    )
 
 
 def render_quarantine_notice(templates: Templates, facts: QuarantineNoticeFacts) -> Letter:
