@@ -30,6 +30,7 @@ from daemon.edges.register.views import ActionView, ComplaintView, Filters, list
 from daemon.errors import ComplaintsError
 from daemon.logs import setup_logging
 from daemon.quarantine import add_commands as add_quarantine_commands
+from daemon.terminal import made_visible
 
 DEFAULT_CONFIG = "/etc/complaintsd/config.toml"
 # Whatever umask it is started with, complaintsd creates nothing others can read: the register, the
@@ -37,6 +38,9 @@ DEFAULT_CONFIG = "/etc/complaintsd/config.toml"
 PRIVATE_UMASK = 0o077
 # `show`: the register's words (text), the contract (json), the printable sheet (html, pdf: daemon/sheet.py).
 SHOW_FORMATS = ("text", "json", "html", "pdf")
+# What a customer wrote reaches the terminal with its control characters shown, never raw (terminal.py);
+# these fields keep their line breaks.
+BODIES = frozenset({"text_body", "wished_solution"})
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -256,7 +260,7 @@ def cmd_list(args) -> int:
     if args.json:
         print(json.dumps([_summary_json(c) for c in complaints], ensure_ascii=False, indent=2))
         return 0
-    print(_table(complaints, config))
+    print(_table([made_visible(c) for c in complaints], config))
     return 0
 
 
@@ -313,7 +317,7 @@ def cmd_show(args) -> int:
     if form == "json":
         shown = json.dumps(_detail_json(complaint), ensure_ascii=False, indent=2)
     else:
-        shown = _detail_text(complaint, config)
+        shown = _detail_text(made_visible(complaint, BODIES), config)
     if args.output:
         Path(args.output).write_text(shown + "\n", encoding="utf-8")
     else:

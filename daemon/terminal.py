@@ -12,6 +12,10 @@ tab are kept where a body is printed, and shown too where a line must stay one l
 from __future__ import annotations
 
 import re
+from dataclasses import fields, is_dataclass, replace
+from typing import TypeVar
+
+T = TypeVar("T")
 
 _CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
@@ -33,3 +37,21 @@ def visible(text: str, keep: str = "\n\t") -> str:
 def visible_line(text: str) -> str:
     """One line of a table or a field: newlines and tabs shown too."""
     return visible(text, keep="")
+
+
+def made_visible(value: T, multiline: frozenset[str] = frozenset()) -> T:
+    """A frozen view (dataclass, tuple, string) with every string in it made visible: one-line
+    (`visible_line`) except the dataclass fields named in `multiline` (a body keeps its lines).
+    Everything `show` and `list` print goes through here, so a new field cannot be forgotten."""
+    if isinstance(value, str):
+        return visible_line(value)  # type: ignore[return-value]
+    if isinstance(value, tuple):
+        return tuple(made_visible(item, multiline) for item in value)  # type: ignore[return-value]
+    if is_dataclass(value) and not isinstance(value, type):
+        changes = {
+            f.name: visible(v) if f.name in multiline and isinstance(v, str) else made_visible(v, multiline)
+            for f in fields(value)
+            if isinstance(v := getattr(value, f.name), str | tuple) or is_dataclass(v)
+        }
+        return replace(value, **changes)
+    return value
