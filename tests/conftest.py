@@ -21,7 +21,7 @@ from tests.servers import DovecotServer, ImapAccount, SmtpSink, dovecot_unavaila
 # Which fixtures mean which marker.
 FIXTURE_MARKERS = {
     "dovecot": {"dovecot", "imap_account", "make_imap_account"},
-    "smtp": {"smtp_sink"},
+    "smtp": {"smtp_sink", "ascii_smtp_sink"},
 }
 
 

@@ -305,12 +305,43 @@ RULES = [
     ("Réponse.\r\n\r\nLe 7 déc. 2026 à 10:00, Camille <c@x.fr> a écrit :\r\n> Bonjour\r\n", "Réponse."),
     ("Réponse.\rLe 7 déc. 2026 à 10:00, Camille <c@x.fr> a écrit :\r> Bonjour", "Réponse."),
     ("\ufeffRéponse.\n\n________________________________\nDe : Camille", "Réponse."),
+    # The French webmails: the attribution line itself never stays in the new text (a #réponse).
+    (
+        'Bien reçu.\n\n----- Mail original -----\nDe: "Camille Durand" <camille@free.fr>\n'
+        'À: "reclamations" <reclamations@example.com>\nEnvoyé: Lundi 7 Décembre 2026 10:00:00\n'
+        "Objet: Re: Ma commande\n\nBonjour",
+        "Bien reçu.",
+    ),  # Zimbra (Free)
+    ("Bien reçu.\n----- Mail d'origine -----\nBonjour", "Bien reçu."),
+    (
+        'Vu.\n\n"Camille Durand" <camille.durand@client.example>\na écrit sur 07/12/2026 10:00:00 :\n\nBonjour',
+        "Vu.",
+    ),  # Lotus Notes, wrapped
+    (
+        "Vu.\n\n\nCamille Durand <camille@client.example>\n07/12/2026 10:00\n\nA\nreclamations@example.com\n\n"
+        "Objet\nMa commande\n\nBonjour",
+        "Vu.",
+    ),  # Lotus Notes, memo
+    (
+        'Traité.\n\nMessage du 07/12/26 10:00\nDe : "Camille" <camille@orange.fr>\nA : reclamations@example.com\n'
+        "Copie à : \nObjet : Ma commande\n\nBonjour",
+        "Traité.",
+    ),  # Orange, SFR
+    ("Traité.\n\nMessage du 07/12/2026 10:00\nBonjour", "Traité."),
+    ('Vu.\n\nLe 07/12/2026 10:00, "Camille" <camille@laposte.net> a écrit :\n\nBonjour', "Vu."),  # La Poste
+    ("Vu.\n\nLe 7 décembre 2026 à 10:00 Camille Durand\n<camille@laposte.net> a écrit :\nBonjour", "Vu."),
+    ("Vu.\n\nCamille <camille@free.fr> a écrit :\n\nBonjour", "Vu."),  # Horde/IMP, no date
+    ("Vu.\n\nSelon Camille <camille@free.fr>:\n\nBonjour", "Vu."),
+    ("Vu.\n\nCitation de Camille <camille@free.fr> :\nBonjour", "Vu."),
     # Not cuts: ordinary sentences that look a little like attributions.
     ("Le client a écrit plusieurs fois.\nIl attend.", "Le client a écrit plusieurs fois.\nIl attend."),
     ("Voici ma réponse au point 2 :\nnous remboursons.", "Voici ma réponse au point 2 :\nnous remboursons."),
     ("Objet : votre commande\n\nMadame,", "Objet : votre commande\n\nMadame,"),
     ("Envoyé depuis notre entrepôt de Lyon.", "Envoyé depuis notre entrepôt de Lyon."),
     ("Un tiret -- au milieu.\nFin.", "Un tiret -- au milieu.\nFin."),
+    ("Message du client reçu hier.\nFin.", "Message du client reçu hier.\nFin."),
+    ("Écrivez à Camille <c@x.fr> demain.\nFin.", "Écrivez à Camille <c@x.fr> demain.\nFin."),
+    ("Camille <c@x.fr>\nnous a appelés.", "Camille <c@x.fr>\nnous a appelés."),
     # Indentation and inner blank lines of the new text are kept.
     ("  - un\n  - deux\n\n\nfin", "  - un\n  - deux\n\n\nfin"),
     ("", ""),
@@ -370,6 +401,15 @@ QUOTED_TAGS = [
     ("#statut en cours\n\nOn Mon, Dec 7, 2026 at 10:00 AM Camille <c@x.fr> wrote:\n\n#clore fondée", ""),
     ("#statut en cours\n\n________________________________\nFrom: Camille\nSent: Monday\n#clore fondée", ""),
     ("#statut en cours\n> #clore fondée\n#clore fondée", ""),  # an unprefixed line under a quote: cut
+    ("#statut en cours\n----- Mail original -----\n#clore fondée", ""),
+    ("#statut en cours\n\nMessage du 07/12/26 10:00\n#clore fondée", ""),
+    ("#statut en cours\n\nCamille <c@free.fr> a écrit :\n#clore fondée", ""),
+    ("#statut en cours\n\nCamille Durand <c@x.fr>\n07/12/2026 10:00\n\n#clore fondée", ""),
+    (
+        "",
+        '<div>#statut en cours</div><hr id="zwchr"><div data-marker="__HEADERS__"><b>De: </b>Camille</div>'
+        '<div data-marker="__QUOTED_TEXT__">#clore fondée</div>',
+    ),  # Zimbra's HTML
     (
         "",
         '<div>#statut en cours</div><div class="gmail_quote">Le 7 déc. 2026, Camille a écrit :'

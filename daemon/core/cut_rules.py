@@ -44,6 +44,7 @@ _VERB = _folded(
 # line), "---- On … wrote ----" (Zoho). Folded text.
 _SEPARATOR = _folded(
     r"^-{2,}\s*(?:original message|message d'origine|message original|message transfere|message transmis"
+    r"|mail original|mail d'origine|mail transfere"
     r"|forwarded message|forwarded|ursprungliche nachricht|weitergeleitete nachricht|oprindelig"
     r"|videresendt|mensaje original|mensaje reenviado|messaggio originale|messaggio inoltrato"
     r"|oorspronkelijk bericht|doorgestuurd bericht|mensagem original|mensagem encaminhada"
@@ -55,6 +56,21 @@ _SEPARATOR = _folded(
 _FORWARD_INTRO = _folded(
     r"^(?:begin forwarded message|debut du message reexpedie|inicio del mensaje reenviado"
     r"|anfang der weitergeleiteten nachricht|inizio messaggio inoltrato)\s*:"
+)
+# The French webmails (issue 14: an attribution must never reach a customer in a #réponse), folded:
+# Orange's and SFR's "Message du 07/12/26 10:00" above their header block, Horde/IMP's (Free's old
+# webmail) "Selon Camille <c@free.fr>:" and "Citation de …:", and "Camille <c@free.fr> a écrit :"
+# without a date (Free, IMP). Each needs the date or an address in angle brackets and the colon.
+_WEBMAIL_INTRO = _folded(
+    r"^(?:message du \d{1,2}/\d{1,2}/\d{2,4}(?:\s+\d{1,2}[:h]\d{2}(?::\d{2})?)?\s*$"
+    r"|(?:selon|citation(?: de)?|quoting)\s+[^<>\n]{0,120}<[^<>@\s]{1,64}@[^<>\s]{1,255}>\s*[:：]\s*$"
+    r"|\"?[^\"<>@\n]{0,100}\"?\s*<[^<>@\s]{1,64}@[^<>\s]{1,255}>\s*(?:a ecrit|wrote)\s*[:：]\s*$)"
+)
+# Lotus Notes wraps its attribution: the author alone on a line, then "a écrit sur 07/12/2026 10:00 :"
+# (or, in its memo layout, the date alone) on the next. The author line is cut with it.
+_MAILBOX_LINE = re.compile(r'^"?[^"<>@\n]{0,100}"?\s*<[^<>@\s]{1,64}@[^<>\s]{1,255}>$|^[\w.+-]{1,64}@[\w.-]{1,255}$')
+_NOTES_DATE = _folded(
+    r"^(?:(?:a ecrit|wrote) (?:sur|on) )?\d{1,2}/\d{1,2}/\d{2,4}\s+\d{1,2}:\d{2}(?::\d{2})?(?:\s*[ap]m)?\s*[:：]?\s*$"
 )
 # Outlook's separator line above its header block.
 _UNDERSCORES = re.compile(r"^_{20,}$")
@@ -117,7 +133,17 @@ def _cut_here(lines: list[str], i: int) -> bool:
         return True
     if len(line) <= _FOOTER_MAX and _FOOTER.match(folded):
         return True
+    if _WEBMAIL_INTRO.match(folded) or _notes_author(lines, i):
+        return True
     return _header_block(lines, i) or _attribution_at(lines, i)
+
+
+def _notes_author(lines: list[str], i: int) -> bool:
+    """Lotus Notes' wrapped attribution starts at `i`: an author line, then its date (see above)."""
+    line = clean(lines[i])
+    if len(line) > _ATTRIBUTION_MAX or i + 1 >= len(lines) or not _MAILBOX_LINE.match(line):
+        return False
+    return bool(_NOTES_DATE.match(fold(clean(lines[i + 1])[:_ATTRIBUTION_MAX])))
 
 
 def _field(line: str) -> str | None:

@@ -17,7 +17,8 @@ towards cutting.
 1. HTML-only replies (Outlook and Gmail on the web) are cut in the HTML first, where the client
    marked its quote unambiguously (`_QuoteStart`: Gmail's `gmail_quote`, any `<blockquote>`,
    Thunderbird's `moz-cite-prefix`, Outlook's `divRplyFwdMsg`/`appendonsend` and its border-top
-   separator, Hotmail's `stopSpelling`, Yahoo's `yahoo_quoted`), then rendered with
+   separator, Hotmail's `stopSpelling`, Yahoo's `yahoo_quoted`, Zimbra's `zwchr` and
+   `data-marker`), then rendered with
    `htmltext.html_to_text`.
 2. `>` quoting (`_unquote`). When the text above the first `>` block starts with a `#tag` line,
    it is a command mail written on top: cut there, with the attribution paragraph just above the
@@ -33,7 +34,9 @@ towards cutting.
    `-------- Message d'origine --------` (`email_french_dash_separator.txt`), Zimbra's
    `- Le … a écrit :` (`willdurand-emailreplyparser/email_issue_77.txt`), header blocks in
    French and ten other languages (`new_outlook_2019_fr_body.txt`), forward intros, Outlook's
-   underscore line, mobile footers ("Envoyé de mon iPhone"), and the signature delimiter "-- "
+   underscore line, mobile footers ("Envoyé de mon iPhone"), the French webmails' attributions
+   (Zimbra's `----- Mail original -----`, Orange's and SFR's `Message du 07/12/26 10:00`, Horde's
+   `Selon … :`, Lotus Notes' author line wrapped above its date), and the signature delimiter "-- "
    (RFC 3676 section 4.3; "--" too, since clients strip the trailing space).
 4. mail-parser-reply 1.36 (`_library_cut`) on what is left, for the many client formats it knows
    (its languages: `LANGUAGES`). It may raise; then our rules stand alone.
@@ -123,6 +126,8 @@ def _is_quote_element(tag: str, attrs: list[tuple[str, str | None]]) -> bool:
         return True
     if tag == "hr" and values.get("tabindex") == "-1":
         return True  # Outlook 2003's separator (talon/ms_outlook_2003.html).
+    if (tag == "hr" and ident == "zwchr") or values.get("data-marker") in ("__headers__", "__quoted_text__"):
+        return True  # Zimbra (Free, many French companies): its separator and its quoted parts.
     # Outlook 2007+ and Windows Mail draw their separator as a div with a solid top border
     # (talon/ms_outlook_2007.html, talon/windows_mail.html).
     return tag in ("div", "p") and re.search(r"border-top(?:-style)?:[^;]*solid", style) is not None
