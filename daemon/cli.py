@@ -541,6 +541,8 @@ def _explain(rule_text: str, skipped: tuple[tuple[str, str], ...]) -> str:
         Unit.HOURS: "hours after receipt",
         Unit.CALENDAR_DAYS: "calendar days after receipt, same time of day",
         Unit.BUSINESS_DAYS: "business days after the day of receipt, end of the last day",
+        Unit.OUVRABLE_DAYS: "jours ouvrables (Monday to Saturday) after the day of receipt, end of the last day",
+        Unit.MONTHS: "calendar months after receipt, same day of the month (or its last day) and time",
     }[rule.unit]
     text = f"{rule}: {rule.amount} {words}"
     if skipped:

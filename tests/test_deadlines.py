@@ -100,6 +100,14 @@ RULES = [
     ("6 Jours Ouvrés", DeadlineRule(6, Unit.BUSINESS_DAYS)),
     ("30s", DeadlineRule(30, Unit.SECONDS)),
     ("15m", DeadlineRule(15, Unit.MINUTES)),
+    ("10wd", DeadlineRule(10, Unit.OUVRABLE_DAYS)),
+    ("10 jours ouvrables", DeadlineRule(10, Unit.OUVRABLE_DAYS)),
+    ("1 jour ouvrable", DeadlineRule(1, Unit.OUVRABLE_DAYS)),
+    ("10 Jours-Ouvrables", DeadlineRule(10, Unit.OUVRABLE_DAYS)),
+    ("2mo", DeadlineRule(2, Unit.MONTHS)),
+    ("2 mois", DeadlineRule(2, Unit.MONTHS)),
+    ("1 month", DeadlineRule(1, Unit.MONTHS)),
+    ("3 calendar months", DeadlineRule(3, Unit.MONTHS)),
 ]
 
 
@@ -116,8 +124,6 @@ def test_rule_round_trips_through_its_short_form(text: str, expected: DeadlineRu
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("6 jours ouvrables", "count Saturdays"),
-        ("1 jour ouvrable", "count Saturdays"),
         ("0d", "at least 1"),
         ("0bd", "at least 1"),
         ("3 weeks", "unknown unit 'weeks'"),
@@ -125,6 +131,9 @@ def test_rule_round_trips_through_its_short_form(text: str, expected: DeadlineRu
         ("six days", "whole number and a unit"),
         ("2.5d", "whole number and a unit"),
         ("99999d", "longer than"),
+        ("200mo", "longer than"),
+        ("0mo", "at least 1"),
+        ("0wd", "at least 1"),
     ],
 )
 def test_parse_rule_refuses(text: str, message: str) -> None:
@@ -202,6 +211,38 @@ def test_calendar_days_are_not_moved_off_closed_days() -> None:
     deadline = due_at(paris(2026, 12, 15, 9, 0), parse_rule("10d"), PARIS, FRANCE)
     assert deadline.at == paris(2026, 12, 25, 9, 0).astimezone(UTC)
     assert deadline.skipped == ()
+
+
+# --- calendar months -----------------------------------------------------------------------------
+
+MONTHS = [
+    # (received, rule, due): the same day of the month, or the shorter month's last day (CPC art. 641).
+    (paris(2027, 1, 31, 10, 0), "1mo", paris(2027, 2, 28, 10, 0)),  # 2027 is not a leap year.
+    (paris(2028, 1, 31, 10, 0), "1mo", paris(2028, 2, 29, 10, 0)),  # 2028 is.
+    (paris(2026, 12, 31, 10, 0), "2mo", paris(2027, 2, 28, 10, 0)),  # Across the year end.
+    (paris(2026, 10, 31, 10, 0), "1mo", paris(2026, 11, 30, 10, 0)),
+    (paris(2026, 12, 15, 9, 0), "2mo", paris(2027, 2, 15, 9, 0)),
+    (paris(2026, 11, 30, 16, 0), "12mo", paris(2027, 11, 30, 16, 0)),
+]
+
+
+@pytest.mark.parametrize(("received", "rule", "due"), MONTHS)
+def test_months_keep_the_day_of_the_month_or_take_the_last(received: datetime, rule: str, due: datetime) -> None:
+    deadline = due_at(received, parse_rule(rule), PARIS, FRANCE)
+    assert deadline.at == due.astimezone(UTC)
+    assert deadline.skipped == ()
+
+
+def test_months_across_spring_dst_keep_wall_clock() -> None:
+    # Monday 15 February 2027 10:00 CET (09:00 UTC) + 2 months = Thursday 15 April 10:00 CEST (08:00 UTC).
+    deadline = due_at(paris(2027, 2, 15, 10, 0), parse_rule("2mo"), PARIS, FRANCE)
+    assert deadline.at == datetime(2027, 4, 15, 8, 0, tzinfo=UTC)
+
+
+def test_months_are_not_moved_off_closed_days() -> None:
+    # Wednesday 25 November 2026 + 1 month = Friday 25 December (Noël), and it stays there.
+    deadline = due_at(paris(2026, 11, 25, 9, 0), parse_rule("1mo"), PARIS, FRANCE)
+    assert deadline.at == paris(2026, 12, 25, 9, 0).astimezone(UTC)
 
 
 def test_naive_start_is_refused() -> None:
@@ -322,6 +363,58 @@ def test_business_deadline_across_dst_is_end_of_local_day() -> None:
     # Friday 23 October 2026 (CEST), 1bd -> Monday 26 October 23:59:59 CET = 22:59:59 UTC.
     deadline = due_at(paris(2026, 10, 23, 10, 0), parse_rule("1bd"), PARIS, FRANCE)
     assert deadline.at == datetime(2026, 10, 26, 22, 59, 59, tzinfo=UTC)
+
+
+# --- jours ouvrables ----------------------------------------------------------------------------
+
+
+def test_jours_ouvrables_count_saturdays() -> None:
+    # Wednesday 2 December 2026, 3 jours ouvrables: Thu 3 (1), Fri 4 (2), Sat 5 (3) -> Saturday 5.
+    # The same rule in business days ends on Monday 7.
+    deadline = due_at(paris(2026, 12, 2, 10, 0), parse_rule("3wd"), PARIS, FRANCE)
+    assert deadline.at == end_of(date(2026, 12, 5))
+    assert deadline.skipped == ()
+    assert due_at(paris(2026, 12, 2, 10, 0), parse_rule("3bd"), PARIS, FRANCE).at == end_of(date(2026, 12, 7))
+
+
+def test_jours_ouvrables_skip_sundays() -> None:
+    # Friday 4 December 2026, 2 jours ouvrables: Sat 5 (1), skip Sun 6, Mon 7 (2).
+    deadline = due_at(paris(2026, 12, 4, 10, 0), parse_rule("2wd"), PARIS, FRANCE)
+    assert deadline.at == end_of(date(2026, 12, 7))
+    assert deadline.skipped == ((date(2026, 12, 6), WEEKEND),)
+
+
+def test_worked_example_acpr_acknowledgement_christmas_2026() -> None:
+    # Received Tuesday 22 December 2026, 10 jours ouvrables (ACPR 2024-R-02 acknowledgement):
+    #   Wed 23 (1), Thu 24 (2), Fri 25 Noël skipped, Sat 26 (3), Sun 27 skipped, Mon 28 (4),
+    #   Tue 29 (5), Wed 30 (6), Thu 31 (7), Fri 1 Jan Jour de l'an skipped, Sat 2 (8), Sun 3 skipped,
+    #   Mon 4 (9), Tue 5 (10) -> due Tuesday 5 January 2027 at 23:59:59 CET = 22:59:59 UTC.
+    deadline = due_at(paris(2026, 12, 22, 11, 0), parse_rule("10wd"), PARIS, FRANCE)
+    assert deadline.at == datetime(2027, 1, 5, 22, 59, 59, tzinfo=UTC)
+    assert deadline.skipped == (
+        (date(2026, 12, 25), "Noël"),
+        (date(2026, 12, 27), WEEKEND),
+        (date(2027, 1, 1), "Jour de l'an"),
+        (date(2027, 1, 3), WEEKEND),
+    )
+
+
+def test_jours_ouvrables_skip_a_holiday_on_a_saturday() -> None:
+    # Saturday 14 July 2029 is the Fête nationale: Friday 13, 1wd skips Sat 14 and Sun 15 -> Mon 16.
+    deadline = due_at(paris(2029, 7, 13, 10, 0), parse_rule("1wd"), PARIS, FRANCE)
+    assert deadline.at == end_of(date(2029, 7, 16))
+    assert deadline.skipped == ((date(2029, 7, 14), "Fête nationale"), (date(2029, 7, 15), WEEKEND))
+
+
+def test_jours_ouvrables_across_dst_end_at_the_end_of_the_local_day() -> None:
+    # Friday 23 October 2026 (CEST), 2wd: Sat 24 (1), skip Sun 25, Mon 26 (2) -> 23:59:59 CET = 22:59:59 UTC.
+    deadline = due_at(paris(2026, 10, 23, 10, 0), parse_rule("2wd"), PARIS, FRANCE)
+    assert deadline.at == datetime(2026, 10, 26, 22, 59, 59, tzinfo=UTC)
+
+
+def test_receipt_on_a_sunday_counts_jours_ouvrables_from_monday() -> None:
+    # Sunday 6 December 2026, 1wd -> Monday 7.
+    assert due_at(paris(2026, 12, 6, 9, 0), parse_rule("1wd"), PARIS, FRANCE).at == end_of(date(2026, 12, 7))
 
 
 # --- Alsace-Moselle ------------------------------------------------------------------------------

@@ -156,3 +156,14 @@ def test_a_cause_is_filed_under_a_cause_category_and_an_unknown_one_is_a_command
     assert error.kind == "command_reply" and "n'a pas été exécuté" in error.text
     assert "unknown cause category" in error.text and "Livraison, emballage" in error.text
     assert len(show(desk, reference).causes) == 1
+
+
+def test_show_explains_jours_ouvrables_and_months_in_words():
+    # Saturday 28 November 2026 counts as a jour ouvrable; Sunday 29 is skipped.
+    assert _explain("10wd", (("2026-11-29", "weekend"),)) == (
+        "10wd: 10 jours ouvrables (Monday to Saturday) after the day of receipt, end of the last day; "
+        "skipped 2026-11-29 (weekend)"
+    )
+    assert (
+        _explain("2mo", ()) == "2mo: 2 calendar months after receipt, same day of the month (or its last day) and time"
+    )

@@ -31,8 +31,16 @@ too. A complaint that arrives on Thursday at 17:00 must not be due at 17:00 six 
 hour before the handler's day ends; and one received on Saturday starts counting on Monday like one
 received on Friday evening, which is what "the day of receipt does not count" gives.
 
-"Jours ouvrables" (Monday to Saturday in French labour law) are refused with a message rather than
-silently read as business days (Monday to Friday): the two differ by every Saturday.
+* Jours ouvrables ("10wd", "10 jours ouvrables"): counted exactly like business days, but only
+  Sundays and the calendar's closed days are closed; Saturdays count (Monday to Saturday, public
+  holidays excepted: the French "jour ouvrable", which the ACPR's recommendation 2024-R-02 uses for
+  its acknowledgement). They are their own unit, never read as "jours ouvrés": the two differ by
+  every Saturday.
+* Calendar months ("2mo", "2 mois"): the same local wall-clock time on the same day of the month
+  `amount` months later; when that month is shorter, its last day (31 January + 1 month = 28 or
+  29 February), as Code de procédure civile art. 641 al. 2 counts a délai in months ("à défaut d'un
+  quantième identique, le délai expire le dernier jour du mois"). Like calendar days, never moved off
+  a closed day. "m" stays minutes: a month is written "mo" or "mois".
 """
 
 from __future__ import annotations
@@ -50,6 +58,7 @@ __all__ = [
     "Deadline",
     "DeadlineRule",
     "Unit",
+    "add_months",
     "due_at",
     "holiday_calendar",
     "parse_duration",
@@ -63,6 +72,7 @@ ClosedDays = Callable[[date], "str | None"]
 # identifier, not prose: whoever shows it to a person translates it ("week-end" / "weekend").
 WEEKEND = "weekend"
 WEEKEND_DAYS = frozenset({5, 6})  # date.weekday(): Saturday, Sunday.
+SUNDAY_ONLY = frozenset({6})  # Jours ouvrables: only Sunday is a weekly rest day.
 
 # No deadline or duration may exceed this: ten years is already absurd for a complaint, and the cap
 # turns a typo such as "99999999d" into a clear error instead of an OverflowError deep in datetime.
@@ -79,6 +89,18 @@ class Unit(StrEnum):
     HOURS = "hours"
     CALENDAR_DAYS = "calendar_days"
     BUSINESS_DAYS = "business_days"
+    OUVRABLE_DAYS = "ouvrable_days"
+    MONTHS = "months"
+
+
+# The days of the week each day-counting unit closes; every calendar closed day closes too.
+_WEEKLY_CLOSED: dict[Unit, frozenset[int]] = {
+    Unit.BUSINESS_DAYS: WEEKEND_DAYS,
+    Unit.OUVRABLE_DAYS: SUNDAY_ONLY,
+}
+
+# The longest span of one unit of each kind, for the MAX_SPAN cap.
+_LONGEST: dict[Unit, timedelta] = {Unit.MONTHS: timedelta(days=31)}
 
 
 _ELAPSED: dict[Unit, timedelta] = {
@@ -94,6 +116,8 @@ _SHORT: dict[Unit, str] = {
     Unit.HOURS: "h",
     Unit.CALENDAR_DAYS: "d",
     Unit.BUSINESS_DAYS: "bd",
+    Unit.OUVRABLE_DAYS: "wd",
+    Unit.MONTHS: "mo",
 }
 
 # Unit words, compared after lower-casing, removing accents and collapsing spaces, hyphens and
@@ -128,13 +152,9 @@ _RULE_WORDS: dict[str, Unit] = {
         ["bd", "business day", "business days", "working day", "working days", "jo", "jour ouvre", "jours ouvres"],
         Unit.BUSINESS_DAYS,
     ),
+    **dict.fromkeys(["wd", "jour ouvrable", "jours ouvrables"], Unit.OUVRABLE_DAYS),
+    **dict.fromkeys(["mo", "month", "months", "mois", "calendar month", "calendar months"], Unit.MONTHS),
 }
-
-_REFUSED_WORDS: dict[str, str] = dict.fromkeys(
-    ["jour ouvrable", "jours ouvrables"],
-    "'jours ouvrables' count Saturdays (Monday to Saturday); business days here are Monday "
-    "to Friday less public holidays: write 'jours ouvrés' or 'bd'",
-)
 
 # One whole number, then a unit word. Digits are ASCII only; no sign, no fraction.
 _AMOUNT_UNIT = re.compile(r"\s*([0-9]+)\s*([^\W\d][\w\s-]*?)\s*", re.UNICODE)
@@ -186,8 +206,8 @@ class DeadlineRule:
             raise ValueError(f"deadline unit must be a Unit, not {self.unit!r}")
         if isinstance(self.amount, bool) or not isinstance(self.amount, int) or self.amount < 1:
             raise ValueError(f"deadline amount must be a whole number of at least 1, not {self.amount!r}")
-        span = _ELAPSED.get(self.unit, timedelta(days=1))
-        # Business days are at least as long as calendar days, so the same cap bounds both.
+        span = _ELAPSED.get(self.unit) or _LONGEST.get(self.unit, timedelta(days=1))
+        # Counted days are at least as long as calendar days, so the same cap bounds them all.
         if self.amount > MAX_SPAN / span:
             raise ValueError(f"deadline {self.amount} {self.unit} is longer than {MAX_SPAN.days} days")
 
@@ -196,21 +216,20 @@ class DeadlineRule:
 
 
 def parse_rule(text: str) -> DeadlineRule:
-    """Read a deadline rule: "48h", "10d", "6bd", "6 business days", "6 jours ouvrés", "30s", "15m".
+    """Read a deadline rule: "48h", "10d", "6bd", "6 jours ouvrés", "10wd", "2mo", "30s", "15m".
 
     "d"/"j"/"days"/"jours" are calendar days; "bd"/"business days"/"working days"/"jours ouvrés"/"jo"
-    are business days (Monday to Friday less closed days). "jours ouvrables" is refused (see the
-    module docstring). Case, accents, hyphens and spacing do not matter. Raises ValueError.
+    are business days (Monday to Friday less closed days); "wd"/"jours ouvrables" are jours ouvrables
+    (Monday to Saturday less closed days); "mo"/"months"/"mois" are calendar months. Case, accents,
+    hyphens and spacing do not matter. Raises ValueError.
     """
-    examples = "'48h', '10d', '6bd', '6 jours ouvrés'"
+    examples = "'48h', '10d', '6bd', '10wd', '2mo'"
     amount, word = _split(text, "deadline", examples)
-    if word in _REFUSED_WORDS:
-        raise ValueError(f"{text!r}: {_REFUSED_WORDS[word]}")
     unit = _RULE_WORDS.get(word)
     if unit is None:
         raise ValueError(
-            f"{text!r} is not a deadline: unknown unit {word!r}, expected s, m, h, d (calendar days) "
-            f"or bd (business days), e.g. {examples}"
+            f"{text!r} is not a deadline: unknown unit {word!r}, expected s, m, h, d (calendar days), "
+            f"bd (business days), wd (jours ouvrables) or mo (months), e.g. {examples}"
         )
     if amount < 1:
         raise ValueError(f"{text!r} is not a deadline: the amount must be at least 1")
@@ -222,7 +241,7 @@ class Deadline:
     """When something is due, under which rule, and which days were skipped to get there.
 
     `at` is aware and in UTC. `skipped` lists, in order, each closed day passed over while counting
-    business days with its reason: the calendar's name for it (e.g. "Noël") or WEEKEND. It is empty
+    business days or jours ouvrables with its reason: the calendar's name for it (e.g. "Noël") or WEEKEND. It is empty
     for every other unit. Language-neutral data: the letters and reports phrase it.
     """
 
@@ -248,14 +267,23 @@ def _local_to_utc(wall: datetime, tz: tzinfo) -> datetime:
     return wall.replace(tzinfo=tz, fold=0).astimezone(UTC)
 
 
-def _closed_reason(day: date, closed: ClosedDays | None) -> str | None:
+def _closed_reason(day: date, closed: ClosedDays | None, weekly: frozenset[int] = WEEKEND_DAYS) -> str | None:
     # The calendar's name wins over WEEKEND, so a holiday on a Sunday is explained by its name.
     reason = closed(day) if closed is not None else None
     if reason:
         return reason
-    if day.weekday() in WEEKEND_DAYS:
+    if day.weekday() in weekly:
         return WEEKEND
     return None
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day of the month `months` later, or that month's last day when it is shorter
+    (Code de procédure civile art. 641 al. 2: 31 January + 1 month = the last day of February)."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    following = date(year + (month + 1) // 12, (month + 1) % 12 + 1, 1)
+    return date(year, month + 1, min(day.day, (following - timedelta(days=1)).day))
 
 
 def due_at(
@@ -271,7 +299,10 @@ def due_at(
       even onto a closed day;
     - business days: the day of receipt (its local date in `tz`) does not count; count `amount` open
       days after it, skipping Saturdays, Sundays and days for which `closed(day)` gives a reason;
-      the deadline is 23:59:59 local time on the last one (Code de procédure civile, art. 641-642).
+      the deadline is 23:59:59 local time on the last one (Code de procédure civile, art. 641-642);
+    - jours ouvrables: the same, but Saturdays count (only Sundays and closed days are skipped);
+    - months: the same local wall-clock time on the same day of the month `amount` months later,
+      or on that month's last day when it is shorter; never moved, even onto a closed day.
 
     Raises ValueError for a naive `start`, or when `closed` leaves no open day for a whole year.
     """
@@ -287,14 +318,18 @@ def due_at(
     if rule.unit is Unit.CALENDAR_DAYS:
         wall = local.replace(tzinfo=None) + timedelta(days=rule.amount)
         return Deadline(at=_local_to_utc(wall, tz), rule=rule)
+    if rule.unit is Unit.MONTHS:
+        wall = datetime.combine(add_months(local.date(), rule.amount), local.time())
+        return Deadline(at=_local_to_utc(wall, tz), rule=rule)
 
+    weekly = _WEEKLY_CLOSED[rule.unit]
     day = local.date()
     skipped: list[tuple[date, str]] = []
     counted = 0
     closed_run = 0
     while counted < rule.amount:
         day += timedelta(days=1)
-        reason = _closed_reason(day, closed)
+        reason = _closed_reason(day, closed, weekly)
         if reason is None:
             counted += 1
             closed_run = 0
