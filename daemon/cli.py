@@ -25,6 +25,7 @@ from daemon.core.commands.words import Scope, Severity
 from daemon.core.deadlines import Unit, parse_duration, parse_rule
 from daemon.core.lifecycle import Status
 from daemon.core.manual_entry import Channel
+from daemon.core.profiles import MediationDates, mediation_dates
 from daemon.edges.register import Register
 from daemon.edges.register.views import ActionView, ComplaintView, Filters, list_complaints, show_complaint
 from daemon.errors import ComplaintsError
@@ -315,7 +316,7 @@ def cmd_show(args) -> int:
     with register.session() as session:
         complaint = show_complaint(session, args.reference)
     if form == "json":
-        shown = json.dumps(_detail_json(complaint), ensure_ascii=False, indent=2)
+        shown = json.dumps(_detail_json(complaint, _mediation(complaint, config)), ensure_ascii=False, indent=2)
     else:
         shown = _detail_text(made_visible(complaint, BODIES), config)
     if args.output:
@@ -390,8 +391,16 @@ def _summary_json(c: ComplaintView) -> dict:
     }
 
 
-def _detail_json(c: ComplaintView) -> dict:
+def _mediation(c: ComplaintView, config: Config) -> MediationDates:
+    """The complaint's mediation dates under today's config: computed from its receipt, never stored."""
+    return mediation_dates(c.received_at, config.refer_after, config.register.timezone, config.register.closed_days())
+
+
+def _detail_json(c: ComplaintView, mediation: MediationDates | None = None) -> dict:
     data = _summary_json(c)
+    if mediation is not None:
+        data["mediator_from"] = _iso(mediation.refer_from)
+        data["mediation_limit"] = _iso(mediation.limit)
     data["text_body"] = c.text_body
     data["handler_name"] = c.handler_name
     data["customer_phone"] = c.customer_phone or None
@@ -472,6 +481,11 @@ def _detail_text(c: ComplaintView, config: Config) -> str:
         f"answer due:    {_local(c.answer_due_at, config)}  ({_explain(c.answer_rule, c.answer_skipped)})",
         f"attachments:   {len(c.attachments)}",
     ]
+    mediation = _mediation(c, config)
+    lines.append(
+        f"mediator from: {_local(mediation.refer_from, config)}  ({config.refer_after} after receipt, "
+        f"[mediator] refer_after); limit {_local(mediation.limit, config)} (1 year, L.612-2)"
+    )
     lines += _evaluation_text(c, config)
     lines += [f"  {a.filename} ({a.size} bytes) {a.path}" for a in c.attachments]
     lines.append("history:")

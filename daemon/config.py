@@ -39,10 +39,11 @@ from daemon.config_schema import (
     Parser,
     read_section,
 )
-from daemon.core.deadlines import ClosedDays, DeadlineRule, holiday_calendar
+from daemon.core.deadlines import ClosedDays, DeadlineRule, Unit, holiday_calendar
 from daemon.core.letters.render import Mediator
 from daemon.core.mail import Address
 from daemon.core.policy import CategoryRules, CustomerLetters, Policy, ReminderPolicy
+from daemon.core.profiles import PROFILES, Profile
 from daemon.core.routing import Handler, fold, keywords_of
 from daemon.errors import ConfigError
 
@@ -120,6 +121,7 @@ class RegisterConfig:
     holidays_country: str
     holidays_subdivision: str
     customer_types: tuple[str, ...] = ("customer", "trainee", "funder", "other")
+    profile: str = "consumer"  # a key of core.profiles.PROFILES
 
     def closed_days(self) -> ClosedDays:
         """The public-holiday calendar business-day deadlines skip."""
@@ -237,6 +239,11 @@ class Config:
     cause_categories: tuple[str, ...] = ()  # [causes] categories
     web: WebConfig = WebConfig()
     source: Path | None = None
+    refer_after: DeadlineRule = DeadlineRule(2, Unit.MONTHS)  # [mediator] refer_after
+
+    @property
+    def profile(self) -> Profile:
+        return PROFILES[self.register.profile]
 
     def deadline_rules(self, category: str | None) -> tuple[DeadlineRule, DeadlineRule]:
         """(ack rule, answer rule) for a complaint of `category`: its override, else the default."""
@@ -268,9 +275,16 @@ def parse_config(data: dict[str, Any], source: Path | None = None) -> Config:
     mediator = read_section(data, "mediator", MEDIATOR)
     _check_mailbox(mailbox)
     _check_holidays(register)
-    if register["ack_deadline"] is None or register["answer_deadline"] is None:
-        key = "ack_deadline" if register["ack_deadline"] is None else "answer_deadline"
-        raise ConfigError(f"register.{key}", "must not be empty")
+    _profile_defaults(register)
+    refer_after = mediator.pop("refer_after")
+    if refer_after is None:
+        raise ConfigError("mediator.refer_after", "must not be empty (default '2mo')")
+    if PROFILES[register["profile"]].needs_mediator and not mediator["name"]:
+        raise ConfigError(
+            "mediator.name",
+            f"required by profile {register['profile']!r} ({PROFILES[register['profile']].source}: the "
+            "mediator's contact goes in every answer that does not grant the request in full)",
+        )
     smtp["sender"] = smtp.pop("from")
     routing = _routing(data)
     if not register["organisation"]:
@@ -292,7 +306,17 @@ def parse_config(data: dict[str, Any], source: Path | None = None) -> Config:
         cause_categories=read_section(data, "causes", CAUSES)["categories"],
         web=_web(data, routing),
         source=source,
+        refer_after=refer_after,
     )
+
+
+def _profile_defaults(register: dict[str, Any]) -> None:
+    """An unset (or empty) `ack_deadline` / `answer_deadline` takes the profile's; one set wins."""
+    profile = PROFILES[register["profile"]]
+    if register["ack_deadline"] is None:
+        register["ack_deadline"] = profile.ack_deadline
+    if register["answer_deadline"] is None:
+        register["answer_deadline"] = profile.answer_deadline
 
 
 def _routing(data: dict[str, Any]) -> RoutingConfig:
@@ -440,4 +464,5 @@ def policy_of(config: Config) -> Policy:
         automatic_mails_per_day=config.limits.automatic_mails_per_day,
         cause_categories=config.cause_categories,
         admin=config.health.admin,
+        refer_after=config.refer_after,
     )

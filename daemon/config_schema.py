@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from daemon.core.commands.evaluation import CAUSE_CATEGORY_WORDS
 from daemon.core.deadlines import DeadlineRule, parse_duration, parse_rule
 from daemon.core.mail import Address
+from daemon.core.profiles import PROFILES
 from daemon.core.reminders import parse_weekdays
 from daemon.errors import ConfigError
 
@@ -250,14 +251,21 @@ REGISTER = {
     "language": (_language, "fr"),
     "templates": (_optional_path, ""),
     "timezone": (_timezone, "Europe/Paris"),
-    "ack_deadline": (_rule, "48h"),
-    "answer_deadline": (_rule, "10d"),
+    "profile": (_choice(*PROFILES), "consumer"),
+    "ack_deadline": (_rule, ""),  # unset: the profile's
+    "answer_deadline": (_rule, ""),
     "organisation": (_string, ""),
     "holidays_country": (_string, "FR"),
     "holidays_subdivision": (_string, ""),
     "customer_types": (lambda v, p: _identifiers(v, p), ["customer", "trainee", "funder", "other"]),
 }
-MEDIATOR = {"name": (_string, ""), "website": (_string, ""), "address": (_string, ""), "phone": (_string, "")}
+MEDIATOR = {
+    "name": (_string, ""),
+    "website": (_string, ""),
+    "address": (_string, ""),
+    "phone": (_string, ""),
+    "refer_after": (_rule, "2mo"),
+}
 OUTBOX = {
     "retry_first": (_duration, "30s"),
     "retry_max": (_duration, "1h"),

@@ -23,7 +23,9 @@ def sheet_html(config: Config, register: Register, reference: str, now: datetime
     with register.session() as session:
         complaint = show_complaint(session, reference)
         answers = mailed_answers(session, reference)
-    return render_sheet(Templates.of(config.register), sheet_facts(complaint, answers, now))
+    return render_sheet(
+        Templates.of(config.register), sheet_facts(complaint, answers, now, config.profile.answer_meets_ack)
+    )
 
 
 def write_sheet(config: Config, register: Register, reference: str, form: str, output: str | None) -> int:

@@ -8,7 +8,8 @@ letter, or it was printed to be posted). The answer's is the first time the stat
 `answered` or `closed` (a handler's `#réponse`, or a `#clore` without one): the register writes
 that move in the history at the instant the handler's command was registered, for a letter mailed
 or posted alike, whereas `answer_sent` waits for the relay and never comes for a posted letter.
-Then, for each deadline:
+Under a profile whose text says so (ACPR: "unless answered within them"), the answer is also the
+acknowledgement's event when it came first. Then, for each deadline:
 
 * the event happened at or before the due instant: **met**;
 * the event happened after it, or has not happened and the due instant is past: **missed**;
@@ -60,10 +61,15 @@ def deadline_outcomes(
     answer_due_at: datetime,
     answered: datetime | None,
     now: datetime,
+    answer_meets_ack: bool = False,
 ) -> DeadlineOutcomes:
     """Both deadlines judged at `now` (passed in: a sheet printed today says "pending" where one
-    printed next week says "missed")."""
-    return DeadlineOutcomes(_judge(ack_due_at, acknowledged_at, now), _judge(answer_due_at, answered, now))
+    printed next week says "missed"). With `answer_meets_ack` (the ACPR profile: "acknowledge within
+    10 jours ouvrables unless answered within them"), an answer given first is the acknowledgement."""
+    acknowledged = acknowledged_at
+    if answer_meets_ack and answered is not None and (acknowledged is None or answered < acknowledged):
+        acknowledged = answered
+    return DeadlineOutcomes(_judge(ack_due_at, acknowledged, now), _judge(answer_due_at, answered, now))
 
 
 def _judge(due_at: datetime, event_at: datetime | None, now: datetime) -> DeadlineOutcome:

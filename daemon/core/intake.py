@@ -351,6 +351,7 @@ def _acknowledgement(intake: Intake, reference: Reference, policy: Policy) -> Le
         attachments=tuple(AttachmentLine(f.filename, f.size) for f in intake.files),
         mediator=policy.mediator,
         organisation=policy.organisation,
+        mediation=policy.mediation(intake.arrived_at),
     )
     return LetterToSend(
         kind="acknowledgement",

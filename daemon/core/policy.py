@@ -7,12 +7,13 @@ runner this value, with the holiday calendar built once (not once per message).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import time, timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from daemon.core.deadlines import ClosedDays, DeadlineRule
+from daemon.core.deadlines import ClosedDays, DeadlineRule, Unit
 from daemon.core.letters import Mediator
 from daemon.core.mail import Address
+from daemon.core.profiles import MediationDates, mediation_dates
 from daemon.core.routing import Handler, fold
 
 
@@ -69,11 +70,16 @@ class Policy:
     automatic_mails_per_day: int = 5  # to one correspondent (issue 14): past it, registered but not answered
     cause_categories: tuple[str, ...] = ()  # `[causes] categories`: what a #cause may be filed under
     admin: Address | None = None  # told of quarantined mail ([health] admin); None: the supervisor
+    refer_after: DeadlineRule = DeadlineRule(2, Unit.MONTHS)  # `[mediator] refer_after`
 
     @property
     def alerts_to(self) -> Address:
         """Who is told when the daemon itself needs a person."""
         return self.admin or self.supervisor
+
+    def mediation(self, received_at: datetime) -> MediationDates:
+        """When a complaint received at `received_at` may go to the mediator, and until when."""
+        return mediation_dates(received_at, self.refer_after, self.timezone, self.closed)
 
     @property
     def domain(self) -> str:

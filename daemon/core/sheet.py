@@ -50,13 +50,20 @@ class SheetFacts:
         require_aware("the sheet's time", self.printed_at)
 
 
-def sheet_facts(complaint: Any, mailed: Iterable[AnswerLetter], now: datetime) -> SheetFacts:
+def sheet_facts(
+    complaint: Any, mailed: Iterable[AnswerLetter], now: datetime, answer_meets_ack: bool = False
+) -> SheetFacts:
     """The sheet of `complaint` at `now`: deadlines judged by the shared rule (core/compliance.py),
     the answers mailed, or those posted when none was."""
     history = complaint.history
     moves = ((h.at, h.detail) for h in history if h.event == "status")
     deadlines = deadline_outcomes(
-        complaint.ack_due_at, complaint.acknowledged_at, complaint.answer_due_at, answered_at(moves), now
+        complaint.ack_due_at,
+        complaint.acknowledged_at,
+        complaint.answer_due_at,
+        answered_at(moves),
+        now,
+        answer_meets_ack,
     )
     answers = tuple(mailed) or posted_answers((h.at, h.event, h.detail) for h in history)
     return SheetFacts(complaint, answers, deadlines, now)

@@ -342,7 +342,15 @@ def customer_letters(
     organisation, wanted = policy.organisation, policy.letters
     if result.answer is not None:
         lines = tuple(AttachmentLine(a.filename, a.size) for a in mail.attachments)
-        facts = AnswerFacts(summary(after), result.answer, lines, policy.mediator, organisation, after.compensation)
+        facts = AnswerFacts(
+            summary(after),
+            result.answer,
+            lines,
+            policy.mediator,
+            organisation,
+            after.compensation,
+            policy.mediation(after.received_at),
+        )
         files = tuple(FileToAttach(a.filename, a.content_type, a.content) for a in mail.attachments)
         letters.append(to_customer(after, "answer", facts, policy, files=files))
         words.append(Effect.ANSWER_SENT)

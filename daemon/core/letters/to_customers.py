@@ -43,6 +43,7 @@ from daemon.core.letters.render import (
     usable_name,
 )
 from daemon.core.lifecycle import Status
+from daemon.core.profiles import MediationDates
 
 __all__ = [
     "AcknowledgementFacts",
@@ -81,6 +82,7 @@ class AcknowledgementFacts:
     attachments: tuple[AttachmentLine, ...]
     mediator: Mediator | None
     organisation: str
+    mediation: MediationDates | None = None  # shown beside the mediator's contact
 
     def __post_init__(self) -> None:
         if not self.reference.strip():
@@ -102,6 +104,7 @@ class AnswerFacts:
     mediator: Mediator | None
     organisation: str
     compensation: Compensation | None = None  # what the customer is granted (#compensation), stated
+    mediation: MediationDates | None = None  # shown beside the mediator's contact
 
     def __post_init__(self) -> None:
         require_text("an answer's text", self.text)
