@@ -6,6 +6,7 @@ MailError, never another exception.
 
 from __future__ import annotations
 
+import base64
 import email
 import email.policy
 import hashlib
@@ -409,3 +410,51 @@ def test_any_header_text_is_decoded_without_raising(value: str) -> None:
     encoded = value.encode("utf-8", "surrogatepass")
     raw = b"From: " + encoded + b"\nSubject: " + encoded + b"\n\nx"
     parse_or_mail_error(raw)
+
+
+# --- winmail.dat (TNEF) --------------------------------------------------------------------------
+# real/mimekit/rich-text.eml (MimeKit's test suite, MIT) is an Outlook "Rich Text" mail: its files
+# travel in a winmail.dat that tnefparse decodes into a JPEG and two embedded objects.
+
+
+def tnef_blob(path: str) -> bytes:
+    """The winmail.dat part of a corpus message, decoded from its transfer encoding."""
+    msg = email.message_from_bytes(read(path), policy=email.policy.default)
+    [part] = [p for p in msg.walk() if p.get_content_type() == "application/ms-tnef"]
+    return part.get_payload(decode=True)
+
+
+def test_winmail_dat_is_unpacked_into_its_files_and_kept() -> None:
+    mail = parsed("real/mimekit/rich-text.eml")
+    assert [(a.filename, a.content_type) for a in mail.attachments] == [
+        ("winmail.dat", "application/ms-tnef"),
+        ("kitten-playing-with-a-christmas-tree.jpg", "image/jpeg"),
+        ("Untitled Attachment", "application/octet-stream"),
+        ("Untitled Attachment", "application/octet-stream"),
+    ]
+    assert mail.attachments[0].content == tnef_blob("real/mimekit/rich-text.eml")
+    kitten = mail.attachments[1]
+    assert kitten.content[:3] == b"\xff\xd8\xff" and len(kitten.content) == 375081  # a whole JPEG
+    assert "Christmas to remember" in mail.text_body  # the mail's own text part stays its body
+
+
+def test_winmail_dat_gives_its_body_to_a_mail_that_has_none() -> None:
+    # ukr.eml's winmail.dat carries the body too (in code page 1251); sent alone, it is the body.
+    raw = message(
+        'Content-Type: application/ms-tnef; name="winmail.dat"\nContent-Transfer-Encoding: base64\n',
+        base64.encodebytes(tnef_blob("real/mimekit/ukr.eml")),
+    )
+    mail = parse(raw)
+    assert mail.text_body.startswith("шостий\n")
+    assert [a.filename for a in mail.attachments] == ["winmail.dat"]
+
+
+def test_an_unreadable_winmail_dat_is_kept_and_noted() -> None:
+    raw = message(
+        'Content-Type: multipart/mixed; boundary="b"\n',
+        b'--b\nContent-Type: text/plain\n\nBonjour\n--b\nContent-Type: application/ms-tnef; name="winmail.dat"\n\n'
+        b"not a TNEF blob\n--b--\n",  # Wrong TNEF signature
+    )
+    mail = parse(raw)
+    assert [a.filename for a in mail.attachments] == ["winmail.dat"]
+    assert any(d.startswith("winmail.dat: TNEF not decoded") for d in mail.defects)

@@ -9,6 +9,7 @@ aiosmtpd) but without Dovecot, so their wiring is tested where a failure names t
 
 from __future__ import annotations
 
+import email
 import threading
 from datetime import timedelta
 
@@ -22,6 +23,7 @@ from daemon.runners.desk import Desk
 from daemon.runners.ingest import Ingestor
 from daemon.runners.outbox import Outbox
 from daemon.runners.service import Daemon
+from tests.corpus import corpus_dir
 from tests.harness import AUTO_REPLY, BOUNCE, LIST_MAIL, complaint, reply, wait_until
 from tests.runners import (
     ALICE,
@@ -134,6 +136,24 @@ def test_the_handler_notification_carries_the_files_the_token_and_the_commands(t
     assert notification.attachments == ["photo.jpg"]
     assert "Colis abîmé" in notification.subject and "[jeton:" in notification.subject
     assert "#statut" in notification.text, "the handler is told which commands a reply may carry"
+
+
+def test_a_complaint_from_outlook_registers_the_files_of_its_winmail_dat(tmp_path):
+    # The winmail.dat of real/mimekit/rich-text.eml (MimeKit's test suite, MIT), sent by a customer.
+    corpus = email.message_from_bytes((corpus_dir() / "real/mimekit/rich-text.eml").read_bytes())
+    [blob] = [p.get_payload(decode=True) for p in corpus.walk() if p.get_content_type() == "application/ms-tnef"]
+    desk = make_desk(tmp_path, FakeClock())
+    raw = complaint(1, attachment=("winmail.dat", blob, "application/ms-tnef"))
+    [reference] = ingest(desk, raw).references
+    files = [(a.filename, a.size) for a in show(desk, reference).attachments]
+    assert files == [
+        ("winmail.dat", len(blob)),
+        ("kitten-playing-with-a-christmas-tree.jpg", 375081),
+        ("Untitled Attachment", 6508),
+        ("Untitled Attachment", 385301),
+    ]
+    [ack] = queued(desk, ACK)
+    assert "kitten-playing-with-a-christmas-tree.jpg" in ack.text  # the customer sees what we received
 
 
 def test_a_customer_follow_up_is_forwarded_to_the_handler_with_a_receipt(tmp_path):

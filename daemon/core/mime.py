@@ -29,6 +29,7 @@ __all__ = [
     "Parts",
     "clean_mime_type",
     "collect",
+    "decode_text",
     "decode_words",
     "mime_type",
     "safe_filename",
@@ -211,6 +212,11 @@ def _charset(part: email.message.Message) -> str | None:
         return part.get_content_charset()
     except STDLIB_ERRORS:
         return None
+
+
+def decode_text(data: bytes, charset: str | None) -> str:
+    """Text bytes in a declared charset, decoded as a body part's are (never raises)."""
+    return _decode_bytes(data, charset)
 
 
 def _decode_bytes(data: bytes, charset: str | None) -> str:

@@ -9,10 +9,11 @@ Theory of operation
 -------------------
 The standard library's `email` package (policy.default, compat32 as last resort) is the main path:
 it reads every corpus file, and walking its tree ourselves lets us keep a nested message/rfc822 as
-one `message.eml` attachment and winmail.dat as it is. It fails per *field*, never per message, so
-each field is read on its own and degrades on its own: a text part is decoded from its payload
-bytes (never `get_content()`, which raises KeyError/LookupError on ~39 corpus files), an unknown
-charset falls back to UTF-8 then latin-1, and a header the registry cannot parse is decoded from
+one `message.eml` attachment and winmail.dat as it is (its files then unpacked beside it by
+`tnef.py`). It fails per *field*, never per message, so each field is read on its own and degrades
+on its own: a text part is decoded from its payload bytes (never `get_content()`, which raises
+KeyError/LookupError on ~39 corpus files), an unknown charset falls back to UTF-8 then latin-1,
+and a header the registry cannot parse is decoded from
 its raw value. mail-parser (a chosen dependency) does the one job it does better: its tolerant
 address scanner reads From/To/Reply-To where the registry raises (group syntax in two MimeKit DSNs,
 CR/LF in real/enmime/mail/qp-utf8-header-recursed.raw), and its address/date/Received diagnostics
@@ -54,6 +55,7 @@ from daemon.core.mime import (
     safe_filename,
     scrub,
 )
+from daemon.core.tnef import unpack_tnef
 from daemon.errors import MailError
 
 __all__ = ["parse", "safe_filename"]
@@ -174,6 +176,7 @@ def _build(msg: email.message.Message, digest: str, helper: _SecondOpinion) -> I
     collect(msg, parts, inside_attachment=False)
     if _lost_parts(msg):
         _recover_attachments(helper, parts)
+    tnef_defects = unpack_tnef(parts)
     return InboundMail(
         raw_sha256=digest,
         message_id=next(iter(_ids(first.get("message-id", ""), bare=True)), None),
@@ -189,7 +192,7 @@ def _build(msg: email.message.Message, digest: str, helper: _SecondOpinion) -> I
         attachments=tuple(parts.attachments),
         headers=headers,
         content_type=mime_type(msg),
-        defects=_defects(msg, helper),
+        defects=_defects(msg, helper) + tnef_defects,
     )
 
 
