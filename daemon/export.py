@@ -19,7 +19,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import IO
 
 from daemon.config import Config, load_config
-from daemon.core.export import COLUMNS, export_row
+from daemon.core.export import COLUMNS, NO_RULES, ExportRules, export_row
+from daemon.core.profiles import mediation_dates
 from daemon.edges.register import Register
 from daemon.edges.register.export import export_records
 from daemon.errors import ComplaintsError
@@ -39,7 +40,9 @@ def cmd_export(args) -> int:
     )
     register = Register(config.database.url)
     with _opened(args.output, bom=args.format == "csv" and not args.no_bom) as out:
-        count = export(register, out, args.format, window, datetime.now(UTC), separator, decimal_comma=args.excel)
+        count = export(
+            register, out, args.format, window, datetime.now(UTC), separator, args.excel, export_rules(config)
+        )
     if args.output:
         print(f"{count} complaint(s) exported to {args.output}", file=sys.stderr)
     return 0
@@ -61,14 +64,21 @@ def export(
     now: datetime,
     separator: str = ",",
     decimal_comma: bool = False,
+    rules: ExportRules = NO_RULES,
 ) -> int:
     """Write the complaints of `window` to `out` as `form` (csv, json), deadlines judged at `now`;
     returns how many."""
     with register.session() as session:
-        rows = (export_row(record, now) for record in export_records(session, window.start, window.end))
+        rows = (export_row(record, now, rules) for record in export_records(session, window.start, window.end))
         if form == "json":
             return write_json(out, rows)
         return write_csv(out, rows, separator, decimal_comma)
+
+
+def export_rules(config: Config) -> ExportRules:
+    """The mediation dates under `[mediator] refer_after` and the profile's acknowledgement rule."""
+    tz, closed, after = config.register.timezone, config.register.closed_days(), config.refer_after
+    return ExportRules(lambda at: mediation_dates(at, after, tz, closed), config.profile.answer_meets_ack)
 
 
 def write_csv(out: IO[str], rows: Iterator[tuple], separator: str = ",", decimal_comma: bool = False) -> int:

@@ -7,6 +7,7 @@ favourable. The worked example is the README's: received Tuesday 22 December 202
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -16,6 +17,7 @@ from daemon.cli import _detail_json, _detail_text, _mediation
 from daemon.core.compliance import DeadlineState, deadline_outcomes
 from daemon.core.deadlines import DeadlineRule, Unit
 from daemon.errors import ConfigError
+from daemon.export import Window, export, export_rules
 from tests.harness import complaint, reply
 from tests.runners import BOB, FakeClock, config_of, ingest, make_desk, queued, relay, show
 
@@ -97,6 +99,18 @@ def test_acpr_worked_example_deadlines_letters_and_show(tmp_path) -> None:
     ingest(desk, reply(notification.message, BOB, "#clore non fondée"))
     [closed] = queued(desk, "closed")
     assert "Médiateur de l'assurance" in closed.text
+
+    # The export: the mediation dates, and the acknowledgement judged by the profile's rule.
+    out = io.StringIO()
+    export(desk.register, out, "json", Window(), clock(), rules=export_rules(config))
+    [row] = json.loads(out.getvalue())
+    assert (row["mediator_from"], row["mediation_limit"]) == ("2027-02-22T10:00:00+00:00", "2027-12-22T10:00:00+00:00")
+    assert (row["ack_rule"], row["ack_deadline"], row["answer_rule"], row["answer_deadline"]) == (
+        "10wd",
+        "met",
+        "2mo",
+        "met",
+    )
 
 
 def test_mediation_dates_in_english_letters(tmp_path) -> None:

@@ -8,14 +8,16 @@ writes the rows as CSV or JSON. `COLUMNS` is the contract, in order; the README 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
 from daemon.core.compliance import answered_at, deadline_outcomes
 from daemon.core.priority import priority
+from daemon.core.profiles import MediationDates
 
-__all__ = ["COLUMNS", "ActionLine", "CauseLine", "ComplaintRecord", "export_row"]
+__all__ = ["COLUMNS", "NO_RULES", "ActionLine", "CauseLine", "ComplaintRecord", "ExportRules", "export_row"]
 
 Value = str | int | float | None
 
@@ -128,14 +130,31 @@ COLUMNS: tuple[str, ...] = (
     "answer_due_at",
     "answered_at",
     "answer_deadline",
+    "mediator_from",
+    "mediation_limit",
 )
 
 
-def export_row(c: ComplaintRecord, now: datetime) -> tuple[Value, ...]:
+@dataclass(frozen=True)
+class ExportRules:
+    """What the configuration adds to each row: the mediation dates (computed from receipt, never
+    stored) and whether an answer given first meets the acknowledgement (the ACPR profile)."""
+
+    mediation: Callable[[datetime], MediationDates] | None = None
+    answer_meets_ack: bool = False
+
+
+NO_RULES = ExportRules()  # no mediation dates; the acknowledgement's own event only
+
+
+def export_row(c: ComplaintRecord, now: datetime, rules: ExportRules = NO_RULES) -> tuple[Value, ...]:
     """The values of `COLUMNS` for one complaint, judged at `now`: text, whole numbers, the amount as
     a number, ISO 8601 instants with their offset, None where the register holds nothing."""
     answered = answered_at(c.status_moves)
-    deadlines = deadline_outcomes(c.ack_due_at, c.acknowledged_at, c.answer_due_at, answered, now)
+    deadlines = deadline_outcomes(
+        c.ack_due_at, c.acknowledged_at, c.answer_due_at, answered, now, rules.answer_meets_ack
+    )
+    mediation = rules.mediation(c.received_at) if rules.mediation else None
     found = priority(c.severity, c.impact, c.scope)
     values: dict[str, Value] = {
         "reference": c.reference,
@@ -181,6 +200,8 @@ def export_row(c: ComplaintRecord, now: datetime) -> tuple[Value, ...]:
         "answer_due_at": _iso(c.answer_due_at),
         "answered_at": _iso(answered),
         "answer_deadline": deadlines.answer.state.value,
+        "mediator_from": _iso(mediation.refer_from) if mediation else None,
+        "mediation_limit": _iso(mediation.limit) if mediation else None,
     }
     return tuple(values[name] for name in COLUMNS)
 
