@@ -23,6 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from daemon.config import Config
 from daemon.core import letters as n
 from daemon.core.commands.words import grammar
+from daemon.core.health import Condition
 from daemon.core.lifecycle import Status
 from daemon.core.reminders import DeadlineKind
 from daemon.core.routing import RouteRule
@@ -217,6 +218,8 @@ def _samples(prefix: str, organisation: str, language: str, now: datetime) -> li
         n.QuarantineNoticeFacts(
             (n.QuarantinedLine(1, now, "camille@example.org", "Exemple", "no sender address"),), now
         ),
+        *(n.HealthFacts(c, True, now - timedelta(hours=26), timedelta(hours=24), "refused", now) for c in Condition),
+        *(n.HealthFacts(c, False, None, None, "", now) for c in Condition),
     ]
 
 

@@ -42,7 +42,7 @@ from daemon.config_schema import (
 from daemon.core.deadlines import ClosedDays, DeadlineRule, Unit, holiday_calendar
 from daemon.core.letters.render import Mediator
 from daemon.core.mail import Address
-from daemon.core.policy import CategoryRules, CustomerLetters, Policy, ReminderPolicy
+from daemon.core.policy import CategoryRules, CustomerLetters, HealthWatch, Policy, ReminderPolicy
 from daemon.core.profiles import PROFILES, Profile
 from daemon.core.routing import Handler, fold, keywords_of
 from daemon.errors import ConfigError
@@ -193,6 +193,8 @@ class HealthConfig:
     """What the daemon says about its own health, and to whom (`[health]`)."""
 
     admin: Address  # told of quarantined mail; `[routing] supervisor` when not set
+    no_mail_after: timedelta | None = None  # of working days without mail: an alert (None: never)
+    outbox_age: timedelta | None = None  # the outbox's oldest letter waiting that long: an alert
 
 
 @dataclass(frozen=True)
@@ -352,7 +354,7 @@ def _routing(data: dict[str, Any]) -> RoutingConfig:
 
 def _health(data: dict[str, Any], supervisor: Address) -> HealthConfig:
     health = read_section(data, "health", HEALTH)
-    return HealthConfig(admin=health["admin"] or supervisor)
+    return HealthConfig(health["admin"] or supervisor, health["no_mail_after"], health["outbox_age"])
 
 
 def _web(data: dict[str, Any], routing: RoutingConfig) -> WebConfig:
@@ -465,4 +467,5 @@ def policy_of(config: Config) -> Policy:
         cause_categories=config.cause_categories,
         admin=config.health.admin,
         refer_after=config.refer_after,
+        health=HealthWatch(config.health.no_mail_after, config.health.outbox_age),
     )

@@ -155,6 +155,10 @@ def _optional_address(value: Any, path: str) -> Address | None:
     return _address(value, path) if _string(value, path).strip() else None
 
 
+def _optional_duration(value: Any, path: str) -> timedelta | None:
+    return _duration(value, path) if _string(value, path).strip() else None
+
+
 def _prefix(value: Any, path: str) -> str:
     text = _string(value, path)
     if not (text.isascii() and text.isalnum() and text.isupper() and 1 <= len(text) <= 10):
@@ -310,9 +314,12 @@ LIMITS = {
     "attachments_to_handler": (_size, "10MB"),
 }
 CAUSES: dict[str, tuple[Parser, Any]] = {"categories": (lambda v, p: _list(v, p, _cause_category), [])}
-# Who is told when the daemon itself needs a person (quarantined mail); see config.example.toml.
+# Who is told when the daemon itself needs a person (quarantined mail), and when (issue 11: no mail,
+# the mailbox refusing our login, letters waiting): see config.example.toml.
 HEALTH: dict[str, tuple[Parser, Any]] = {
     "admin": (_optional_address, ""),
+    "no_mail_after": (_optional_duration, "24h"),
+    "outbox_age": (_optional_duration, "1h"),
 }
 # The web view (`complaintsd web`, daemon/web/). `users` is read apart: a list of [[web.users]] tables.
 WEB: dict[str, tuple[Parser, Any]] = {

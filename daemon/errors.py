@@ -32,6 +32,11 @@ class TransientError(ComplaintsError):
     """A server (IMAP, SMTP, database) is unreachable or refused for now; try again later."""
 
 
+class LoginRefused(TransientError):
+    """The mailbox refused our login (a changed password, a locked account): retried with backoff
+    like any outage, and the admin is told (core/health.py), since only a person can fix it."""
+
+
 class StatementRefused(ComplaintsError):
     """The register refused a statement as too big (too many SQL variables…): the fault of the
     mail that made it, not an outage; retrying the batch would stop the desk (issue 14)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from daemon.core.letters import (
     RENDERERS,
     ActionAssignedFacts,
     CommandUnaddressedFacts,
+    HealthFacts,
     InterimFacts,
     Letter,
     LetterRefusedFacts,
@@ -74,6 +76,14 @@ SAMPLES: dict[str, Any] = {
         (QuarantinedLine(7, test_notices.TUESDAY, "jorg@example.org", "Réclamation", "the message is empty"),),
         test_notices.TUESDAY,
     ),
+    "health": HealthFacts(
+        "no_mail",
+        True,
+        datetime(2026, 11, 23, 9, tzinfo=UTC),
+        timedelta(hours=24),
+        "",
+        datetime(2026, 11, 24, 9, tzinfo=UTC),
+    ),
 }
 CUSTOMER_LETTERS = {
     "acknowledgement",
@@ -114,7 +124,7 @@ def override_of(tmp_path: Path, language: str, name: str, *replacements: tuple[s
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_the_samples_cover_every_html_letter(language: str) -> None:
     assert html_letters(language) == sorted(SAMPLES)
-    assert len(SAMPLES) == len(RENDERERS) == 23
+    assert len(SAMPLES) == len(RENDERERS) == 24
     assert (builtin_templates_dir() / language / "_layout.html.j2").is_file()
 
 

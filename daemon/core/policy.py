@@ -48,6 +48,14 @@ class CustomerLetters:
 
 
 @dataclass(frozen=True)
+class HealthWatch:
+    """When the daemon's health deserves a letter to the admin (core/health.py); None: never."""
+
+    no_mail_after: timedelta | None = timedelta(hours=24)  # of working days without any mail
+    outbox_age: timedelta | None = timedelta(hours=1)  # the oldest letter waiting that long
+
+
+@dataclass(frozen=True)
 class Policy:
     prefix: str
     timezone: ZoneInfo
@@ -71,6 +79,7 @@ class Policy:
     cause_categories: tuple[str, ...] = ()  # `[causes] categories`: what a #cause may be filed under
     admin: Address | None = None  # told of quarantined mail ([health] admin); None: the supervisor
     refer_after: DeadlineRule = DeadlineRule(2, Unit.MONTHS)  # `[mediator] refer_after`
+    health: HealthWatch = HealthWatch()
 
     @property
     def alerts_to(self) -> Address:

@@ -21,11 +21,11 @@ from pathlib import Path
 from typing import Protocol
 
 from imapclient import IMAPClient
-from imapclient.exceptions import IMAPClientError
+from imapclient.exceptions import IMAPClientError, LoginError
 
 from daemon.config import MailboxConfig
 from daemon.core.mail import Fetched
-from daemon.errors import TransientError
+from daemon.errors import LoginRefused, TransientError
 
 log = logging.getLogger("complaintsd.mailbox")
 
@@ -109,6 +109,8 @@ class ImapMailbox:
                 if not client.folder_exists(folder):
                     client.create_folder(folder)
             client.select_folder(cfg.folder)
+        except LoginError as exc:
+            raise LoginRefused(f"IMAP {cfg.host}:{cfg.port}: login refused for {cfg.username}: {_why(exc)}") from None
         except NETWORK_ERRORS as exc:
             raise TransientError(f"IMAP {cfg.host}:{cfg.port}: {_why(exc)}") from None
         self._client = client

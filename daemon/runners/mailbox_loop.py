@@ -17,9 +17,10 @@ from collections.abc import Callable
 
 from daemon.config import MailboxConfig
 from daemon.edges.mailbox import Mailbox, pause
-from daemon.errors import TransientError
+from daemon.errors import LoginRefused, TransientError
 from daemon.runners.backoff import Backoff, one_line
 from daemon.runners.followups import FollowUps
+from daemon.runners.health import LoginWatch
 from daemon.runners.heartbeat import Heartbeat
 from daemon.runners.ingest import BatchResult, Ingestor
 
@@ -40,11 +41,13 @@ class MailboxLoop:
         stop: threading.Event,
         heartbeat: Heartbeat | None = None,
         backoff: Backoff | None = None,
+        login: LoginWatch | None = None,
     ) -> None:
         self.mailbox, self.config, self.stop = mailbox, config, stop
         self.ingestor, self.followups, self.wake_sender = ingestor, followups, wake_sender
         self.heartbeat = heartbeat or Heartbeat(lambda state: None)
         self.backoff = backoff or Backoff()
+        self.login = login
         self.registered = self.quarantined = 0
 
     def run(self) -> None:
@@ -55,6 +58,8 @@ class MailboxLoop:
                     self.heartbeat.status(f"connecting to {self.mailbox.describe()}")
                     self.mailbox.connect()
                     connected = True
+                    if self.login:
+                        self.login.accepted()
                     self.heartbeat.connected()
                     self._connected(attempts, down_since)
                     attempts = 0
@@ -64,6 +69,8 @@ class MailboxLoop:
                     self.mailbox.wait(self.stop, self.heartbeat.beat)
                     self.heartbeat.reached()
             except TransientError as exc:
+                if self.login and isinstance(exc, LoginRefused):
+                    self.login.refused(one_line(exc))
                 attempts += 1
                 down_since = down_since if attempts > 1 else time.monotonic()
                 self.mailbox.close()

@@ -26,6 +26,7 @@ from daemon.edges.scheduler import Scheduler
 from daemon.edges.status_file import status_path, write_status
 from daemon.runners.desk import Desk, utc_now
 from daemon.runners.followups import FollowUps
+from daemon.runners.health import HealthWatch, LoginWatch
 from daemon.runners.heartbeat import Heartbeat
 from daemon.runners.ingest import Ingestor
 from daemon.runners.mailbox_loop import MailboxLoop
@@ -54,6 +55,7 @@ class Daemon:
         self.desk = Desk.of(config, self.register, clock)
         self.ingestor = Ingestor(self.desk)
         self.followups = FollowUps(self.desk)
+        self.login = LoginWatch(clock)
         self.mailbox: Mailbox = open_mailbox(config.mailbox)
         self._sender: SenderProcess | None = None
         self.failed = False  # the sender process ended on its own: stop, so that systemd restarts both
@@ -72,8 +74,8 @@ class Daemon:
     def _run(self) -> None:
         self._sender = SenderProcess(self.config, logging.getLogger().level)
         threading.Thread(target=self._watch_sender, name="sender-watch", daemon=True).start()
-        sweeper = Sweeper(self.desk)
-        scheduler = Scheduler(lambda: self._sweep(sweeper), self.config.reminders.sweep_interval)
+        sweeper, health = Sweeper(self.desk), HealthWatch(self.desk, self.login)
+        scheduler = Scheduler(lambda: self._sweep(sweeper, health), self.config.reminders.sweep_interval)
         scheduler.start()
         log.info("complaintsd started: %s, register %s", self.mailbox.describe(), self.register.describe())
         self.notify("READY=1")
@@ -86,6 +88,7 @@ class Daemon:
                 self.sender.wake,
                 self.stop,
                 self.heartbeat,
+                login=self.login,
             ).run()
         finally:
             self.stop.set()
@@ -97,7 +100,9 @@ class Daemon:
             self.register.dispose()
             log.info("complaintsd stopped")
 
-    def _sweep(self, sweeper: Sweeper) -> None:
+    def _sweep(self, sweeper: Sweeper, health: HealthWatch) -> None:
+        if health.check():
+            self.sender.wake()
         result = sweeper.sweep()
         if result.queued:
             log.info(

@@ -76,6 +76,7 @@ from daemon.core.letters.to_staff import (
     FollowUpForwardFacts,
     HandlerNotificationFacts,
     HandoverFacts,
+    HealthFacts,
     LetterRefusedFacts,
     PreviousComplaint,
     PreviousComplaints,
@@ -90,6 +91,7 @@ from daemon.core.letters.to_staff import (
     render_follow_up_forward,
     render_handler_notification,
     render_handover,
+    render_health,
     render_letter_refused,
     render_quarantine_notice,
     render_reminder,
@@ -123,7 +125,9 @@ __all__ = [
     "render_follow_up_received",
     "render_interim",
     "render_status_changed",
-    # to a handler or the supervisor (to_staff.py)
+    # to a handler, the supervisor or the admin (to_staff.py)
+    "HealthFacts",
+    "render_health",
     "DigestFacts",
     "DigestRow",
     "EscalationFacts",

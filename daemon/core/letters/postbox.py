@@ -33,6 +33,7 @@ RENDERERS: dict[type, Callable[[Templates, Any], Letter]] = {
     customers.ClosedFacts: customers.render_closed,
     customers.FollowUpReceivedFacts: customers.render_follow_up_received,
     staff.HandlerNotificationFacts: staff.render_handler_notification,
+    staff.HealthFacts: staff.render_health,
     staff.ReminderFacts: staff.render_reminder,
     staff.EscalationFacts: staff.render_escalation,
     staff.DigestFacts: staff.render_digest,

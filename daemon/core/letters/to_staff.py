@@ -57,6 +57,8 @@ from daemon.core.reminders import DeadlineKind
 from daemon.core.routing import RouteRule
 
 __all__ = [
+    "HealthFacts",
+    "render_health",
     "DigestFacts",
     "DigestRow",
     "EscalationFacts",
@@ -388,6 +390,25 @@ class HandoverFacts:
         object.__setattr__(self, "history", tuple(self.history))
 
 
+@dataclass(frozen=True)
+class HealthFacts:
+    """The admin's letter that one of the daemon's health conditions (core/health.py: "no_mail",
+    "mailbox_login", "outbox_age") began to hold (`raised`), since when, against which threshold,
+    or is over."""
+
+    condition: str
+    raised: bool
+    since: datetime | None
+    threshold: timedelta | None
+    detail: str  # the mailbox's answer to our login
+    now: datetime
+
+    def __post_init__(self) -> None:
+        require_aware("now", self.now)
+        if self.since is not None:
+            require_aware("since", self.since)
+
+
 # --- rendering ------------------------------------------------------------------------------------
 
 
@@ -541,3 +562,15 @@ def render_handover(templates: Templates, facts: HandoverFacts) -> Letter:
     history = tuple(HistoryLine(line.at, one_line(line.event), plain(line.detail)) for line in facts.history)
     by = one_line(facts.handed_over_by)
     return to_handler(templates, "handover", facts, handed_over_by=by, body=plain(facts.body), history=history)
+
+
+def render_health(templates: Templates, facts: HealthFacts) -> Letter:
+    """A health alert or its recovery, to the admin. Besides the facts, the templates see
+    `threshold_words` ("24 heures") and `for_words` (how long the condition has held)."""
+    context = facts_context(facts)
+    context |= {
+        "detail": one_line(echo(facts.detail, 300)),
+        "threshold_words": _duration(templates, facts.threshold, direction=False) if facts.threshold else "",
+        "for_words": _duration(templates, facts.now - facts.since, direction=False) if facts.since else "",
+    }
+    return templates.render("health", **context)

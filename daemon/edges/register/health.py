@@ -1,5 +1,7 @@
 """What `complaintsd status` reads in the register: the last mail, the outbox backlog, the
-quarantine, the next reminder, the schema. Counts and extremes over indexed columns, read-only."""
+quarantine, the next reminder, the schema; and what the health watch reads (core/health.py): the
+last mail, the oldest waiting letter, the last health letter about each condition. Counts and
+extremes over indexed columns, read-only."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from daemon.core.health import Condition, HealthLetter, letter_of_kind
 from daemon.core.triage import Outcome
 from daemon.edges.register import schema
 from daemon.edges.register.models import InboundMessage, OutboxMail, Reminder
@@ -45,3 +48,28 @@ def read_health(session: Session) -> RegisterHealth:
         next_reminder_at=session.exec(select(func.min(Reminder.due_at)).where(Reminder.state == PENDING)).one(),
         schema=schema.state(session.connection().engine).describe(),
     )
+
+
+def last_mail_and_oldest_letter(session: Session) -> tuple[datetime | None, datetime | None]:
+    """When the last mail arrived, and since when the oldest letter waits in the outbox."""
+    last = session.exec(select(func.max(InboundMessage.arrived_at))).one()
+    oldest = session.exec(select(func.min(OutboxMail.created_at)).where(OutboxMail.status == PENDING)).one()
+    return last, oldest
+
+
+def health_letters(session: Session) -> dict[Condition, HealthLetter]:
+    """The last health letter queued about each condition: what the admin was last told of it.
+
+    Health letters belong to no complaint, so the index on complaint_id narrows the search to
+    them, the digests and the notices."""
+    rows = session.exec(
+        select(OutboxMail.purpose, OutboxMail.message_id)
+        .where(col(OutboxMail.complaint_id).is_(None), col(OutboxMail.purpose).startswith("health_"))
+        .order_by(col(OutboxMail.id))
+    ).all()
+    said: dict[Condition, HealthLetter] = {}
+    for purpose, message_id in rows:
+        named = letter_of_kind(purpose)
+        if named is not None:
+            said[named[0]] = HealthLetter(named[0], named[1], message_id)
+    return said
