@@ -121,6 +121,9 @@ def _parser() -> argparse.ArgumentParser:
         "--due-within", metavar="DURATION", help='only open complaints whose answer is due within this, e.g. "2d"'
     )
     _add_parsers(command)
+    verify = command("verify", _verify, "check the history's two hash chains, the stored messages and files")
+    verify.add_argument("--json", action="store_true", help="machine-readable output")
+    verify.add_argument("--export", metavar="FILE", help="write the chained history as JSON Lines for an auditor")
     show = command("show", cmd_show, "show one complaint with its attachments and history")
     show.add_argument("reference")
     show.add_argument("--json", action="store_true", help="machine-readable output (the same as --format json)")
@@ -142,6 +145,12 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--serve", action="store_true", help="keep running after the samples (Ctrl-C to stop)")
     demo.set_defaults(command_func=cmd_demo)
     return parser
+
+
+def _verify(args) -> int:
+    from daemon.verify import cmd_verify
+
+    return cmd_verify(args)
 
 
 def _add_parsers(command) -> None:

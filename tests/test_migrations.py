@@ -23,8 +23,10 @@ from sqlmodel import SQLModel
 
 from daemon.checks import run_checks
 from daemon.cli import main
+from daemon.core.chain import verify_events
 from daemon.edges.register import Register, schema
 from daemon.edges.register.database import migrate
+from daemon.edges.register.integrity import chain_head, chained_events
 from daemon.edges.register.views import show_complaint
 from daemon.errors import SchemaError
 from tests.runners import config_of
@@ -215,3 +217,33 @@ def test_upgrading_a_register_of_revision_0004_loses_nothing(tmp_path: Path) -> 
         "email",
     )
     assert [(a.number, a.status) for a in first.actions] == [(1, "open"), (2, "done")]
+
+
+R0005 = Path(__file__).parent / "data" / "register-0005.db"
+
+
+def test_upgrading_a_register_of_revision_0005_chains_its_history(tmp_path: Path) -> None:
+    """Revision 0006 chains every event already there (docs/chain.md), and changes nothing else."""
+    path = tmp_path / "register.db"
+    shutil.copy(R0005, path)
+    url = f"sqlite:///{path}"
+    tables = (*R0004_TABLES, "history")
+    before = {table: (columns(path, table), rows(path, table)) for table in tables}
+    assert len(before["history"][1]) > 50 and len(before["complaint"][1]) == 4, "the fixture is the one described"
+
+    done = migrate(url, NOW)
+
+    assert (done.before.current, done.after.at_head) == ("0005", True)
+    for table, (names, old_rows) in before.items():
+        assert rows(path, table, names) == old_rows, f"{table} changed in the upgrade"
+    assert differences(url) == []
+    with Register(url).session() as session:
+        assert list(verify_events(chained_events(session))) == [], "every old event is chained"
+        assert chain_head(session)[0] == len(before["history"][1])
+        phone = show_complaint(session, "REC-2026-000004")
+        first = show_complaint(session, "REC-2026-000001")
+    assert (phone.channel, phone.customer_email, phone.customer_phone) == ("phone", "", "+33 1 23 45 67 89")
+    assert first.satisfaction is not None and (first.satisfaction.understood, first.satisfaction.actions) == (
+        "yes",
+        "no",
+    )

@@ -58,6 +58,15 @@ class AttachmentStore:
         loaded = tuple(FileToAttach(f.filename, f.content_type, self.load(f.sha256)) for f in letter.stored_files)
         return replace(letter, files=letter.files + loaded, stored_files=())
 
+    def digest_of(self, sha256: str) -> str | None:
+        """The SHA-256 of the file stored under `sha256` as it is on disk now, None when it is gone:
+        `complaintsd verify` compares the two. Read in blocks, so a 30 MB file costs no memory."""
+        try:
+            with open(self.path_for(sha256), "rb") as handle:
+                return hashlib.file_digest(handle, "sha256").hexdigest()
+        except FileNotFoundError:
+            return None
+
     def load(self, sha256: str) -> bytes:
         """The stored content with this hash (e.g. to send a complaint's files to a new handler)."""
         return self.path_for(sha256).read_bytes()

@@ -205,7 +205,8 @@ class StoredAttachment(SQLModel, table=True):
 
 
 class HistoryEvent(SQLModel, table=True):
-    """Append-only: rows are inserted, never updated (the auditor's view of a complaint)."""
+    """Append-only: rows are inserted, never updated (the auditor's view of a complaint), each
+    chained to the one before it (core/chain.py)."""
 
     __tablename__ = "history"
     id: int | None = Field(default=None, primary_key=True)
@@ -214,6 +215,22 @@ class HistoryEvent(SQLModel, table=True):
     event: str
     actor: str = ""
     detail: str = Field(default="", sa_type=Text)
+    # Tamper evidence (revision 0006, core/chain.py): the content's digest, the hashes of the previous
+    # event of the register and of the complaint, and this event's hash over the three.
+    digest: str = Field(default="", max_length=64, sa_column_kwargs={"server_default": ""})
+    register_prev: str = Field(default="", max_length=64, sa_column_kwargs={"server_default": ""})
+    complaint_prev: str = Field(default="", max_length=64, sa_column_kwargs={"server_default": ""})
+    hash: str = Field(default="", max_length=64, sa_column_kwargs={"server_default": ""})
+
+
+class ChainHead(SQLModel, table=True):
+    """The register chain's last hash and length, one row: updating it first serialises the
+    writers of history (a row lock on PostgreSQL, the write lock on SQLite), so the chain never forks."""
+
+    __tablename__ = "chain_head"
+    id: int = Field(default=1, primary_key=True)
+    events: int = 0
+    last_hash: str = Field(default="0" * 64, max_length=64)
 
 
 class OutboxMail(SQLModel, table=True):

@@ -12,8 +12,9 @@ from datetime import date, datetime
 from sqlalchemy import delete, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.dml import Delete, Update
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
+from daemon.core.chain import GENESIS, EventContent, digest, link
 from daemon.core.deadlines import skipped_text
 from daemon.core.effects import Effects
 from daemon.core.intake import Intake
@@ -26,6 +27,7 @@ from daemon.core.triage import Outcome
 from daemon.edges.register.models import (
     Action,
     Cause,
+    ChainHead,
     CommandToken,
     Complaint,
     ComplaintLink,
@@ -157,7 +159,7 @@ def apply(session: Session, effects: Effects, mails: Sequence[OutgoingMail], now
     if len(mails) != len(effects.letters):
         raise ValueError(f"{len(effects.letters)} letters decided, {len(mails)} composed")
     if cid is not None:
-        _many(session, HistoryEvent, [_history_row(cid, now, e.event, e.actor, e.detail) for e in effects.history])
+        append_history(session, [(cid, now, e.event, e.actor, e.detail) for e in effects.history])
         _fields(session, cid, effects)
         for deadline in effects.cancel:
             cancel_reminders(session, cid, deadline)
@@ -345,20 +347,74 @@ def _outbox_row(mail: OutgoingMail, purpose: str, complaint_id: int | None, now:
 
 
 def history(session: Session, complaint_id: int, at: datetime, event_name: str, actor: str, detail: str = "") -> None:
-    _history(session, complaint_id, at, event_name, actor, detail)
+    append_history(session, [(complaint_id, at, event_name, actor, detail)])
 
 
 def history_many(session: Session, entries: list[tuple[int, datetime, str, str, str]]) -> None:
     """Several history entries (complaint id, at, event, actor, detail) in one INSERT, in order."""
-    _many(session, HistoryEvent, [_history_row(*entry) for entry in entries])
+    append_history(session, entries)
 
 
 def _history(session: Session, complaint_id: int, at: datetime, event_name: str, actor: str, detail: str) -> None:
-    _many(session, HistoryEvent, [_history_row(complaint_id, at, event_name, actor, detail)])
+    append_history(session, [(complaint_id, at, event_name, actor, detail)])
 
 
-def _history_row(complaint_id: int, at: datetime, event_name: str, actor: str, detail: str) -> dict[str, object]:
-    return {"complaint_id": complaint_id, "at": at, "event": event_name, "actor": actor, "detail": detail}
+def append_history(session: Session, entries: Sequence[tuple[int, datetime, str, str, str]]) -> None:
+    """The one way an event enters the history: chained to the register's last event and to its
+    complaint's (core/chain.py). Moving the chain head first takes the write lock, so two writers
+    (the ingesting process and the sender) never chain to the same predecessor."""
+    if not entries:
+        return
+    last = _lock_chain_head(session, len(entries))
+    last_of = _last_hashes(session, {entry[0] for entry in entries})
+    rows = []
+    for complaint_id, at, event_name, actor, detail in entries:
+        content = digest(EventContent(complaint_id, at, event_name, actor, detail))
+        previous = last_of.get(complaint_id, GENESIS)
+        chained = link(last, previous, content)
+        rows.append(
+            {
+                "complaint_id": complaint_id,
+                "at": at,
+                "event": event_name,
+                "actor": actor,
+                "detail": detail,
+                "digest": content,
+                "register_prev": last,
+                "complaint_prev": previous,
+                "hash": chained,
+            }
+        )
+        last = last_of[complaint_id] = chained
+    _many(session, HistoryEvent, rows)
+    execute(session, update(ChainHead).where(col(ChainHead.id) == 1).values(last_hash=last))
+
+
+def _lock_chain_head(session: Session, count: int) -> str:
+    """Count the new events on the head row (the lock), then read the hash they chain to."""
+    moved = execute(session, update(ChainHead).where(col(ChainHead.id) == 1).values(events=ChainHead.events + count))
+    if not moved:  # a register created at the head (create_fresh) starts its chain here
+        session.execute(insert(ChainHead.__table__), [{"id": 1, "events": count, "last_hash": GENESIS}])  # type: ignore[attr-defined]
+        return GENESIS
+    return session.exec(select(ChainHead.last_hash).where(ChainHead.id == 1)).one()
+
+
+def _last_hashes(session: Session, complaint_ids: set[int]) -> dict[int, str]:
+    """The hash of each complaint's last event, by complaint, in chunks SQL can take."""
+    found: dict[int, str] = {}
+    ids = sorted(complaint_ids)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        latest = (
+            select(func.max(HistoryEvent.id))
+            .where(col(HistoryEvent.complaint_id).in_(chunk))
+            .group_by(col(HistoryEvent.complaint_id))
+        )
+        rows = session.exec(
+            select(HistoryEvent.complaint_id, HistoryEvent.hash).where(col(HistoryEvent.id).in_(latest))
+        ).all()
+        found.update(dict(rows))
+    return found
 
 
 def execute(session: Session, statement: Update | Delete) -> int:
