@@ -17,6 +17,7 @@ from daemon.core.letters import (
     ActionAssignedFacts,
     CommandUnaddressedFacts,
     HealthFacts,
+    IntegrityAlertFacts,
     InterimFacts,
     Letter,
     LetterRefusedFacts,
@@ -84,6 +85,9 @@ SAMPLES: dict[str, Any] = {
         "",
         datetime(2026, 11, 24, 9, tzinfo=UTC),
     ),
+    "integrity_alert": IntegrityAlertFacts(
+        2, ("attachment 3 (<b>photo</b>.jpg) (REC-2026-000004): its file is missing",), 1200, test_notices.TUESDAY
+    ),
 }
 CUSTOMER_LETTERS = {
     "acknowledgement",
@@ -124,7 +128,7 @@ def override_of(tmp_path: Path, language: str, name: str, *replacements: tuple[s
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_the_samples_cover_every_html_letter(language: str) -> None:
     assert html_letters(language) == sorted(SAMPLES)
-    assert len(SAMPLES) == len(RENDERERS) == 24
+    assert len(SAMPLES) == len(RENDERERS) == 25
     assert (builtin_templates_dir() / language / "_layout.html.j2").is_file()
 
 

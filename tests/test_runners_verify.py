@@ -18,9 +18,9 @@ from sqlalchemy import text
 from daemon.cli import main
 from daemon.core.chain import EventContent, digest, link
 from daemon.edges.storage import AttachmentStore
-from daemon.verify import verify_register
+from daemon.runners.integrity import daily_check, verify_register
 from tests.harness import complaint
-from tests.runners import FakeClock, ingest, make_desk, relay
+from tests.runners import SUPERVISOR, FakeClock, ingest, make_desk, queued, relay
 from tests.test_migrations import config_file
 
 
@@ -155,3 +155,20 @@ def test_an_auditor_verifies_the_exported_history_without_complaintsd(tmp_path, 
     exported.write_text("\n".join(lines) + "\n", encoding="utf-8")
     broken = subprocess.run(script, capture_output=True, text=True, check=False)
     assert broken.returncode == 1 and "line 4" in broken.stdout and "does not match its digest" in broken.stdout
+
+
+def test_the_daily_check_alerts_the_admin_once_the_register_is_altered(tmp_path) -> None:
+    desk = busy_register(tmp_path, complaints=5)
+    before = len(queued(desk))
+
+    assert daily_check(desk).ok
+    assert len(queued(desk)) == before, "an intact register sends nothing"
+
+    tamper(desk, "UPDATE history SET detail = 'changed' WHERE id = 4")
+    assert not daily_check(desk).ok
+
+    [alert] = queued(desk)[before:]
+    assert (alert.kind, alert.to) == ("integrity_alert", SUPERVISOR), "no [health] admin: the supervisor"
+    assert "Registre des réclamations altéré : 1 anomalie" in alert.subject
+    assert "history event 4 (REC-2026-000001): its content does not match its digest" in alert.text
+    assert "complaintsd verify" in alert.text

@@ -1,6 +1,7 @@
 """The scheduler adapter (APScheduler 3.x): the only code that owns timers.
 
-It triggers one idempotent job, the sweep, every `sweep_interval` and once at start. Nothing due
+It triggers one idempotent job, the sweep, every `sweep_interval` and once at start, and the
+daily integrity check (`also`). Nothing due
 is ever stored in APScheduler (docs/notes.md: it drops a one-shot job handed to its executor when the
 process is killed); the register holds what is due, so a missed or doubled run changes nothing.
 """
@@ -33,6 +34,21 @@ class Scheduler:
             id="sweep",
             next_run_time=datetime.now(UTC),
         )
+
+    def also(self, name: str, job: Callable[[], None], every: timedelta, first_after: timedelta) -> None:
+        """A second idempotent job (the daily integrity check), its own outages logged like the sweep's."""
+        self.scheduler.add_job(
+            lambda: self._guarded(name, job),
+            IntervalTrigger(seconds=every.total_seconds(), timezone=UTC),
+            id=name,
+            next_run_time=datetime.now(UTC) + first_after,
+        )
+
+    def _guarded(self, name: str, job: Callable[[], None]) -> None:
+        try:
+            job()
+        except ComplaintsError as exc:
+            log.warning("%s failed, will retry at the next run: %s", name, str(exc).splitlines()[0])
 
     def start(self) -> None:
         self.scheduler.start()

@@ -15,7 +15,7 @@ import logging
 import multiprocessing.connection
 import threading
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 
 from daemon.config import Config
@@ -29,6 +29,7 @@ from daemon.runners.followups import FollowUps
 from daemon.runners.health import HealthWatch, LoginWatch
 from daemon.runners.heartbeat import Heartbeat
 from daemon.runners.ingest import Ingestor
+from daemon.runners.integrity import daily_check
 from daemon.runners.mailbox_loop import MailboxLoop
 from daemon.runners.sender import SenderProcess
 from daemon.runners.standby import Standby
@@ -76,6 +77,7 @@ class Daemon:
         threading.Thread(target=self._watch_sender, name="sender-watch", daemon=True).start()
         sweeper, health = Sweeper(self.desk), HealthWatch(self.desk, self.login)
         scheduler = Scheduler(lambda: self._sweep(sweeper, health), self.config.reminders.sweep_interval)
+        scheduler.also("integrity check", self._verify, timedelta(days=1), first_after=timedelta(minutes=10))
         scheduler.start()
         log.info("complaintsd started: %s, register %s", self.mailbox.describe(), self.register.describe())
         self.notify("READY=1")
@@ -99,6 +101,11 @@ class Daemon:
             self.mailbox.close()
             self.register.dispose()
             log.info("complaintsd stopped")
+
+    def _verify(self) -> None:
+        """The daily `verify` (issue 13): an altered register alerts the admin through the outbox."""
+        if not daily_check(self.desk).ok:
+            self.sender.wake()
 
     def _sweep(self, sweeper: Sweeper, health: HealthWatch) -> None:
         if health.check():

@@ -78,6 +78,7 @@ from daemon.core.letters.to_staff import (
     HandoverFacts,
     HealthFacts,
     LetterRefusedFacts,
+    IntegrityAlertFacts,
     PreviousComplaint,
     PreviousComplaints,
     QuarantinedLine,
@@ -93,6 +94,7 @@ from daemon.core.letters.to_staff import (
     render_handover,
     render_health,
     render_letter_refused,
+    render_integrity_alert,
     render_quarantine_notice,
     render_reminder,
 )
@@ -140,6 +142,7 @@ __all__ = [
     "PreviousComplaint",
     "PreviousComplaints",
     "LetterRefusedFacts",
+    "IntegrityAlertFacts",
     "QuarantinedLine",
     "QuarantineNoticeFacts",
     "ReminderFacts",
@@ -152,6 +155,7 @@ __all__ = [
     "render_action_overdue",
     "render_action_reminder",
     "render_letter_refused",
+    "render_integrity_alert",
     "render_quarantine_notice",
     "render_reminder",
     # replies to a command mail (command_replies.py)

@@ -44,6 +44,7 @@ RENDERERS: dict[type, Callable[[Templates, Any], Letter]] = {
     staff.ActionOverdueFacts: staff.render_action_overdue,
     staff.QuarantineNoticeFacts: staff.render_quarantine_notice,
     staff.LetterRefusedFacts: staff.render_letter_refused,
+    staff.IntegrityAlertFacts: staff.render_integrity_alert,
     replies.CommandConfirmationFacts: replies.render_command_confirmation,
     replies.CommandErrorFacts: replies.render_command_error,
     replies.CommandHelpFacts: replies.render_command_help,

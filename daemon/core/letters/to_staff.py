@@ -270,6 +270,23 @@ class QuarantineNoticeFacts:
 
 
 @dataclass(frozen=True)
+class IntegrityAlertFacts:
+    """The admin's alert that the daily `verify` found the register altered: how many broken links
+    and the first few, each one line (`complaintsd verify` names them all)."""
+
+    broken_count: int
+    findings: tuple[str, ...]
+    events: int
+    now: datetime
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "findings", tuple(self.findings))
+        if self.broken_count < 1 or not self.findings:
+            raise ValueError("an integrity alert names at least one broken link")
+        require_aware("now", self.now)
+
+
+@dataclass(frozen=True)
 class FollowUpForwardFacts:
     """The customer wrote again: `text` is their new text (without the quoted part). `third_party`
     is the sender's address when it is not the complaint's customer (issue 14: a stranger who
@@ -549,6 +566,17 @@ def render_quarantine_notice(templates: Templates, facts: QuarantineNoticeFacts)
         for m in facts.mails
     )
     return templates.render("quarantine_notice", mails=mails, now=facts.now)
+
+
+def render_integrity_alert(templates: Templates, facts: IntegrityAlertFacts) -> Letter:
+    """The admin's alert of a broken chain, altered message or file. The findings may quote file names
+    a stranger chose: each is bounded to one line.
+
+    The templates see `broken_count`, `findings` (lines), `events` and `now`."""
+    findings = tuple(echo(line, 300) for line in facts.findings)
+    return templates.render(
+        "integrity_alert", broken_count=facts.broken_count, findings=findings, events=facts.events, now=facts.now
+    )
 
 
 def render_follow_up_forward(templates: Templates, facts: FollowUpForwardFacts) -> Letter:
