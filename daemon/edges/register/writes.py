@@ -392,11 +392,18 @@ def append_history(session: Session, entries: Sequence[tuple[int, datetime, str,
 
 def _lock_chain_head(session: Session, count: int) -> str:
     """Count the new events on the head row (the lock), then read the hash they chain to."""
-    moved = execute(session, update(ChainHead).where(col(ChainHead.id) == 1).values(events=ChainHead.events + count))
-    if not moved:  # a register created at the head (create_fresh) starts its chain here
+    session.flush()
+    moved = session.connection().execute(
+        update(ChainHead)
+        .where(col(ChainHead.id) == 1)
+        .values(events=ChainHead.events + count)
+        .returning(col(ChainHead.last_hash))
+    )
+    last = moved.scalar_one_or_none()
+    if last is None:  # a register created at the head (create_fresh) starts its chain here
         session.execute(insert(ChainHead.__table__), [{"id": 1, "events": count, "last_hash": GENESIS}])  # type: ignore[attr-defined]
         return GENESIS
-    return session.exec(select(ChainHead.last_hash).where(ChainHead.id == 1)).one()
+    return str(last)
 
 
 def _last_hashes(session: Session, complaint_ids: set[int]) -> dict[int, str]:
