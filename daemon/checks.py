@@ -221,6 +221,7 @@ def _samples(prefix: str, organisation: str, language: str, now: datetime) -> li
         *(n.HealthFacts(c, True, now - timedelta(hours=26), timedelta(hours=24), "refused", now) for c in Condition),
         *(n.HealthFacts(c, False, None, None, "", now) for c in Condition),
         n.IntegrityAlertFacts(1, ("history event 7 (REC-2026-000001): its content does not match",), 12, now),
+        n.QualityReportFacts("Qualité", "2026-11", now.date(), now.date(), now, 12, 0.75, None, 3, 1, "rapport.html"),
     ]
 
 

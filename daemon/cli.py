@@ -1,4 +1,4 @@
-"""The `complaintsd` command: run, check, list, show, export, quarantine, demo.
+"""The `complaintsd` command: run, check, list, show, export, report, quarantine, demo.
 
 Every error a user can act on becomes one line on stderr and exit status 1; never a traceback
 (`--debug` shows one, for developers).
@@ -140,6 +140,7 @@ def _parser() -> argparse.ArgumentParser:
         "hash-password", help="read a password on standard input, print its hash for [[web.users]] password_hash"
     )
     hashing.set_defaults(command_func=cmd_hash_password)
+    _report_parser(command)
     demo = commands.add_parser("demo", help="run the daemon end to end on an embedded default, with sample complaints")
     demo.add_argument("--dir", default="demo", help="where the demo keeps its files (default: ./demo)")
     demo.add_argument("--serve", action="store_true", help="keep running after the samples (Ctrl-C to stop)")
@@ -189,6 +190,17 @@ def _export_parser(command) -> None:
     export.add_argument("--separator", default=",", help="between CSV fields: ',' (default), ';' or 'tab'")
     export.add_argument("--no-bom", action="store_true", help="CSV without the byte-order mark Excel needs")
     export.add_argument("--excel", action="store_true", help="CSV for Excel in French: BOM, ';', decimal comma")
+
+
+def _report_parser(command) -> None:
+    """`report`: the quality meeting's report (daemon/report.py)."""
+    from daemon.report import FORMATS, cmd_report
+
+    report = command("report", cmd_report, "the quality meeting's report for a period (figures, charts, definitions)")
+    report.add_argument("--period", help="2026-11, 2026-Q4, 2026 or 2026-10-01..2026-12-31 (default: last month)")
+    report.add_argument("--format", choices=FORMATS, default=FORMATS[0])
+    report.add_argument("--output", metavar="FILE", help="write it there instead of standard output")
+    report.add_argument("--mail", action="store_true", help="queue the HTML report to [routing] supervisor")
 
 
 # --------------------------------------------------------------------------- commands

@@ -57,3 +57,7 @@ class EntryError(ComplaintsError):
 class PrintError(ComplaintsError):
     """A PDF cannot be printed here: Chromium is missing or failed; the message says which (the HTML
     sheet still works)."""
+
+
+class ReportError(ComplaintsError):
+    """The quality report cannot be made as asked (a `--period` not understood…): the option names it."""

@@ -88,6 +88,7 @@ SAMPLES: dict[str, Any] = {
     "integrity_alert": IntegrityAlertFacts(
         2, ("attachment 3 (<b>photo</b>.jpg) (REC-2026-000004): its file is missing",), 1200, test_notices.TUESDAY
     ),
+    "quality_report": test_letters.QUALITY_REPORT,
 }
 CUSTOMER_LETTERS = {
     "acknowledgement",
@@ -128,7 +129,7 @@ def override_of(tmp_path: Path, language: str, name: str, *replacements: tuple[s
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_the_samples_cover_every_html_letter(language: str) -> None:
     assert html_letters(language) == sorted(SAMPLES)
-    assert len(SAMPLES) == len(RENDERERS) == 25
+    assert len(SAMPLES) == len(RENDERERS) == 26
     assert (builtin_templates_dir() / language / "_layout.html.j2").is_file()
 
 

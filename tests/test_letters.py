@@ -22,6 +22,7 @@ from daemon.core.letters import (
     Letter,
     PreviousComplaint,
     PreviousComplaints,
+    QualityReportFacts,
     ReminderFacts,
     Templates,
     builtin_templates_dir,
@@ -31,6 +32,7 @@ from daemon.core.letters import (
     render_digest,
     render_escalation,
     render_handler_notification,
+    render_quality_report,
     render_reminder,
 )
 from daemon.core.lifecycle import Status
@@ -136,6 +138,19 @@ ACTION_REMINDER = ActionReminderFacts(
 # To the handler, owner of the action (or of an action without owner): their token, a reply commands.
 ACTION_REMINDER_TO_HANDLER = dataclasses.replace(ACTION_REMINDER, token=TOKEN, owner_name="Alice Martin")
 
+QUALITY_REPORT = QualityReportFacts(
+    "Claire Qualité",
+    "2026-11",
+    date(2026, 11, 1),
+    date(2026, 11, 30),
+    datetime(2026, 12, 1, 6, 0, tzinfo=UTC),
+    12,
+    0.75,
+    None,
+    3,
+    1,
+    "rapport-reclamations-2026-11.html",
+)
 ACTION_OVERDUE = ActionOverdueFacts(
     complaint=COMPLAINT,
     number=2,
@@ -459,6 +474,41 @@ def test_reminder_after_the_deadline_says_it_passed(fr: Templates) -> None:
     letter = render_reminder(fr, facts)
     assert "échéance de la réponse dépassée" in letter.subject
     assert "est passée : elle tombait le jeudi 17 décembre 2026 à 23:59 (il y a 2 heures)" in letter.text
+
+
+# --- the quality report ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "language, subject, lines",
+    [
+        (
+            "fr",
+            "Rapport des réclamations 2026-11 : 12 réclamations, 1 en retard",
+            (
+                "Bonjour Claire Qualité,",
+                "Accusés de réception dans les délais : 75.0 %",
+                "Réponses dans les délais : –",
+            ),
+        ),
+        (
+            "en",
+            "Complaints report 2026-11: 12 complaints, 1 overdue",
+            (
+                "Hello Claire Qualité,",
+                "Acknowledged in time: 75.0 %",
+                "Answered in time: –",
+                "Open: 3, of which 1 overdue",
+            ),
+        ),
+    ],
+)
+def test_the_quality_report_letter(language: str, subject: str, lines: tuple[str, ...]) -> None:
+    letter = render_quality_report(Templates(language), QUALITY_REPORT)
+    assert letter.subject == subject
+    for line in lines:
+        assert line in letter.text
+    assert "rapport-reclamations-2026-11.html" in letter.text and "75.0 %" in letter.html
 
 
 # --- escalations ---------------------------------------------------------------------------------

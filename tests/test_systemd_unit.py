@@ -83,3 +83,31 @@ def test_the_units_documentation_is_a_file_pip_install_creates(unit: Path, comma
     assert installed.get(documentation.group(1)) == "README.md", installed
     assert (ROOT / "README.md").is_file()
     assert f"ExecStart={INSTALLED}/bin/complaintsd {command} " in unit.read_text(encoding="utf-8")
+
+
+REPORT_UNITS = ("complaintsd-report.service", "complaintsd-report.timer")
+
+
+def test_the_monthly_report_timer_and_its_service_verify(tmp_path):
+    """The example in systemd/: the timer starts the service on the 1st, which mails last month's report."""
+    here = str(Path(sys.executable).parent / "complaintsd")
+    for name in REPORT_UNITS:
+        text = (ROOT / "systemd" / name).read_text(encoding="utf-8")
+        (tmp_path / name).write_text(text.replace(f"{INSTALLED}/bin/complaintsd", here), encoding="utf-8")
+    service = (ROOT / "systemd" / REPORT_UNITS[0]).read_text(encoding="utf-8")
+    assert f"ExecStart={INSTALLED}/bin/complaintsd report --mail " in service
+    result = subprocess.run(
+        [_analyze(), "verify", *(str(tmp_path / name) for name in REPORT_UNITS)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "complaintsd-report" not in result.stderr, result.stderr
+    timer = (ROOT / "systemd" / REPORT_UNITS[1]).read_text(encoding="utf-8")
+    when = re.search(r"^OnCalendar=(.+)$", timer, re.M)
+    assert when, "OnCalendar= in the timer"
+    calendar = subprocess.run(
+        [_analyze(), "calendar", "--iterations=2", when.group(1)], capture_output=True, text=True, timeout=60
+    )
+    assert calendar.returncode == 0 and calendar.stdout.count("-01 07:00:00") >= 2, "on the 1st of each month"

@@ -45,6 +45,7 @@ RENDERERS: dict[type, Callable[[Templates, Any], Letter]] = {
     staff.QuarantineNoticeFacts: staff.render_quarantine_notice,
     staff.LetterRefusedFacts: staff.render_letter_refused,
     staff.IntegrityAlertFacts: staff.render_integrity_alert,
+    staff.QualityReportFacts: staff.render_quality_report,
     replies.CommandConfirmationFacts: replies.render_command_confirmation,
     replies.CommandErrorFacts: replies.render_command_error,
     replies.CommandHelpFacts: replies.render_command_help,

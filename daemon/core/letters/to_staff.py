@@ -62,6 +62,7 @@ __all__ = [
     "DigestFacts",
     "DigestRow",
     "EscalationFacts",
+    "QualityReportFacts",
     "FollowUpForwardFacts",
     "HandlerNotificationFacts",
     "HandoverFacts",
@@ -76,6 +77,7 @@ __all__ = [
     "ReminderFacts",
     "render_digest",
     "render_escalation",
+    "render_quality_report",
     "render_follow_up_forward",
     "render_handler_notification",
     "render_handover",
@@ -602,3 +604,35 @@ def render_health(templates: Templates, facts: HealthFacts) -> Letter:
         "for_words": _duration(templates, facts.now - facts.since, direction=False) if facts.since else "",
     }
     return templates.render("health", **context)
+
+
+@dataclass(frozen=True)
+class QualityReportFacts:
+    """The quality report to the supervisor (`complaintsd report --mail`): its headline in the mail,
+    the whole report attached as `filename` (HTML)."""
+
+    supervisor_name: str
+    period: str
+    first: date
+    last: date
+    now: datetime
+    complaints: int
+    ack_share: float | None
+    answer_share: float | None
+    open: int
+    overdue: int
+    filename: str
+
+    def __post_init__(self) -> None:
+        require_aware("now", self.now)
+
+
+def render_quality_report(templates: Templates, facts: QualityReportFacts) -> Letter:
+    """The templates see the facts, the shares as percentages with one decimal (None: no case decided)."""
+    context = facts_context(facts)
+    context |= {
+        "supervisor_name": one_line(facts.supervisor_name),
+        "ack_share": None if facts.ack_share is None else round(facts.ack_share * 100, 1),
+        "answer_share": None if facts.answer_share is None else round(facts.answer_share * 100, 1),
+    }
+    return templates.render("quality_report", **context)

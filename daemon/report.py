@@ -1,0 +1,105 @@
+"""The shell's part of `complaintsd report`: the quality meeting's report for a period.
+
+Reads the period's rows (edges/register/report_rows.py), lets core/report.py count and
+core/report_render.py (or core/report_html.py) write, then prints it, writes the file, or queues it
+to the supervisor through the outbox (`--mail`).
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from daemon import __version__
+from daemon.config import Config, load_config
+from daemon.core.period import FORMS, Period, parse_period
+from daemon.core.report import Report, build_report
+from daemon.core.report_mail import report_mail
+from daemon.core.report_render import Stamp, to_csv, to_json
+from daemon.edges.register import Register
+from daemon.edges.register.report_rows import report_rows
+from daemon.errors import ReportError
+from daemon.runners.desk import Desk
+
+FORMATS = ("html", "csv", "json")
+
+
+@dataclass(frozen=True)
+class Made:
+    report: Report
+    stamp: Stamp
+
+
+def cmd_report(args) -> int:
+    config = load_config(args.config)
+    now = datetime.now(UTC)
+    period = period_option(args.period, config, now)
+    register = Register(config.database.url)
+    made = make_report(config, register, period, now)
+    if args.mail:
+        to = mail_report(config, register, made, now)
+        print(f"report {period.label} queued to {to} (the daemon sends it)")
+    text = render(made, args.format)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"report {period.label} ({args.format}) written to {args.output}")
+    elif not args.mail:
+        sys.stdout.write(text)
+    return 0
+
+
+def mail_report(config: Config, register: Register, made: Made, now: datetime) -> str:
+    """Queue the HTML report to `[routing] supervisor` in the outbox; the address it goes to."""
+    supervisor = config.routing.supervisor
+    desk = Desk.of(config, register, lambda: now)
+    effects = report_mail(
+        made.report, render(made, "html"), supervisor, config.register.language, now, desk.policy.domain
+    )
+    with register.transaction() as session:
+        desk.apply(session, effects, now)
+    return supervisor.email
+
+
+def period_option(text: str | None, config: Config, now: datetime) -> Period:
+    """`--period`, or the month before this one (what a monthly timer sends)."""
+    if text is None:
+        this_month = now.astimezone(config.register.timezone).date().replace(day=1)
+        return parse_period(f"{this_month - timedelta(days=1):%Y-%m}")
+    try:
+        return parse_period(text)
+    except ValueError:
+        raise ReportError(f"--period {text}: not a period; expected {FORMS}") from None
+
+
+def make_report(config: Config, register: Register, period: Period, now: datetime) -> Made:
+    tz = config.register.timezone
+    previous = period.previous()
+    with register.session() as session:
+        rows = report_rows(session, *period.bounds(tz))
+        before = report_rows(session, *previous.bounds(tz), complaints_only=True)
+    report = build_report(period, rows, before, now, tz, config.register.closed_days())
+    return Made(report, stamp(config, now))
+
+
+def stamp(config: Config, now: datetime) -> Stamp:
+    register = config.register
+    rules = [f"ack {register.ack_deadline}", f"answer {register.answer_deadline}"]
+    for category in config.categories:
+        rules += [f"ack {category.name} {category.ack_deadline}"] if category.ack_deadline else []
+        rules += [f"answer {category.name} {category.answer_deadline}"] if category.answer_deadline else []
+    return Stamp(__version__, tuple(rules), register.timezone.key, now, register.language)
+
+
+def render(made: Made, fmt: str) -> str:
+    if fmt == "html":
+        from daemon.core.report_html import to_html  # pygal: a quarter of a second, for HTML only
+
+        return to_html(made.report, made.stamp)
+    if fmt == "csv":
+        return to_csv(made.report, made.stamp)
+    return to_json(made.report, made.stamp)
+
+
+__all__ = ["FORMATS", "cmd_report", "mail_report", "make_report", "period_option", "render"]
