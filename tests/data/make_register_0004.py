@@ -40,6 +40,11 @@ def main(out: Path, work: Path) -> None:
     clock.advance(timedelta(days=8))
     Sweeper(desk).sweep()
     relay(desk)
+    save_register(desk, out)
+
+
+def save_register(desk, out: Path) -> None:
+    """The register file as one self-contained file: WAL checkpointed, vacuumed, copied to `out`."""
     database = Path(str(desk.register.engine.url.database))
     with sqlite3.connect(database) as db:
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")

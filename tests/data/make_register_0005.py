@@ -3,8 +3,6 @@
 of revision 0004 (make_register_0004.py) plus a phone complaint typed in with `add`, and a closing
 answered on the three satisfaction points. Never re-run it with newer code."""
 
-import shutil
-import sqlite3
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -12,7 +10,7 @@ from pathlib import Path
 from daemon.core.manual_entry import Channel, ManualEntry
 from daemon.runners.entry import register_entry
 from daemon.runners.sweep import Sweeper
-from tests.data.make_register_0004 import EVALUATION
+from tests.data.make_register_0004 import EVALUATION, save_register
 from tests.harness import complaint, reply
 from tests.runners import BOB, CUSTOMER, FakeClock, ingest, make_desk, relay
 
@@ -46,13 +44,7 @@ def main(out: Path, work: Path) -> None:
     clock.advance(timedelta(days=8))
     Sweeper(desk).sweep()
     relay(desk)
-    database = Path(str(desk.register.engine.url.database))
-    with sqlite3.connect(database) as db:
-        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    db = sqlite3.connect(database)
-    db.execute("VACUUM")
-    db.close()
-    shutil.copy(database, out)
+    save_register(desk, out)
 
 
 if __name__ == "__main__":
