@@ -134,7 +134,7 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="complaintsd-reminders-") as tmp:
         url = args.url or f"sqlite:///{tmp}/register.db"
-        register = Register(url, create=False)
+        register = Register(url, create=True)
         engine = register.engine
         SQLModel.metadata.drop_all(engine)
         SQLModel.metadata.create_all(engine)
