@@ -1,4 +1,5 @@
-"""The `complaintsd` command: run, check, list, show, export, report, quarantine, demo.
+"""The `complaintsd` command: its parser and the commands' glue (run, check, list, show, …); how a
+complaint is printed lives in presenting.py.
 
 Every error a user can act on becomes one line on stderr and exit status 1; never a traceback
 (`--debug` shows one, for developers).
@@ -11,8 +12,7 @@ import json
 import os
 import signal
 import sys
-from dataclasses import asdict
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import NoReturn
@@ -22,14 +22,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from daemon import __version__
 from daemon.config import Config, load_config
 from daemon.core.commands.words import Scope, Severity
-from daemon.core.deadlines import Unit, parse_duration, parse_rule
+from daemon.core.deadlines import parse_duration
 from daemon.core.lifecycle import Status
 from daemon.core.manual_entry import Channel
-from daemon.core.profiles import MediationDates, mediation_dates
 from daemon.edges.register import Register
-from daemon.edges.register.views import ActionView, ComplaintView, Filters, list_complaints, show_complaint
+from daemon.edges.register.views import Filters, list_complaints, show_complaint
 from daemon.errors import ComplaintsError
 from daemon.logs import setup_logging
+from daemon.presenting import detail_json, detail_text, mediation_of, summary_json, table
 from daemon.quarantine import add_commands as add_quarantine_commands
 from daemon.terminal import made_visible
 
@@ -280,9 +280,9 @@ def cmd_list(args) -> int:
     if not complaints and args.handler:
         _check_handler(config, args.handler)
     if args.json:
-        print(json.dumps([_summary_json(c) for c in complaints], ensure_ascii=False, indent=2))
+        print(json.dumps([summary_json(c) for c in complaints], ensure_ascii=False, indent=2))
         return 0
-    print(_table([made_visible(c) for c in complaints], config))
+    print(table([made_visible(c) for c in complaints], config))
     return 0
 
 
@@ -337,9 +337,9 @@ def cmd_show(args) -> int:
     with register.session() as session:
         complaint = show_complaint(session, args.reference)
     if form == "json":
-        shown = json.dumps(_detail_json(complaint, _mediation(complaint, config)), ensure_ascii=False, indent=2)
+        shown = json.dumps(detail_json(complaint, mediation_of(complaint, config)), ensure_ascii=False, indent=2)
     else:
-        shown = _detail_text(made_visible(complaint, BODIES), config)
+        shown = detail_text(made_visible(complaint, BODIES), config)
     if args.output:
         Path(args.output).write_text(shown + "\n", encoding="utf-8")
     else:
@@ -381,208 +381,6 @@ def cmd_demo(args) -> int:
 
 
 # --------------------------------------------------------------------------- output
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
-
-
-def _summary_json(c: ComplaintView) -> dict:
-    return {
-        "reference": c.reference,
-        "status": c.status,
-        "customer_email": c.customer_email,
-        "customer_name": c.customer_name,
-        "subject": c.subject,
-        "received_at": _iso(c.received_at),
-        "ack_due_at": _iso(c.ack_due_at),
-        "answer_due_at": _iso(c.answer_due_at),
-        "acknowledged_at": _iso(c.acknowledged_at),
-        "handler": c.handler_email,
-        "category": c.category,
-        "attachments": c.attachment_count,
-        "severity": c.severity,
-        "complexity": c.complexity,
-        "impact": c.impact,
-        "scope": c.scope,
-        "priority": c.priority,
-        "outcome": c.outcome,
-        "channel": c.channel,
-        "customer_type": c.customer_type,
-    }
-
-
-def _mediation(c: ComplaintView, config: Config) -> MediationDates:
-    """The complaint's mediation dates under today's config: computed from its receipt, never stored."""
-    return mediation_dates(c.received_at, config.refer_after, config.register.timezone, config.register.closed_days())
-
-
-def _detail_json(c: ComplaintView, mediation: MediationDates | None = None) -> dict:
-    data = _summary_json(c)
-    if mediation is not None:
-        data["mediator_from"] = _iso(mediation.refer_from)
-        data["mediation_limit"] = _iso(mediation.limit)
-    data["text_body"] = c.text_body
-    data["handler_name"] = c.handler_name
-    data["customer_phone"] = c.customer_phone or None
-    data["customer_address"] = c.customer_address or None
-    data["wished_solution"] = c.wished_solution or None
-    data["related"] = list(c.related)
-    data["causes"] = [{"text": cause.text, "category": cause.category} for cause in c.causes]
-    data["previous_complaints"] = [p.reference for p in c.previous]
-    data["compensation"] = _compensation_json(c)
-    data["satisfaction"] = asdict(c.satisfaction) if c.satisfaction else None
-    data["actions"] = [
-        {"number": a.number, "kind": a.kind, "text": a.text, "owner": a.owner, "due": _day(a.due), "status": a.status}
-        | ({"reason": a.reason} if a.reason else {})
-        | {"reminders": {"sent": a.reminders_sent, "alerts": a.alerts_sent, "next_at": _iso(a.next_reminder_at)}}
-        for a in c.actions
-    ]
-    data["deadlines"] = {
-        "ack": {"due_at": _iso(c.ack_due_at), "rule": c.ack_rule},
-        "answer": {
-            "due_at": _iso(c.answer_due_at),
-            "rule": c.answer_rule,
-            "skipped": [{"date": d, "reason": r} for d, r in c.answer_skipped],
-        },
-    }
-    data["attachments"] = [asdict(a) for a in c.attachments]
-    data["history"] = [{"at": _iso(h.at), "event": h.event, "actor": h.actor, "detail": h.detail} for h in c.history]
-    return data
-
-
-def _day(value: date | None) -> str | None:
-    return value.isoformat() if value else None
-
-
-def _compensation_json(c: ComplaintView) -> dict | None:
-    if c.compensation_type is None:
-        return None
-    amount = None if c.compensation_amount is None else float(c.compensation_amount)
-    return {"type": c.compensation_type, "amount": amount, "currency": c.compensation_currency}
-
-
-def _local(value: datetime | None, config: Config) -> str:
-    return value.astimezone(config.register.timezone).strftime("%Y-%m-%d %H:%M") if value else "-"
-
-
-def _table(complaints: list[ComplaintView], config: Config) -> str:
-    if not complaints:
-        return "no complaints in the register"
-    rows = [("REFERENCE", "STATUS", "RECEIVED", "ANSWER DUE", "ATT", "HANDLER", "CUSTOMER", "SUBJECT")]
-    for c in complaints:
-        rows.append(
-            (
-                c.reference,
-                c.status,
-                _local(c.received_at, config),
-                _local(c.answer_due_at, config),
-                str(c.attachment_count),
-                c.handler_email,
-                c.customer_email,
-                c.subject[:50],
-            )
-        )
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
-    lines = ("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)) + "  " + row[-1] for row in rows)
-    return "\n".join(lines)
-
-
-def _detail_text(c: ComplaintView, config: Config) -> str:
-    lines = [
-        f"{c.reference}  {c.status}",
-        f"customer:      {c.customer_name} <{c.customer_email}>"
-        if c.customer_name
-        else f"customer:      {c.customer_email}",
-        f"subject:       {c.subject}",
-        f"received:      {_local(c.received_at, config)}" + (f" by {c.channel}" if c.channel != "email" else ""),
-        f"handler:       {c.handler_name} <{c.handler_email}>",
-        f"ack due:       {_local(c.ack_due_at, config)}  ({_explain(c.ack_rule, ())})"
-        + (f", acknowledged {_local(c.acknowledged_at, config)}" if c.acknowledged_at else ""),
-        f"answer due:    {_local(c.answer_due_at, config)}  ({_explain(c.answer_rule, c.answer_skipped)})",
-        f"attachments:   {len(c.attachments)}",
-    ]
-    mediation = _mediation(c, config)
-    lines.append(
-        f"mediator from: {_local(mediation.refer_from, config)}  ({config.refer_after} after receipt, "
-        f"[mediator] refer_after); limit {_local(mediation.limit, config)} (1 year, L.612-2)"
-    )
-    lines += _evaluation_text(c, config)
-    lines += [f"  {a.filename} ({a.size} bytes) {a.path}" for a in c.attachments]
-    lines.append("history:")
-    lines += [f"  {_local(h.at, config)}  {h.event:<24} {h.actor:<28} {h.detail}" for h in c.history]
-    lines += ["", c.text_body.strip()]
-    return "\n".join(lines)
-
-
-def _evaluation_text(c: ComplaintView, config: Config) -> list[str]:
-    """The evaluation lines of `show`: only what has been recorded, the priority first."""
-    shown = [
-        ("priority", c.priority),
-        ("severity", c.severity),
-        ("complexity", c.complexity),
-        ("impact", c.impact),
-        ("scope", c.scope),
-        ("related", ", ".join(c.related)),
-        ("outcome", c.outcome),
-        ("compensation", " ".join(filter(None, (c.compensation_type, c.compensation_amount, c.compensation_currency)))),
-        ("wished:", c.wished_solution.replace("\n", " ")),
-        ("phone", c.customer_phone),
-        ("address", c.customer_address.replace("\n", ", ")),
-        ("type", c.customer_type if c.customer_type != "customer" else ""),
-        ("satisfaction", _satisfaction_text(c)),
-    ]
-    lines = [f"{(name if name.endswith(':') else name + ':'):<15}{value}" for name, value in shown if value]
-    lines += [f"cause:         {cause.category + ': ' if cause.category else ''}{cause.text}" for cause in c.causes]
-    lines += [
-        f"action {a.number}:      {a.kind} [{a.status}] {a.text}"
-        + "".join(f" ({part})" for part in (a.owner, _day(a.due), a.reason) if part)
-        + _action_reminders_text(a, config)
-        for a in c.actions
-    ]
-    return lines + [
-        f"previous:      {p.reference}  {p.received_at:%Y-%m-%d}  {p.status}" + (f", {p.outcome}" if p.outcome else "")
-        for p in c.previous
-    ]
-
-
-def _satisfaction_text(c: ComplaintView) -> str:
-    s = c.satisfaction
-    if s is None:
-        return ""
-    points = f"understood {s.understood or '-'}, actions {s.actions or '-'}, relationship {s.relationship or '-'}"
-    return points + (f"; {s.comment}" if s.comment else "")
-
-
-def _action_reminders_text(a: ActionView, config: Config) -> str:
-    """What `show` says of an action's reminders: how many left, the overdue alerts, the next one."""
-    if not (a.reminders_sent or a.alerts_sent or a.next_reminder_at):
-        return ""
-    parts = [f"{a.reminders_sent} reminder(s) sent", f"{a.alerts_sent} overdue alert(s)"]
-    if a.next_reminder_at is not None:
-        parts.append(f"next {_local(a.next_reminder_at, config)}")
-    return " — " + ", ".join(parts)
-
-
-def _explain(rule_text: str, skipped: tuple[tuple[str, str], ...]) -> str:
-    """The rule in words and every closed day it skipped: how `show` justifies a deadline."""
-    try:
-        rule = parse_rule(rule_text)
-    except ValueError:
-        return rule_text or "rule not recorded"
-    words = {
-        Unit.SECONDS: "seconds after receipt",
-        Unit.MINUTES: "minutes after receipt",
-        Unit.HOURS: "hours after receipt",
-        Unit.CALENDAR_DAYS: "calendar days after receipt, same time of day",
-        Unit.BUSINESS_DAYS: "business days after the day of receipt, end of the last day",
-        Unit.OUVRABLE_DAYS: "jours ouvrables (Monday to Saturday) after the day of receipt, end of the last day",
-        Unit.MONTHS: "calendar months after receipt, same day of the month (or its last day) and time",
-    }[rule.unit]
-    text = f"{rule}: {rule.amount} {words}"
-    if skipped:
-        text += "; skipped " + ", ".join(f"{day} ({why})" for day, why in skipped)
-    return text
 
 
 if __name__ == "__main__":

@@ -13,11 +13,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from daemon.cli import _detail_json, _detail_text, _mediation
 from daemon.core.compliance import DeadlineState, deadline_outcomes
 from daemon.core.deadlines import DeadlineRule, Unit
 from daemon.errors import ConfigError
 from daemon.export import Window, export, export_rules
+from daemon.presenting import detail_json, detail_text, mediation_of
 from tests.harness import complaint, reply
 from tests.runners import BOB, FakeClock, config_of, ingest, make_desk, queued, relay, show
 
@@ -71,18 +71,18 @@ def test_acpr_worked_example_deadlines_letters_and_show(tmp_path) -> None:
     assert (view.answer_rule, view.answer_due_at) == ("2mo", datetime(2027, 2, 22, 10, 0, tzinfo=UTC))
 
     config = config_of(tmp_path, **ACPR)
-    mediation = _mediation(view, config)
+    mediation = mediation_of(view, config)
     assert (mediation.refer_from, mediation.limit) == (
         datetime(2027, 2, 22, 10, 0, tzinfo=UTC),
         datetime(2027, 12, 22, 10, 0, tzinfo=UTC),
     )
-    shown = json.loads(json.dumps(_detail_json(view, mediation)))
+    shown = json.loads(json.dumps(detail_json(view, mediation)))
     assert (shown["mediator_from"], shown["mediation_limit"]) == (
         "2027-02-22T10:00:00+00:00",
         "2027-12-22T10:00:00+00:00",
     )
-    assert "mediator from: 2027-02-22 11:00  (2mo after receipt" in _detail_text(view, config)
-    assert "limit 2027-12-22 11:00 (1 year, L.612-2)" in _detail_text(view, config)
+    assert "mediator from: 2027-02-22 11:00  (2mo after receipt" in detail_text(view, config)
+    assert "limit 2027-12-22 11:00 (1 year, L.612-2)" in detail_text(view, config)
 
     acknowledgement, notification = relay(desk)
     assert acknowledgement.kind == "acknowledgement"

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from daemon.cli import _detail_json, _detail_text
 from daemon.core.letters import find_token
+from daemon.presenting import detail_json, detail_text
 from daemon.runners.sweep import Sweeper
 from tests.harness import complaint, reply
 from tests.runners import (
@@ -179,14 +179,14 @@ def test_show_tells_the_state_of_an_actions_reminders(tmp_path) -> None:
     command(desk, clock, notification, ACTION)
     sweep_at(desk, clock, END - 3 * DAY)
 
-    [action] = _detail_json(show(desk, reference))["actions"]
+    [action] = detail_json(show(desk, reference))["actions"]
     assert action["reminders"] == {"sent": 1, "alerts": 0, "next_at": (END - DAY).isoformat()}
-    text = _detail_text(show(desk, reference), config_of(tmp_path))  # `complaintsd show`, in local time
+    text = detail_text(show(desk, reference), config_of(tmp_path))  # `complaintsd show`, in local time
     assert "action 1:      corrective [open] Former l'équipe" in text
     assert "1 reminder(s) sent, 0 overdue alert(s), next 2026-12-03 23:59" in text
 
     sweep_at(desk, clock, END)  # the 1d and 2h reminders (late), the first alert
-    [action] = _detail_json(show(desk, reference))["actions"]
+    [action] = detail_json(show(desk, reference))["actions"]
     assert action["reminders"] == {"sent": 3, "alerts": 1, "next_at": (END + DAY).isoformat()}
 
 

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from daemon.cli import _detail_json, _explain
+from daemon.presenting import detail_json, explain
 from tests.harness import complaint, reply
 from tests.runners import ALICE, BOB, START, FakeClock, history, ingest, make_desk, queued, relay, show
 
@@ -111,10 +111,8 @@ def test_a_category_change_recomputes_the_answer_date_and_show_explains_it(tmp_p
     view = show(desk, reference)
     assert (view.category, view.answer_due_at, view.answer_rule) == ("facturation", END_OF_NEXT_MONDAY, "5bd")
     assert view.answer_skipped == WEEKEND
-    assert _explain(view.answer_rule, view.answer_skipped).endswith(
-        "skipped 2026-11-28 (weekend), 2026-11-29 (weekend)"
-    )
-    assert _detail_json(view)["deadlines"]["answer"]["skipped"] == [
+    assert explain(view.answer_rule, view.answer_skipped).endswith("skipped 2026-11-28 (weekend), 2026-11-29 (weekend)")
+    assert detail_json(view)["deadlines"]["answer"]["skipped"] == [
         {"date": "2026-11-28", "reason": "weekend"},
         {"date": "2026-11-29", "reason": "weekend"},
     ]
@@ -146,7 +144,7 @@ def test_a_cause_is_filed_under_a_cause_category_and_an_unknown_one_is_a_command
     assert [(c.text, c.category) for c in show(desk, reference).causes] == [
         ("colis mal étiqueté au dépôt", "Livraison")
     ]
-    assert _detail_json(show(desk, reference))["causes"] == [
+    assert detail_json(show(desk, reference))["causes"] == [
         {"text": "colis mal étiqueté au dépôt", "category": "Livraison"}
     ]
 
@@ -160,10 +158,10 @@ def test_a_cause_is_filed_under_a_cause_category_and_an_unknown_one_is_a_command
 
 def test_show_explains_jours_ouvrables_and_months_in_words():
     # Saturday 28 November 2026 counts as a jour ouvrable; Sunday 29 is skipped.
-    assert _explain("10wd", (("2026-11-29", "weekend"),)) == (
+    assert explain("10wd", (("2026-11-29", "weekend"),)) == (
         "10wd: 10 jours ouvrables (Monday to Saturday) after the day of receipt, end of the last day; "
         "skipped 2026-11-29 (weekend)"
     )
     assert (
-        _explain("2mo", ()) == "2mo: 2 calendar months after receipt, same day of the month (or its last day) and time"
+        explain("2mo", ()) == "2mo: 2 calendar months after receipt, same day of the month (or its last day) and time"
     )

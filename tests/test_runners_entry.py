@@ -11,11 +11,12 @@ from datetime import timedelta
 
 import pytest
 
-from daemon.cli import _detail_json, main
+from daemon.cli import main
 from daemon.core.mail import Attachment
 from daemon.core.manual_entry import Channel, ManualEntry
 from daemon.edges.register.outbox import acknowledged_on_paper
 from daemon.errors import EntryError
+from daemon.presenting import detail_json
 from daemon.runners.entry import register_entry
 from tests.harness import reply
 from tests.runners import ALICE, BOB, FakeClock, history, ingest, make_desk, queued, relay, reminders, show
@@ -170,7 +171,7 @@ def test_show_json_holds_the_entry_fields(tmp_path) -> None:
     clock = FakeClock()
     desk = make_desk(tmp_path, clock)
     reference = register_entry(desk, phone_call(clock))
-    data = _detail_json(show(desk, reference))
+    data = detail_json(show(desk, reference))
     assert {key: data[key] for key in ("channel", "customer_type", "customer_phone", "satisfaction")} == {
         "channel": "phone",
         "customer_type": "customer",

@@ -12,8 +12,9 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-from daemon.cli import _detail_json, main
+from daemon.cli import main
 from daemon.edges.register.views import Filters, list_complaints
+from daemon.presenting import detail_json
 from daemon.runners.sweep import Sweeper
 from tests.harness import complaint, reply
 from tests.runners import BOB, FakeClock, history, ingest, make_desk, queued, relay, show
@@ -76,7 +77,7 @@ def test_a_reply_evaluates_the_complaint_and_links_it_both_ways(tmp_path) -> Non
     assert view.wished_solution == "Un remboursement intégral\nou une théière neuve"
     assert view.related == (second,) and show(desk, second).related == (first,)
     assert [(c.text, c.category) for c in view.causes] == [("Colis mal calé au dépôt de Lyon", None)]
-    data = _detail_json(view)  # `complaintsd show --json`: the contract's names, English identifiers
+    data = detail_json(view)  # `complaintsd show --json`: the contract's names, English identifiers
     assert {key: data[key] for key in ("severity", "complexity", "impact", "scope", "priority", "related")} == {
         "severity": "high",
         "complexity": "medium",
@@ -120,7 +121,7 @@ def test_show_lists_the_customers_previous_complaints(tmp_path) -> None:
     assert show(desk, first).previous == ()
     [previous] = show(desk, second).previous
     assert (previous.reference, previous.status, previous.outcome) == (first, "closed", "founded")
-    assert _detail_json(show(desk, second))["previous_complaints"] == [first]
+    assert detail_json(show(desk, second))["previous_complaints"] == [first]
 
 
 def test_list_filters_on_the_evaluation(tmp_path, capsys) -> None:
@@ -159,7 +160,7 @@ def test_a_compensation_is_recorded_and_stated_in_the_answer(tmp_path) -> None:
     html = answer.message.get_body(("html",)).get_content()
     assert "un avoir d&#39;un montant de 50,00 EUR" in html or "un avoir d'un montant de 50,00 EUR" in html
     assert "compensation : (non renseigné) → avoir 50.00 EUR" in confirmation.text
-    assert _detail_json(show(desk, first))["compensation"] == {"type": "credit", "amount": 50.0, "currency": "EUR"}
+    assert detail_json(show(desk, first))["compensation"] == {"type": "credit", "amount": 50.0, "currency": "EUR"}
 
 
 def test_an_answer_without_compensation_states_none(tmp_path) -> None:
@@ -209,7 +210,7 @@ def test_actions_are_numbered_moved_on_shown_and_listed_until_verified(tmp_path,
     command(desk, clock, notification, "#action 1 efficace")
     assert main(["list", "--open-actions", "--json", "--config", str(config)]) == 0
     assert json.loads(capsys.readouterr().out) == []
-    assert _detail_json(show(desk, first))["actions"] == [
+    assert detail_json(show(desk, first))["actions"] == [
         {
             "number": 1,
             "kind": "corrective",
