@@ -190,6 +190,7 @@ def _export_parser(command) -> None:
     export.add_argument("--separator", default=",", help="between CSV fields: ',' (default), ';' or 'tab'")
     export.add_argument("--no-bom", action="store_true", help="CSV without the byte-order mark Excel needs")
     export.add_argument("--excel", action="store_true", help="CSV for Excel in French: BOM, ';', decimal comma")
+    export.add_argument("--customer", metavar="EMAIL", help="everything held about one person, as one JSON document")
 
 
 def _report_parser(command) -> None:

@@ -14,7 +14,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import IO
 
@@ -23,7 +23,9 @@ from daemon.core.export import COLUMNS, NO_RULES, ExportRules, export_row
 from daemon.core.profiles import mediation_dates
 from daemon.edges.register import Register
 from daemon.edges.register.export import export_records
+from daemon.edges.register.views import Filters, list_complaints, messages_from, show_complaint
 from daemon.errors import ComplaintsError
+from daemon.presenting import detail_json, mediation_of
 
 FORMATS = ("csv", "json")
 SEPARATORS = {",": ",", ";": ";", "tab": "\t", "\\t": "\t", "\t": "\t"}
@@ -31,6 +33,8 @@ SEPARATORS = {",": ",", ";": ";", "tab": "\t", "\\t": "\t", "\t": "\t"}
 
 def cmd_export(args) -> int:
     config = load_config(args.config)
+    if args.customer:
+        return _subject_access(config, args)
     separator = ";" if args.excel else _separator(args.separator)
     start, end = _day("--from", args.since), _day("--to", args.until)
     if start and end and end < start:
@@ -45,6 +49,33 @@ def cmd_export(args) -> int:
         )
     if args.output:
         print(f"{count} complaint(s) exported to {args.output}", file=sys.stderr)
+    return 0
+
+
+def _subject_access(config: Config, args) -> int:
+    """`export --customer EMAIL`: everything the register holds about one person (GDPR art. 15), as
+    one JSON document: each of their complaints as `show --json` gives it (history and files
+    included), and every message received from their address, whatever became of it."""
+    if args.format != "json" or args.since or args.until:
+        raise ComplaintsError("--customer: gives one JSON document (--format json), of every date")
+    register = Register(config.database.url)
+    with register.session() as session:
+        complaints = list_complaints(session, Filters(now=datetime.now(UTC), customer=args.customer))
+        shown = [show_complaint(session, c.reference) for c in complaints]
+        messages = messages_from(session, args.customer)
+    document = {
+        "customer": args.customer.strip(),
+        "generated_at": datetime.now(UTC).isoformat(),
+        "complaints": [detail_json(c, mediation_of(c, config)) for c in shown],
+        "messages": [asdict(m) | {"arrived_at": m.arrived_at.isoformat()} for m in messages],
+    }
+    with _opened(args.output, bom=False) as out:
+        out.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+    if args.output:
+        print(
+            f"{len(shown)} complaint(s), {len(messages)} message(s) of {args.customer} to {args.output}",
+            file=sys.stderr,
+        )
     return 0
 
 

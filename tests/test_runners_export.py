@@ -186,3 +186,38 @@ def test_bad_options_are_one_line(tmp_path, capsys) -> None:
     ):
         assert main(["export", *args, "--config", config]) == 1
         assert capsys.readouterr().err == f"complaintsd: {error}\n"
+
+
+def test_export_customer_gives_everything_held_about_one_person(tmp_path, capsys) -> None:
+    """A subject access request (GDPR art. 15): that person's complaints with their history and files,
+    and every message from their address (a follow-up included), nobody else's."""
+    config = config_file(tmp_path, tmp_path / "register.db")
+    clock = FakeClock()
+    desk = make_desk(tmp_path, clock, database={"url": f"sqlite:///{tmp_path / 'register.db'}"})
+    pdf = ("bon.pdf", b"%PDF-1.4 bon", "application/pdf")
+    ingest(
+        desk,
+        complaint(1, sender="Camille Durand <Camille.Durand@client.example>", attachment=pdf),
+        complaint(2, sender="Other <other@client.example>"),
+    )
+    [ack] = [letter for letter in relay(desk) if letter.kind == "acknowledgement" and "camille" in letter.to.lower()]
+    clock.advance(timedelta(hours=1))
+    ingest(desk, reply(ack.message, "Camille Durand <camille.durand@client.example>", "Toujours rien reçu."))
+    output = tmp_path / "camille.json"
+
+    args = ["export", "--config", str(config), "--format", "json", "--customer", "camille.durand@client.example"]
+    assert main([*args, "--output", str(output)]) == 0
+
+    held = json.loads(output.read_text(encoding="utf-8"))
+    assert [c["reference"] for c in held["complaints"]] == ["REC-2026-000001"]
+    [mine] = held["complaints"]
+    assert [a["filename"] for a in mine["attachments"]] == ["bon.pdf"]
+    assert "follow_up" in [h["event"] for h in mine["history"]]
+    assert [(m["outcome"], m["reference"]) for m in held["messages"]] == [
+        ("complaint", "REC-2026-000001"),
+        ("follow_up", "REC-2026-000001"),
+    ]
+    assert "other@client.example" not in output.read_text(encoding="utf-8")
+    capsys.readouterr()
+    assert main([*args[:-2], "--customer", "x@y.example", "--format", "csv"]) == 1
+    assert "--customer: gives one JSON document" in capsys.readouterr().err

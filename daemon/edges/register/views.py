@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from daemon.core.lifecycle import Status
@@ -156,6 +157,7 @@ class Filters:
     category: str | None = None
     open_actions: bool = False  # complaints with an action open or done, not yet verified
     channel: str | None = None
+    customer: str | None = None  # an address: everything about one person (a subject access request)
     # The web view's search: every word in the subject or the text (LIKE, no full-text index yet), and
     # received in [received_from, received_before).
     words: tuple[str, ...] = ()
@@ -305,6 +307,8 @@ def _filtered(statement, filters: Filters):
         statement = statement.where(Complaint.status == filters.status)
     if filters.handler:
         statement = statement.where(Complaint.handler_email == filters.handler.strip().lower())
+    if filters.customer:
+        statement = statement.where(func.lower(Complaint.customer_email) == filters.customer.strip().lower())
     if filters.overdue:
         late_ack = (col(Complaint.status) == Status.RECEIVED.value) & (col(Complaint.ack_due_at) <= filters.now)
         statement = statement.where(late_ack | (open_answer & (col(Complaint.answer_due_at) <= filters.now)))
@@ -423,3 +427,35 @@ def set_aside_counts(session: Session) -> dict[str, int]:
     """How many inbound messages ended in each outcome (for `check` and the demo summary)."""
     rows = session.exec(select(InboundMessage.outcome, func.count()).group_by(InboundMessage.outcome)).all()
     return dict(rows)
+
+
+@dataclass(frozen=True)
+class MessageView:
+    """A message the register keeps from one address, whatever became of it."""
+
+    id: int
+    arrived_at: datetime
+    outcome: str
+    subject: str
+    reference: str | None
+
+
+def messages_from(session: Session, address: str) -> list[MessageView]:
+    """Every message received from `address` (follow-ups, robots' replies and quarantined ones too)."""
+    rows = session.execute(
+        sa_select(
+            col(InboundMessage.id),
+            col(InboundMessage.arrived_at),
+            col(InboundMessage.outcome),
+            col(InboundMessage.subject),
+            col(Complaint.reference),
+        )
+        .outerjoin(Complaint, col(Complaint.id) == col(InboundMessage.complaint_id))
+        .where(func.lower(InboundMessage.sender) == address.strip().lower())
+        .order_by(col(InboundMessage.id))
+    ).all()
+    return [
+        MessageView(id_, at, outcome, subject, reference)
+        for id_, at, outcome, subject, reference in rows
+        if id_ is not None
+    ]
