@@ -124,6 +124,9 @@ def _parser() -> argparse.ArgumentParser:
     verify = command("verify", _verify, "check the history's two hash chains, the stored messages and files")
     verify.add_argument("--json", action="store_true", help="machine-readable output")
     verify.add_argument("--export", metavar="FILE", help="write the chained history as JSON Lines for an auditor")
+    purge = command("purge", _purge, "remove the personal data of complaints closed before [retention] keep")
+    purge.add_argument("--dry-run", action="store_true", help="list the complaints that would be purged")
+    purge.add_argument("--yes", action="store_true", help="purge them")
     show = command("show", cmd_show, "show one complaint with its attachments and history")
     show.add_argument("reference")
     show.add_argument("--json", action="store_true", help="machine-readable output (the same as --format json)")
@@ -146,6 +149,12 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--serve", action="store_true", help="keep running after the samples (Ctrl-C to stop)")
     demo.set_defaults(command_func=cmd_demo)
     return parser
+
+
+def _purge(args) -> int:
+    from daemon.purge import cmd_purge
+
+    return cmd_purge(args)
 
 
 def _verify(args) -> int:

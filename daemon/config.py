@@ -30,6 +30,7 @@ from daemon.config_schema import (
     OUTBOX,
     REGISTER,
     REMINDERS,
+    RETENTION,
     ROUTING,
     SECTIONS,
     SMTP,
@@ -242,6 +243,7 @@ class Config:
     web: WebConfig = WebConfig()
     source: Path | None = None
     refer_after: DeadlineRule = DeadlineRule(2, Unit.MONTHS)  # [mediator] refer_after
+    retention_years: int = 5  # [retention] keep: complaints closed longer ago lose their personal data
 
     @property
     def profile(self) -> Profile:
@@ -309,6 +311,7 @@ def parse_config(data: dict[str, Any], source: Path | None = None) -> Config:
         web=_web(data, routing),
         source=source,
         refer_after=refer_after,
+        retention_years=read_section(data, "retention", RETENTION)["keep"],
     )
 
 

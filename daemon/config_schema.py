@@ -21,6 +21,7 @@ from daemon.core.deadlines import DeadlineRule, parse_duration, parse_rule
 from daemon.core.mail import Address
 from daemon.core.profiles import PROFILES
 from daemon.core.reminders import parse_weekdays
+from daemon.core.retention import keep_years
 from daemon.errors import ConfigError
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "OUTBOX",
     "REGISTER",
     "REMINDERS",
+    "RETENTION",
     "ROUTING",
     "SECRET_KEYS",
     "SECTIONS",
@@ -335,7 +337,18 @@ WEB_USER: dict[str, tuple[Parser, Any]] = {
     "password_hash": (lambda v, p: _password_hash(v, p), ""),
 }
 SECRET_KEYS = ("password", "password_env", "password_file")
+
+
+def _retention(value: Any, path: str) -> int:
+    try:
+        return keep_years(_string(value, path))
+    except ValueError as exc:
+        raise ConfigError(path, str(exc)) from None
+
+
+RETENTION = {"keep": (_retention, "5y")}
 SECTIONS = {
+    "retention": RETENTION,
     "mailbox": MAILBOX,
     "smtp": SMTP,
     "database": DATABASE,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -76,14 +76,20 @@ class Broken:
     reason: str
 
 
-def verify_events(events: Iterable[ChainedEvent]) -> Iterator[Broken]:
+def verify_events(events: Iterable[ChainedEvent], purged: Mapping[int, int] | None = None) -> Iterator[Broken]:
     """Walk the events in register order (by id), keeping only the last hash of the register and of
-    each complaint: constant memory per complaint, one pass. Yields every broken link found."""
+    each complaint: constant memory per complaint, one pass. Yields every broken link found.
+
+    `purged` maps a complaint to the id of its purge event (core/retention.py): its events before
+    that one may have lost their text (stubs: actor and detail empty, never a status move, which a
+    purge keeps); their links and hashes are still checked."""
+    purged = purged or {}
     last_register = GENESIS
     last_of: dict[int, str] = {}
     for event in events:
         expected_complaint = last_of.get(event.complaint_id, GENESIS)
-        if event.content is not None and digest(event.content) != event.digest:
+        stub = event.id < purged.get(event.complaint_id, 0) and _blank(event.content)
+        if event.content is not None and not stub and digest(event.content) != event.digest:
             yield Broken(event.id, event.complaint_id, "its content does not match its digest (altered)")
         if event.register_prev != last_register:
             yield Broken(
@@ -101,3 +107,7 @@ def verify_events(events: Iterable[ChainedEvent]) -> Iterator[Broken]:
             yield Broken(event.id, event.complaint_id, "its hash does not match its links and digest")
         last_register = event.hash
         last_of[event.complaint_id] = event.hash
+
+
+def _blank(content: EventContent | None) -> bool:
+    return content is None or (content.event != "status" and not content.actor and not content.detail)

@@ -67,6 +67,14 @@ class AttachmentStore:
         except FileNotFoundError:
             return None
 
+    def forget(self, sha256: str) -> bool:
+        """Delete a stored file no complaint lists any more (a retention purge); False if already gone."""
+        try:
+            self.path_for(sha256).unlink()
+        except FileNotFoundError:
+            return False
+        return True
+
     def load(self, sha256: str) -> bytes:
         """The stored content with this hash (e.g. to send a complaint's files to a new handler)."""
         return self.path_for(sha256).read_bytes()

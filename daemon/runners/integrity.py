@@ -19,6 +19,7 @@ from daemon.edges.register.integrity import (
     altered_messages,
     chain_head,
     chained_events,
+    purged_complaints,
     references_of,
     stored_attachments,
 )
@@ -72,7 +73,7 @@ def verify_register(register: Register, store: AttachmentStore) -> Verification:
 
 def _history(session: Session, result: Verification) -> None:
     seen: set[int] = set()
-    for link in verify_events(_walked(chained_events(session), result, seen)):
+    for link in verify_events(_walked(chained_events(session), result, seen), purged_complaints(session)):
         result.add(Finding(f"history event {link.event_id}", link.complaint_id, link.reason))
     result.complaints = len(seen)
     counted, head = chain_head(session)

@@ -1,15 +1,17 @@
-"""What `complaintsd verify` reads: the chained history in register order, the chain's head, and
+"""What `complaintsd verify` and `purge` read: the chained history in register order, the chain's head, and
 the stored raw messages and attachment names, each streamed so a large register costs no memory."""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from daemon.core.chain import GENESIS, ChainedEvent, EventContent
+from daemon.core.retention import PURGED, Closed
 from daemon.edges.register.models import ChainHead, Complaint, HistoryEvent, InboundMessage, StoredAttachment
 
 BLOCK = 1000
@@ -74,3 +76,42 @@ def all_references(session: Session) -> dict[int, str]:
     """Every complaint's reference by id (an export names each event's complaint)."""
     rows = session.exec(select(col(Complaint.id), Complaint.reference)).all()
     return {complaint_id: reference for complaint_id, reference in rows if complaint_id is not None}
+
+
+def purged_complaints(session: Session) -> dict[int, int]:
+    """Each purged complaint's purge event id (core/retention.py): the events before it are stubs."""
+    rows = session.exec(
+        select(HistoryEvent.complaint_id, func.min(HistoryEvent.id))
+        .where(HistoryEvent.event == PURGED)
+        .group_by(col(HistoryEvent.complaint_id))
+    ).all()
+    return {complaint_id: event_id for complaint_id, event_id in rows if event_id is not None}
+
+
+def closed_before(session: Session, before: datetime) -> list[Closed]:
+    """Complaints closed (their last move to closed) before `before`, not purged yet, oldest first."""
+    closings = (
+        select(HistoryEvent.complaint_id, func.max(HistoryEvent.at).label("closed_at"))
+        .where(HistoryEvent.event == "status", col(HistoryEvent.detail).like("%→ closed"))
+        .group_by(col(HistoryEvent.complaint_id))
+        .subquery()
+    )
+    done = select(HistoryEvent.complaint_id).where(HistoryEvent.event == PURGED)
+    rows = session.exec(
+        select(col(Complaint.id), Complaint.reference, closings.c.closed_at)
+        .join(closings, closings.c.complaint_id == Complaint.id)
+        .where(Complaint.status == "closed", closings.c.closed_at < before, col(Complaint.id).not_in(done))
+        .order_by(closings.c.closed_at)
+    ).all()
+    return [Closed(cid, reference, _aware(at)) for cid, reference, at in rows if cid is not None]
+
+
+def _aware(at: datetime) -> datetime:
+    """An aggregate bypasses the column's UTC type: the register stores UTC without an offset."""
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at
+
+
+def files_in_use(session: Session, sha256s: Iterable[str]) -> set[str]:
+    """Which of these stored files another complaint still lists."""
+    wanted = sorted(set(sha256s))
+    return set(session.exec(select(StoredAttachment.sha256).where(col(StoredAttachment.sha256).in_(wanted))).all())

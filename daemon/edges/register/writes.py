@@ -424,6 +424,24 @@ def _last_hashes(session: Session, complaint_ids: set[int]) -> dict[int, str]:
     return found
 
 
+def purge_personal_data(session: Session, complaint_id: int) -> list[str]:
+    """A retention purge's rows (core/retention.py says what goes and why); the SHA-256 of the files
+    the complaint listed, for the store to delete those no other complaint lists."""
+    listed = select(StoredAttachment.sha256).where(StoredAttachment.complaint_id == complaint_id)
+    files = list(session.exec(listed))
+    personal = {"customer_email": "", "customer_name": "", "customer_phone": "", "customer_address": ""}
+    texts = {"subject": "", "text_body": "", "html_body": "", "wished_solution": "", "message_id": None}
+    blank = update(Complaint).where(col(Complaint.id) == complaint_id)
+    execute(session, blank.values(**personal, **texts, satisfaction_comment=None))
+    words = update(HistoryEvent).where(
+        col(HistoryEvent.complaint_id) == complaint_id, col(HistoryEvent.event) != "status"
+    )
+    execute(session, words.values(actor="", detail=""))
+    for table in (StoredAttachment, InboundMessage, OutboxMail, CommandToken):
+        execute(session, delete(table).where(col(table.complaint_id) == complaint_id))
+    return files
+
+
 def execute(session: Session, statement: Update | Delete) -> int:
     """Run an UPDATE or DELETE in the session's transaction (pending rows flushed first); how many rows it moved."""
     session.flush()
