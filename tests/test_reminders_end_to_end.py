@@ -17,10 +17,13 @@ from tests.harness import DaemonProcess, cli_json, complaint, wait_until, write_
 
 pytestmark = [pytest.mark.dovecot, pytest.mark.smtp]
 
-# The reminder falls due 4 s after arrival, the escalation 9 s after; the next escalation is an
-# hour away, so every letter this test can see is counted.
-REMINDERS = 'before = ["5s"]\nescalation_every = "1h"\nlate_after = "1s"\ndigest_days = []'
-DOWN_UNTIL = 5.5  # seconds after arrival: past the reminder's instant and its grace
+# The reminder falls due 12 s after arrival, the escalation 16 s after; the next escalation is an
+# hour away, so every letter this test can see is counted. The first daemon must have delivered the
+# first two letters, and be killed, before the reminder's instant: 12 s leaves room on a loaded machine
+# (at 4 s, a slow first daemon queued the reminder itself before its kill, and it left on time).
+REMINDERS = 'before = ["4s"]\nescalation_every = "1h"\nlate_after = "1s"\ndigest_days = []'
+DEADLINE = "16s"
+DOWN_UNTIL = 13.5  # seconds after arrival: past the reminder's instant and its grace
 
 
 def kinds(sink) -> list[tuple[str, str]]:
@@ -29,7 +32,7 @@ def kinds(sink) -> list[tuple[str, str]]:
 
 
 def test_a_reminder_and_an_escalation_arrive_once_across_a_kill_and_a_second_daemon(tmp_path, imap_account, smtp_sink):
-    config = write_config(tmp_path, imap_account, smtp_sink, reminders=REMINDERS, answer_deadline="9s")
+    config = write_config(tmp_path, imap_account, smtp_sink, reminders=REMINDERS, answer_deadline=DEADLINE)
     arrived = time.monotonic()
     imap_account.append("INBOX", complaint(1, subject="Remboursement non reçu"))
     crashed = DaemonProcess(config).start()
