@@ -96,11 +96,13 @@ def export(
     separator: str = ",",
     decimal_comma: bool = False,
     rules: ExportRules = NO_RULES,
+    filters: Filters | None = None,
 ) -> int:
-    """Write the complaints of `window` to `out` as `form` (csv, json), deadlines judged at `now`;
-    returns how many."""
+    """Write the complaints of `window` (and of `filters`, when given) to `out` as `form` (csv, json),
+    deadlines judged at `now`; returns how many."""
     with register.session() as session:
-        rows = (export_row(record, now, rules) for record in export_records(session, window.start, window.end))
+        records = export_records(session, window.start, window.end, filters)
+        rows = (export_row(record, now, rules) for record in records)
         if form == "json":
             return write_json(out, rows)
         return write_csv(out, rows, separator, decimal_comma)

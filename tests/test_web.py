@@ -231,3 +231,37 @@ def test_hash_password_prints_a_hash_the_view_accepts(
 
 def _sha256_links(page: str) -> list[str]:
     return re.findall(r"/attachments/([0-9a-f]{64})", page)
+
+
+def test_the_export_is_what_the_register_page_shows(seeded: Seeded) -> None:
+    import csv
+    import io
+    import json
+
+    refs = seeded.references
+    assert client(seeded).get("/export.csv").status_code == 401
+    assert client(seeded).get("/export.json").status_code == 401
+    supervisor = client(seeded, "qualite")
+    page = supervisor.get("/?q=facture").text
+    assert 'href="/export.csv?q=facture"' in page
+    everything = supervisor.get("/export.csv")
+    assert everything.headers["content-type"].startswith("text/csv")
+    assert "attachment" in everything.headers["content-disposition"]
+    rows = list(csv.DictReader(io.StringIO(everything.content.decode("utf-8-sig"))))
+    assert sorted(row["reference"] for row in rows) == sorted(refs.values())
+    assert [row["reference"] for row in json.loads(supervisor.get("/export.json?q=facture").text)] == [refs["invoice"]]
+    alice = client(seeded, ALICE)
+    mine = json.loads(alice.get(f"/export.json?handler={BOB}").text)
+    assert [row["reference"] for row in mine] == [refs["invoice"]]
+    assert supervisor.get("/export.csv?status=lost").status_code == 400
+
+
+def test_the_printable_sheet_is_the_sheet_show_writes(seeded: Seeded) -> None:
+    ref = seeded.references["script"]
+    supervisor = client(seeded, "qualite")
+    assert f'href="/complaints/{ref}/sheet"' in supervisor.get(f"/complaints/{ref}").text
+    printable = supervisor.get(f"/complaints/{ref}/sheet")
+    assert printable.status_code == 200 and ref in printable.text
+    assert SCRIPT_SUBJECT not in printable.text and "&lt;script&gt;" in printable.text
+    assert client(seeded, ALICE).get(f"/complaints/{ref}/sheet").status_code == 403
+    assert client(seeded).get(f"/complaints/{ref}/sheet").headers["location"] == "/login"

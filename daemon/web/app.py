@@ -1,4 +1,5 @@
-"""The web view's routes: log in, the register, a complaint's sheet, an attachment.
+"""The web view's routes: log in, the register, a complaint's sheet (and its printable form), an
+attachment, and the register's export (CSV, JSON) with the page's filters.
 
 Read-only: no route writes a row, so no form can change the register (the login form sets a cookie,
 nothing else). The session is a signed cookie (itsdangerous, through Starlette's SessionMiddleware:
@@ -8,8 +9,10 @@ removed from the config is logged out at once. Pages that are not logged in are 
 
 from __future__ import annotations
 
+import io
 import re
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from ipaddress import ip_address
 
@@ -18,15 +21,25 @@ from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
-from starlette.responses import FileResponse, RedirectResponse, Response
+from starlette.responses import (
+    FileResponse,
+    HTMLResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from daemon.config import Config, WebUser
+from daemon.core.letters.render import Templates
+from daemon.core.sheet import render_sheet, sheet_facts
 from daemon.edges.register import Register
-from daemon.edges.register.views import ComplaintView, page_of_complaints, show_complaint
+from daemon.edges.register.views import ComplaintView, mailed_answers, page_of_complaints, show_complaint
 from daemon.edges.storage import AttachmentStore
 from daemon.errors import NotFound
+from daemon.export import Window, export, export_rules
 from daemon.web.access import LoginLimiter, Role, Viewer
 from daemon.web.pages import Pages
 from daemon.web.passwords import hash_password, verify_password
@@ -63,6 +76,8 @@ class Site:
         self.clock = clock
         self.limiter = limiter or LoginLimiter()
         self.pages = Pages(config.register)
+        self.letters = Templates.of(config.register)
+        self.export_rules = export_rules(config)
 
     # ------------------------------------------------------------------ who is looking
 
@@ -141,6 +156,51 @@ class Site:
             return complaint
         return self.pages.render("web/sheet.html.j2", viewer=viewer, c=complaint, now=self.clock())
 
+    def printable(self, request: Request) -> Response:
+        """The complaint sheet as `complaintsd show --format html` writes it: one page to print or file."""
+        viewer = self.viewer(request)
+        if viewer is None:
+            return RedirectResponse("/login", 303)
+        complaint = self._complaint(request, viewer)
+        if isinstance(complaint, Response):
+            return complaint
+        with self.register.session() as session:
+            answers = mailed_answers(session, complaint.reference)
+        return HTMLResponse(render_sheet(self.letters, sheet_facts(complaint, answers, self.clock())))
+
+    def export_file(self, request: Request) -> Response:
+        """What the register page shows (same filters, same viewer's scope), every page of it, as
+        `complaintsd export` writes it. Spooled (to disk past 1 MB), then sent: memory stays flat."""
+        viewer = self.viewer(request)
+        if viewer is None:
+            return PlainTextResponse("log in first (POST /login)\n", 401)
+        form = request.url.path.rsplit(".", 1)[-1]
+        try:
+            query = read_query(request.query_params, self.clock(), self.config.register.timezone)
+        except BadQuery as exc:
+            return PlainTextResponse(f"{exc}\n", 400)
+        # Closed by _chunks once sent (or by the collector if the client goes away first).
+        spool = tempfile.SpooledTemporaryFile(max_size=1_000_000)  # noqa: SIM115
+        text = io.TextIOWrapper(spool, encoding="utf-8-sig" if form == "csv" else "utf-8", newline="")
+        export(
+            self.register,
+            text,
+            form,
+            Window(),
+            self.clock(),
+            rules=self.export_rules,
+            filters=viewer.scope(query.filters),
+        )
+        text.flush()
+        text.detach()
+        spool.seek(0)
+        name = f"register-{self.clock().astimezone(self.config.register.timezone):%Y-%m-%d}.{form}"
+        return StreamingResponse(
+            _chunks(spool),
+            media_type="text/csv; charset=utf-8" if form == "csv" else "application/json",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+
     def attachment(self, request: Request) -> Response:
         viewer = self.viewer(request)
         if viewer is None:
@@ -178,7 +238,10 @@ def create_app(site: Site, secret_key: str) -> Starlette:
         Route("/logout", site.logout, methods=["POST"]),
         Route("/", site.register_page, methods=["GET"]),
         Route("/complaints/{reference}", site.sheet, methods=["GET"]),
+        Route("/complaints/{reference}/sheet", site.printable, methods=["GET"]),
         Route("/complaints/{reference}/attachments/{sha256}", site.attachment, methods=["GET"]),
+        Route("/export.csv", site.export_file, methods=["GET"]),
+        Route("/export.json", site.export_file, methods=["GET"]),
     ]
     lifetime = int(site.config.web.session_lifetime.total_seconds())
     middleware = [
@@ -186,6 +249,12 @@ def create_app(site: Site, secret_key: str) -> Starlette:
         Middleware(SessionMiddleware, secret_key=secret_key, session_cookie=SESSION_COOKIE, max_age=lifetime),
     ]
     return Starlette(routes=routes, middleware=middleware)
+
+
+def _chunks(spool) -> Iterator[bytes]:
+    with spool:
+        while chunk := spool.read(65536):
+            yield chunk
 
 
 class SecurityHeaders:

@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 
 from daemon.core.export import ActionLine, CauseLine, ComplaintRecord
 from daemon.edges.register.models import Action, Cause, Complaint, ComplaintLink, HistoryEvent, StoredAttachment
+from daemon.edges.register.views import Filters, narrowed
 
 CHUNK = 500
 
@@ -61,9 +62,13 @@ _FIELDS = (
 
 
 def export_records(
-    session: Session, received_from: datetime | None = None, received_before: datetime | None = None
+    session: Session,
+    received_from: datetime | None = None,
+    received_before: datetime | None = None,
+    filters: Filters | None = None,
 ) -> Iterator[ComplaintRecord]:
-    """Every complaint received in [received_from, received_before), oldest registration first."""
+    """Every complaint received in [received_from, received_before), oldest registration first; only
+    those `filters` keep, when given (the web view's export of what its register page shows)."""
     last = 0
     while True:
         statement = select(col(Complaint.id), *(getattr(Complaint, name) for name in _FIELDS))
@@ -72,6 +77,8 @@ def export_records(
             statement = statement.where(col(Complaint.received_at) >= received_from)
         if received_before is not None:
             statement = statement.where(col(Complaint.received_at) < received_before)
+        if filters is not None:
+            statement = narrowed(statement, filters)
         rows = session.exec(statement.order_by(col(Complaint.id)).limit(CHUNK)).all()
         if not rows:
             return

@@ -271,7 +271,7 @@ def list_complaints(session: Session, filters: Filters | None = None, limit: int
         .order_by(col(Complaint.received_at), col(Complaint.id))
     )
     if filters is not None:
-        statement = _filtered(statement, filters)
+        statement = narrowed(statement, filters)
     if limit:
         statement = statement.limit(limit)
     return [_view(row, count) for row, count in session.exec(statement).all()]
@@ -280,10 +280,10 @@ def list_complaints(session: Session, filters: Filters | None = None, limit: int
 def page_of_complaints(session: Session, filters: Filters, request: PageRequest) -> Page:
     """One page of the register: the page's rows and their attachment counts only, so that a page of
     a register of 100,000 complaints costs what a page costs (benchmarks/web.py)."""
-    total = session.exec(_filtered(select(func.count()).select_from(Complaint), filters)).one()
+    total = session.exec(narrowed(select(func.count()).select_from(Complaint), filters)).one()
     order = SORTS[request.sort]
     ordering = (order.desc(), col(Complaint.id).desc()) if request.descending else (order, col(Complaint.id))
-    statement = _filtered(select(Complaint), filters).order_by(*ordering)
+    statement = narrowed(select(Complaint), filters).order_by(*ordering)
     rows = session.exec(statement.offset((request.number - 1) * request.size).limit(request.size)).all()
     ids = [row.id for row in rows]
     counts: dict[int, int] = dict(
@@ -301,7 +301,9 @@ def _like(word: str) -> str:
     return f"%{escaped}%"
 
 
-def _filtered(statement, filters: Filters):
+def narrowed(statement, filters: Filters):
+    """`statement` (over Complaint) narrowed by `filters`: the one reading of them, for `list`, the web
+    view's pages and its exports alike."""
     open_answer = col(Complaint.status).not_in(CLOSED_FOR_ANSWER)
     if filters.status:
         statement = statement.where(Complaint.status == filters.status)
