@@ -65,7 +65,7 @@ def read_query(params: Mapping[str, str], now: datetime, timezone: ZoneInfo) -> 
 
 
 def _page(values: dict[str, str]) -> PageRequest:
-    sort = values["sort"] or "received"
+    sort = values["sort"] or "registered"
     if sort not in SORTS:
         raise BadQuery("sort", f"{sort!r} is not one of {', '.join(SORTS)}")
     try:
