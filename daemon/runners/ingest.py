@@ -50,6 +50,7 @@ from daemon.edges.register.writes import (
     SequenceConflict,
     apply,
     claim_sequences,
+    history_in_one_append,
     record,
     release_quarantined,
     requarantine,
@@ -257,6 +258,13 @@ def _write(
 ) -> dict[str, str | None]:
     """The batch's rows: every message, and each new complaint with its effects; reference by key."""
     claim_sequences(session, prefix, prepared.last, prepared.used)
+    with history_in_one_append(session):
+        return _rows(session, intakes, prepared, now)
+
+
+def _rows(
+    session: Session, intakes: list[tuple[Triaged, Intake]], prepared: _Prepared, now: datetime
+) -> dict[str, str | None]:
     references: dict[str, str | None] = {}
     for triaged, intake in intakes:
         registration = prepared.registrations.get(triaged.item.key)

@@ -83,9 +83,9 @@ def settle(session: Session) -> int:
     ).all()
     traced = [(cid, purpose, at, f"to {to}: {reply}") for _id, cid, purpose, at, to, reply in rows if cid is not None]
     history_many(session, [(cid, at, f"{purpose}_sent", "complaintsd", detail) for cid, purpose, at, detail in traced])
-    for cid, purpose, at, _detail in traced:
-        if purpose == "acknowledgement":
-            _acknowledged(session, cid, at)
+    acknowledged = [(cid, at) for cid, purpose, at, _detail in traced if purpose == "acknowledgement"]
+    moves = [(cid, at, *ACK_MOVE) for cid, at in acknowledged if _acknowledge(session, cid, at)]
+    history_many(session, moves)  # one append for the batch: the chain head is taken once
     ids = [row[0] for row in rows]
     for start in range(0, len(ids), 500):
         execute(
@@ -112,19 +112,25 @@ def acknowledged_on_paper(session: Session, reference: str, at: datetime) -> boo
     if complaint_id is None:
         return False
     history(session, complaint_id, at, "acknowledgement_printed", "complaintsd", "printed to be posted")
-    return _acknowledged(session, complaint_id, at)
+    moved = _acknowledge(session, complaint_id, at)
+    if moved:
+        history(session, complaint_id, at, *ACK_MOVE)
+    return moved
 
 
-def _acknowledged(session: Session, complaint_id: int, at: datetime) -> bool:
-    after = next_status(Status.RECEIVED, Event.ACK_SENT)
+_ACKNOWLEDGED = next_status(Status.RECEIVED, Event.ACK_SENT)
+ACK_MOVE = ("status", "complaintsd", f"received → {_ACKNOWLEDGED.value}")  # (event, actor, detail)
+
+
+def _acknowledge(session: Session, complaint_id: int, at: datetime) -> bool:
+    """The acknowledgement left: the complaint moves on (when still received; its history entry is the
+    caller's, so a batch appends them in one go) and its acknowledgement reminders stop."""
     moved = execute(
         session,
         update(Complaint)
         .where(col(Complaint.id) == complaint_id, col(Complaint.status) == Status.RECEIVED.value)
-        .values(status=after.value, acknowledged_at=at),
+        .values(status=_ACKNOWLEDGED.value, acknowledged_at=at),
     )
-    if moved:
-        history(session, complaint_id, at, "status", "complaintsd", f"received → {after.value}")
     # The acknowledgement deadline is met: its reminders and escalation have nothing left to say.
     cancel_reminders(session, complaint_id, DeadlineKind.ACK)
     return bool(moved)

@@ -6,7 +6,8 @@ decision is written, with its letters queued in the outbox, or nothing is (docs/
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime
 
 from sqlalchemy import delete, insert, update
@@ -359,11 +360,31 @@ def _history(session: Session, complaint_id: int, at: datetime, event_name: str,
     append_history(session, [(complaint_id, at, event_name, actor, detail)])
 
 
+_DEFERRED = "complaintsd.history_deferred"
+
+
+@contextmanager
+def history_in_one_append(session: Session) -> Iterator[None]:
+    """Within the block, events are kept in order and chained in one append at its end: a batch of
+    200 registrations takes the chain head once, not 200 times (the ingest's write transaction)."""
+    deferred: list[tuple[int, datetime, str, str, str]] = []
+    session.info[_DEFERRED] = deferred
+    try:
+        yield
+    finally:
+        del session.info[_DEFERRED]
+    append_history(session, deferred)
+
+
 def append_history(session: Session, entries: Sequence[tuple[int, datetime, str, str, str]]) -> None:
     """The one way an event enters the history: chained to the register's last event and to its
     complaint's (core/chain.py). Moving the chain head first takes the write lock, so two writers
     (the ingesting process and the sender) never chain to the same predecessor."""
     if not entries:
+        return
+    deferred = session.info.get(_DEFERRED)
+    if deferred is not None:
+        deferred.extend(entries)
         return
     last = _lock_chain_head(session, len(entries))
     last_of = _last_hashes(session, {entry[0] for entry in entries})
