@@ -265,3 +265,15 @@ def test_the_printable_sheet_is_the_sheet_show_writes(seeded: Seeded) -> None:
     assert SCRIPT_SUBJECT not in printable.text and "&lt;script&gt;" in printable.text
     assert client(seeded, ALICE).get(f"/complaints/{ref}/sheet").status_code == 403
     assert client(seeded).get(f"/complaints/{ref}/sheet").headers["location"] == "/login"
+
+
+def test_the_report_is_for_supervisors_and_auditors(seeded: Seeded) -> None:
+    supervisor = client(seeded, "audit")
+    assert 'href="/report"' in supervisor.get("/").text
+    report = supervisor.get("/report?period=2026-12")
+    assert report.status_code == 200 and "<svg" in report.text and "2026-12" in report.text
+    assert supervisor.get("/report?period=soon").status_code == 400
+    alice = client(seeded, ALICE)
+    assert 'href="/report"' not in alice.get("/").text
+    assert alice.get("/report?period=2026-12").status_code == 403
+    assert client(seeded).get("/report").headers["location"] == "/login"

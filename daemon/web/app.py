@@ -1,5 +1,5 @@
 """The web view's routes: log in, the register, a complaint's sheet (and its printable form), an
-attachment, and the register's export (CSV, JSON) with the page's filters.
+attachment, the register's export (CSV, JSON) with the page's filters, and the quality report.
 
 Read-only: no route writes a row, so no form can change the register (the login form sets a cookie,
 nothing else). The session is a signed cookie (itsdangerous, through Starlette's SessionMiddleware:
@@ -38,8 +38,10 @@ from daemon.core.sheet import render_sheet, sheet_facts
 from daemon.edges.register import Register
 from daemon.edges.register.views import ComplaintView, mailed_answers, page_of_complaints, show_complaint
 from daemon.edges.storage import AttachmentStore
-from daemon.errors import NotFound
+from daemon.errors import NotFound, ReportError
 from daemon.export import Window, export, export_rules
+from daemon.report import make_report, period_option
+from daemon.report import render as render_report
 from daemon.web.access import LoginLimiter, Role, Viewer
 from daemon.web.pages import Pages
 from daemon.web.passwords import hash_password, verify_password
@@ -168,6 +170,20 @@ class Site:
             answers = mailed_answers(session, complaint.reference)
         return HTMLResponse(render_sheet(self.letters, sheet_facts(complaint, answers, self.clock())))
 
+    def report(self, request: Request) -> Response:
+        """The quality meeting's report for `?period=` (default: last month), as `complaintsd report`
+        writes it. It counts the whole register, so a handler, who sees only their own, is refused."""
+        viewer = self.viewer(request)
+        if viewer is None:
+            return RedirectResponse("/login", 303)
+        if not viewer.sees_everything:
+            return self._error(viewer, 403, "report_forbidden")
+        try:
+            period = period_option(request.query_params.get("period") or None, self.config, self.clock())
+        except ReportError as exc:
+            return self._error(viewer, 400, str(exc).replace("--period", "period"))
+        return HTMLResponse(render_report(make_report(self.config, self.register, period, self.clock()), "html"))
+
     def export_file(self, request: Request) -> Response:
         """What the register page shows (same filters, same viewer's scope), every page of it, as
         `complaintsd export` writes it. Spooled (to disk past 1 MB), then sent: memory stays flat."""
@@ -240,6 +256,7 @@ def create_app(site: Site, secret_key: str) -> Starlette:
         Route("/complaints/{reference}", site.sheet, methods=["GET"]),
         Route("/complaints/{reference}/sheet", site.printable, methods=["GET"]),
         Route("/complaints/{reference}/attachments/{sha256}", site.attachment, methods=["GET"]),
+        Route("/report", site.report, methods=["GET"]),
         Route("/export.csv", site.export_file, methods=["GET"]),
         Route("/export.json", site.export_file, methods=["GET"]),
     ]
