@@ -17,11 +17,10 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from daemon.core.commands.evaluation import CAUSE_CATEGORY_WORDS
-from daemon.core.deadlines import DeadlineRule, parse_duration, parse_rule
+from daemon.core.deadlines import DeadlineRule, keep_years, parse_duration, parse_rule
 from daemon.core.mail import Address
 from daemon.core.profiles import PROFILES
 from daemon.core.reminders import parse_weekdays
-from daemon.core.retention import keep_years
 from daemon.errors import ConfigError
 
 __all__ = [

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from daemon.core.retention import cutoff, keep_years
+from daemon.core.deadlines import keep_years
+from daemon.core.retention import cutoff
 from daemon.runners.integrity import verify_register
 from daemon.runners.retention import due_for_purge, purge
 from daemon.verify import export_history

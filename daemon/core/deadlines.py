@@ -385,3 +385,15 @@ def holiday_calendar(
         return str(name) if name else None
 
     return closed
+
+
+_YEARS = re.compile(r"^\s*(\d{1,3})\s*(y|years?|ans?)\s*$", re.IGNORECASE)
+
+
+def keep_years(text: str) -> int:
+    """A retention in whole years: "5y" / "5 ans" → 5 (`[retention] keep`, core/retention.py).
+    Raises ValueError naming the input; the config loader adds the key."""
+    found = _YEARS.match(text)
+    if not found or int(found.group(1)) < 1:
+        raise ValueError(f"{text!r} is not a retention: a whole number of years, e.g. '5y' or '5 ans'")
+    return int(found.group(1))

@@ -11,24 +11,14 @@ verify. The purge is itself an event of the chain.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 
 from daemon.core.effects import ACTOR, Effects, HistoryEntry
 
-__all__ = ["PURGED", "Closed", "cutoff", "decide_purge", "keep_years"]
+__all__ = ["PURGED", "Closed", "cutoff", "decide_purge"]
 
 PURGED = "purged"  # the history event a purge appends (core/chain.py lets the events before it be stubs)
-_KEEP = re.compile(r"^\s*(\d{1,3})\s*(y|years?|ans?)\s*$", re.IGNORECASE)
-
-
-def keep_years(text: str) -> int:
-    """ "5y" / "5 ans" → 5. Raises ValueError naming the input; the config loader adds the key."""
-    found = _KEEP.match(text)
-    if not found or int(found.group(1)) < 1:
-        raise ValueError(f"{text!r} is not a retention: a whole number of years, e.g. '5y' or '5 ans'")
-    return int(found.group(1))
 
 
 def cutoff(now: datetime, years: int) -> datetime:
