@@ -28,7 +28,9 @@ from daemon.edges.register import Register, schema
 from daemon.edges.register.database import migrate
 from daemon.edges.register.integrity import chain_head, chained_events
 from daemon.edges.register.views import show_complaint
+from daemon.edges.storage import AttachmentStore
 from daemon.errors import SchemaError
+from daemon.runners.integrity import verify_register
 from tests.runners import config_of
 
 V0 = Path(__file__).parent / "data" / "register-v0.db"
@@ -247,3 +249,29 @@ def test_upgrading_a_register_of_revision_0005_chains_its_history(tmp_path: Path
         "yes",
         "no",
     )
+
+
+R0006 = Path(__file__).parent / "data" / "register-0006.db"
+
+
+def test_a_register_of_revision_0006_opens_and_its_chains_still_verify(tmp_path: Path) -> None:
+    """The previous release's register (71027ef): its chains, purge tombstones included, hold under this
+    code, and `migrate` brings it to the head without touching a row it had."""
+    path = tmp_path / "register.db"
+    shutil.copy(R0006, path)
+    url = f"sqlite:///{path}"
+    tables = (*R0004_TABLES, "history", "chain_head")
+    before = {table: (columns(path, table), rows(path, table)) for table in tables}
+    assert len(before["complaint"][1]) == 5, "the fixture is the one described"
+
+    done = migrate(url, NOW)
+
+    assert (done.before.current, done.after.at_head) == ("0006", True)
+    for table, (names, old_rows) in before.items():
+        assert rows(path, table, names) == old_rows, f"{table} changed in the upgrade"
+    assert differences(url) == []
+    checked = verify_register(Register(url), AttachmentStore(tmp_path / "attachments"))
+    assert (checked.ok, checked.events) == (True, len(before["history"][1])), checked.broken
+    with Register(url).session() as session:
+        purged = show_complaint(session, "REC-2026-000005")
+    assert (purged.status, purged.customer_email) == ("closed", "")

@@ -18,6 +18,12 @@ from tests.runners import BOB, CUSTOMER, FakeClock, ingest, make_desk, relay
 def main(out: Path, work: Path) -> None:
     clock = FakeClock()
     desk = make_desk(work, clock)
+    story(desk, clock)
+    save_register(desk, out)
+
+
+def story(desk, clock: FakeClock) -> None:
+    """Three mail complaints, one evaluated, acted on and closed, its satisfaction answered; a phone one."""
     ingest(desk, complaint(1, subject="Colis abîmé"), complaint(2, subject="Colis cassé"), complaint(3))
     first = next(m for m in relay(desk) if m.kind == "handler_notification" and "000001" in m.subject)
     for delay, body in (
@@ -44,7 +50,6 @@ def main(out: Path, work: Path) -> None:
     clock.advance(timedelta(days=8))
     Sweeper(desk).sweep()
     relay(desk)
-    save_register(desk, out)
 
 
 if __name__ == "__main__":
