@@ -17,8 +17,10 @@ from collections import Counter
 
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from daemon.runners.standby import LOST_EXIT
+from tests.cut import CuttableLink
 from tests.harness import DaemonProcess, cli_json, complaint, wait_until, write_config
 from tests.postgres import on_postgres
 
@@ -162,3 +164,73 @@ def _end_lease_session(url: str, daemon: DaemonProcess) -> None:
     finally:
         engine.dispose()
     assert ended == [(True,)], f"the lease session of pid {daemon.process.pid}"
+
+
+CUTS = 3
+
+
+def test_a_host_cut_off_from_the_database_is_replaced_within_10_s(tmp_path, imap_account, smtp_sink):
+    """Each host reaches PostgreSQL through a link the test cuts: no reset, no closed socket, only
+    silence (tests/cut.py). The cut daemon must stop by itself, the server must free its lease and
+    the row locks of its unfinished transaction, and the other daemon must take over."""
+    first = write_config(tmp_path / "host-a", imap_account, smtp_sink)
+    first.write_text(first.read_text().replace('poll_interval = "1s"', 'poll_interval = "1s"\nbatch_size = 5'))
+    second = tmp_path / "host-b" / "config.toml"
+    second.parent.mkdir()
+    second.write_text(first.read_text().replace(str(tmp_path / "host-a"), str(tmp_path / "host-b")))
+    url = make_url(cli_url(first))
+    links = {}
+    for config in (first, second):
+        links[config] = link = CuttableLink(url.port)
+        linked = url.set(port=link.port).render_as_string(hide_password=False)
+        config.write_text(config.read_text().replace(cli_url(config), linked))
+    per_round = 15
+    numbers = iter(range(1, per_round * (CUTS + 1) + 1))
+
+    def append() -> None:
+        for _, number in zip(range(per_round), numbers, strict=False):
+            imap_account.append("INBOX", complaint(number))
+
+    append()
+    daemons = [DaemonProcess(first).start()]
+    wait_until(lambda: ACTIVE in daemons[0].log(), 30, "the first daemon to take the register")
+    daemons.append(DaemonProcess(second).start())
+    active, takeovers, exits = daemons[0], [], []
+    try:
+        for _ in range(CUTS):
+            survivor = daemons[1 - daemons.index(active)]
+            wait_until(lambda d=survivor: STANDBY in _this_life(d), 30, "the other daemon to stand by")
+            seen = survivor.log().count(ACTIVE)
+            append()
+            time.sleep(0.5)  # mid-batch
+            cut = time.monotonic()
+            links[active.config].cut()
+            assert active.process.wait(timeout=STALE_BOUND) == LOST_EXIT, active.log()[-2000:]
+            exits.append(round(time.monotonic() - cut, 1))
+            wait_until(lambda d=survivor, n=seen: d.log().count(ACTIVE) > n, 30, "the standby to take over")
+            takeovers.append(round(time.monotonic() - cut, 1))
+            links[active.config].heal()
+            _mark_start(active)
+            active.start()  # as systemd restarts it, once its host is back: it stands by
+            active = survivor
+        wait_until(lambda: not imap_account.folder_uids("INBOX"), 60, "the inbox to be emptied")
+        wait_until(
+            lambda: all(c["status"] == "acknowledged" for c in cli_json(first, "list")), 60, "every acknowledgement"
+        )
+    finally:
+        for daemon in daemons:
+            if daemon.alive():
+                daemon.stop()
+        for link in links.values():
+            link.close()
+
+    print(f"\nhost cut off: {CUTS} cuts; the cut daemon stopped after {exits} s; takeover in {takeovers} s")
+    assert max(takeovers) <= TAKEOVER_LIMIT
+    total = per_round * (CUTS + 1)
+    complaints = cli_json(first, "list")
+    assert sorted(int(c["reference"].rsplit("-", 1)[1]) for c in complaints) == list(range(1, total + 1))
+    letters = [m.parsed() for m in smtp_sink.messages()]
+    copies = Counter(letter["Message-ID"] for letter in letters)
+    assert [mid for mid, n in copies.items() if n > 1] == [], "a letter left twice"
+    kinds = Counter(letter["X-Complaintsd-Kind"] for letter in letters)
+    assert kinds["acknowledgement"] == kinds["handler_notification"] == total

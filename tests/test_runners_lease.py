@@ -8,15 +8,19 @@ tests/test_failover.py.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from daemon.edges.register import Register
 from daemon.edges.register.lease import GRACE, PING, POLL, LeaseLost, lease_for, whoami
 from daemon.runners.standby import Standby
+from tests.cut import CuttableLink
 from tests.postgres import on_postgres, register_url
 
 
@@ -104,3 +108,50 @@ def test_a_holder_whose_session_is_ended_by_the_server_knows_it_within_a_ping(tm
         lease.confirm()
     assert _lease(tmp_path).try_take() is None, "the server freed the lock"
     standby.release()
+
+
+@pytest.mark.skipif(not on_postgres(), reason="a host cut off from a PostgreSQL register: make test-postgres")
+@pytest.mark.parametrize("worker", [True, False])
+def test_a_daemon_cut_off_mid_transaction_frees_the_history_within_seconds(tmp_path, worker):
+    """A daemon whose link falls silent while it holds the chain head's row lock (every history write
+    takes it) must not block the daemon that takes over: the server ends a worker's session within
+    seconds. A CLI's or the web view's session is not a worker's: its silence is only waited for."""
+    url = make_url(register_url(tmp_path))
+    Register(url.render_as_string(hide_password=False), create=True).dispose()
+    link = CuttableLink(url.port)
+    far = Register(url.set(port=link.port).render_as_string(hide_password=False), worker=worker)
+    near = Register(url.render_as_string(hide_password=False))
+    far_end = far.engine.connect()
+    try:
+        far_end.execute(HEAD_LOCK)  # the row lock, in a transaction this daemon will never finish
+        link.cut()
+        started = time.monotonic()
+        with near.session() as session:
+            session.execute(text("SET statement_timeout = 12000"))
+            freed = _try(session, HEAD_LOCK)
+        waited = time.monotonic() - started
+    finally:
+        link.close()  # the far end learns its connection is gone
+        with contextlib.suppress(SQLAlchemyError):
+            far_end.close()
+        far.dispose()
+        near.dispose()
+    if worker:
+        assert freed and 4.0 <= waited <= 8.0, f"the chain head was freed after {waited:.1f} s"
+    else:
+        assert not freed, "only a worker's session is ended by the server"
+
+
+HEAD_LOCK = text(
+    "INSERT INTO chain_head (id, events, last_hash) VALUES (1, 0, '') "
+    "ON CONFLICT (id) DO UPDATE SET events = chain_head.events + 1"
+)
+
+
+def _try(session, statement) -> bool:
+    try:
+        session.execute(statement)
+    except SQLAlchemyError:
+        return False
+    session.commit()
+    return True

@@ -85,7 +85,7 @@ def sender_main(config: Config, waker: Connection, log_level: int) -> None:
 
 
 def _send_until_stopped(config: Config, waker: Connection, stopping: threading.Event) -> None:
-    register = Register(config.database.url, create=False)
+    register = Register(config.database.url, worker=True)
     told = TellHandler(Desk.of(config, register))
     outbox = Outbox(register, SmtpSender(config.smtp, config.outbox.connections), config.outbox, utc_now, told)
     backoff = Backoff()

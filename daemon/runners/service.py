@@ -52,7 +52,7 @@ class Daemon:
         record = partial(write_status, status_path(config.storage.path))
         self.heartbeat = Heartbeat(self.notify, watchdog_period, record=record)
         self.stop = threading.Event()
-        self.register = Register(config.database.url)
+        self.register = Register(config.database.url, worker=True)
         self.desk = Desk.of(config, self.register, clock)
         self.ingestor = Ingestor(self.desk)
         self.followups = FollowUps(self.desk)

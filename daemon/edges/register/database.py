@@ -32,11 +32,12 @@ class Register:
     SchemaError saying to run `complaintsd migrate` (schema.py), so that no code writes columns the
     database lacks. `create=True` first makes an empty database at the head (tests, the demo); the
     daemon never does, so a mistyped URL is an error, not a new empty register numbering from 1.
+    `worker=True` (the daemon and its sender) gives its PostgreSQL sessions WORKER_SESSION.
     """
 
-    def __init__(self, url: str, create: bool = False) -> None:
+    def __init__(self, url: str, create: bool = False, worker: bool = False) -> None:
         self.url = url
-        self.engine = _engine(url)
+        self.engine = _engine(url, WORKER_SESSION if worker else {})
         try:
             if create:
                 schema.create_fresh(self.engine)
@@ -110,7 +111,26 @@ def _copy_sqlite(engine: Engine, found: schema.SchemaState, now: datetime) -> Pa
     return target
 
 
-def _engine(url: str) -> Engine:
+# The server's side of a worker's sessions on PostgreSQL. A daemon whose host is cut off (or who falls
+# silent behind a proxy, which keeps answering TCP for it) may hold row locks, such as the history's
+# chain head, in a transaction it will never finish: the server ends such a session within seconds,
+# so the daemon that takes over is not blocked by it (edges/register/lease.py ends the lease's own).
+# Not for the CLI or the web view, whose reads may wait on a slow reader between rows.
+WORKER_SESSION = {
+    "tcp_keepalives_idle": 2,
+    "tcp_keepalives_interval": 1,
+    "tcp_keepalives_count": 2,
+    "tcp_user_timeout": 4000,
+    "idle_in_transaction_session_timeout": 5000,
+}
+
+
+def server_options(settings: dict[str, int]) -> dict[str, str]:
+    """libpq's `options`, which sets `settings` on the server's side of each new session."""
+    return {"options": " ".join(f"-c {name}={value}" for name, value in settings.items())} if settings else {}
+
+
+def _engine(url: str, session_settings: dict[str, int] | None = None) -> Engine:
     if url.startswith("sqlite:///"):
         target = url.removeprefix("sqlite:///")
         if target and target != ":memory:":
@@ -119,7 +139,7 @@ def _engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     try:
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(url, pool_pre_ping=True, connect_args=server_options(session_settings or {}))
     except (SQLAlchemyError, ImportError, ValueError) as exc:
         raise ConfigError("database.url", f"cannot use {url!r}: {exc}") from None
 

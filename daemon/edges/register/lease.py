@@ -10,12 +10,14 @@ On PostgreSQL, where daemons on two hosts may share the register, the lease is a
 lock (`pg_try_advisory_lock`) held on a connection of its own. The server releases it when that
 session ends: at once when the holder dies (its socket closes), after SERVER_DROP seconds of
 silence when the holder's host is cut off (keepalives and `tcp_user_timeout`, set on the server's
-side of the session). The holder confirms its session every PING seconds and must stop working
-when it has not confirmed it for STALE seconds (`confirm` raises LeaseLost); STALE < SERVER_DROP,
-and a newcomer waits GRACE after taking the lease before working, which covers a session ended by
-the server (`pg_terminate_backend`) between two pings of the old holder. So two daemons never work
-at once, and a standby polling every POLL seconds takes over within
-SERVER_DROP + POLL + GRACE ≈ 6.5 s of a host's cut, POLL + GRACE ≈ 2.5 s of a holder's death.
+side of the session) or when it falls silent behind a proxy that keeps its TCP alive
+(`idle_session_timeout`: a live holder is never idle that long). The holder confirms its session
+every PING seconds and must stop working when it has not confirmed it for STALE seconds (`confirm`
+raises LeaseLost); STALE < SERVER_DROP, and a newcomer waits GRACE after taking the lease before
+working, which covers a session ended by the server (`pg_terminate_backend`) between two pings of
+the old holder. So two daemons never work at once, and a standby polling every POLL seconds takes
+over within SERVER_DROP + POLL + GRACE ≈ 6.5 s of a host's cut, POLL + GRACE ≈ 2.5 s of a holder's
+death.
 """
 
 from __future__ import annotations
@@ -185,6 +187,7 @@ _SERVER_TIMEOUTS = {
     "tcp_keepalives_interval": 1,
     "tcp_keepalives_count": 2,
     "tcp_user_timeout": int(SERVER_DROP * 1000),
+    "idle_session_timeout": int(SERVER_DROP * 1000),
 }
 
 _HOLDER = text(
