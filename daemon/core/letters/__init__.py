@@ -49,6 +49,15 @@ from daemon.core.letters.render import (
     builtin_templates_dir,
     find_token,
 )
+from daemon.core.letters.to_admin import (
+    HealthFacts,
+    IntegrityAlertFacts,
+    QuarantinedLine,
+    QuarantineNoticeFacts,
+    render_health,
+    render_integrity_alert,
+    render_quarantine_notice,
+)
 from daemon.core.letters.to_customers import (
     AcknowledgementFacts,
     AnswerFacts,
@@ -76,14 +85,10 @@ from daemon.core.letters.to_staff import (
     FollowUpForwardFacts,
     HandlerNotificationFacts,
     HandoverFacts,
-    HealthFacts,
-    IntegrityAlertFacts,
     LetterRefusedFacts,
     PreviousComplaint,
     PreviousComplaints,
     QualityReportFacts,
-    QuarantinedLine,
-    QuarantineNoticeFacts,
     ReminderFacts,
     render_action_assigned,
     render_action_overdue,
@@ -93,11 +98,8 @@ from daemon.core.letters.to_staff import (
     render_follow_up_forward,
     render_handler_notification,
     render_handover,
-    render_health,
-    render_integrity_alert,
     render_letter_refused,
     render_quality_report,
-    render_quarantine_notice,
     render_reminder,
 )
 

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from daemon.core.letters import command_replies as replies
+from daemon.core.letters import to_admin as admin
 from daemon.core.letters import to_customers as customers
 from daemon.core.letters import to_staff as staff
 from daemon.core.letters.compose import FileToAttach, OutgoingMail, compose
@@ -33,7 +34,7 @@ RENDERERS: dict[type, Callable[[Templates, Any], Letter]] = {
     customers.ClosedFacts: customers.render_closed,
     customers.FollowUpReceivedFacts: customers.render_follow_up_received,
     staff.HandlerNotificationFacts: staff.render_handler_notification,
-    staff.HealthFacts: staff.render_health,
+    admin.HealthFacts: admin.render_health,
     staff.ReminderFacts: staff.render_reminder,
     staff.EscalationFacts: staff.render_escalation,
     staff.DigestFacts: staff.render_digest,
@@ -42,9 +43,9 @@ RENDERERS: dict[type, Callable[[Templates, Any], Letter]] = {
     staff.ActionAssignedFacts: staff.render_action_assigned,
     staff.ActionReminderFacts: staff.render_action_reminder,
     staff.ActionOverdueFacts: staff.render_action_overdue,
-    staff.QuarantineNoticeFacts: staff.render_quarantine_notice,
+    admin.QuarantineNoticeFacts: admin.render_quarantine_notice,
     staff.LetterRefusedFacts: staff.render_letter_refused,
-    staff.IntegrityAlertFacts: staff.render_integrity_alert,
+    admin.IntegrityAlertFacts: admin.render_integrity_alert,
     staff.QualityReportFacts: staff.render_quality_report,
     replies.CommandConfirmationFacts: replies.render_command_confirmation,
     replies.CommandErrorFacts: replies.render_command_error,

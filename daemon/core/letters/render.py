@@ -40,14 +40,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, fields, replace
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_date, format_time
+from babel.dates import format_date, format_time, format_timedelta
 from babel.numbers import format_decimal
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
@@ -413,3 +413,23 @@ def to_handler(templates: Templates, name: str, facts: Any, **extra: Any) -> Let
     context["handler_name"] = one_line(facts.handler_name)
     context |= extra
     return with_token(templates, name, facts.token, **context)
+
+
+# Babel's units for durations in words, largest first. Weeks and months are left out on purpose:
+# "dans 1 semaine" for ten days reads as seven; "dans 10 jours" is exact enough next to the date.
+_Unit = Literal["day", "hour", "minute", "second"]
+_DURATION_UNITS: tuple[tuple[_Unit, int], ...] = (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1))
+# Babel's default: 0.85 day (20.4 h) and more reads as "1 jour", less as hours.
+_THRESHOLD = 0.85
+
+
+def duration_words(templates: Templates, delta: timedelta, *, direction: bool) -> str:
+    """In words, in days, hours, minutes or seconds: "dans 3 jours", "il y a 2 heures", or "3 jours"."""
+    seconds = abs(delta.total_seconds())
+    unit: _Unit = next((name for name, size in _DURATION_UNITS if seconds / size >= _THRESHOLD), "second")
+    # An infinite threshold makes Babel use exactly the granularity we chose. CLDR puts a no-break
+    # space in "2 jours" but not in "dans 2 jours": plain spaces, as `Templates.format_time` does.
+    words = format_timedelta(
+        delta, granularity=unit, threshold=float("inf"), add_direction=direction, locale=templates.locale
+    )
+    return words.replace("\u00a0", " ").replace("\u202f", " ")

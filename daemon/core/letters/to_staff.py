@@ -5,7 +5,8 @@ same `Templates` as the customer's letters (render.py): the "new complaint" noti
 reminders, the customer's new message forwarded and the full case on a handover go to the handler;
 the escalations to the supervisor; the digest to each handler; to an action's owner, the action
 entrusted and the reminders before its day; to the supervisor, the alert once that day has passed.
-The replies to a handler's command mails are in `command_replies.py`. It sends nothing and reads
+The replies to a handler's command mails are in `command_replies.py`, the admin's letters about the
+daemon itself in `to_admin.py`. It sends nothing and reads
 no clock: the facts carry `now`.
 
 Theory of operation
@@ -28,9 +29,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Literal
-
-from babel.dates import format_timedelta
 
 from daemon.core.commands.words import Outcome
 from daemon.core.letters.render import (
@@ -41,6 +39,7 @@ from daemon.core.letters.render import (
     Templates,
     attachment_lines,
     clean_summary,
+    duration_words,
     echo,
     facts_context,
     one_line,
@@ -57,8 +56,6 @@ from daemon.core.reminders import DeadlineKind
 from daemon.core.routing import RouteRule
 
 __all__ = [
-    "HealthFacts",
-    "render_health",
     "DigestFacts",
     "DigestRow",
     "EscalationFacts",
@@ -72,8 +69,6 @@ __all__ = [
     "ActionOverdueFacts",
     "ActionReminderFacts",
     "LetterRefusedFacts",
-    "QuarantineNoticeFacts",
-    "QuarantinedLine",
     "ReminderFacts",
     "render_digest",
     "render_escalation",
@@ -85,16 +80,8 @@ __all__ = [
     "render_action_overdue",
     "render_action_reminder",
     "render_letter_refused",
-    "render_quarantine_notice",
     "render_reminder",
 ]
-
-# Babel's units for durations in words, largest first. Weeks and months are left out on purpose:
-# "dans 1 semaine" for ten days reads as seven; "dans 10 jours" is exact enough next to the date.
-_Unit = Literal["day", "hour", "minute", "second"]
-_DURATION_UNITS: tuple[tuple[_Unit, int], ...] = (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1))
-# Babel's default: 0.85 day (20.4 h) and more reads as "1 jour", less as hours.
-_THRESHOLD = 0.85
 
 
 @dataclass(frozen=True)
@@ -243,52 +230,6 @@ class LetterRefusedFacts:
 
 
 @dataclass(frozen=True)
-class QuarantinedLine:
-    """One quarantined mail as the admin's notice lists it: its row id (for `complaintsd quarantine
-    show ID`), when it arrived, who sent it, its subject and why it was quarantined."""
-
-    id: int
-    arrived_at: datetime
-    sender: str
-    subject: str
-    reason: str
-
-    def __post_init__(self) -> None:
-        require_aware("arrived_at", self.arrived_at)
-
-
-@dataclass(frozen=True)
-class QuarantineNoticeFacts:
-    """The admin's notice that one ingestion batch quarantined mails (one notice per batch)."""
-
-    mails: tuple[QuarantinedLine, ...]
-    now: datetime
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "mails", tuple(self.mails))
-        if not self.mails:
-            raise ValueError("a quarantine notice lists at least one mail")
-        require_aware("now", self.now)
-
-
-@dataclass(frozen=True)
-class IntegrityAlertFacts:
-    """The admin's alert that the daily `verify` found the register altered: how many broken links
-    and the first few, each one line (`complaintsd verify` names them all)."""
-
-    broken_count: int
-    findings: tuple[str, ...]
-    events: int
-    now: datetime
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "findings", tuple(self.findings))
-        if self.broken_count < 1 or not self.findings:
-            raise ValueError("an integrity alert names at least one broken link")
-        require_aware("now", self.now)
-
-
-@dataclass(frozen=True)
 class FollowUpForwardFacts:
     """The customer wrote again: `text` is their new text (without the quoted part). `third_party`
     is the sender's address when it is not the complaint's customer (issue 14: a stranger who
@@ -409,38 +350,7 @@ class HandoverFacts:
         object.__setattr__(self, "history", tuple(self.history))
 
 
-@dataclass(frozen=True)
-class HealthFacts:
-    """The admin's letter that one of the daemon's health conditions (core/health.py: "no_mail",
-    "mailbox_login", "outbox_age") began to hold (`raised`), since when, against which threshold,
-    or is over."""
-
-    condition: str
-    raised: bool
-    since: datetime | None
-    threshold: timedelta | None
-    detail: str  # the mailbox's answer to our login
-    now: datetime
-
-    def __post_init__(self) -> None:
-        require_aware("now", self.now)
-        if self.since is not None:
-            require_aware("since", self.since)
-
-
 # --- rendering ------------------------------------------------------------------------------------
-
-
-def _duration(templates: Templates, delta: timedelta, *, direction: bool) -> str:
-    """In words, in days, hours, minutes or seconds: "dans 3 jours", "il y a 2 heures", or "3 jours"."""
-    seconds = abs(delta.total_seconds())
-    unit: _Unit = next((name for name, size in _DURATION_UNITS if seconds / size >= _THRESHOLD), "second")
-    # An infinite threshold makes Babel use exactly the granularity we chose. CLDR puts a no-break
-    # space in "2 jours" but not in "dans 2 jours": plain spaces, as `Templates.format_time` does.
-    words = format_timedelta(
-        delta, granularity=unit, threshold=float("inf"), add_direction=direction, locale=templates.locale
-    )
-    return words.replace("\u00a0", " ").replace("\u202f", " ")
 
 
 def render_handler_notification(templates: Templates, facts: HandlerNotificationFacts) -> Letter:
@@ -459,7 +369,7 @@ def render_reminder(templates: Templates, facts: ReminderFacts) -> Letter:
     jours", or "il y a 2 heures" once past) and `passed` (the deadline is already past).
     """
     due = facts.complaint.due_at(facts.deadline)
-    remaining = _duration(templates, due - facts.now, direction=True)
+    remaining = duration_words(templates, due - facts.now, direction=True)
     return to_handler(templates, "reminder", facts, due_at=due, remaining=remaining, passed=due <= facts.now)
 
 
@@ -475,7 +385,7 @@ def render_escalation(templates: Templates, facts: EscalationFacts) -> Letter:
         "handler_name": one_line(facts.handler_name),
         "supervisor_name": one_line(facts.supervisor_name),
         "due_at": due,
-        "overdue": _duration(templates, max(facts.now - due, timedelta(0)), direction=False),
+        "overdue": duration_words(templates, max(facts.now - due, timedelta(0)), direction=False),
     }
     return templates.render("escalation", **context)
 
@@ -504,7 +414,7 @@ def render_action_reminder(templates: Templates, facts: ActionReminderFacts) -> 
         "text": one_line(facts.text),
         "owner_name": one_line(facts.owner_name),
         "handler_name": one_line(facts.handler_name),
-        "remaining": _duration(templates, facts.due_at - facts.now, direction=True),
+        "remaining": duration_words(templates, facts.due_at - facts.now, direction=True),
         "passed": facts.due_at <= facts.now,
     }
     if facts.token is None:
@@ -524,7 +434,7 @@ def render_action_overdue(templates: Templates, facts: ActionOverdueFacts) -> Le
         "text": one_line(facts.text),
         "handler_name": one_line(facts.handler_name),
         "supervisor_name": one_line(facts.supervisor_name),
-        "overdue": _duration(templates, max(facts.now - facts.due_at, timedelta(0)), direction=False),
+        "overdue": duration_words(templates, max(facts.now - facts.due_at, timedelta(0)), direction=False),
     }
     return templates.render("action_overdue", **context)
 
@@ -557,30 +467,6 @@ def render_letter_refused(templates: Templates, facts: LetterRefusedFacts) -> Le
     )
 
 
-def render_quarantine_notice(templates: Templates, facts: QuarantineNoticeFacts) -> Letter:
-    """The admin's notice of quarantined mails. What a stranger wrote (sender, subject) is echoed on
-    one bounded line; the reason is ours but may quote the mail, so it is bounded too.
-
-    The templates see `now` and `mails` (`QuarantinedLine`: `id`, `arrived_at`, `sender`, `subject`,
-    `reason`)."""
-    mails = tuple(
-        QuarantinedLine(m.id, m.arrived_at, echo(m.sender, 200), echo(m.subject, 100), echo(m.reason, 500))
-        for m in facts.mails
-    )
-    return templates.render("quarantine_notice", mails=mails, now=facts.now)
-
-
-def render_integrity_alert(templates: Templates, facts: IntegrityAlertFacts) -> Letter:
-    """The admin's alert of a broken chain, altered message or file. The findings may quote file names
-    a stranger chose: each is bounded to one line.
-
-    The templates see `broken_count`, `findings` (lines), `events` and `now`."""
-    findings = tuple(echo(line, 300) for line in facts.findings)
-    return templates.render(
-        "integrity_alert", broken_count=facts.broken_count, findings=findings, events=facts.events, now=facts.now
-    )
-
-
 def render_follow_up_forward(templates: Templates, facts: FollowUpForwardFacts) -> Letter:
     """The customer's new message, forwarded to the handler with how to reply with commands."""
     third_party = echo(facts.third_party, 200)
@@ -592,18 +478,6 @@ def render_handover(templates: Templates, facts: HandoverFacts) -> Letter:
     history = tuple(HistoryLine(line.at, one_line(line.event), plain(line.detail)) for line in facts.history)
     by = one_line(facts.handed_over_by)
     return to_handler(templates, "handover", facts, handed_over_by=by, body=plain(facts.body), history=history)
-
-
-def render_health(templates: Templates, facts: HealthFacts) -> Letter:
-    """A health alert or its recovery, to the admin. Besides the facts, the templates see
-    `threshold_words` ("24 heures") and `for_words` (how long the condition has held)."""
-    context = facts_context(facts)
-    context |= {
-        "detail": one_line(echo(facts.detail, 300)),
-        "threshold_words": _duration(templates, facts.threshold, direction=False) if facts.threshold else "",
-        "for_words": _duration(templates, facts.now - facts.since, direction=False) if facts.since else "",
-    }
-    return templates.render("health", **context)
 
 
 @dataclass(frozen=True)
