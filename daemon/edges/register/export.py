@@ -9,6 +9,7 @@ database), as plain column tuples (no ORM identity map growing), and what hangs 
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import datetime
@@ -24,41 +25,9 @@ from daemon.edges.register.views import Filters, narrowed
 
 CHUNK = 500
 
-# The complaint's own columns, by ComplaintRecord's names (the rows hanging from it come after).
-_FIELDS = (
-    "reference",
-    "status",
-    "channel",
-    "received_at",
-    "customer_type",
-    "customer_name",
-    "customer_email",
-    "customer_phone",
-    "customer_address",
-    "subject",
-    "text_body",
-    "handler_email",
-    "handler_name",
-    "category",
-    "severity",
-    "complexity",
-    "impact",
-    "scope",
-    "outcome",
-    "wished_solution",
-    "compensation_type",
-    "compensation_amount",
-    "compensation_currency",
-    "satisfaction_understood",
-    "satisfaction_actions",
-    "satisfaction_relationship",
-    "satisfaction_comment",
-    "ack_rule",
-    "ack_due_at",
-    "acknowledged_at",
-    "answer_rule",
-    "answer_due_at",
-)
+# The complaint's own columns: the fields of ComplaintRecord that are columns of the complaint table,
+# in the record's order (the rows hanging from it are read after).
+_FIELDS = tuple(f.name for f in dataclasses.fields(ComplaintRecord) if f.name in Complaint.__table__.columns)  # type: ignore[attr-defined]
 
 
 def export_records(
