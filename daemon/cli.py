@@ -66,6 +66,8 @@ def _main(argv: list[str] | None) -> int:
         )
     except KeyboardInterrupt:
         print("complaintsd: interrupted", file=sys.stderr)
+    except BrokenPipeError:
+        _quiet_stdout()  # the reader stopped reading (`export | head`): nothing to say
     except Exception as exc:
         if args.debug:
             raise
@@ -74,6 +76,13 @@ def _main(argv: list[str] | None) -> int:
             file=sys.stderr,
         )
     return 1
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null, so that the interpreter's last flush does not fail again (the
+    Python documentation's recipe for SIGPIPE)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 class _Parser(argparse.ArgumentParser):

@@ -16,8 +16,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import subprocess
+import sys
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from daemon.cli import main
 from daemon.core.export import COLUMNS
@@ -221,3 +225,19 @@ def test_export_customer_gives_everything_held_about_one_person(tmp_path, capsys
     capsys.readouterr()
     assert main([*args[:-2], "--customer", "x@y.example", "--format", "csv"]) == 1
     assert "--customer: gives one JSON document" in capsys.readouterr().err
+
+
+def test_an_export_piped_into_head_stops_quietly(tmp_path) -> None:
+    """`complaintsd export | head`: the reader has what it wanted and left; no "internal error"
+    line. (`true` reads nothing and exits before the export writes its first row.)"""
+    desk, _, _ = seeded(tmp_path)
+    config = cli_config(tmp_path)
+    pipeline = subprocess.run(
+        f"{sys.executable} -m daemon.cli export --config {config} | true",
+        shell=True,
+        capture_output=True,
+        cwd=Path(__file__).resolve().parents[1],
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        check=False,
+    )
+    assert pipeline.stderr == b"", pipeline.stderr.decode()
