@@ -163,7 +163,7 @@ def _samples(prefix: str, organisation: str, language: str, now: datetime) -> li
     )
     token = new_token()
     change = n.Change(n.ChangeField.STATUS, Status.ACKNOWLEDGED, Status.IN_PROGRESS)
-    problem = (n.NotUnderstood("#statut fini", "unknown status: use in_progress or reopened"),)
+    problem = (n.NotUnderstood("#statut fini", "UNKNOWN_STATUS"),)
     files = (n.AttachmentLine("facture.pdf", 1024),)
     later = summary.answer_due_at + timedelta(days=5)
     return [

@@ -13,6 +13,7 @@ from typing import Any
 import jinja2
 import pytest
 
+from daemon.core.commands.words import Reason
 from daemon.core.letters import (
     AnswerFacts,
     AttachmentLine,
@@ -80,7 +81,7 @@ GRAMMAR = (
     ("#gravité haute", "gravité : basse, moyenne, haute ou critique"),
     ("#clore fondée", "clore : fondée, partiellement fondée ou non fondée"),
 )
-PROBLEM = NotUnderstood("#gravité énorme", "gravité inconnue")
+PROBLEM = NotUnderstood("#gravité énorme", "UNKNOWN_SEVERITY")
 
 ANSWER = AnswerFacts(
     complaint=COMPLAINT,
@@ -434,10 +435,13 @@ def test_every_field_is_worded(fr: Templates, change: Change, french: str) -> No
 
 
 def test_partly_right_confirmation_lists_the_errors(fr: Templates, en: Templates) -> None:
-    facts = dataclasses.replace(CONFIRMATION, problems=(PROBLEM, NotUnderstood("#délai demain", "date illisible")))
+    facts = dataclasses.replace(CONFIRMATION, problems=(PROBLEM, NotUnderstood("#délai demain", "BAD_DATE")))
     letter = render_command_confirmation(fr, facts)
     assert letter.subject == f"[{REF}] Commandes exécutées en partie – Colis abîmé [jeton:{TOKEN}]"
-    assert "  - « #gravité énorme » : gravité inconnue\n  - « #délai demain » : date illisible\n" in letter.text
+    assert (
+        "  - « #gravité énorme » : gravité inconnue : basse, moyenne, haute ou critique\n"
+        "  - « #délai demain » : ce n'est pas une date : écrivez 15/12/2026 ou 2026-12-15\n"
+    ) in letter.text
     for body in bodies(letter):
         assert "a été exécuté en partie" in body
         assert "statut : accusé envoyé → en cours" in body
@@ -446,6 +450,7 @@ def test_partly_right_confirmation_lists_the_errors(fr: Templates, en: Templates
     english = render_command_confirmation(en, dataclasses.replace(CONFIRMATION, problems=(PROBLEM,)))
     assert english.subject.startswith(f"[{REF}] Commands partly carried out")
     assert "The following line was not understood; it was not carried out" in english.text
+    assert '"#gravité énorme": unknown severity: use low, medium, high or critical' in english.text
 
 
 # --- command error and help ----------------------------------------------------------------------
@@ -460,7 +465,7 @@ def test_french_command_error(fr: Templates) -> None:
         assert "gravité inconnue" in body
         for example, meaning in GRAMMAR:
             assert example in body and meaning in body
-    assert "  - « #gravité énorme » : gravité inconnue\n" in letter.text
+    assert "  - « #gravité énorme » : gravité inconnue : basse, moyenne, haute ou critique\n" in letter.text
     # The grammar is aligned in two columns.
     assert "  #statut en cours  passer la réclamation en cours de traitement\n" in letter.text
     assert "  #clore fondée     clore : fondée" in letter.text
@@ -655,13 +660,15 @@ def test_html_escapes_what_customers_and_handlers_wrote(language: str) -> None:
                 CONFIRMATION,
                 complaint=complaint,
                 changes=(Change(ChangeField.CATEGORY, None, "<img src=x onerror=alert(1)>"),),
-                problems=(NotUnderstood("<img src=x onerror=alert(1)>", "<i>raison</i>"),),
+                problems=(NotUnderstood("<img src=x onerror=alert(1)>", "UNKNOWN_CAUSE_CATEGORY", "<i>raison</i>"),),
             ),
         ),
         render_command_error(
             templates,
             dataclasses.replace(
-                ERROR, complaint=complaint, problems=(NotUnderstood("#note <img src=x onerror=alert(1)>", "x"),)
+                ERROR,
+                complaint=complaint,
+                problems=(NotUnderstood("#note <img src=x onerror=alert(1)>", "UNKNOWN_TAG"),),
             ),
         ),
         render_command_help(templates, dataclasses.replace(HELP, complaint=complaint)),
@@ -788,4 +795,16 @@ def test_facts_accept_stored_strings() -> None:
     change = Change("severity", "low", "high")
     assert change.field is ChangeField.SEVERITY and change.after is Severity.HIGH
     assert dataclasses.replace(CONFIRMATION, effects=("note_added",)).effects == (Effect.NOTE_ADDED,)
-    assert NotUnderstood("#note\r\nBcc: x", "r").line == "#note Bcc: x"
+    assert NotUnderstood("#note\r\nBcc: x", "UNKNOWN_TAG").line == "#note Bcc: x"
+
+
+def test_every_reason_a_line_was_not_understood_is_worded_in_the_letters_language(fr: Templates, en: Templates) -> None:
+    """A French handler reads why in French: no English sentence of `Reason` in the French letter."""
+    problems = tuple(NotUnderstood(f"#ligne {reason.name}", reason.name) for reason in Reason)
+    french = render_command_error(fr, dataclasses.replace(ERROR, problems=problems))
+    english = render_command_error(en, dataclasses.replace(ERROR, problems=problems))
+    for reason in Reason:
+        assert reason.value not in french.text, reason.name
+        assert f"#ligne {reason.name}" in french.text and f"#ligne {reason.name}" in english.text
+    assert "statut inconnu : écrivez en cours ou rouverte" in french.text
+    assert "unknown status: use in progress or reopened" in english.text

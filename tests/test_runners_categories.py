@@ -152,7 +152,7 @@ def test_a_cause_is_filed_under_a_cause_category_and_an_unknown_one_is_a_command
     ingest(desk, reply(notification.message, BOB, "#cause transport: retard"))
     [error] = relay(desk)
     assert error.kind == "command_reply" and "n'a pas été exécuté" in error.text
-    assert "unknown cause category" in error.text and "Livraison, emballage" in error.text
+    assert "catégorie de cause inconnue" in error.text and "Livraison, emballage" in error.text
     assert len(show(desk, reference).causes) == 1
 
 

@@ -16,7 +16,7 @@ from daemon.core.case import Case, HistoryItem, current_token, summary, to_custo
 from daemon.core.commands.authorization import Refusal, TokenOwner, Verdict, authorize
 from daemon.core.commands.plan import CaseState, Plan, plan_commands
 from daemon.core.commands.tags import Commands
-from daemon.core.commands.words import grammar
+from daemon.core.commands.words import Reason, grammar
 from daemon.core.deadlines import Deadline, due_at, skipped_text
 from daemon.core.effects import ActionMoveTo, ActionToCreate, Effects, HistoryEntry, StatusMove, TokenToIssue
 from daemon.core.letters import (
@@ -310,7 +310,7 @@ def _reply(
     else:  # after a handover, the former handler's confirmation carries their own token
         token = after.token_of(mail.author.email) or new_token()
     complaint, name = summary(after), mail.author.name or mail.author.email
-    problems = tuple(NotUnderstood(p.line, f"{p.reason} {p.detail}".strip()) for p in result.problems)
+    problems = tuple(NotUnderstood(p.line, Reason(p.reason).name, p.detail) for p in result.problems)
     facts: object
     if result.executed or not result.problems:
         if result.help and not result.executed:

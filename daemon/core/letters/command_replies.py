@@ -29,6 +29,7 @@ from typing import Any
 
 from daemon.core.commands.authorization import Refusal as RefusalReason
 from daemon.core.commands.tags import Complexity, Impact, Outcome, Scope, Severity
+from daemon.core.commands.words import Reason
 from daemon.core.letters.render import (
     ComplaintSummary,
     Letter,
@@ -160,15 +161,19 @@ class Change:
 
 @dataclass(frozen=True)
 class NotUnderstood:
-    """A line of a command mail that was not executed, and why (worded by the tag parser)."""
+    """A line of a command mail that was not executed, and why: the name of a `Reason`, which the
+    templates word (`labels.reasons`), and what only the configuration knows (`detail`)."""
 
     line: str
     reason: str
+    detail: str = ""
 
     def __post_init__(self) -> None:
         require_text("a line not understood", self.line)
-        require_text("the reason a line was not understood", self.reason)
+        if self.reason not in Reason.__members__:
+            raise ValueError(f"the reason a line was not understood is a Reason name, not {self.reason!r}")
         object.__setattr__(self, "line", one_line(self.line))
+        object.__setattr__(self, "detail", one_line(self.detail))
 
 
 @dataclass(frozen=True)
