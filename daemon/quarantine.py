@@ -4,7 +4,9 @@ A quarantined mail is a register row (`inbound_message`, outcome "quarantine") h
 bytes and its reason; its copy sits in the mailbox's quarantine folder. `list` and `show` read the
 register; `retry` puts one mail through triage and registration again (runners/ingest.py, like
 Mailman's `unshunt`), and a mail failing again stays quarantined with the new reason. The copy in
-the quarantine folder is left where it is: the register is what counts. Everything a stranger
+the quarantine folder is left where it is: the register is what counts. A running daemon may act
+on the same follow-up: each follow-up is claimed in the register first, so only one of them does.
+Everything a stranger
 wrote is printed through `terminal.visible`, never raw.
 """
 

@@ -15,11 +15,14 @@ from datetime import timedelta
 
 import pytest
 
+from daemon.core.mail import Fetched
 from daemon.edges.mailbox import open_mailbox
 from daemon.edges.register import Register
+from daemon.edges.register.reads import pending_follow_ups
 from daemon.edges.register.views import list_complaints
 from daemon.edges.smtp import SmtpSender
 from daemon.runners.desk import Desk
+from daemon.runners.followups import FollowUps
 from daemon.runners.ingest import Ingestor
 from daemon.runners.outbox import Outbox
 from daemon.runners.service import Daemon
@@ -317,3 +320,20 @@ def test_the_handler_notification_lists_the_customers_previous_complaints(tmp_pa
     assert f"  - {second} du mardi 24 novembre 2026 : reçue" in lines
     assert f"{first} du" not in to_other.text and "précédente" not in to_other.text
     assert [p.reference for p in show(desk, third).previous] == [first, second]
+
+
+def test_a_follow_up_is_acted_on_once_when_two_processes_find_it_pending(tmp_path):
+    """The daemon and a `quarantine retry` (or two daemons) may both list a follow-up as pending:
+    the one that claims it first forwards it; the other finds it taken and does nothing."""
+    desk = make_desk(tmp_path, FakeClock())
+    other = make_desk(tmp_path, desk.clock)  # the same register, as a second process would open it
+    ingest(desk, NO_KEYWORD)
+    [ack] = relay(desk)[:1]
+    before = len(queued(desk))
+    follow_up = reply(ack.message, f"Camille Durand <{CUSTOMER}>", "Voici la facture.")
+    Ingestor(desk).ingest([Fetched("late", follow_up, desk.clock())])  # recorded, not yet acted on
+    with desk.register.session() as session:
+        [pending] = pending_follow_ups(session)
+    assert FollowUps(desk).handle_pending() == 1
+    FollowUps(other)._handle(pending)  # its list was read before the first one's commit
+    assert kinds(queued(desk)[before:]) == [("follow_up_forward", BOB), ("follow_up_received", CUSTOMER)]

@@ -31,7 +31,7 @@ from daemon.edges.register.reads import (
     receipts,
     token_owners,
 )
-from daemon.edges.register.writes import follow_up_handled
+from daemon.edges.register.writes import claim_follow_up, follow_up_handled
 from daemon.errors import TransientError
 from daemon.runners.desk import Desk
 
@@ -67,6 +67,8 @@ class FollowUps:
     def _handle(self, inbound_id: int) -> None:
         now = self.desk.clock()
         with self.desk.register.transaction() as session:
+            if not claim_follow_up(session, inbound_id):
+                return  # handled meanwhile by another process
             raw, complaint_id = follow_up(session, inbound_id)
             mail = parse(raw)
             case = load_case(session, complaint_id)

@@ -294,6 +294,19 @@ def claim_digest(session: Session, handler_email: str, day: date, now: datetime,
     return True
 
 
+def claim_follow_up(session: Session, inbound_id: int) -> bool:
+    """Take a pending follow-up for this transaction (True), or learn that another process (the
+    daemon, a `quarantine retry`) already did. The conditional update is the lock: on PostgreSQL a
+    second claimer waits for the first's commit and then finds nothing; on SQLite it takes the
+    write lock before anything is read."""
+    claimed = session.connection().execute(
+        update(InboundMessage)
+        .where(col(InboundMessage.id) == inbound_id, col(InboundMessage.handled).is_(False))
+        .values(handled=True)
+    )
+    return claimed.rowcount == 1
+
+
 def follow_up_handled(
     session: Session, inbound_id: int, failure: str | None = None, now: datetime | None = None
 ) -> None:
