@@ -27,7 +27,7 @@ from daemon.core.lifecycle import Status
 from daemon.core.manual_entry import Channel
 from daemon.edges.register import Register
 from daemon.edges.register.views import Filters, list_complaints, show_complaint
-from daemon.errors import ComplaintsError
+from daemon.errors import ComplaintsError, NotFound
 from daemon.logs import setup_logging
 from daemon.presenting import detail_json, detail_text, mediation_of, summary_json, table
 from daemon.quarantine import add_commands as add_quarantine_commands
@@ -118,6 +118,7 @@ def _parser() -> argparse.ArgumentParser:
     command("migrate", cmd_migrate, "create the register, or upgrade its schema (a SQLite file is copied first)")
     listing = command("list", cmd_list, "list the complaints in the register")
     listing.add_argument("--json", action="store_true", help="machine-readable output")
+    listing.add_argument("--register", metavar="NAME", help="only the complaints of this [[registers]] entry")
     listing.add_argument("--status", help="only complaints in this status")
     listing.add_argument("--handler", metavar="EMAIL", help="only complaints of this handler")
     listing.add_argument("--overdue", action="store_true", help="only complaints with a missed deadline")
@@ -138,6 +139,7 @@ def _parser() -> argparse.ArgumentParser:
     purge.add_argument("--yes", action="store_true", help="purge them")
     show = command("show", cmd_show, "show one complaint with its attachments and history")
     show.add_argument("reference")
+    show.add_argument("--register", metavar="NAME", help="refuse a complaint of another [[registers]] entry")
     show.add_argument("--json", action="store_true", help="machine-readable output (the same as --format json)")
     show.add_argument(
         "--format", choices=SHOW_FORMATS, help="text (default), json, or the printable sheet: html, pdf (Chromium)"
@@ -202,6 +204,7 @@ def _export_parser(command) -> None:
 
     export = command("export", cmd_export, "write every complaint as a CSV or JSON row, with its deadlines met or not")
     export.add_argument("--format", choices=FORMATS, default="csv")
+    export.add_argument("--register", metavar="NAME", help="only the complaints of this [[registers]] entry")
     export.add_argument("--from", dest="since", metavar="DATE", help="received on or after this day (YYYY-MM-DD)")
     export.add_argument("--to", dest="until", metavar="DATE", help="received on or before this day (YYYY-MM-DD)")
     export.add_argument("--output", metavar="FILE", help="write it there instead of standard output")
@@ -216,6 +219,7 @@ def _report_parser(command) -> None:
     from daemon.report import FORMATS, cmd_report
 
     report = command("report", cmd_report, "the quality meeting's report for a period (figures, charts, definitions)")
+    report.add_argument("--register", metavar="NAME", help="only the complaints of this [[registers]] entry")
     report.add_argument("--period", help="2026-11, 2026-Q4, 2026 or 2026-10-01..2026-12-31 (default: last month)")
     report.add_argument("--format", choices=FORMATS, default=FORMATS[0])
     report.add_argument("--output", metavar="FILE", help="write it there instead of standard output")
@@ -279,11 +283,12 @@ def _register(config_path: str) -> tuple[Config, Register]:
 
 
 def cmd_list(args) -> int:
-    config = load_config(args.config)
+    config = load_config(args.config).named(args.register)
     status = _status_option(args.status)
     register = Register(config.database.url)
     filters = Filters(
         now=datetime.now(UTC),
+        prefix=config.register.reference_prefix if args.register else None,
         status=status,
         handler=args.handler,
         overdue=args.overdue,
@@ -318,8 +323,8 @@ def _status_option(text: str | None) -> str | None:
 def _check_handler(config: Config, handler: str) -> None:
     """An address that is neither a configured handler nor any complaint's is a typo, not an empty list
     (a handler removed from the config still lists the complaints they held)."""
-    if config.routing.handler(handler) is None:
-        known = ", ".join(h.email for h in config.routing.handlers)
+    if all(each.routing.handler(handler) is None for each in config.each):
+        known = ", ".join(h.email for each in config.each for h in each.routing.handlers)
         raise ComplaintsError(
             f"--handler {handler}: not a handler of the config or of any complaint (handlers: {known})"
         )
@@ -349,6 +354,7 @@ def cmd_show(args) -> int:
         raise ComplaintsError(f"--json and --format {args.format}: choose one")
     form = "json" if args.json else (args.format or "text")
     config, register = _register(args.config)
+    config = _register_of(config, args.reference, args.register)
     if form in ("html", "pdf"):
         from daemon.sheet import write_sheet
 
@@ -364,6 +370,15 @@ def cmd_show(args) -> int:
     else:
         print(shown)
     return 0
+
+
+def _register_of(config: Config, reference: str, name: str | None) -> Config:
+    """The register a complaint belongs to (its prefix says which); with `--register NAME`, a
+    complaint of another one is not found there."""
+    found = config.for_reference(reference)
+    if name is not None and found is not config.named(name):
+        raise NotFound(f"{reference.strip()}: not a complaint of register {name}")
+    return found
 
 
 def cmd_web(args) -> int:

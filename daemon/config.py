@@ -4,11 +4,14 @@ Each stage receives only its section (as h11 receives its constructor arguments)
 Every key is declared in one table per section with its parser and default (`config_schema.py`), so
 an unknown key or a bad value is reported as `ConfigError("section.key", problem)`: the admin sees
 which line to fix.
-`[mailbox]` + `[register]` form a unit the code could repeat for several complaint addresses later.
+Several complaint addresses (`[[registers]]`, README "Several complaint addresses") are read as
+one `Config` each: a register's own tables over the top level's, the shared sections (database,
+storage, outbox, web, retention) only at the top; `Config.registers` holds them all.
 """
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, replace
 from datetime import time, timedelta
@@ -32,6 +35,7 @@ from daemon.config_schema import (
     REMINDERS,
     RETENTION,
     ROUTING,
+    SECRET_KEYS,
     SECTIONS,
     SMTP,
     STORAGE,
@@ -244,6 +248,29 @@ class Config:
     source: Path | None = None
     refer_after: DeadlineRule = DeadlineRule(2, Unit.MONTHS)  # [mediator] refer_after
     retention_years: int = 5  # [retention] keep: complaints closed longer ago lose their personal data
+    name: str = ""  # the register's name in [[registers]]; "" for a config of one register
+    registers: tuple[Config, ...] = ()  # every [[registers]] entry, this one first; () for one register
+    fellow_addresses: frozenset[str] = frozenset()  # the other registers' own addresses (loop safety)
+
+    @property
+    def each(self) -> tuple[Config, ...]:
+        """Every register this config runs: its [[registers]], or itself alone."""
+        return self.registers or (self,)
+
+    def named(self, name: str | None) -> Config:
+        """The register called `name` (`--register NAME`); None: this config as a whole."""
+        if name is None:
+            return self
+        found = next((r for r in self.registers if r.name == name.strip()), None)
+        if found is None:
+            known = ", ".join(r.name for r in self.registers) or "none: the config has no [[registers]]"
+            raise ConfigError("--register", f"no register named {name!r} (known: {known})")
+        return found
+
+    def for_reference(self, reference: str) -> Config:
+        """The register a complaint belongs to, known from its reference's prefix (REC-2026-0001)."""
+        prefix = reference.strip().upper().split("-", 1)[0]
+        return next((r for r in self.registers if r.register.reference_prefix == prefix), self)
 
     @property
     def profile(self) -> Profile:
@@ -263,7 +290,7 @@ class Config:
         mine = {self.smtp.sender.normalized}
         if "@" in self.mailbox.username:
             mine.add(self.mailbox.username.strip().lower())
-        return frozenset(mine)
+        return frozenset(mine) | self.fellow_addresses
 
 
 # --------------------------------------------------------------------------- reading
@@ -271,8 +298,14 @@ class Config:
 
 def parse_config(data: dict[str, Any], source: Path | None = None) -> Config:
     for name in data:
-        if name not in SECTIONS:
-            raise ConfigError(name, f"unknown section (known: {', '.join(SECTIONS)})")
+        if name not in SECTIONS and name != "registers":
+            raise ConfigError(name, f"unknown section (known: {', '.join(SECTIONS)}, registers)")
+    if "registers" in data:
+        return _several(data, source)
+    return _one(data, source)
+
+
+def _one(data: dict[str, Any], source: Path | None) -> Config:
     mailbox = read_section(data, "mailbox", MAILBOX, secrets=True)
     smtp = read_section(data, "smtp", SMTP, secrets=True)
     register = read_section(data, "register", REGISTER)
@@ -313,6 +346,103 @@ def parse_config(data: dict[str, Any], source: Path | None = None) -> Config:
         refer_after=refer_after,
         retention_years=read_section(data, "retention", RETENTION)["keep"],
     )
+
+
+# What a [[registers]] entry may hold (its own or inherited from the top level), and what all share.
+REGISTER_TABLES = (
+    "mailbox",
+    "smtp",
+    "register",
+    "mediator",
+    "handlers",
+    "routing",
+    "reminders",
+    "categories",
+    "causes",
+    "customer_letters",
+    "limits",
+    "health",
+)
+SHARED_TABLES = ("database", "storage", "outbox", "web", "retention")
+
+
+def _several(data: dict[str, Any], source: Path | None) -> Config:
+    """`[[registers]]`: one Config per entry, the first one carrying them all (module docstring)."""
+    entries = data["registers"]
+    if not isinstance(entries, list) or not entries:
+        raise ConfigError("registers", "expected [[registers]] tables (name, and a register's own tables)")
+    top = {key: value for key, value in data.items() if key not in ("registers", "web")}
+    found = [_entry(top, entry, f"registers[{index}]", source) for index, entry in enumerate(entries)]
+    _check_distinct(found)
+    everyone = [handler for config in found for handler in config.routing.handlers]
+    web = _web(data, RoutingConfig(tuple(everyone), everyone[0], found[0].routing.supervisor))
+    registers = tuple(
+        replace(
+            config,
+            web=web,
+            fellow_addresses=frozenset().union(*(other.own_addresses for other in found if other is not config)),
+        )
+        for config in found
+    )
+    return replace(registers[0], registers=registers)
+
+
+def _entry(top: dict[str, Any], entry: Any, path: str, source: Path | None) -> Config:
+    """One register: its tables over the top level's, key by key (a list of tables, like
+    [[registers.handlers]], or [registers.categories] replaces the top level's whole)."""
+    if not isinstance(entry, dict):
+        raise ConfigError(path, "expected a [[registers]] table")
+    name = entry.get("name")
+    if not isinstance(name, str) or not re.fullmatch(r"[a-z][a-z0-9_-]{0,39}", name):
+        raise ConfigError(f"{path}.name", "required: lower-case letters, digits, '-' or '_' (e.g. brand-a)")
+    for key, value in entry.items():
+        if key in SHARED_TABLES:
+            raise ConfigError(f"{path}.{key}", f"shared by every register: set [{key}] at the top level")
+        if key != "name" and key not in REGISTER_TABLES:
+            raise ConfigError(f"{path}.{key}", f"unknown key (known: name, {', '.join(REGISTER_TABLES)})")
+        if key == "smtp" and isinstance(value, dict) and set(value) - {"from"}:
+            extra = sorted(set(value) - {"from"})[0]
+            raise ConfigError(f"{path}.smtp.{extra}", "the relay is shared: a register gives only its smtp.from")
+    merged = dict(top)
+    for key, value in entry.items():
+        if key == "name":
+            continue
+        below = top.get(key)
+        if isinstance(value, dict) and isinstance(below, dict) and key != "categories":
+            if key == "mailbox" and any(secret in value for secret in SECRET_KEYS):
+                below = {k: v for k, v in below.items() if k not in SECRET_KEYS}
+            value = {**below, **value}
+        merged[key] = value
+    try:
+        return replace(_one(merged, source), name=name)
+    except ConfigError as exc:
+        section = re.split(r"[.\[]", exc.path, maxsplit=1)[0]
+        if section in entry or section not in top:
+            raise ConfigError(f"{path}.{exc.path}", exc.problem) from None
+        raise
+
+
+def _check_distinct(registers: list[Config]) -> None:
+    """Two registers never share a name, a reference prefix (references would collide, and a
+    complaint's register is known by its prefix) or a mailbox (both would take the same mail)."""
+    for index, config in enumerate(registers):
+        earlier = registers[:index]
+        if any(other.name == config.name for other in earlier):
+            raise ConfigError(f"registers[{index}].name", f"{config.name!r} is used by another register")
+        prefix = config.register.reference_prefix
+        if any(other.register.reference_prefix == prefix for other in earlier):
+            raise ConfigError(
+                f"registers[{index}].register.reference_prefix",
+                f"{prefix!r} is another register's: each register numbers its complaints with its own prefix",
+            )
+        if any(_mailbox_key(other.mailbox) == _mailbox_key(config.mailbox) for other in earlier):
+            raise ConfigError(f"registers[{index}].mailbox", "the same mailbox as another register's")
+
+
+def _mailbox_key(mailbox: MailboxConfig) -> tuple[object, ...]:
+    if mailbox.kind == "maildir":
+        return (mailbox.kind, mailbox.path and mailbox.path.resolve())
+    return (mailbox.kind, mailbox.host.lower(), mailbox.port, mailbox.username.lower(), mailbox.folder)
 
 
 def _profile_defaults(register: dict[str, Any]) -> None:

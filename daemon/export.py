@@ -32,9 +32,10 @@ SEPARATORS = {",": ",", ";": ";", "tab": "\t", "\\t": "\t", "\t": "\t"}
 
 
 def cmd_export(args) -> int:
-    config = load_config(args.config)
+    config = load_config(args.config).named(args.register)
+    only = Filters(now=datetime.now(UTC), prefix=config.register.reference_prefix) if args.register else None
     if args.customer:
-        return _subject_access(config, args)
+        return _subject_access(config, args, only)
     separator = ";" if args.excel else _separator(args.separator)
     start, end = _day("--from", args.since), _day("--to", args.until)
     if start and end and end < start:
@@ -45,14 +46,14 @@ def cmd_export(args) -> int:
     register = Register(config.database.url)
     with _opened(args.output, bom=args.format == "csv" and not args.no_bom) as out:
         count = export(
-            register, out, args.format, window, datetime.now(UTC), separator, args.excel, export_rules(config)
+            register, out, args.format, window, datetime.now(UTC), separator, args.excel, export_rules(config), only
         )
     if args.output:
         print(f"{count} complaint(s) exported to {args.output}", file=sys.stderr)
     return 0
 
 
-def _subject_access(config: Config, args) -> int:
+def _subject_access(config: Config, args, only: Filters | None = None) -> int:
     """`export --customer EMAIL`: everything the register holds about one person (GDPR art. 15), as
     one JSON document: each of their complaints as `show --json` gives it (history and files
     included), and every message received from their address, whatever became of it."""
@@ -60,13 +61,14 @@ def _subject_access(config: Config, args) -> int:
         raise ComplaintsError("--customer: gives one JSON document (--format json), of every date")
     register = Register(config.database.url)
     with register.session() as session:
-        complaints = list_complaints(session, Filters(now=datetime.now(UTC), customer=args.customer))
+        prefix = only.prefix if only else None
+        complaints = list_complaints(session, Filters(now=datetime.now(UTC), customer=args.customer, prefix=prefix))
         shown = [show_complaint(session, c.reference) for c in complaints]
         messages = messages_from(session, args.customer)
     document = {
         "customer": args.customer.strip(),
         "generated_at": datetime.now(UTC).isoformat(),
-        "complaints": [detail_json(c, mediation_of(c, config)) for c in shown],
+        "complaints": [detail_json(c, mediation_of(c, config.for_reference(c.reference))) for c in shown],
         "messages": [asdict(m) | {"arrived_at": m.arrived_at.isoformat()} for m in messages],
     }
     with _opened(args.output, bom=False) as out:

@@ -33,11 +33,11 @@ class Made:
 
 
 def cmd_report(args) -> int:
-    config = load_config(args.config)
+    config = load_config(args.config).named(args.register)
     now = datetime.now(UTC)
     period = period_option(args.period, config, now)
     register = Register(config.database.url)
-    made = make_report(config, register, period, now)
+    made = make_report(config, register, period, now, config.register.reference_prefix if args.register else None)
     if args.mail:
         to = mail_report(config, register, made, now)
         print(f"report {period.label} queued to {to} (the daemon sends it)")
@@ -73,12 +73,13 @@ def period_option(text: str | None, config: Config, now: datetime) -> Period:
         raise ReportError(f"--period {text}: not a period; expected {FORMS}") from None
 
 
-def make_report(config: Config, register: Register, period: Period, now: datetime) -> Made:
+def make_report(config: Config, register: Register, period: Period, now: datetime, prefix: str | None = None) -> Made:
+    """The period's report; with `prefix`, of one register's complaints (`--register NAME`)."""
     tz = config.register.timezone
     previous = period.previous()
     with register.session() as session:
-        rows = report_rows(session, *period.bounds(tz))
-        before = report_rows(session, *previous.bounds(tz), complaints_only=True)
+        rows = report_rows(session, *period.bounds(tz), prefix=prefix)
+        before = report_rows(session, *previous.bounds(tz), complaints_only=True, prefix=prefix)
     report = build_report(period, rows, before, now, tz, config.register.closed_days())
     return Made(report, stamp(config, now))
 

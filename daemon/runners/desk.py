@@ -1,5 +1,7 @@
 """The desk every runner works at, built once from the configuration: the register, the postbox
-(templates and sender), the attachment store, the policy and the clock."""
+(templates and sender), the attachment store, the policy and the clock. A config of several
+registers (`[[registers]]`) gives one desk each, on the one database, each working only the
+complaints numbered with its prefix (`only`)."""
 
 from __future__ import annotations
 
@@ -31,6 +33,7 @@ class Desk:
     store: AttachmentStore
     policy: Policy
     clock: Clock = utc_now
+    only: str | None = None  # the prefix of this desk's complaints when it is one of several registers
 
     @classmethod
     def of(cls, config: Config, register: Register, clock: Clock = utc_now) -> Desk:
@@ -41,7 +44,12 @@ class Desk:
             AttachmentStore(config.storage.path),
             policy_of(config),
             clock,
+            config.register.reference_prefix if config.name else None,
         )
+
+    def owns(self, reference: str) -> bool:
+        """Whether a complaint is this desk's (always, for a config of one register)."""
+        return self.only is None or reference.split("-", 1)[0] == self.only
 
     def compose(self, effects: Effects, now: datetime) -> list[OutgoingMail]:
         """Every letter of a decision, rendered and composed (stored files loaded): pure work done
@@ -50,3 +58,13 @@ class Desk:
 
     def apply(self, session: Session, effects: Effects, now: datetime) -> None:
         apply(session, effects, self.compose(effects, now), now)
+
+
+def desks_of(config: Config, register: Register, clock: Clock = utc_now) -> tuple[Desk, ...]:
+    """One desk per register of the config, on the one database: the first is the config's own."""
+    return tuple(Desk.of(each, register, clock) for each in config.each)
+
+
+def desk_for(desks: tuple[Desk, ...], reference: str) -> Desk:
+    """The desk of the register a complaint belongs to (by its prefix); the first when none claims it."""
+    return next((desk for desk in desks if desk.owns(reference)), desks[0])

@@ -46,7 +46,7 @@ class FollowUps:
 
     def handle_pending(self) -> int:
         with self.desk.register.session() as session:
-            ids = pending_follow_ups(session)
+            ids = pending_follow_ups(session, self.desk.only)
         for inbound_id in ids:
             try:
                 self._handle(inbound_id)

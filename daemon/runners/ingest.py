@@ -164,6 +164,7 @@ class Ingestor:
                 self.desk.clock() - WINDOW,
                 [(m.sender.email, m.subject) for m in mails if m.sender and not m.message_id],
                 replacing,
+                self.desk.only,
             )
         return [_logged(t) for t in triage_batch(parsed, prior, self.desk.policy, self.desk.clock())]
 

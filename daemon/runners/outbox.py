@@ -22,7 +22,7 @@ from daemon.edges.register import Register
 from daemon.edges.register.outbox import Due, due, mark_sent, next_wakeup, record_failure, settle
 from daemon.edges.register.reads import load_case
 from daemon.edges.smtp import SmtpSender
-from daemon.runners.desk import Desk
+from daemon.runners.desk import Desk, desk_for
 
 log = logging.getLogger("complaintsd.outbox")
 
@@ -107,19 +107,18 @@ class TellHandler:
     (core/undelivered.py), in a transaction of its own. A failure here is logged: the letter's fate
     and its history are committed already, and the sender must go on."""
 
-    def __init__(self, desk: Desk) -> None:
-        self.desk = desk
+    def __init__(self, desks: Desk | tuple[Desk, ...]) -> None:
+        self.desks = desks if isinstance(desks, tuple) else (desks,)
 
     def __call__(self, item: Due, reason: str) -> None:
         if item.complaint_id is None:
             return
-        now = self.desk.clock()
+        now = self.desks[0].clock()
         try:
-            with self.desk.register.transaction() as session:
+            with self.desks[0].register.transaction() as session:
                 case = load_case(session, item.complaint_id)
+                desk = desk_for(self.desks, case.reference)  # the handler of the complaint's own register
                 recipient = item.envelope.recipients[0]
-                self.desk.apply(
-                    session, decide_undelivered(case, item.purpose, recipient, reason, now, self.desk.policy), now
-                )
+                desk.apply(session, decide_undelivered(case, item.purpose, recipient, reason, now, desk.policy), now)
         except Exception as exc:  # see the class docstring
             log.error("could not tell the handler that %s %d was not delivered: %s", item.purpose, item.id, exc)

@@ -25,7 +25,7 @@ from daemon.edges.smtp import SmtpSender
 from daemon.errors import TransientError
 from daemon.logs import setup_logging
 from daemon.runners.backoff import Backoff, one_line
-from daemon.runners.desk import Desk, utc_now
+from daemon.runners.desk import desks_of, utc_now
 from daemon.runners.outbox import Outbox, TellHandler
 from daemon.runners.standby import Standby
 
@@ -86,7 +86,7 @@ def sender_main(config: Config, waker: Connection, log_level: int) -> None:
 
 def _send_until_stopped(config: Config, waker: Connection, stopping: threading.Event) -> None:
     register = Register(config.database.url, worker=True)
-    told = TellHandler(Desk.of(config, register))
+    told = TellHandler(desks_of(config, register))
     outbox = Outbox(register, SmtpSender(config.smtp, config.outbox.connections), config.outbox, utc_now, told)
     backoff = Backoff()
     while not stopping.is_set():

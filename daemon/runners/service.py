@@ -7,6 +7,11 @@ stands by and takes over when the first one stops or dies. A stop
 request (SIGTERM/SIGINT) is honoured between batches; a lost connection (IMAP, SMTP or database)
 is logged and retried with backoff, and never ends the daemon. systemd hears READY=1, STATUS= lines
 and, when the unit sets WatchdogSec=, WATCHDOG=1 from the mailbox loop (runners/heartbeat.py).
+
+A config of several registers (`[[registers]]`) runs one mailbox loop per register, each on its own
+connection (IDLE waits on one mailbox), the first in this thread and the others in threads of
+their own; they share the database, the sender (each letter carries its register's From) and the
+scheduler, whose sweep visits every register's desk.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from daemon.edges.register import Register
 from daemon.edges.register.lease import lease_for
 from daemon.edges.scheduler import Scheduler
 from daemon.edges.status_file import status_path, write_status
-from daemon.runners.desk import Desk, utc_now
+from daemon.runners.desk import desks_of, utc_now
 from daemon.runners.followups import FollowUps
 from daemon.runners.health import HealthWatch, LoginWatch
 from daemon.runners.heartbeat import Heartbeat
@@ -53,11 +58,13 @@ class Daemon:
         self.heartbeat = Heartbeat(self.notify, watchdog_period, record=record)
         self.stop = threading.Event()
         self.register = Register(config.database.url, worker=True)
-        self.desk = Desk.of(config, self.register, clock)
+        self.desks = desks_of(config, self.register, clock)
+        self.desk = self.desks[0]
         self.ingestor = Ingestor(self.desk)
         self.followups = FollowUps(self.desk)
         self.login = LoginWatch(clock)
-        self.mailbox: Mailbox = open_mailbox(config.mailbox)
+        self.mailboxes: tuple[Mailbox, ...] = tuple(open_mailbox(each.mailbox) for each in config.each)
+        self.mailbox = self.mailboxes[0]
         self._sender: SenderProcess | None = None
         self.failed = False  # the sender process ended on its own: stop, so that systemd restarts both
 
@@ -75,11 +82,12 @@ class Daemon:
     def _run(self) -> None:
         self._sender = SenderProcess(self.config, logging.getLogger().level)
         threading.Thread(target=self._watch_sender, name="sender-watch", daemon=True).start()
-        sweeper, health = Sweeper(self.desk), HealthWatch(self.desk, self.login)
-        scheduler = Scheduler(lambda: self._sweep(sweeper, health), self.config.reminders.sweep_interval)
+        sweepers, health = [Sweeper(desk) for desk in self.desks], HealthWatch(self.desk, self.login)
+        scheduler = Scheduler(lambda: self._sweep(sweepers, health), self.config.reminders.sweep_interval)
         scheduler.also("integrity check", self._verify, timedelta(days=1), first_after=timedelta(minutes=10))
         scheduler.start()
         log.info("complaintsd started: %s, register %s", self.mailbox.describe(), self.register.describe())
+        others = self._other_loops()
         self.notify("READY=1")
         try:
             MailboxLoop(
@@ -96,20 +104,55 @@ class Daemon:
             self.stop.set()
             self.notify("STOPPING=1")
             self.heartbeat.status("stopping: finishing the letter in hand")
+            for thread in others:
+                thread.join()
             scheduler.stop()
             self.sender.stop(timeout=self.config.smtp.timeout.total_seconds() + 5)
-            self.mailbox.close()
+            for mailbox in self.mailboxes:
+                mailbox.close()
             self.register.dispose()
             log.info("complaintsd stopped")
+
+    def _other_loops(self) -> list[threading.Thread]:
+        """The mailbox loops of the registers after the first (`[[registers]]`), started in threads;
+        the first one, in the main thread, feeds systemd's watchdog."""
+        threads = []
+        for each, desk, mailbox in zip(self.config.each[1:], self.desks[1:], self.mailboxes[1:], strict=True):
+            loop = MailboxLoop(
+                mailbox, each.mailbox, Ingestor(desk), FollowUps(desk), self.sender.wake, self.stop, login=None
+            )
+            log.info("register %s: %s", each.name, mailbox.describe())
+            thread = threading.Thread(target=self._guarded(loop), name=f"mailbox-{each.name}", daemon=True)
+            thread.start()
+            threads.append(thread)
+        return threads
+
+    def _guarded(self, loop: MailboxLoop) -> Callable[[], None]:
+        """A register's loop in a thread: a bug ending it stops the daemon (systemd restarts it)
+        rather than leave one address unread while the others work."""
+
+        def run() -> None:
+            try:
+                loop.run()
+            except Exception:
+                log.exception("the mailbox loop of %s ended; stopping", loop.mailbox.describe())
+                self.failed = True
+                self.stop.set()
+
+        return run
 
     def _verify(self) -> None:
         """The daily `verify` (issue 13): an altered register alerts the admin through the outbox."""
         if not daily_check(self.desk).ok:
             self.sender.wake()
 
-    def _sweep(self, sweeper: Sweeper, health: HealthWatch) -> None:
+    def _sweep(self, sweepers: list[Sweeper], health: HealthWatch) -> None:
         if health.check():
             self.sender.wake()
+        for sweeper in sweepers:
+            self._sweep_one(sweeper)
+
+    def _sweep_one(self, sweeper: Sweeper) -> None:
         result = sweeper.sweep()
         if result.queued:
             log.info(

@@ -47,7 +47,7 @@ class Sweeper:
         now = self.desk.clock()
         result = SweepResult()
         with self.desk.register.session() as session:
-            due = due_reminders(session, now, BATCH)
+            due = due_reminders(session, now, BATCH, self.desk.only)
             last = last_digests(session)
         for reminder_id in due:
             self._reminder(reminder_id, now, result)
@@ -74,7 +74,7 @@ class Sweeper:
 
     def _digest(self, handler: Handler, day: date, now: datetime, result: SweepResult) -> None:
         with self.desk.register.transaction() as session:
-            cases = open_cases(session, handler.email)
+            cases = open_cases(session, handler.email, self.desk.only)
             if not claim_digest(session, handler.email, day, now, len(cases)):
                 session.rollback()
                 return  # another daemon claimed this digest

@@ -6,8 +6,9 @@ from collections.abc import Collection, Iterable, Iterator
 from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import true
+from sqlalchemy import ColumnElement, true
 from sqlmodel import Session, col, func, select
 
 from daemon.core.case import Case, HistoryItem
@@ -89,10 +90,12 @@ def prior_knowledge(
     since: datetime | None = None,
     without_ids: Iterable[tuple[str, str]] = (),
     replacing: Collection[str] = (),
+    prefix: str | None = None,
 ) -> Prior:
     """What the register knows of a batch; `correspondents` (lower-cased addresses) get their count
     of automatic mails queued since `since` (core/limits.py). The rows of `replacing` (SHA-256s of
-    quarantined mails registered again, `quarantine retry`) are not known: they are the batch."""
+    quarantined mails registered again, `quarantine retry`) are not known: they are the batch.
+    With `prefix` (one of several registers, `[[registers]]`) a mail threads only to its complaints."""
     outcomes: dict[str, str] = {}
     for part in chunks(sha256s):
         rows = session.exec(
@@ -109,7 +112,7 @@ def prior_knowledge(
     return Prior(
         outcomes=outcomes,
         message_ids=frozenset(m for m in seen if m),
-        thread_ids=_threads_by_id(session, named_ids),
+        thread_ids=_threads_by_id(session, named_ids, prefix),
         thread_references=_threads_by_reference(session, named_references),
         automatic_mails=automatic_mails(session, correspondents, since) if since is not None else {},
         fingerprints=_fingerprints(session, without_ids),
@@ -182,13 +185,13 @@ def automatic_mails(session: Session, addresses: Iterable[str], since: datetime)
     return found
 
 
-def _threads_by_id(session: Session, ids: Iterable[str]) -> dict[str, int]:
+def _threads_by_id(session: Session, ids: Iterable[str], prefix: str | None = None) -> dict[str, int]:
     found: dict[str, int] = {}
     for part in chunks(ids):
         for model in (InboundMessage, OutboxMail):
             rows = session.exec(
                 select(model.message_id, model.complaint_id).where(
-                    col(model.message_id).in_(part), col(model.complaint_id).is_not(None)
+                    col(model.message_id).in_(part), col(model.complaint_id).is_not(None), _of(model, prefix)
                 )
             )
             found |= {mid: cid for mid, cid in rows.all() if mid is not None and cid is not None}
@@ -213,11 +216,23 @@ def last_sequences(session: Session, prefix: str, years: Iterable[int]) -> dict[
     return dict(rows)
 
 
-def pending_follow_ups(session: Session) -> list[int]:
-    """Follow-ups recorded by ingestion and not yet acted on, oldest first."""
+def _of(model: Any, prefix: str | None) -> ColumnElement[bool]:
+    """Rows about a complaint of the register numbering with `prefix` (None: of any register)."""
+    if prefix is None:
+        return true()
+    return col(model.complaint_id).in_(select(Complaint.id).where(Complaint.prefix == prefix))
+
+
+def pending_follow_ups(session: Session, prefix: str | None = None) -> list[int]:
+    """Follow-ups recorded by ingestion and not yet acted on, oldest first (of one register's
+    complaints with `prefix`)."""
     statement = (
         select(InboundMessage.id)
-        .where(InboundMessage.outcome == Outcome.FOLLOW_UP.value, col(InboundMessage.handled).is_(False))
+        .where(
+            InboundMessage.outcome == Outcome.FOLLOW_UP.value,
+            col(InboundMessage.handled).is_(False),
+            _of(InboundMessage, prefix),
+        )
         .order_by(col(InboundMessage.id))
     )
     return [i for i in session.exec(statement).all() if i is not None]
@@ -348,11 +363,12 @@ def token_owners(session: Session, tokens: tuple[str, ...]) -> tuple[TokenOwner,
     return tuple(TokenOwner(r.token, r.complaint_id, r.handler_email) for r in rows)
 
 
-def due_reminders(session: Session, now: datetime, limit: int) -> list[int]:
-    """Only the rows due now, by the (state, due_at) index: never every open complaint."""
+def due_reminders(session: Session, now: datetime, limit: int, prefix: str | None = None) -> list[int]:
+    """Only the rows due now, by the (state, due_at) index: never every open complaint (of one
+    register's complaints with `prefix`)."""
     statement = (
         select(Reminder.id)
-        .where(Reminder.state == "pending", col(Reminder.due_at) <= now)
+        .where(Reminder.state == "pending", col(Reminder.due_at) <= now, _of(Reminder, prefix))
         .order_by(col(Reminder.due_at), col(Reminder.id))
         .limit(limit)
     )
@@ -391,12 +407,14 @@ def last_digests(session: Session) -> dict[str, date]:
     return dict(rows)
 
 
-def open_cases(session: Session, handler_email: str) -> list[Case]:
+def open_cases(session: Session, handler_email: str, prefix: str | None = None) -> list[Case]:
     """A handler's complaints still waiting for an answer, by answer due date (one query: a digest)."""
     rows = session.exec(
         select(Complaint)
         .where(
-            Complaint.handler_email == handler_email, col(Complaint.status).not_in([s.value for s in CLOSED_FOR_ANSWER])
+            Complaint.handler_email == handler_email,
+            col(Complaint.status).not_in([s.value for s in CLOSED_FOR_ANSWER]),
+            true() if prefix is None else Complaint.prefix == prefix,
         )
         .order_by(col(Complaint.answer_due_at), col(Complaint.id))
     ).all()

@@ -27,16 +27,22 @@ _action = Action.__table__  # type: ignore[attr-defined]
 _inbound = InboundMessage.__table__  # type: ignore[attr-defined]
 
 
-def report_rows(session: Session, start: datetime, end: datetime, complaints_only: bool = False) -> Rows:
-    """The period's rows; `complaints_only` for the previous period, whose headline needs no more."""
+def report_rows(
+    session: Session, start: datetime, end: datetime, complaints_only: bool = False, prefix: str | None = None
+) -> Rows:
+    """The period's rows; `complaints_only` for the previous period, whose headline needs no more.
+    With `prefix`, one register's (`--register NAME`): its complaints, and of the mails only those
+    about them (a robot's or a quarantined mail belongs to no register)."""
     in_period = and_(_complaint.c.received_at >= start, _complaint.c.received_at < end)
+    if prefix is not None:
+        in_period = and_(in_period, _complaint.c.prefix == prefix)
     if complaints_only:
         return Rows(complaints=_complaints(session, in_period))
     return Rows(
         complaints=_complaints(session, in_period),
         causes=_causes(session, in_period),
         actions=_actions(session, in_period),
-        mails=_mails(session, start, end),
+        mails=_mails(session, start, end, prefix),
     )
 
 
@@ -130,7 +136,7 @@ def _actions(session: Session, in_period) -> tuple[ActionRow, ...]:
     return tuple(ActionRow(*row) for row in session.execute(statement).all())
 
 
-def _mails(session: Session, start: datetime, end: datetime) -> tuple[MailCount, ...]:
+def _mails(session: Session, start: datetime, end: datetime, prefix: str | None = None) -> tuple[MailCount, ...]:
     """Counted by outcome; a complaint typed in (`add`) keeps a source record too, told apart by its channel."""
     typed = and_(_inbound.c.outcome == "complaint", _complaint.c.channel != "email")
     statement = (
@@ -139,4 +145,6 @@ def _mails(session: Session, start: datetime, end: datetime) -> tuple[MailCount,
         .where(_inbound.c.arrived_at >= start, _inbound.c.arrived_at < end)
         .group_by(_inbound.c.outcome, "typed")
     )
+    if prefix is not None:
+        statement = statement.where(_complaint.c.prefix == prefix)
     return tuple(MailCount(outcome, bool(is_typed), count) for outcome, is_typed, count in session.execute(statement))

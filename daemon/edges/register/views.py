@@ -163,6 +163,7 @@ class Filters:
     words: tuple[str, ...] = ()
     received_from: datetime | None = None
     received_before: datetime | None = None
+    prefix: str | None = None  # one register's complaints (`--register NAME`: its reference prefix)
 
 
 # The orders a page of the register may take, by name (the web view's `sort=`); the id breaks ties.
@@ -309,6 +310,8 @@ def narrowed(statement, filters: Filters):
     """`statement` (over Complaint) narrowed by `filters`: the one reading of them, for `list`, the web
     view's pages and its exports alike."""
     open_answer = col(Complaint.status).not_in(CLOSED_FOR_ANSWER)
+    if filters.prefix:
+        statement = statement.where(Complaint.prefix == filters.prefix)
     if filters.status:
         statement = statement.where(Complaint.status == filters.status)
     if filters.handler:
