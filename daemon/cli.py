@@ -180,6 +180,7 @@ def _add_parsers(command) -> None:
 
     add = command("add", cmd_add, "register a complaint made by phone, letter, at a counter or on a web form")
     add.add_argument("--channel", required=True, help="phone, letter, counter or web")
+    add.add_argument("--register", metavar="NAME", help="the [[registers]] entry it belongs to (default: the first)")
     add.add_argument("--name", required=True, help="the customer's name")
     add.add_argument("--email", help="their email address: letters then go by email")
     add.add_argument("--phone", help="their phone number")

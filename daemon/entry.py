@@ -28,7 +28,7 @@ LETTERS = ("acknowledgement",)
 
 
 def cmd_add(args) -> int:
-    config = load_config(args.config)
+    config = load_config(args.config).named(args.register)
     entry = _entry(args, config)
     register = Register(config.database.url)
     desk = Desk.of(config, register)
@@ -103,7 +103,7 @@ def _attachment(path: str) -> Attachment:
 
 
 def cmd_letter(args) -> int:
-    config = load_config(args.config)
+    config = load_config(args.config).for_reference(args.reference)  # its register's letters
     if args.kind not in LETTERS:
         raise EntryError(f"{args.kind}: the letters that can be printed are {', '.join(LETTERS)}")
     register = Register(config.database.url)

@@ -200,3 +200,22 @@ def _toml(data: dict[str, Any]) -> str:
                 for item in value:
                     table(f"[[registers.{key}]]", item)
     return "\n".join(lines) + "\n"
+
+
+def test_the_examples_commented_registers_parse(tmp_path, monkeypatch):
+    """config.example.toml's [[registers]] block, uncommented, is a valid config of two registers."""
+    import tomllib
+
+    root = Path(__file__).resolve().parents[1]
+    text = (root / "config.example.toml").read_text(encoding="utf-8")
+    block = text[text.index("# [[registers]]") :]
+    uncommented = "\n".join(line.removeprefix("#").removeprefix(" ") for line in block.splitlines())
+    for name in ("imap-maison", "imap-jardin"):
+        (tmp_path / name).write_text("secret\n", encoding="utf-8")
+    monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(tmp_path))
+    config = parse_config(tomllib.loads(text + "\n" + uncommented))
+    assert [(c.name, c.register.reference_prefix, c.smtp.sender.email) for c in config.each] == [
+        ("maison", "MAI", "maison@example.com"),
+        ("jardin", "JAR", "jardin@example.com"),
+    ]
+    assert config.named("jardin").profile.name == "acpr" and config.named("jardin").mailbox.password == "secret"
