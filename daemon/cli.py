@@ -146,6 +146,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     show.add_argument("--output", metavar="FILE", help="write it there instead of standard output")
     add_quarantine_commands(command)
+    _auth_parser(command)
     _export_parser(command)
     web = command("web", cmd_web, "serve the register's web view (read-only, behind a login)")
     web.add_argument("--listen", metavar="ADDRESS:PORT", help="instead of [web] listen, e.g. 127.0.0.1:8080")
@@ -160,6 +161,13 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--serve", action="store_true", help="keep running after the samples (Ctrl-C to stop)")
     demo.set_defaults(command_func=cmd_demo)
     return parser
+
+
+def _auth_parser(command) -> None:
+    """`auth login|status`: the OAuth token of an XOAUTH2 mailbox (daemon/auth.py)."""
+    from daemon.auth import add_commands
+
+    add_commands(command)
 
 
 def _purge(args) -> int:

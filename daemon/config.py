@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from daemon.config_schema import (
     CATEGORY,
     CAUSES,
+    CLIENT_SECRET_KEYS,
     CUSTOMER_LETTERS,
     DATABASE,
     HANDLER,
@@ -30,6 +31,7 @@ from daemon.config_schema import (
     LIMITS,
     MAILBOX,
     MEDIATOR,
+    OAUTH,
     OUTBOX,
     REGISTER,
     REMINDERS,
@@ -42,6 +44,7 @@ from daemon.config_schema import (
     WEB,
     WEB_USER,
     Parser,
+    read_secret,
     read_section,
 )
 from daemon.core.deadlines import ClosedDays, DeadlineRule, Unit, holiday_calendar
@@ -59,6 +62,7 @@ __all__ = [
     "DatabaseConfig",
     "LimitsConfig",
     "MailboxConfig",
+    "OAuthConfig",
     "OutboxConfig",
     "Parser",
     "RegisterConfig",
@@ -74,6 +78,39 @@ __all__ = [
 ]
 
 # --------------------------------------------------------------------------- sections
+
+# What each provider needs unless the config says otherwise (README, "Microsoft 365 and Gmail").
+OAUTH_DEFAULT_FLOW = {"microsoft": "device_code", "google": "authorization_code", "generic": "device_code"}
+OAUTH_FLOWS = {
+    "microsoft": ("device_code", "client_credentials"),
+    "google": ("authorization_code",),
+    "generic": ("device_code", "client_credentials", "authorization_code"),
+}
+MICROSOFT_SCOPES = {
+    "device_code": ("https://outlook.office365.com/IMAP.AccessAsUser.All", "https://outlook.office365.com/SMTP.Send"),
+    "client_credentials": ("https://outlook.office365.com/.default",),
+}
+GOOGLE_SCOPES = ("https://mail.google.com/",)
+GOOGLE_TOKEN_URL = "https://oauth2.googleapis.com/token"
+GOOGLE_AUTH_URL = "https://accounts.google.com/o/oauth2/auth"
+
+
+@dataclass(frozen=True)
+class OAuthConfig:
+    """`[oauth]`: the application registered with the provider, the flow that obtains the first token
+    (`complaintsd auth login`), and the file the tokens are kept in (0600)."""
+
+    provider: str  # microsoft | google | generic
+    flow: str  # device_code | client_credentials | authorization_code
+    client_id: str
+    client_secret: str
+    scopes: tuple[str, ...]
+    token_file: Path
+    tenant: str = ""
+    token_url: str = ""  # generic, google (default Google's); tests point it at a local endpoint
+    device_code_url: str = ""
+    authority: str = ""  # microsoft: https://login.microsoftonline.com/<tenant> unless given
+    warn_before: timedelta = timedelta(days=7)  # a refresh token ending sooner: a health alert
 
 
 @dataclass(frozen=True)
@@ -91,6 +128,8 @@ class MailboxConfig:
     path: Path | None
     batch_size: int
     idle: bool
+    auth: str = "password"  # or "xoauth2", with `oauth`
+    oauth: OAuthConfig | None = None
 
 
 @dataclass(frozen=True)
@@ -102,6 +141,8 @@ class SmtpConfig:
     password: str
     sender: Address
     timeout: timedelta
+    auth: str = "password"
+    oauth: OAuthConfig | None = None
 
 
 @dataclass(frozen=True)
@@ -248,6 +289,7 @@ class Config:
     source: Path | None = None
     refer_after: DeadlineRule = DeadlineRule(2, Unit.MONTHS)  # [mediator] refer_after
     retention_years: int = 5  # [retention] keep: complaints closed longer ago lose their personal data
+    oauth: OAuthConfig | None = None  # [oauth]: what `complaintsd auth login` obtains a token for
     name: str = ""  # the register's name in [[registers]]; "" for a config of one register
     registers: tuple[Config, ...] = ()  # every [[registers]] entry, this one first; () for one register
     fellow_addresses: frozenset[str] = frozenset()  # the other registers' own addresses (loop safety)
@@ -323,6 +365,9 @@ def _one(data: dict[str, Any], source: Path | None) -> Config:
             "mediator's contact goes in every answer that does not grant the request in full)",
         )
     smtp["sender"] = smtp.pop("from")
+    oauth = oauth_of(data["oauth"], "oauth") if "oauth" in data else None
+    _oauth_for(oauth, mailbox, "mailbox")
+    _oauth_for(oauth, smtp, "smtp")
     routing = _routing(data)
     if not register["organisation"]:
         register["organisation"] = smtp["sender"].name or smtp["sender"].email
@@ -345,6 +390,68 @@ def _one(data: dict[str, Any], source: Path | None) -> Config:
         source=source,
         refer_after=refer_after,
         retention_years=read_section(data, "retention", RETENTION)["keep"],
+        oauth=oauth,
+    )
+
+
+def _oauth_for(oauth: OAuthConfig | None, section: dict[str, Any], name: str) -> None:
+    """`auth = "xoauth2"` needs the `[oauth]` table; a password beside it would never be used."""
+    if section["auth"] != "xoauth2":
+        return
+    if section.get("kind") == "maildir":
+        raise ConfigError(f"{name}.auth", '"xoauth2" is for an IMAP mailbox, not a Maildir')
+    if section["password"]:
+        raise ConfigError(f"{name}.auth", '"xoauth2" logs in with a token: remove the password')
+    if not section["username"]:
+        raise ConfigError(f"{name}.username", 'required when auth = "xoauth2" (the mailbox\'s address)')
+    if oauth is None:
+        raise ConfigError("oauth", f'an [oauth] table is required when {name}.auth = "xoauth2"')
+    section["oauth"] = oauth
+
+
+def oauth_of(table: Any, path: str) -> OAuthConfig:
+    """Read one OAuth table (`[oauth]`, or any mailbox's own) with the provider's defaults filled in."""
+    if not isinstance(table, dict):
+        raise ConfigError(path, f"expected a table like [{path}]")
+    plain = {key: value for key, value in table.items() if key not in CLIENT_SECRET_KEYS}
+    values = read_section({path: plain}, path, OAUTH)
+    secret = read_secret(table, path, CLIENT_SECRET_KEYS)
+    provider = values["provider"]
+    flow = table.get("flow") and values["flow"] or OAUTH_DEFAULT_FLOW[provider]
+    if flow not in OAUTH_FLOWS[provider]:
+        raise ConfigError(f"{path}.flow", f"{flow!r}: {provider} offers {', '.join(OAUTH_FLOWS[provider])}")
+    if values["token_file"] is None:
+        raise ConfigError(f"{path}.token_file", "must not be empty")
+    scopes = values["scopes"]
+    if provider == "microsoft":
+        if not values["tenant"]:
+            raise ConfigError(f"{path}.tenant", "required for microsoft (the directory's ID or domain)")
+        scopes = scopes or MICROSOFT_SCOPES[flow]
+    elif provider == "google":
+        scopes = scopes or GOOGLE_SCOPES
+        values["token_url"] = values["token_url"] or GOOGLE_TOKEN_URL
+        values["device_code_url"] = values["device_code_url"] or GOOGLE_AUTH_URL
+    else:
+        if not values["token_url"]:
+            raise ConfigError(f"{path}.token_url", "required for provider generic")
+        if flow in ("device_code", "authorization_code") and not values["device_code_url"]:
+            raise ConfigError(f"{path}.device_code_url", f"required for flow {flow} (where the login starts)")
+    if flow in ("client_credentials", "authorization_code") and not secret:
+        raise ConfigError(f"{path}.client_secret_file", f"flow {flow} needs the application's secret")
+    if not scopes:
+        raise ConfigError(f"{path}.scopes", "at least one scope is needed")
+    return OAuthConfig(
+        provider=provider,
+        flow=flow,
+        client_id=values["client_id"],
+        client_secret=secret,
+        scopes=tuple(scopes),
+        token_file=values["token_file"],
+        tenant=values["tenant"],
+        token_url=values["token_url"],
+        device_code_url=values["device_code_url"],
+        authority=values["authority"],
+        warn_before=values["warn_before"],
     )
 
 
@@ -362,6 +469,7 @@ REGISTER_TABLES = (
     "customer_letters",
     "limits",
     "health",
+    "oauth",  # each mailbox its own token ([registers.oauth] token_file), the app's settings inherited
 )
 SHARED_TABLES = ("database", "storage", "outbox", "web", "retention")
 
@@ -437,6 +545,13 @@ def _check_distinct(registers: list[Config]) -> None:
             )
         if any(_mailbox_key(other.mailbox) == _mailbox_key(config.mailbox) for other in earlier):
             raise ConfigError(f"registers[{index}].mailbox", "the same mailbox as another register's")
+        if config.mailbox.oauth and any(
+            other.mailbox.oauth and other.mailbox.oauth.token_file == config.mailbox.oauth.token_file
+            for other in earlier
+        ):
+            raise ConfigError(
+                f"registers[{index}].oauth.token_file", "another mailbox's token: give each mailbox its own file"
+            )
 
 
 def _mailbox_key(mailbox: MailboxConfig) -> tuple[object, ...]:

@@ -26,6 +26,7 @@ from daemon.errors import ConfigError
 __all__ = [
     "CATEGORY",
     "CAUSES",
+    "CLIENT_SECRET_KEYS",
     "CUSTOMER_LETTERS",
     "DATABASE",
     "HANDLER",
@@ -33,6 +34,7 @@ __all__ = [
     "LIMITS",
     "MAILBOX",
     "MEDIATOR",
+    "OAUTH",
     "OUTBOX",
     "REGISTER",
     "REMINDERS",
@@ -46,6 +48,7 @@ __all__ = [
     "WEB_USER",
     "Parser",
     "read_section",
+    "read_secret",
 ]
 
 # --------------------------------------------------------------------------- value parsers
@@ -240,6 +243,7 @@ MAILBOX = {
     "path": (_optional_path, ""),
     "batch_size": (_integer(1, 5000), 200),
     "idle": (_boolean, True),
+    "auth": (_choice("password", "xoauth2"), "password"),
 }
 SMTP = {
     "host": (_string, "localhost"),
@@ -248,6 +252,7 @@ SMTP = {
     "username": (_string, ""),
     "from": (_address, None),
     "timeout": (_duration, "30s"),
+    "auth": (_choice("password", "xoauth2"), "password"),
 }
 DATABASE = {"url": (_string, "sqlite:////var/lib/complaintsd/register.db")}
 STORAGE = {"path": (_optional_path, "/var/lib/complaintsd/attachments")}
@@ -336,6 +341,21 @@ WEB_USER: dict[str, tuple[Parser, Any]] = {
     "password_hash": (lambda v, p: _password_hash(v, p), ""),
 }
 SECRET_KEYS = ("password", "password_env", "password_file")
+# XOAUTH2 for the mailbox and the relay (`auth = "xoauth2"`): the application registered with the
+# provider, and where its tokens are kept. A table of its own, so that any mailbox can name one.
+OAUTH: dict[str, tuple[Parser, Any]] = {
+    "provider": (_choice("microsoft", "google", "generic"), None),
+    "flow": (_choice("device_code", "client_credentials", "authorization_code"), "device_code"),
+    "tenant": (_string, ""),
+    "client_id": (_string, None),
+    "scopes": (lambda v, p: _list(v, p, _string), []),
+    "token_file": (_optional_path, "/var/lib/complaintsd/oauth-token.json"),
+    "token_url": (_string, ""),
+    "device_code_url": (_string, ""),
+    "authority": (_string, ""),
+    "warn_before": (_duration, "7d"),
+}
+CLIENT_SECRET_KEYS = ("client_secret", "client_secret_env", "client_secret_file")
 
 
 def _retention(value: Any, path: str) -> int:
@@ -364,6 +384,7 @@ SECTIONS = {
     "limits": LIMITS,
     "health": HEALTH,
     "web": WEB,
+    "oauth": OAUTH,
 }
 
 
@@ -387,7 +408,7 @@ def read_section(data: dict[str, Any], name: str, schema: dict, secrets: bool = 
             values[key] = parse(default, path)
     if secrets:
         _refuse_cleartext(values, name)
-        values["password"] = _secret(table, name)
+        values["password"] = read_secret(table, name)
     return values
 
 
@@ -418,20 +439,21 @@ def _refuse_cleartext(values: dict[str, Any], name: str) -> None:
         )
 
 
-def _secret(table: dict[str, Any], name: str) -> str:
-    """A password given inline, by environment variable, or by file (systemd credentials)."""
-    given = [key for key in SECRET_KEYS if table.get(key)]
+def read_secret(table: dict[str, Any], name: str, keys: tuple[str, str, str] = SECRET_KEYS) -> str:
+    """A secret given inline, by environment variable, or by file (systemd credentials): `keys` are its
+    three spellings (password, password_env, password_file)."""
+    given = [key for key in keys if table.get(key)]
     if len(given) > 1:
-        raise ConfigError(f"{name}.{given[1]}", f"give only one of {', '.join(SECRET_KEYS)}")
+        raise ConfigError(f"{name}.{given[1]}", f"give only one of {', '.join(keys)}")
     if not given:
         return ""
     key = given[0]
     value = _string(table[key], f"{name}.{key}")
-    if key == "password":
+    if key == keys[0]:
         return value
-    if key == "password_env":
+    if key == keys[1]:
         if value not in os.environ:
-            raise ConfigError(f"{name}.password_env", f"environment variable {value} is not set")
+            raise ConfigError(f"{name}.{key}", f"environment variable {value} is not set")
         return os.environ[value]
     path = Path(value)
     if not path.is_absolute() and os.environ.get("CREDENTIALS_DIRECTORY"):
@@ -439,4 +461,4 @@ def _secret(table: dict[str, Any], name: str) -> str:
     try:
         return path.read_text(encoding="utf-8").strip()
     except OSError as exc:
-        raise ConfigError(f"{name}.password_file", f"cannot read {path}: {exc.strerror}") from None
+        raise ConfigError(f"{name}.{key}", f"cannot read {path}: {exc.strerror}") from None

@@ -37,6 +37,12 @@ class LoginRefused(TransientError):
     like any outage, and the admin is told (core/health.py), since only a person can fix it."""
 
 
+class TokenRefused(TransientError):
+    """The OAuth provider refused to give us a token (a refresh token revoked or expired, a wrong
+    secret, no token yet): only `complaintsd auth login` by a person mends it; the daemon retries with
+    backoff meanwhile and the admin is told (core/health.py)."""
+
+
 class StatementRefused(ComplaintsError):
     """The register refused a statement as too big (too many SQL variables…): the fault of the
     mail that made it, not an outage; retrying the batch would stop the desk (issue 14)."""

@@ -59,8 +59,19 @@ def gather(config: Config, now: datetime | None = None) -> dict[str, Any]:
             "oldest_at": figures["outbox_oldest_at"],
             "undeliverable": health.outbox_undeliverable,
         },
+        "oauth": _oauth(config, now),
         "at": now.isoformat(),
     }
+
+
+def _oauth(config: Config, now: datetime) -> dict[str, Any] | None:
+    """The XOAUTH2 token's expiry (None: the mailbox and the relay log in with a password)."""
+    oauth = config.mailbox.oauth or config.smtp.oauth
+    if oauth is None:
+        return None
+    from daemon.auth import token_status
+
+    return token_status(oauth, now)
 
 
 def _refuse_a_missing_file(url: str) -> None:
@@ -94,6 +105,10 @@ def render(data: dict[str, Any], config: Config) -> str:
         f"reminders:  next due {when(data['next_reminder_at'])}",
         f"register:   {data['schema']}",
     ]
+    if data.get("oauth"):
+        from daemon.auth import render as render_token
+
+        lines.append(f"oauth:      {render_token(data['oauth'])}")
     return "\n".join(lines)
 
 

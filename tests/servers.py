@@ -128,7 +128,7 @@ instance_name = {instance}
 log_path = {root}/dovecot.log
 ssl = no
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login{oauth_mechanisms}
 # A wrong password is answered at once, not after the usual 2 s (and, below, without the auth
 # penalty that would slow every later login from 127.0.0.1 by up to 15 s).
 auth_failure_delay = 0
@@ -152,7 +152,7 @@ passdb {{
   driver = passwd-file
   args = scheme=PLAIN username_format=%u {root}/users/%u
 }}
-userdb {{
+{oauth_passdb}userdb {{
   driver = passwd-file
   args = username_format=%u {root}/users/%u
   default_fields = uid={uid} gid={gid} home={root}/mail/%u
@@ -227,12 +227,15 @@ class DovecotServer:
         separator: str = "/",
         host: str = LOOPBACK,
         start_timeout: float = 10.0,
+        oauth2_introspection_url: str | None = None,
     ) -> None:
         if separator not in ("/", "."):
             raise ValueError(f"separator must be '/' or '.', not {separator!r}")
         self.host = host
         self.port = 0
         self.separator = separator
+        # XOAUTH2 checked by Dovecot's oauth2 passdb, which POSTs the token to this URL (RFC 7662).
+        self.oauth2_introspection_url = oauth2_introspection_url
         self.users: dict[str, str] = {}
         self.root: Path | None = None
         self._first_user = (user, password)
@@ -344,8 +347,28 @@ class DovecotServer:
             separator=self.separator,
             login_chroot=login_chroot,
             anvil_chroot=anvil_chroot,
+            oauth_mechanisms=" xoauth2 oauthbearer" if self.oauth2_introspection_url else "",
+            oauth_passdb=self._oauth_passdb(),
         )
         (self.root / "dovecot.conf").write_text(conf)
+
+    def _oauth_passdb(self) -> str:
+        """Dovecot 2.3's oauth2 passdb (doc.dovecot.org/2.3, "Open Authentication v2.0 database"),
+        asking the introspection URL whether a token is active and whose it is."""
+        if not self.oauth2_introspection_url:
+            return ""
+        assert self.root is not None
+        args = self.root / "oauth2.conf.ext"
+        args.write_text(
+            "introspection_mode = post\n"
+            f"introspection_url = {self.oauth2_introspection_url}\n"
+            "username_attribute = username\n"
+            "active_attribute = active\n"
+            "active_value = true\n"
+            "force_introspection = yes\n"
+        )
+        args.chmod(0o644)
+        return f"passdb {{\n  driver = oauth2\n  mechanisms = xoauth2 oauthbearer\n  args = {args}\n}}\n"
 
     def _spawn(self, binary: str) -> str:
         """Start Dovecot and wait for its greeting; '' on success, else what went wrong."""
@@ -637,7 +660,7 @@ class SmtpSink:
         error: Exception | None = None
         for _attempt in range(5):
             self.port = free_port(self.host)
-            controller = Controller(_SinkHandler(self), hostname=self.host, port=self.port, **kwargs)
+            controller = Controller(self._handler(), hostname=self.host, port=self.port, **kwargs)
             try:
                 controller.start()
             except OSError as exc:  # Someone took the port between probe and bind.
@@ -648,6 +671,10 @@ class SmtpSink:
                 _live.add(self)
             return self
         raise RuntimeError(f"SMTP sink did not start: {error}")
+
+    def _handler(self) -> Any:
+        """The aiosmtpd handler: its `auth_<MECHANISM>` methods are the AUTH mechanisms offered."""
+        return _SinkHandler(self)
 
     def stop(self) -> None:
         with _live_lock:

@@ -3,8 +3,9 @@
 Issue 11 ("Run for years") asks that the admin (`[health] admin`, else the supervisor) be told by
 mail, exactly once per change of state, when no mail has arrived for `no_mail_after` (counted on
 working days only, so that a quiet weekend is no alarm), when the mailbox refuses our login, and
-when the outbox's oldest letter has waited longer than `outbox_age`; and told again when each is
-over. The register remembers what was said: the last health letter about each condition in the
+when the outbox's oldest letter has waited longer than `outbox_age`, and when the OAuth provider
+refuses to renew our token or its refresh token nears its end (`[oauth] warn_before`); and told again
+when each is over. The register remembers what was said: the last health letter about each condition in the
 outbox (`HealthLetter`), so a restart, or the other of two daemons, neither repeats an alert nor
 forgets to say it is over.
 """
@@ -27,6 +28,7 @@ class Condition(StrEnum):
     NO_MAIL = "no_mail"
     MAILBOX_LOGIN = "mailbox_login"
     OUTBOX_AGE = "outbox_age"
+    OAUTH_TOKEN = "oauth_token"
 
 
 class Login(StrEnum):
@@ -35,6 +37,17 @@ class Login(StrEnum):
     UNKNOWN = "unknown"
     ACCEPTED = "accepted"
     REFUSED = "refused"
+
+
+@dataclass(frozen=True)
+class OAuthReading:
+    """The token file as the watch read it: a refusal of the provider, and the refresh token's end
+    when the provider said it, against how early the admin wants to hear of it."""
+
+    refused_at: datetime | None
+    refused_why: str
+    refresh_expires_at: datetime | None
+    warn_before: timedelta
 
 
 @dataclass(frozen=True)
@@ -48,6 +61,7 @@ class Reading:
     login_since: datetime | None = None  # when the login was first refused, in a row
     login_why: str = ""
     watching_since: datetime | None = None
+    oauth: OAuthReading | None = None  # None: no XOAUTH2 login configured
 
 
 @dataclass(frozen=True)
@@ -105,6 +119,8 @@ def decide_health(
     for condition in Condition:
         if condition is Condition.MAILBOX_LOGIN and reading.login is Login.UNKNOWN:
             continue  # not tried yet since this daemon started: nothing new to say
+        if condition is Condition.OAUTH_TOKEN and reading.oauth is None:
+            continue
         last = said.get(condition)
         was, alarm = (last is not None and last.raised), alarms.get(condition)
         if was == (alarm is not None):
@@ -129,12 +145,30 @@ def current_alarms(reading: Reading, now: datetime, policy: Policy) -> dict[Cond
         alarms[Condition.MAILBOX_LOGIN] = Alarm(
             Condition.MAILBOX_LOGIN, reading.login_since, f"the mailbox refuses our login: {reading.login_why}"
         )
+    oauth = _oauth_alarm(reading.oauth, now)
+    if oauth is not None:
+        alarms[Condition.OAUTH_TOKEN] = oauth
     oldest = reading.outbox_oldest_at
     if watch.outbox_age is not None and oldest is not None and now - oldest >= watch.outbox_age:
         alarms[Condition.OUTBOX_AGE] = Alarm(
             Condition.OUTBOX_AGE, oldest, f"the outbox's oldest letter waits since {oldest:%Y-%m-%d %H:%M} UTC"
         )
     return alarms
+
+
+def _oauth_alarm(oauth: OAuthReading | None, now: datetime) -> Alarm | None:
+    """A refused refresh holds until `auth login` writes a new token; a refresh token ending within
+    `warn_before` holds until a new one (with a later end) replaces it."""
+    if oauth is None:
+        return None
+    if oauth.refused_at is not None:
+        words = f"the OAuth provider refuses to renew our token ({oauth.refused_why}): run complaintsd auth login"
+        return Alarm(Condition.OAUTH_TOKEN, oauth.refused_at, words)
+    ends = oauth.refresh_expires_at
+    if ends is not None and ends - now <= oauth.warn_before:
+        words = f"the OAuth refresh token ends {ends:%Y-%m-%d %H:%M} UTC: run complaintsd auth login before"
+        return Alarm(Condition.OAUTH_TOKEN, None, words)
+    return None
 
 
 def working_time(start: datetime, end: datetime, timezone: ZoneInfo, closed: ClosedDays) -> timedelta:
@@ -156,7 +190,18 @@ def _recovered_words(condition: Condition) -> str:
         Condition.NO_MAIL: "mail arrives again",
         Condition.MAILBOX_LOGIN: "the mailbox accepts our login again",
         Condition.OUTBOX_AGE: "the outbox has no letter waiting too long any more",
+        Condition.OAUTH_TOKEN: "the OAuth token is renewed again",
     }[condition]
+
+
+def _detail(condition: Condition, alarm: Alarm | None, reading: Reading) -> str:
+    if alarm is None:
+        return ""
+    if condition is Condition.MAILBOX_LOGIN:
+        return reading.login_why
+    if condition is Condition.OAUTH_TOKEN and reading.oauth is not None:
+        return reading.oauth.refused_why
+    return ""
 
 
 def _letter(
@@ -174,8 +219,9 @@ def _letter(
         raised=alarm is not None,
         since=alarm.since if alarm else None,
         threshold=threshold,
-        detail=reading.login_why if alarm and condition is Condition.MAILBOX_LOGIN else "",
+        detail=_detail(condition, alarm, reading),
         now=now,
+        ends_at=reading.oauth.refresh_expires_at if reading.oauth and condition is Condition.OAUTH_TOKEN else None,
     )
     kind = kind_of(condition, alarm is not None)
     # A recovery answers its alert, so that a mail client shows the two together.

@@ -25,6 +25,7 @@ from imapclient.exceptions import IMAPClientError, LoginError
 
 from daemon.config import MailboxConfig
 from daemon.core.mail import Fetched
+from daemon.edges.oauth import TokenSource
 from daemon.errors import LoginRefused, TransientError
 
 log = logging.getLogger("complaintsd.mailbox")
@@ -59,6 +60,7 @@ class ImapMailbox:
         self._client: IMAPClient | None = None
         self.can_idle = False
         self.can_move = False
+        self.tokens = TokenSource(config.oauth) if config.auth == "xoauth2" and config.oauth else None
 
     @property
     def client(self) -> IMAPClient:
@@ -70,14 +72,32 @@ class ImapMailbox:
     def describe(self) -> str:
         return f"imap://{self.config.username}@{self.config.host}:{self.config.port}/{self.config.folder}"
 
-    def _login(self) -> IMAPClient:
+    def _open(self) -> IMAPClient:
         cfg = self.config
         context = ssl.create_default_context() if cfg.tls != "none" else None
         client = IMAPClient(cfg.host, port=cfg.port, ssl=cfg.tls == "ssl", ssl_context=context, timeout=self.timeout)
         client.normalise_times = False  # keep INTERNALDATE's offset: it is the date of receipt
         if cfg.tls == "starttls":
             client.starttls(context)
-        client.login(cfg.username, cfg.password)
+        return client
+
+    def _login(self) -> IMAPClient:
+        cfg = self.config
+        client = self._open()
+        if self.tokens is None:
+            client.login(cfg.username, cfg.password)
+            return client
+        token = self.tokens.access_token()
+        try:
+            client.oauth2_login(cfg.username, token)
+        except LoginError as exc:
+            # A token refused before its end (revoked, clock skew): one refresh and one more try, on a
+            # new connection (the failed AUTHENTICATE leaves the old one in the server's error dialogue).
+            log.info("IMAP refused the access token (%s); refreshing it once", _why(exc))
+            _shut(client)
+            token = self.tokens.refresh(stale=token)
+            client = self._open()
+            client.oauth2_login(cfg.username, token)
         return client
 
     def probe(self) -> str:
@@ -271,6 +291,11 @@ def pause(stop: threading.Event, seconds: float, beat: Callable[[], None]) -> No
     while not stop.is_set() and (left := until - time.monotonic()) > 0:
         beat()
         stop.wait(min(TURN, left))
+
+
+def _shut(client: IMAPClient) -> None:
+    with contextlib.suppress(*NETWORK_ERRORS):
+        client.shutdown()
 
 
 def _aware(value: datetime | None) -> datetime | None:

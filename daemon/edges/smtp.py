@@ -18,6 +18,7 @@ import aiosmtplib
 
 from daemon.config import SmtpConfig
 from daemon.core.outbox import Envelope, Fate, SendResult
+from daemon.edges.oauth import TokenSource
 from daemon.errors import TransientError
 
 
@@ -25,6 +26,7 @@ class SmtpSender:
     def __init__(self, config: SmtpConfig, connections: int = 1) -> None:
         self.config = config
         self.connections = connections
+        self.tokens = TokenSource(config.oauth) if config.auth == "xoauth2" and config.oauth else None
 
     def describe(self) -> str:
         return f"smtp://{self.config.host}:{self.config.port} ({self.config.tls})"
@@ -48,7 +50,7 @@ class SmtpSender:
 
         try:
             asyncio.run(probe())
-        except _FAILURES as exc:
+        except (*_FAILURES, TransientError) as exc:
             raise TransientError(f"smtp: {self.describe()}: {_why(exc)}") from None
         return f"smtp: {self.describe()} answered"
 
@@ -63,9 +65,27 @@ class SmtpSender:
             timeout=cfg.timeout.total_seconds(),
         )
         await client.connect()
-        if cfg.username:
+        if self.tokens is not None:
+            await self._xoauth2(client)
+        elif cfg.username:
             await client.login(cfg.username, cfg.password)
         return client
+
+    async def _xoauth2(self, client: aiosmtplib.SMTP) -> None:
+        """Log in with the access token; a token refused before its end is refreshed once. A refusal is
+        a TransientError (the letters wait), never a 5xx that would fail them for good."""
+        assert self.tokens is not None
+        token = await asyncio.to_thread(self.tokens.access_token)
+        try:
+            await client.auth_xoauth2(self.config.username, token)
+            return
+        except aiosmtplib.SMTPAuthenticationError:
+            token = await asyncio.to_thread(self.tokens.refresh, token)
+        try:
+            await client.auth_xoauth2(self.config.username, token)
+        except aiosmtplib.SMTPAuthenticationError as exc:
+            client.close()
+            raise TransientError(f"smtp: {self.describe()}: XOAUTH2 refused: {_why(exc)}") from None
 
     async def _send_all(
         self, envelopes: Sequence[Envelope], report: Callable[[int, SendResult], None], stopping: Callable[[], bool]
@@ -88,7 +108,7 @@ class SmtpSender:
             if client is None or not client.is_connected:
                 try:
                     client = await self._connect()
-                except _FAILURES as exc:  # the relay is out of reach: what is left waits for the retry
+                except (*_FAILURES, TransientError) as exc:  # the relay (or the token) out of reach: all wait
                     failure = SendResult(_fate_of(exc), f"cannot connect: {_why(exc)}")
                     for rest in (index, *waiting):
                         report(rest, failure)

@@ -13,8 +13,11 @@ import logging
 import threading
 from datetime import datetime
 
-from daemon.core.health import Change, Login, Reading, decide_health
+from daemon.config import Config, OAuthConfig
+from daemon.core.health import Change, Login, OAuthReading, Reading, decide_health
+from daemon.edges.oauth import TokenFile
 from daemon.edges.register.health import health_letters, last_mail_and_oldest_letter
+from daemon.errors import ConfigError
 from daemon.runners.desk import Clock, Desk
 
 log = logging.getLogger("complaintsd.health")
@@ -44,10 +47,45 @@ class LoginWatch:
             return self._state, self._since, self._why
 
 
+def oauth_of(config: Config) -> tuple[OAuthConfig, ...]:
+    """The token files the daemon logs in with: each register's mailbox's, and the relay's."""
+    found: list[OAuthConfig] = []
+    for each in config.each:
+        for oauth in (each.mailbox.oauth, each.smtp.oauth):
+            if oauth is not None and all(oauth.token_file != seen.token_file for seen in found):
+                found.append(oauth)
+    return tuple(found)
+
+
+def oauth_reading(tokens: tuple[OAuthConfig, ...]) -> OAuthReading | None:
+    """The token files as the health watch needs them (None: no XOAUTH2 login): a refusal in any of
+    them, else the refresh token that ends first. No token file yet is no alarm: the admin has not
+    run `auth login`, and the mailbox loop's log says so at each try."""
+    if not tokens:
+        return None
+    readings = [_reading(oauth) for oauth in tokens]
+    refused = [r for r in readings if r.refused_at is not None]
+    if refused:
+        return refused[0]
+    ending = [r for r in readings if r.refresh_expires_at is not None]
+    return min(ending, key=lambda r: r.refresh_expires_at or r.warn_before) if ending else readings[0]
+
+
+def _reading(oauth: OAuthConfig) -> OAuthReading:
+    try:
+        token = TokenFile(oauth.token_file).read()
+    except ConfigError as exc:
+        return OAuthReading(None, exc.problem, None, oauth.warn_before)
+    if token is None:
+        return OAuthReading(None, "", None, oauth.warn_before)
+    return OAuthReading(token.refused_at, token.refused_why, token.refresh_expires_at, oauth.warn_before)
+
+
 class HealthWatch:
-    def __init__(self, desk: Desk, login: LoginWatch) -> None:
+    def __init__(self, desk: Desk, login: LoginWatch, oauth: tuple[OAuthConfig, ...] = ()) -> None:
         self.desk = desk
         self.login = login
+        self.oauth = oauth
         self.started_at = desk.clock()  # a register without any mail is quiet since then
 
     def check(self) -> list[Change]:
@@ -57,7 +95,7 @@ class HealthWatch:
             last_mail, oldest = last_mail_and_oldest_letter(session)
             said = health_letters(session)
         login, since, why = self.login.read()
-        reading = Reading(last_mail, oldest, login, since, why, self.started_at)
+        reading = Reading(last_mail, oldest, login, since, why, self.started_at, oauth_reading(self.oauth))
         decision = decide_health(said, reading, now, self.desk.policy)
         if not decision.changes:
             return []

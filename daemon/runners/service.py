@@ -31,7 +31,7 @@ from daemon.edges.scheduler import Scheduler
 from daemon.edges.status_file import status_path, write_status
 from daemon.runners.desk import desks_of, utc_now
 from daemon.runners.followups import FollowUps
-from daemon.runners.health import HealthWatch, LoginWatch
+from daemon.runners.health import HealthWatch, LoginWatch, oauth_of
 from daemon.runners.heartbeat import Heartbeat
 from daemon.runners.ingest import Ingestor
 from daemon.runners.integrity import daily_check
@@ -82,7 +82,10 @@ class Daemon:
     def _run(self) -> None:
         self._sender = SenderProcess(self.config, logging.getLogger().level)
         threading.Thread(target=self._watch_sender, name="sender-watch", daemon=True).start()
-        sweepers, health = [Sweeper(desk) for desk in self.desks], HealthWatch(self.desk, self.login)
+        sweepers, health = (
+            [Sweeper(desk) for desk in self.desks],
+            HealthWatch(self.desk, self.login, oauth_of(self.config)),
+        )
         scheduler = Scheduler(lambda: self._sweep(sweepers, health), self.config.reminders.sweep_interval)
         scheduler.also("integrity check", self._verify, timedelta(days=1), first_after=timedelta(minutes=10))
         scheduler.start()

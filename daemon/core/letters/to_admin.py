@@ -81,20 +81,23 @@ class IntegrityAlertFacts:
 @dataclass(frozen=True)
 class HealthFacts:
     """The admin's letter that one of the daemon's health conditions (core/health.py: "no_mail",
-    "mailbox_login", "outbox_age") began to hold (`raised`), since when, against which threshold,
-    or is over."""
+    "mailbox_login", "outbox_age", "oauth_token") began to hold (`raised`), since when, against which
+    threshold, or is over."""
 
     condition: str
     raised: bool
     since: datetime | None
     threshold: timedelta | None
-    detail: str  # the mailbox's answer to our login
+    detail: str  # the mailbox's answer to our login; the OAuth provider's refusal
     now: datetime
+    ends_at: datetime | None = None  # oauth_token: when the refresh token ends (None: refused, or unknown)
 
     def __post_init__(self) -> None:
         require_aware("now", self.now)
         if self.since is not None:
             require_aware("since", self.since)
+        if self.ends_at is not None:
+            require_aware("ends_at", self.ends_at)
 
 
 def render_quarantine_notice(templates: Templates, facts: QuarantineNoticeFacts) -> Letter:
