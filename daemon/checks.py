@@ -81,6 +81,13 @@ def credential_warnings(config: Config) -> list[str]:
             )
         if table.get("password_file"):
             warnings += _password_file_warning(section, Path(str(table["password_file"])))
+    oauth = data.get("oauth", {})
+    if isinstance(oauth, dict) and oauth.get("client_secret") and mode & stat.S_IROTH:
+        warnings.append(
+            f"WARN config: {config.source} is readable by others (mode {mode:04o}) and holds oauth.client_secret: "
+            'chmod 600 it, or better client_secret_file = "oauth-client-secret" and the unit\'s '
+            "LoadCredential=oauth-client-secret:/etc/complaintsd/oauth-client-secret"
+        )
     return warnings
 
 

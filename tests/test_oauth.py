@@ -539,6 +539,25 @@ def test_a_bad_code_is_one_line_and_exit_1(tmp_path, endpoint):
     assert code == 1 and err == "complaintsd: invalid_grant: Bad Request\n"
 
 
+def test_check_warns_of_a_client_secret_in_a_config_others_can_read(tmp_path, endpoint):
+    from daemon.checks import credential_warnings
+    from daemon.config import load_config
+
+    config = _config_file(
+        tmp_path,
+        {"provider": "google", "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "token_url": endpoint.url},
+    )
+    config.chmod(0o644)
+    [warning] = credential_warnings(load_config(config))
+    assert warning == (
+        f"WARN config: {config} is readable by others (mode 0644) and holds oauth.client_secret: chmod 600 it, or "
+        'better client_secret_file = "oauth-client-secret" and the unit\'s '
+        "LoadCredential=oauth-client-secret:/etc/complaintsd/oauth-client-secret"
+    )
+    config.chmod(0o600)
+    assert credential_warnings(load_config(config)) == []
+
+
 def parse_config_file(path: Path) -> OAuthConfig:
     from daemon.config import load_config
 
