@@ -564,3 +564,23 @@ def parse_config_file(path: Path) -> OAuthConfig:
     oauth = load_config(path).oauth
     assert oauth is not None
     return oauth
+
+
+def test_each_register_s_mailbox_has_its_own_token_and_the_watch_reads_them_all(tmp_path, endpoint):
+    from daemon.runners.health import oauth_of
+    from tests.test_runners_registers import registers_data
+
+    data = registers_data(tmp_path)
+    data["oauth"] = {"provider": "microsoft", "tenant": TENANT, "client_id": CLIENT_ID}
+    for entry, mailbox in zip(data["registers"], ("maison@example.com", "jardin@example.com"), strict=True):
+        entry["mailbox"] = {"host": "outlook.office365.com", "username": mailbox, "auth": "xoauth2"}
+        entry["oauth"] = {"token_file": str(tmp_path / f"{entry['name']}-token.json")}
+    config = parse_config(data)
+    files = [each.mailbox.oauth.token_file.name for each in config.each if each.mailbox.oauth]
+    assert files == ["maison-token.json", "jardin-token.json"]
+    assert [o.token_file.name for o in oauth_of(config)] == files
+    del data["registers"][1]["oauth"]
+    data["registers"][0]["oauth"] = {}
+    with pytest.raises(ConfigError) as error:
+        parse_config(data)
+    assert error.value.path == "registers[1].oauth.token_file", "two mailboxes, one token file"
