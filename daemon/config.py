@@ -224,6 +224,8 @@ class OutboxConfig:
     give_up_after: timedelta
     batch_size: int
     connections: int = 1
+    verp: bool = False  # each letter's return path names it (core/verp.py); needs `+` addressing
+    verp_delimiter: str = "+"
 
 
 @dataclass(frozen=True)
@@ -716,4 +718,5 @@ def policy_of(config: Config) -> Policy:
         admin=config.health.admin,
         refer_after=config.refer_after,
         health=HealthWatch(config.health.no_mail_after, config.health.outbox_age),
+        verp_delimiter=config.outbox.verp_delimiter,
     )

@@ -282,6 +282,8 @@ OUTBOX = {
     "give_up_after": (_duration, "5d"),
     "batch_size": (_integer(1, 5000), 200),
     "connections": (_integer(1, 16), 1),
+    "verp": (_boolean, False),
+    "verp_delimiter": (_choice("+", "-"), "+"),
 }
 REMINDERS = {
     "before": (lambda v, p: _list(v, p, _duration), ["3d", "1d", "2h"]),

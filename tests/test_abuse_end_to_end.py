@@ -4,14 +4,15 @@ One smoke test of the wiring: a mail that cannot be registered, a letter that ca
 mail from an internationalised address sit in front of ordinary mail; the ordinary mail is
 acknowledged within seconds all the same, by the same sender process, the admin is told of the
 quarantine, and the internationalised address gets its acknowledgement over SMTPUTF8. Each rule is
-proved in process: tests/test_runners_abuse.py, tests/test_runners_quarantine.py.
+proved in process: tests/test_runners_abuse.py, tests/test_runners_quarantine.py. A second test:
+a bounce that quotes nothing of ours is matched by the return path (VERP) the relay saw.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from tests.harness import DaemonProcess, complaint, wait_until, write_config
+from tests.harness import DaemonProcess, cli_json, complaint, wait_until, write_config
 
 pytestmark = [pytest.mark.dovecot, pytest.mark.smtp]
 
@@ -51,3 +52,26 @@ def test_poison_in_front_does_not_delay_ordinary_mail(tmp_path, imap_account, sm
     assert "quarantined (no sender address)" in log
     assert "cannot be written in an SMTP envelope" in log
     assert "Traceback" not in log
+
+
+def test_a_bounce_with_only_the_return_path_is_matched_to_its_letter(tmp_path, imap_account, smtp_sink):
+    """With `[outbox] verp`, the relay sees a return path naming the letter; a bounce that quotes
+    nothing of ours but arrives at that address marks the letter failed and tells the handler."""
+    config = write_config(tmp_path, imap_account, smtp_sink, extra="verp = true")
+    imap_account.append("INBOX", complaint(1))
+    with DaemonProcess(config) as daemon:
+        wait_until(lambda: _acks_to(smtp_sink, CUSTOMER) == 1, 20, "the acknowledgement")
+        [ack] = [m for m in smtp_sink.messages() if m.rcpt_tos == (CUSTOMER,)]
+        assert ack.mail_from.startswith("reclamations+b.") and ack.mail_from.endswith("@example.com")
+        bounce = (
+            f"From: MAILER-DAEMON@mx.client.example\nTo: {ack.mail_from}\nSubject: failure notice\n"
+            "Message-ID: <qmail-2@mx.client.example>\n\n"
+            f"I'm afraid I wasn't able to deliver your message.\n<{CUSTOMER}>:\nno mailbox here by that name.\n"
+        )
+        imap_account.append("INBOX", bounce.encode())
+        wait_until(lambda: _kind_to(smtp_sink, "follow_up_forward", "bob@example.com"), 20, "the handler told")
+        [reference] = [row["reference"] for row in cli_json(config, "list")]
+        events = [event["event"] for event in cli_json(config, "show", reference)["history"]]
+        assert "letter_bounced" in events, events
+        assert daemon.alive(), daemon.log()
+    assert not [m for m in smtp_sink.messages() if m.rcpt_tos[0].endswith("mx.client.example")], "nothing to the robot"

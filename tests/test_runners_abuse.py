@@ -457,3 +457,85 @@ def test_a_command_in_the_quote_of_an_html_only_reply_is_not_read(tmp_path):
     assert show(desk, reference).status == "acknowledged", "the quoted #clore was not executed"
     details = " ".join(d for _, d in history(desk, reference))
     assert "Vu avec le transporteur." in details and "fondée" not in details
+
+
+# --- VERP: a bounce matched by the return path it came back to (issue 14, item 6) ----------------
+
+
+def _verp_outbox(tmp_path, clock, smtp_sink):
+    sections = {"smtp": {"host": smtp_sink.host, "port": smtp_sink.port}, "outbox": {"verp": True}}
+    desk = make_desk(tmp_path, clock, **sections)
+    config = config_of(tmp_path, **sections)
+    return desk, Outbox(desk.register, SmtpSender(config.smtp), config.outbox, clock)
+
+
+def _bare_bounce(to: str, auto_submitted: str = "auto-generated") -> bytes:
+    """A bounce as some relays write it: text only, quoting nothing of ours but the address it goes to."""
+    return (
+        "From: MAILER-DAEMON@mx.client.example\r\n"
+        f"To: {to}\r\nSubject: failure notice\r\nAuto-Submitted: {auto_submitted}\r\n"
+        "Message-ID: <qmail-1@mx.client.example>\r\n\r\n"
+        "Hi. This is the qmail-send program. I'm afraid I wasn't able to deliver your message.\r\n"
+        f"<{CUSTOMER}>:\r\nSorry, no mailbox here by that name. (#5.1.1)\r\n"
+    ).encode()
+
+
+@pytest.mark.smtp
+def test_a_bounce_quoting_nothing_is_matched_by_the_return_path_of_our_letter(tmp_path, smtp_sink):
+    """Many relays return only a text, or nothing of ours: only the address the bounce goes to tells
+    which letter it is; with `[outbox] verp` that address names the letter."""
+    desk, outbox = _verp_outbox(tmp_path, FakeClock(), smtp_sink)
+    [reference] = ingest(desk, complaint(1)).references
+    assert outbox.flush() == 2
+    [ack] = queued(desk, ACK)
+    [to_customer] = [m for m in smtp_sink.messages() if m.rcpt_tos == (CUSTOMER,)]
+    local, _, domain = to_customer.mail_from.partition("@")
+    assert domain == "example.com" and local.startswith("reclamations+b.")
+    ingest(desk, _bare_bounce(to_customer.mail_from))
+    [(event, detail)] = [(e, d) for e, d in history(desk, reference) if e == "letter_bounced"]
+    assert ack.message["Message-ID"] in detail and f"reach {CUSTOMER} another way" in detail
+    assert [letter.status for letter in queued(desk, ACK)] == ["failed"]
+    assert kinds(queued(desk, "follow_up_forward")) == [("follow_up_forward", BOB)], "the handler is told"
+    assert "no mailbox here by that name" in queued(desk, "follow_up_forward")[0].text
+
+
+@pytest.mark.smtp
+@pytest.mark.parametrize(
+    "forge",
+    [
+        pytest.param(lambda path: path[:-1] + ("a" if path[-1] != "a" else "b"), id="wrong check"),
+        pytest.param(lambda path: path.replace("+b.1.", "+b.2."), id="another letter's id"),
+    ],
+)
+def test_a_forged_return_path_is_not_matched(tmp_path, smtp_sink, forge):
+    desk, outbox = _verp_outbox(tmp_path, FakeClock(), smtp_sink)
+    [reference] = ingest(desk, complaint(1)).references
+    outbox.flush()
+    [path] = [m.mail_from for m in smtp_sink.messages() if m.rcpt_tos == (CUSTOMER,)]
+    local, _, domain = path.partition("@")
+    ingest(desk, _bare_bounce(f"{forge(local)}@{domain}"))
+    assert "letter_bounced" not in [e for e, _ in history(desk, reference)]
+    assert [letter.status for letter in queued(desk)] == ["sent", "sent"]
+
+
+@pytest.mark.smtp
+def test_a_vacation_reply_to_the_return_path_is_not_a_bounce(tmp_path, smtp_sink):
+    """A token match without a failure is probably a vacation program answering the return path."""
+    desk, outbox = _verp_outbox(tmp_path, FakeClock(), smtp_sink)
+    [reference] = ingest(desk, complaint(1)).references
+    outbox.flush()
+    [path] = [m.mail_from for m in smtp_sink.messages() if m.rcpt_tos == (CUSTOMER,)]
+    ingest(desk, _bare_bounce(path, auto_submitted="auto-replied"))
+    assert "letter_bounced" not in [e for e, _ in history(desk, reference)]
+    assert [letter.status for letter in queued(desk, ACK)] == ["sent"]
+
+
+@pytest.mark.smtp
+def test_without_verp_the_return_path_is_our_address(tmp_path, smtp_sink):
+    """VERP is off by default: a mailbox without `+` addressing would lose every bounce."""
+    sections = {"smtp": {"host": smtp_sink.host, "port": smtp_sink.port}}
+    desk = make_desk(tmp_path, FakeClock(), **sections)
+    config = config_of(tmp_path, **sections)
+    ingest(desk, complaint(1))
+    Outbox(desk.register, SmtpSender(config.smtp), config.outbox, desk.clock).flush()
+    assert {m.mail_from for m in smtp_sink.messages()} == {"reclamations@example.com"}

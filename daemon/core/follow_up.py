@@ -50,25 +50,27 @@ def decide_follow_up(
     files: tuple[StoredFile, ...] = (),
     automatic_today: int = 0,
     receipts_today: int = 0,
+    returned: tuple[str, ...] = (),
 ) -> Effects:
     """What a follow-up mail does; `owners` are the register's owners of the tokens the mail quotes,
     `references` the complaints it names by reference (for #related), `files` its attachments as
     the attachment store kept them, `automatic_today` how many automatic letters the customer got
-    in the last 24 hours and `receipts_today` how many receipts this complaint gave (core/limits.py)."""
-    if bounced_ids(mail):
-        return _bounce(case, mail, now, policy)
+    in the last 24 hours and `receipts_today` how many receipts this complaint gave (core/limits.py);
+    `returned` the Message-IDs of our letters the mail came back to by their return path (core/verp.py)."""
+    if bounced_ids(mail) or returned:
+        return _bounce(case, mail, now, policy, bounced_ids(mail) or returned)
     if mail.author.email.lower() in policy.staff:
         return _staff_mail(case, mail, owners, now, policy, references)
     return _customer_mail(case, mail, now, policy, files, (automatic_today, receipts_today))
 
 
-def _bounce(case: Case, mail: InboundMail, now: datetime, policy: Policy) -> Effects:
+def _bounce(case: Case, mail: InboundMail, now: datetime, policy: Policy, letters: tuple[str, ...]) -> Effects:
     """A letter of ours came back undelivered (issue 14, item 6): the history says so and the handler,
     who must reach the customer another way, gets the report; nobody else gets anything (a bounce
     answered is a loop), and the returned copies of our letter are not filed. The letter itself is
     marked failed in the outbox, with the report's status as the relay's last word."""
-    status = delivery_failure(mail)
-    detail = f"{', '.join(bounced_ids(mail))} not delivered ({status}): reach {case.customer_email} another way"
+    status = delivery_failure(mail) or "returned to its return path, without a delivery report"
+    detail = f"{', '.join(letters)} not delivered ({status}): reach {case.customer_email} another way"
     token, issued = current_token(case)
     text = new_text(mail)
     forward = _forward(case, replace(mail, attachments=()), text, token, mail.author.email, now, policy)
@@ -77,7 +79,7 @@ def _bounce(case: Case, mail: InboundMail, now: datetime, policy: Policy) -> Eff
         history=(HistoryEntry("letter_bounced", mail.author.email, detail[:2000]),),
         letters=(forward,),
         tokens=issued,
-        bounced=bounced_ids(mail),
+        bounced=letters,
     )
 
 

@@ -47,6 +47,7 @@ from daemon.core.routing import CategoryMatch, Route, categorize, route
 from daemon.core.threads import bounced_ids, thread_of
 from daemon.core.tokens import handler_message_id
 from daemon.core.triage import Facts, Outcome, classify, fingerprint, reply_address
+from daemon.core.verp import Letter, returned
 from daemon.errors import MailError
 
 
@@ -61,6 +62,7 @@ class Prior:
     thread_references: dict[str, int] = field(default_factory=dict)
     automatic_mails: dict[str, int] = field(default_factory=dict)  # lower-cased address → in the last 24 h
     fingerprints: frozenset[str] = frozenset()  # triage.fingerprint of registered mails like the batch's
+    letters: dict[int, Letter] = field(default_factory=dict)  # outbox rows the batch's return paths name
 
 
 @dataclass(frozen=True)
@@ -183,10 +185,20 @@ def _triage(item, sha, mail, prior: Prior, seen_hashes, seen_ids, policy: Policy
         return Triaged(
             item, sha, Outcome.FOLLOW_UP, f"delivery failure of our letter: {disposition.reason}", mail, thread
         )
+    if disposition.outcome is Outcome.ROBOT and mail.sender:
+        ours = [letter for letter in _returned(mail, prior, policy) if letter.complaint_id is not None]
+        if ours:
+            reason = f"delivery failure at the return path of our letter: {disposition.reason}"
+            return Triaged(item, sha, Outcome.FOLLOW_UP, reason, mail, ours[0].complaint_id)
     if disposition.outcome is Outcome.COMPLAINT and _command_lines(mail, _day(item, now, policy), policy):
         reason = f"command mail from {mail.author.email} naming no complaint (no reference, no token)"
         return Triaged(item, sha, Outcome.UNADDRESSED_COMMAND, reason, mail)
     return Triaged(item, sha, disposition.outcome, disposition.reason, mail, thread)
+
+
+def _returned(mail: InboundMail, prior: Prior, policy: Policy) -> tuple[Letter, ...]:
+    """Our letters a robot's mail reports undelivered through their return path (core/verp.py)."""
+    return returned(mail, prior.letters, policy.sender.email, policy.verp_delimiter) if prior.letters else ()
 
 
 def _day(item: Fetched, now: datetime, policy: Policy) -> date:

@@ -80,6 +80,7 @@ class Policy:
     admin: Address | None = None  # told of quarantined mail ([health] admin); None: the supervisor
     refer_after: DeadlineRule = DeadlineRule(2, Unit.MONTHS)  # `[mediator] refer_after`
     health: HealthWatch = HealthWatch()
+    verp_delimiter: str = "+"  # `[outbox] verp_delimiter`: how a bounce's return path is read (core/verp.py)
 
     @property
     def alerts_to(self) -> Address:

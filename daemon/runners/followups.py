@@ -15,17 +15,21 @@ from __future__ import annotations
 import logging
 
 import jinja2
+from sqlmodel import Session
 
 from daemon.core.follow_up import decide_follow_up
 from daemon.core.limits import WINDOW
+from daemon.core.mail import InboundMail
 from daemon.core.parsing import parse
 from daemon.core.references import find_references
 from daemon.core.threads import named_ids
 from daemon.core.tokens import tokens_in
+from daemon.core.verp import claims, returned
 from daemon.edges.register.reads import (
     automatic_mails,
     complaint_ids,
     follow_up,
+    letters_by_id,
     load_case,
     pending_follow_ups,
     receipts,
@@ -64,6 +68,13 @@ class FollowUps:
             reason = f"could not be handled: {exc.__class__.__name__}: {exc}"
             follow_up_handled(session, inbound_id, reason, self.desk.clock())
 
+    def _returned(self, session: Session, mail: InboundMail, complaint_id: int) -> tuple[str, ...]:
+        """The Message-IDs of this complaint's letters that `mail` came back to by their return path."""
+        policy = self.desk.policy
+        named = letters_by_id(session, [c.outbox_id for c in claims(mail, policy.sender.email, policy.verp_delimiter)])
+        found = returned(mail, named, policy.sender.email, policy.verp_delimiter) if named else ()
+        return tuple(letter.message_id for letter in found if letter.complaint_id == complaint_id)
+
     def _handle(self, inbound_id: int) -> None:
         now = self.desk.clock()
         with self.desk.register.transaction() as session:
@@ -79,6 +90,7 @@ class FollowUps:
             customer = case.customer_email.lower()
             today = automatic_mails(session, [customer], now - WINDOW).get(customer, 0)
             given = receipts(session, case.id, now - WINDOW)
-            effects = decide_follow_up(case, mail, owners, now, self.desk.policy, references, files, today, given)
+            back = self._returned(session, mail, case.id)
+            effects = decide_follow_up(case, mail, owners, now, self.desk.policy, references, files, today, given, back)
             self.desk.apply(session, effects, now)
             follow_up_handled(session, inbound_id)

@@ -44,6 +44,7 @@ from daemon.core.references import Reference, number_batch
 from daemon.core.threads import named_ids, named_references
 from daemon.core.tokens import new_token
 from daemon.core.triage import Outcome
+from daemon.core.verp import claims
 from daemon.edges.register.quarantine import QuarantinedMessage, quarantined_by_sha256
 from daemon.edges.register.reads import PREVIOUS_LISTED, last_sequences, previous_complaints, prior_knowledge
 from daemon.edges.register.writes import (
@@ -165,6 +166,7 @@ class Ingestor:
                 [(m.sender.email, m.subject) for m in mails if m.sender and not m.message_id],
                 replacing,
                 self.desk.only,
+                letter_ids=_return_paths(mails, self.desk.policy),
             )
         return [_logged(t) for t in triage_batch(parsed, prior, self.desk.policy, self.desk.clock())]
 
@@ -337,6 +339,11 @@ def _correspondents(mails: list[InboundMail], policy: Policy) -> list[str]:
     targets = [answer_address(mail, Outcome.COMPLAINT, policy) for mail in mails]
     targets += [mail.sender for mail in mails if mail.sender and mail.sender.normalized in policy.staff]
     return list(dict.fromkeys(t.normalized for t in targets if t is not None))
+
+
+def _return_paths(mails: list[InboundMail], policy: Policy) -> list[int]:
+    """The outbox ids the batch's return paths name (core/verp.py), for the register to look up."""
+    return [c.outbox_id for m in mails for c in claims(m, policy.sender.email, policy.verp_delimiter)]
 
 
 def _logged(t: Triaged) -> Triaged:

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 
 from sqlmodel import Session
 
 from daemon.config import OutboxConfig
-from daemon.core.outbox import PENDING, SENT, Fate, RetryPolicy, SendResult, after_failure
+from daemon.core.outbox import PENDING, SENT, Envelope, Fate, RetryPolicy, SendResult, after_failure
 from daemon.core.undelivered import decide_undelivered
+from daemon.core.verp import return_path
 from daemon.edges.register import Register
 from daemon.edges.register.outbox import Due, due, mark_sent, next_wakeup, record_failure, settle
 from daemon.edges.register.reads import load_case
@@ -42,6 +44,7 @@ class Outbox:
         self.batch_size = config.batch_size
         self.policy = RetryPolicy(config.retry_first, config.retry_max, config.give_up_after)
         self.clock = clock
+        self.verp = config.verp_delimiter if config.verp else None
         self._outage = False
 
     def flush(self, stopping: Callable[[], bool] = lambda: False) -> int:
@@ -59,10 +62,17 @@ class Outbox:
                 nonlocal sent
                 sent += self._record(session, batch[index], result)
 
-            self.sender.send_all([item.envelope for item in batch], report, stopping)
+            self.sender.send_all([self._envelope(item) for item in batch], report, stopping)
         with self.register.transaction() as session:
             settle(session)
         return sent
+
+    def _envelope(self, item: Due) -> Envelope:
+        """The letter's envelope; with `[outbox] verp`, its return path names it (core/verp.py)."""
+        if self.verp is None or "@" not in item.envelope.mail_from or not item.message_id:
+            return item.envelope
+        mail_from = return_path(item.envelope.mail_from, item.id, item.message_id, self.verp)
+        return replace(item.envelope, mail_from=mail_from)
 
     def _record(self, session: Session, item: Due, result: SendResult) -> bool:
         """Commit the relay's answer at once: a crash now can double only this letter."""

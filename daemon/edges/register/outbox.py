@@ -30,6 +30,7 @@ class Due:
     complaint_id: int | None
     attempts: int
     created_at: datetime
+    message_id: str = ""
 
 
 def due(session: Session, now: datetime, limit: int) -> list[Due]:
@@ -49,6 +50,7 @@ def due(session: Session, now: datetime, limit: int) -> list[Due]:
             r.complaint_id,
             r.attempts,
             r.created_at,
+            r.message_id,
         )
         for r in rows
         if r.id is not None

@@ -23,6 +23,7 @@ from daemon.core.parsing import parse
 from daemon.core.reminders import ActionDeadline, DeadlineKind, Kind, deadline_of
 from daemon.core.sweep import CLOSED_FOR_ANSWER, DueAction, DueReminder
 from daemon.core.triage import Outcome, fingerprint
+from daemon.core.verp import Letter
 from daemon.edges.register.models import (
     Action,
     CommandToken,
@@ -91,6 +92,7 @@ def prior_knowledge(
     without_ids: Iterable[tuple[str, str]] = (),
     replacing: Collection[str] = (),
     prefix: str | None = None,
+    letter_ids: Iterable[int] = (),
 ) -> Prior:
     """What the register knows of a batch; `correspondents` (lower-cased addresses) get their count
     of automatic mails queued since `since` (core/limits.py). The rows of `replacing` (SHA-256s of
@@ -116,7 +118,19 @@ def prior_knowledge(
         thread_references=_threads_by_reference(session, named_references),
         automatic_mails=automatic_mails(session, correspondents, since) if since is not None else {},
         fingerprints=_fingerprints(session, without_ids),
+        letters=letters_by_id(session, letter_ids),
     )
+
+
+def letters_by_id(session: Session, ids: Iterable[int]) -> dict[int, Letter]:
+    """The outbox rows that return paths name (core/verp.py), by id."""
+    found: dict[int, Letter] = {}
+    for part in chunks(ids):  # type: ignore[arg-type]
+        rows = session.exec(
+            select(OutboxMail.id, OutboxMail.message_id, OutboxMail.complaint_id).where(col(OutboxMail.id).in_(part))
+        )
+        found |= {row: Letter(message_id, complaint) for row, message_id, complaint in rows.all() if row is not None}
+    return found
 
 
 # Registered mails compared with each (sender, subject) of a batch's mails without a Message-ID:
