@@ -229,6 +229,8 @@ def _samples(prefix: str, organisation: str, language: str, now: datetime) -> li
         *(n.HealthFacts(c, False, None, None, "", now) for c in Condition),
         n.IntegrityAlertFacts(1, ("history event 7 (REC-2026-000001): its content does not match",), 12, now),
         n.QualityReportFacts("Qualité", "2026-11", now.date(), now.date(), now, 12, 0.75, None, 3, 1, "rapport.html"),
+        n.FloodAlertFacts("camille@example.org", 5, reference, timedelta(hours=1), now),
+        n.GroupedMailFacts("Alice", "camille@example.org", (n.GroupedLine(reference, True, now, "Exemple"),), 0, now),
     ]
 
 

@@ -234,6 +234,7 @@ class LimitsConfig:
 
     automatic_mails_per_day: int
     attachments_to_handler: int  # bytes: beyond this a handler's mail lists the files instead
+    grouped_every: timedelta = timedelta(hours=1)  # past the cap, how often a handler gets the grouped mail
 
 
 @dataclass(frozen=True)
@@ -714,6 +715,7 @@ def policy_of(config: Config) -> Policy:
         mediator=config.mediator,
         attach_limit=config.limits.attachments_to_handler,
         automatic_mails_per_day=config.limits.automatic_mails_per_day,
+        grouped_every=config.limits.grouped_every,
         cause_categories=config.cause_categories,
         admin=config.health.admin,
         refer_after=config.refer_after,

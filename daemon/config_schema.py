@@ -320,6 +320,7 @@ CATEGORY: dict[str, tuple[Parser, Any]] = {
 LIMITS = {
     "automatic_mails_per_day": (_integer(1, 10_000), 5),
     "attachments_to_handler": (_size, "10MB"),
+    "grouped_every": (_duration, "1h"),
 }
 CAUSES: dict[str, tuple[Parser, Any]] = {"categories": (lambda v, p: _list(v, p, _cause_category), [])}
 # Who is told when the daemon itself needs a person (quarantined mail), and when (issue 11: no mail,

@@ -182,7 +182,7 @@ def test_check_renders_every_letter_and_names_a_broken_override(tmp_path):
     from daemon.checks import _templates
     from daemon.errors import ComplaintsError
 
-    assert _templates(parse_config(MINIMAL)).startswith("templates: 26 letters render (fr")
+    assert _templates(parse_config(MINIMAL)).startswith("templates: 28 letters render (fr")
     (tmp_path / "answer.txt.j2").write_text("{{ no_such_field }}")
     broken = parse_config(with_("register", templates=str(tmp_path)))
     with pytest.raises(ComplaintsError, match="templates: answer does not render"):

@@ -16,6 +16,9 @@ from daemon.core.letters import (
     RENDERERS,
     ActionAssignedFacts,
     CommandUnaddressedFacts,
+    FloodAlertFacts,
+    GroupedLine,
+    GroupedMailFacts,
     HealthFacts,
     IntegrityAlertFacts,
     InterimFacts,
@@ -89,6 +92,16 @@ SAMPLES: dict[str, Any] = {
         2, ("attachment 3 (<b>photo</b>.jpg) (REC-2026-000004): its file is missing",), 1200, test_notices.TUESDAY
     ),
     "quality_report": test_letters.QUALITY_REPORT,
+    "flood_alert": FloodAlertFacts(
+        "<b>flood</b>@client.example", 5, "REC-2026-000006", timedelta(hours=1), test_notices.TUESDAY
+    ),
+    "grouped_mail": GroupedMailFacts(
+        "Bob Durand",
+        "camille@client.example",
+        (GroupedLine("REC-2026-000006", False, test_notices.TUESDAY, "<script>Réclamation</script>"),),
+        3,
+        test_notices.TUESDAY,
+    ),
 }
 CUSTOMER_LETTERS = {
     "acknowledgement",
@@ -129,7 +142,7 @@ def override_of(tmp_path: Path, language: str, name: str, *replacements: tuple[s
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_the_samples_cover_every_html_letter(language: str) -> None:
     assert html_letters(language) == sorted(SAMPLES)
-    assert len(SAMPLES) == len(RENDERERS) == 26
+    assert len(SAMPLES) == len(RENDERERS) == 28
     assert (builtin_templates_dir() / language / "_layout.html.j2").is_file()
 
 

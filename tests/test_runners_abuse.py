@@ -19,10 +19,12 @@ from daemon.core.triage import fingerprint
 from daemon.edges.smtp import SmtpSender
 from daemon.runners.ingest import Ingestor
 from daemon.runners.outbox import Outbox, TellHandler
+from daemon.runners.sweep import Sweeper
 from tests.harness import complaint, reply
 from tests.runners import (
     BOB,
     CUSTOMER,
+    SUPERVISOR,
     FakeClock,
     config_of,
     history,
@@ -294,7 +296,7 @@ def test_a_flood_from_one_sender_is_registered_but_acknowledged_at_most_the_cap(
     references = first.references + second.references
     assert len(references) == 20, "every complaint is registered"
     assert len(queued(desk, ACK)) == 5
-    assert len(queued(desk, NOTIFICATION)) == 20, "the handler still hears of every complaint"
+    assert len(queued(desk, NOTIFICATION)) == 20, "the handler's notification of each is kept"
     [(event, detail)] = [(e, d) for e, d in history(desk, references[5]) if e.startswith("acknowledgement")]
     assert event == "acknowledgement_withheld"
     assert f"5 already went to {CUSTOMER} in the last 24 hours" in detail
@@ -302,6 +304,57 @@ def test_a_flood_from_one_sender_is_registered_but_acknowledged_at_most_the_cap(
     desk.clock.advance(timedelta(days=1, seconds=1))
     ingest(desk, complaint(21))
     assert len(queued(desk, ACK)) == 6, "a new day, a new allowance"
+
+
+def _handler_mails(desk) -> list:
+    """What the handler receives: every letter to Bob the sender may send (not held nor grouped)."""
+    return [letter for letter in queued(desk, to=BOB) if letter.status in ("pending", "sent")]
+
+
+def test_a_flood_of_200_mails_gives_the_handler_the_cap_and_one_grouped_mail_and_the_supervisor_one_alert(tmp_path):
+    """200 mails from one sender gave 200 handler notifications. Past the cap the handler's
+    notifications are held and grouped in one mail a period; the supervisor is told once a day,
+    across a restart too."""
+    limits = {"automatic_mails_per_day": 5, "grouped_every": "1h"}
+    desk = make_desk(tmp_path, FakeClock(), limits=limits)
+    references = ingest(desk, *(complaint(n) for n in range(1, 51))).references
+    restarted = make_desk(tmp_path, desk.clock, limits=limits)
+    for start in range(51, 201, 50):
+        desk.clock.advance(timedelta(seconds=10))
+        references += ingest(restarted, *(complaint(n) for n in range(start, start + 50))).references
+    assert len(set(references)) == 200, "every mail opens its complaint"
+    assert len(queued(desk, ACK)) == 5
+    assert len(_handler_mails(desk)) == 5, "past the cap nothing goes to the handler at once"
+    [alert] = queued(desk, "flood_alert")
+    assert alert.to == SUPERVISOR and CUSTOMER in alert.subject
+    assert [e for e, _ in history(desk, references[5])][-1] == "handler_notification_held"
+    assert Sweeper(restarted).sweep().grouped == 0, "the period has not passed"
+    desk.clock.advance(timedelta(hours=1))
+    assert Sweeper(restarted).sweep().grouped == 1
+    assert Sweeper(desk).sweep().grouped == 0, "a second sweep, or daemon, finds nothing left to group"
+    [grouped] = queued(desk, "grouped_mail")
+    assert grouped.to == BOB and grouped.subject.startswith(f"195 message(s) de {CUSTOMER}")
+    assert references[5] in grouped.text and references[199] in grouped.text
+    assert len(_handler_mails(desk)) == 6, "the cap, then one grouped mail"
+    assert {letter.status for letter in queued(desk, NOTIFICATION)[5:]} == {"grouped"}
+    ingest(restarted, complaint(201))
+    assert len(queued(desk, "flood_alert")) == 1, "once per sender per day"
+    desk.clock.advance(timedelta(days=1, seconds=1))
+    ingest(restarted, *(complaint(n) for n in range(202, 208)))
+    assert len(queued(desk, "flood_alert")) == 2, "the next day, a new alert"
+
+
+def test_a_flood_of_follow_ups_on_one_complaint_is_grouped_too(tmp_path):
+    desk = make_desk(tmp_path, FakeClock(), limits={"automatic_mails_per_day": 3, "grouped_every": "1h"})
+    reference, ack = _registered(desk)
+    for n in range(10):
+        ingest(desk, reply(ack, f"Camille Durand <{CUSTOMER}>", f"Précision n° {n}."))
+    forwards = queued(desk, "follow_up_forward")
+    assert [f.status for f in forwards] == ["pending"] * 3 + ["held"] * 7
+    desk.clock.advance(timedelta(hours=1))
+    Sweeper(desk).sweep()
+    [grouped] = queued(desk, "grouped_mail")
+    assert grouped.text.count(reference) == 7 and "suite" in grouped.text
 
 
 def test_a_vacation_responder_without_headers_cannot_make_us_loop(tmp_path):

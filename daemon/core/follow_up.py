@@ -51,17 +51,20 @@ def decide_follow_up(
     automatic_today: int = 0,
     receipts_today: int = 0,
     returned: tuple[str, ...] = (),
+    forwards_today: int = 0,
 ) -> Effects:
     """What a follow-up mail does; `owners` are the register's owners of the tokens the mail quotes,
     `references` the complaints it names by reference (for #related), `files` its attachments as
     the attachment store kept them, `automatic_today` how many automatic letters the customer got
     in the last 24 hours and `receipts_today` how many receipts this complaint gave (core/limits.py);
-    `returned` the Message-IDs of our letters the mail came back to by their return path (core/verp.py)."""
+    `returned` the Message-IDs of our letters the mail came back to by their return path (core/verp.py);
+    `forwards_today` how many of this complaint's follow-ups the handler was sent in the last 24 hours.
+    From the cap on (either count), the handler's forward is held and grouped (core/flood.py)."""
     if bounced_ids(mail) or returned:
         return _bounce(case, mail, now, policy, bounced_ids(mail) or returned)
     if mail.author.email.lower() in policy.staff:
         return _staff_mail(case, mail, owners, now, policy, references)
-    return _customer_mail(case, mail, now, policy, files, (automatic_today, receipts_today))
+    return _customer_mail(case, mail, now, policy, files, (automatic_today, receipts_today, forwards_today))
 
 
 def _bounce(case: Case, mail: InboundMail, now: datetime, policy: Policy, letters: tuple[str, ...]) -> Effects:
@@ -109,7 +112,7 @@ def _customer_mail(
     now: datetime,
     policy: Policy,
     files: tuple[StoredFile, ...],
-    today: tuple[int, int],
+    today: tuple[int, int, int],
 ) -> Effects:
     text = new_text(mail)
     stranger = _third_party(case, mail, policy)
@@ -126,15 +129,20 @@ def _customer_mail(
     else:
         entry = HistoryEntry("follow_up", mail.author.email, text[:2000])
     token, issued = current_token(case)
-    letters: tuple[LetterToSend, ...] = (_forward(case, mail, text, token, stranger, now, policy),)
+    forward = _forward(case, mail, text, token, stranger, now, policy)
+    flooding = max(today[0], today[2]) >= policy.automatic_mails_per_day
+    letters: tuple[LetterToSend, ...] = (replace(forward, held=flooding),)
     receipt_due = policy.letters.follow_up_received and satisfaction is None and not stranger
     limit = policy.automatic_mails_per_day
-    capped = receipt_withheld(case.customer_email, *today, limit) if receipt_due else ""
+    capped = receipt_withheld(case.customer_email, today[0], today[1], limit) if receipt_due else ""
     entries: tuple[HistoryEntry, ...] = (entry,)
     if names and not stranger:
         entries += (HistoryEntry("attachments_added", mail.author.email, names),)
     if capped:
         entries += (HistoryEntry("receipt_withheld", ACTOR, capped),)
+    if flooding:
+        detail = f"to {case.handler_email}, grouped with this sender's other mails past the cap"
+        entries += (HistoryEntry("follow_up_forward_held", ACTOR, detail),)
     if receipt_due and not capped:
         lines = tuple(AttachmentLine(a.filename, a.size) for a in mail.attachments)
         receipt = FollowUpReceivedFacts(

@@ -24,6 +24,7 @@ from datetime import date, datetime
 from daemon.core.commands.tags import parse_commands
 from daemon.core.deadlines import Deadline, due_at
 from daemon.core.effects import ACTOR, Effects, HistoryEntry, TokenToIssue
+from daemon.core.flood import flood_alert
 from daemon.core.follow_up import new_text
 from daemon.core.letters import (
     AcknowledgementFacts,
@@ -63,6 +64,7 @@ class Prior:
     automatic_mails: dict[str, int] = field(default_factory=dict)  # lower-cased address → in the last 24 h
     fingerprints: frozenset[str] = frozenset()  # triage.fingerprint of registered mails like the batch's
     letters: dict[int, Letter] = field(default_factory=dict)  # outbox rows the batch's return paths name
+    flood_alerted: frozenset[str] = frozenset()  # correspondents the supervisor was told of in the window
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,7 @@ class Triaged:
     thread: int | None = None
     previous: str | None = None
     withheld: str = ""  # why a complaint gets no acknowledgement (core/limits.py), else ""
+    alert: bool = False  # the first mail past its sender's cap: the supervisor is told (core/flood.py)
 
     @property
     def quarantined(self) -> bool:
@@ -103,6 +106,7 @@ class Intake:
     thread: int | None = None  # the complaint a follow-up (or a robot's reply) is about
     customer: Address | None = None  # a complaint's: where its letters go (triage.reply_address)
     withheld: str = ""  # why it gets no acknowledgement (core/limits.py), else ""
+    alert: bool = False  # the first past its sender's cap: the supervisor is told (core/flood.py)
     category: CategoryMatch | None = None  # a complaint's, found by its keywords (routing.categorize)
     entry: ManualEntry | None = None  # a complaint typed in by hand (`complaintsd add`)
 
@@ -130,20 +134,21 @@ def triage_batch(
     seen_hashes: set[str] = set()
     seen_ids: set[str] = set()  # Message-IDs, and fingerprints of mails without one
     answered: Counter[str] = Counter()  # acknowledgements this batch already gives, by address
+    alerted = set(prior.flood_alerted)  # senders the supervisor was told of, or is in this batch
     triaged = []
     for item, sha, mail in batch:
         one = _triage(item, sha, mail, prior, seen_hashes, seen_ids, policy, now)
-        triaged.append(_capped(one, prior, answered, policy))
+        triaged.append(_capped(one, prior, answered, alerted, policy))
         seen_hashes.add(sha)
         if isinstance(mail, InboundMail):
             seen_ids.add(mail.message_id or fingerprint(mail) or "")
     return triaged
 
 
-def _capped(triaged: Triaged, prior: Prior, answered: Counter[str], policy: Policy) -> Triaged:
-    """A complaint past its sender's daily cap of automatic mail is registered without acknowledgement;
-    a command mail naming no complaint is kept unanswered (a mail rule forwarding our answer back
-    with its lines cannot loop)."""
+def _capped(triaged: Triaged, prior: Prior, answered: Counter[str], alerted: set[str], policy: Policy) -> Triaged:
+    """A complaint past its sender's daily cap of automatic mail is registered without acknowledgement
+    (the first one alerts the supervisor, once a day per sender); a command mail naming no complaint
+    is kept unanswered (a mail rule forwarding our answer back with its lines cannot loop)."""
     if triaged.outcome not in (Outcome.COMPLAINT, Outcome.UNADDRESSED_COMMAND) or triaged.mail is None:
         return triaged
     target = answer_address(triaged.mail, triaged.outcome, policy)
@@ -156,7 +161,9 @@ def _capped(triaged: Triaged, prior: Prior, answered: Counter[str], policy: Poli
     if reason and triaged.outcome is Outcome.UNADDRESSED_COMMAND:
         return replace(triaged, withheld=reason, reason=f"{triaged.reason}; {reason}")
     if reason:
-        return replace(triaged, withheld=reason)
+        alert = address not in alerted
+        alerted.add(address)
+        return replace(triaged, withheld=reason, alert=alert)
     answered[address] += 1
     return triaged
 
@@ -254,6 +261,7 @@ def intake_of(triaged: Triaged, files: tuple[StoredFile, ...], now: datetime, po
         answer=due_at(arrived, answer_rule, policy.timezone, policy.closed),
         customer=reply_address(mail, policy.own_addresses),
         withheld=triaged.withheld,
+        alert=triaged.alert,
         category=found,
     )
 
@@ -285,10 +293,18 @@ def decide_registration(
     notification = _notification(intake, reference, token, policy, previous or PreviousComplaints())
     handler = intake.route.handler
     before = policy.reminders.before
+    queued = HistoryEntry(
+        "handler_notification_queued", ACTOR, f"to {handler.email}, Message-ID {notification.message_id}"
+    )
     if intake.withheld:
+        notification = replace(notification, held=True)
         letters: tuple[LetterToSend, ...] = (notification,)
         told = HistoryEntry("acknowledgement_withheld", ACTOR, intake.withheld)
         reminders = plan(DeadlineKind.ANSWER, intake.answer.at, before, now)
+        queued = HistoryEntry("handler_notification_held", ACTOR, _held(handler.email, policy))
+        if intake.alert:
+            letters += (flood_alert(intake.mail.author.email, str(reference), now, policy),)
+            queued = replace(queued, detail=f"{queued.detail}; the supervisor is told of the flood")
     else:
         ack = _acknowledgement(intake, reference, policy)
         letters = (ack, notification)
@@ -303,14 +319,17 @@ def decide_registration(
             told,
             *categorized,
             HistoryEntry("routed", ACTOR, f"to {handler.name} <{handler.email}>: {intake.route.reason}"),
-            HistoryEntry(
-                "handler_notification_queued", ACTOR, f"to {handler.email}, Message-ID {notification.message_id}"
-            ),
+            queued,
         ),
         letters=letters,
         tokens=(TokenToIssue(token, handler.email),),
         plan=reminders,
     )
+
+
+def _held(handler: str, policy: Policy) -> str:
+    hours = max(1, round(policy.grouped_every.total_seconds() / 3600))
+    return f"to {handler}, grouped with this sender's other mails past the cap (one mail every {hours} h at most)"
 
 
 def _acknowledgement_told(ack: LetterToSend) -> HistoryEntry:

@@ -12,6 +12,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 PENDING, SENT, REFUSED, FAILED = "pending", "sent", "refused", "failed"
+# A letter kept unsent to be grouped with others (core/flood.py), then marked grouped: never sent itself.
+HELD, GROUPED = "held", "grouped"
 
 
 class Fate(StrEnum):

@@ -76,6 +76,7 @@ class Policy:
     mediator: Mediator | None
     attach_limit: int = 10 * 1024 * 1024  # beyond this a handler's mail lists the files instead of carrying them
     automatic_mails_per_day: int = 5  # to one correspondent (issue 14): past it, registered but not answered
+    grouped_every: timedelta = timedelta(hours=1)  # past it, the handler's mails of that sender are grouped
     cause_categories: tuple[str, ...] = ()  # `[causes] categories`: what a #cause may be filed under
     admin: Address | None = None  # told of quarantined mail ([health] admin); None: the supervisor
     refer_after: DeadlineRule = DeadlineRule(2, Unit.MONTHS)  # `[mediator] refer_after`

@@ -91,6 +91,9 @@ class FollowUps:
             today = automatic_mails(session, [customer], now - WINDOW).get(customer, 0)
             given = receipts(session, case.id, now - WINDOW)
             back = self._returned(session, mail, case.id)
-            effects = decide_follow_up(case, mail, owners, now, self.desk.policy, references, files, today, given, back)
+            forwards = receipts(session, case.id, now - WINDOW, "follow_up_forward")
+            effects = decide_follow_up(
+                case, mail, owners, now, self.desk.policy, references, files, today, given, back, forwards
+            )
             self.desk.apply(session, effects, now)
             follow_up_handled(session, inbound_id)

@@ -347,6 +347,8 @@ def _return_paths(mails: list[InboundMail], policy: Policy) -> list[int]:
 
 
 def _logged(t: Triaged) -> Triaged:
+    if t.alert and t.mail is not None:
+        log.warning("flood: %s went past the daily cap of automatic mail; the supervisor is told", t.mail.author.email)
     if t.outcome is Outcome.QUARANTINE:
         log.warning("quarantined (%s): %s", t.reason, t.mail.message_id if t.mail else f"message {t.item.key}")
     elif t.outcome is Outcome.UNADDRESSED_COMMAND:

@@ -1,4 +1,4 @@
-"""The "send what is due now" sweep: reminders, escalations and digests.
+"""The "send what is due now" sweep: reminders, escalations, digests, and a flood's grouped mails.
 
 What is due lives in the register (rows of `reminder` and `digest` with a unique key), never in the
 scheduler, so this sweep is idempotent: the scheduler may run it late, twice, or in two daemons at
@@ -13,11 +13,12 @@ import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from daemon.core.flood import HeldLetter, decide_grouped, groups_due
 from daemon.core.reminders import Kind
 from daemon.core.routing import Handler
 from daemon.core.sweep import decide_digest, decide_reminder, digests_due
-from daemon.edges.register.reads import due_reminder, due_reminders, last_digests, open_cases
-from daemon.edges.register.writes import claim_digest, claim_reminder
+from daemon.edges.register.reads import due_reminder, due_reminders, held_letters, last_digests, open_cases
+from daemon.edges.register.writes import claim_digest, claim_held, claim_reminder
 from daemon.runners.desk import Desk
 
 log = logging.getLogger("complaintsd.sweep")
@@ -30,6 +31,7 @@ class SweepResult:
     reminders: int = 0
     escalations: int = 0
     digests: int = 0
+    grouped: int = 0
     cancelled: int = 0
     references: list[str] = field(default_factory=list)
 
@@ -53,6 +55,10 @@ class Sweeper:
             self._reminder(reminder_id, now, result)
         for handler, day in digests_due(now, last, self.desk.policy):
             self._digest(handler, day, now, result)
+        with self.desk.register.session() as session:
+            held = held_letters(session)
+        for group in groups_due(held, now, self.desk.policy):
+            self._grouped(group, now, result)
         return result
 
     def _reminder(self, reminder_id: int, now: datetime, result: SweepResult) -> None:
@@ -71,6 +77,16 @@ class Sweeper:
         else:
             result.reminders += 1
         result.references.append(due.case.reference)
+
+    def _grouped(self, group: tuple[HeldLetter, ...], now: datetime, result: SweepResult) -> None:
+        """One mail for a flooding sender's held letters to one handler (core/flood.py)."""
+        with self.desk.register.transaction() as session:
+            if not claim_held(session, [h.outbox_id for h in group]):
+                session.rollback()
+                return  # another sweep (another daemon) grouped them
+            self.desk.apply(session, decide_grouped(group, now, self.desk.policy), now)
+        log.info("grouped %d held mail(s) from %s into one to %s", len(group), group[0].customer, group[0].handler)
+        result.grouped += 1
 
     def _digest(self, handler: Handler, day: date, now: datetime, result: SweepResult) -> None:
         with self.desk.register.transaction() as session:

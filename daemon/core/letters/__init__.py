@@ -9,6 +9,8 @@ Import from this package, not from its modules: the names below are the contract
 * `to_staff.py` — the letters to a handler or the supervisor: new complaint, reminder, escalation,
   digest, customer's message forwarded, handover; to an action's owner and about it: the action
   entrusted, its reminders, the supervisor's alert when it is overdue;
+* `to_admin.py` — about the daemon itself: quarantined mails, integrity alert, health; a flood from
+  one correspondent: the supervisor's alert, the handler's grouped mail;
 * `command_replies.py` — the replies to a command mail (also to staff): confirmation, error, help,
   refusal, and the error of a command mail that named no complaint;
 * `compose.py` — `Letter` → the exact bytes that will leave (`OutgoingMail`);
@@ -50,10 +52,15 @@ from daemon.core.letters.render import (
     find_token,
 )
 from daemon.core.letters.to_admin import (
+    FloodAlertFacts,
+    GroupedLine,
+    GroupedMailFacts,
     HealthFacts,
     IntegrityAlertFacts,
     QuarantinedLine,
     QuarantineNoticeFacts,
+    render_flood_alert,
+    render_grouped_mail,
     render_health,
     render_integrity_alert,
     render_quarantine_notice,
@@ -164,6 +171,12 @@ __all__ = [
     "render_integrity_alert",
     "render_quarantine_notice",
     "render_reminder",
+    # a flood from one correspondent: to the supervisor, to the handler (to_admin.py)
+    "FloodAlertFacts",
+    "GroupedLine",
+    "GroupedMailFacts",
+    "render_flood_alert",
+    "render_grouped_mail",
     # replies to a command mail (command_replies.py)
     "Change",
     "ChangeField",

@@ -47,6 +47,8 @@ RENDERERS: dict[type, Callable[[Templates, Any], Letter]] = {
     staff.LetterRefusedFacts: staff.render_letter_refused,
     admin.IntegrityAlertFacts: admin.render_integrity_alert,
     staff.QualityReportFacts: staff.render_quality_report,
+    admin.FloodAlertFacts: admin.render_flood_alert,
+    admin.GroupedMailFacts: admin.render_grouped_mail,
     replies.CommandConfirmationFacts: replies.render_command_confirmation,
     replies.CommandErrorFacts: replies.render_command_error,
     replies.CommandHelpFacts: replies.render_command_help,
@@ -72,6 +74,7 @@ class LetterToSend:
     auto_submitted: str = "auto-generated"
     files: tuple[FileToAttach, ...] = ()
     stored_files: tuple[StoredFile, ...] = ()  # from the attachment store: the runner loads them
+    held: bool = False  # kept in the outbox unsent, to be grouped with others (core/flood.py)
 
     def __post_init__(self) -> None:
         if type(self.facts) not in RENDERERS:

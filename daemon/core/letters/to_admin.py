@@ -1,9 +1,12 @@
 """The letters to the admin about the daemon itself, not about one complaint's case.
 
 The mails quarantined by a batch, the daily check finding the register altered, a health condition
-raised or over (core/health.py). Like the staff's letters (to_staff.py), every word is in the
-templates; this module bounds what a stranger may have put in them (a sender, a subject, a file
-name) to one short line. It sends nothing and reads no clock: the facts carry `now`.
+raised or over (core/health.py); and a flood from one correspondent (issue 14, item 2,
+core/flood.py): the supervisor's alert, once per sender per day, and the handler's one mail grouping
+that sender's mails past the cap (to a handler, but about the desk's defence, not one case). Like
+the staff's letters (to_staff.py), every word is in the templates; this module bounds what a
+stranger may have put in them (a sender, a subject, a file name) to one short line. It sends
+nothing and reads no clock: the facts carry `now`.
 """
 
 from __future__ import annotations
@@ -22,10 +25,15 @@ from daemon.core.letters.render import (
 )
 
 __all__ = [
+    "FloodAlertFacts",
+    "GroupedLine",
+    "GroupedMailFacts",
     "HealthFacts",
     "IntegrityAlertFacts",
     "QuarantineNoticeFacts",
     "QuarantinedLine",
+    "render_flood_alert",
+    "render_grouped_mail",
     "render_health",
     "render_integrity_alert",
     "render_quarantine_notice",
@@ -134,3 +142,78 @@ def render_health(templates: Templates, facts: HealthFacts) -> Letter:
         "for_words": duration_words(templates, facts.now - facts.since, direction=False) if facts.since else "",
     }
     return templates.render("health", **context)
+
+
+@dataclass(frozen=True)
+class FloodAlertFacts:
+    """`sender` reached the cap (`cap` automatic mails in 24 hours) at `now`, with complaint
+    `reference`; their later mails are registered unanswered, and grouped for the handler every
+    `grouped_every`."""
+
+    sender: str
+    cap: int
+    reference: str
+    grouped_every: timedelta
+    now: datetime
+
+    def __post_init__(self) -> None:
+        require_aware("now", self.now)
+
+
+@dataclass(frozen=True)
+class GroupedLine:
+    """One held mail as the grouped mail lists it: a new complaint or a follow-up, its complaint."""
+
+    reference: str
+    follow_up: bool
+    received_at: datetime
+    subject: str
+
+    def __post_init__(self) -> None:
+        require_aware("received_at", self.received_at)
+
+
+@dataclass(frozen=True)
+class GroupedMailFacts:
+    """A handler's one mail for the held mails of one flooding `sender`, oldest first."""
+
+    handler_name: str
+    sender: str
+    lines: tuple[GroupedLine, ...]
+    more: int  # held mails beyond those listed
+    now: datetime
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "lines", tuple(self.lines))
+        if not self.lines:
+            raise ValueError("a grouped mail lists at least one mail")
+        require_aware("now", self.now)
+
+
+def render_flood_alert(templates: Templates, facts: FloodAlertFacts) -> Letter:
+    """The templates see the facts, `sender` on one bounded line and `hours` (the grouping period)."""
+    hours = max(1, round(facts.grouped_every.total_seconds() / 3600))
+    return templates.render(
+        "flood_alert",
+        sender=echo(facts.sender, 200),
+        cap=facts.cap,
+        reference=facts.reference,
+        hours=hours,
+        now=facts.now,
+    )
+
+
+def render_grouped_mail(templates: Templates, facts: GroupedMailFacts) -> Letter:
+    """The templates see `handler_name`, `sender`, `lines` (`GroupedLine`, subjects on one bounded
+    line), `more` and `now`."""
+    lines = tuple(
+        GroupedLine(line.reference, line.follow_up, line.received_at, echo(line.subject, 100)) for line in facts.lines
+    )
+    return templates.render(
+        "grouped_mail",
+        handler_name=one_line(facts.handler_name),
+        sender=echo(facts.sender, 200),
+        lines=lines,
+        more=facts.more,
+        now=facts.now,
+    )

@@ -9,16 +9,19 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, true
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, func, select
 
 from daemon.core.case import Case, HistoryItem
 from daemon.core.commands.authorization import TokenOwner
 from daemon.core.commands.words import Compensation, CompensationType
+from daemon.core.flood import HeldLetter
 from daemon.core.intake import Prior
 from daemon.core.letters import PreviousComplaint, PreviousComplaints
 from daemon.core.lifecycle import Status
 from daemon.core.limits import AUTOMATIC_KINDS
 from daemon.core.mail import StoredFile
+from daemon.core.outbox import HELD
 from daemon.core.parsing import parse
 from daemon.core.reminders import ActionDeadline, DeadlineKind, Kind, deadline_of
 from daemon.core.sweep import CLOSED_FOR_ANSWER, DueAction, DueReminder
@@ -119,7 +122,48 @@ def prior_knowledge(
         automatic_mails=automatic_mails(session, correspondents, since) if since is not None else {},
         fingerprints=_fingerprints(session, without_ids),
         letters=letters_by_id(session, letter_ids),
+        flood_alerted=flood_alerted(session, correspondents, since) if since is not None else frozenset(),
     )
+
+
+def flood_alerted(session: Session, addresses: Iterable[str], since: datetime) -> frozenset[str]:
+    """The lower-cased `addresses` whose flood the supervisor was told of since `since` (core/flood.py):
+    the alert is queued with the complaint that went past the cap, whose customer it names."""
+    found: set[str] = set()
+    customer = func.lower(Complaint.customer_email)
+    for part in chunks(addresses):
+        rows = session.exec(
+            select(customer)
+            .select_from(Complaint)
+            .join(OutboxMail, col(OutboxMail.complaint_id) == col(Complaint.id))
+            .where(
+                customer.in_(part),
+                OutboxMail.purpose == "flood_alert",
+                col(OutboxMail.next_attempt_at) >= since,
+                col(OutboxMail.created_at) >= since,
+            )
+        )
+        found |= set(rows.all())
+    return frozenset(found)
+
+
+def held_letters(session: Session) -> list[HeldLetter]:
+    """The outbox's held letters (core/flood.py), with the complaint each is about."""
+    rows = session.execute(
+        sa_select(
+            col(OutboxMail.id),
+            col(OutboxMail.purpose),
+            col(OutboxMail.recipients),
+            col(Complaint.customer_email),
+            col(Complaint.reference),
+            col(Complaint.subject),
+            col(OutboxMail.created_at),
+        )
+        .join(Complaint, col(OutboxMail.complaint_id) == col(Complaint.id))
+        .where(col(OutboxMail.status) == HELD)
+        .order_by(col(OutboxMail.id))
+    ).all()
+    return [HeldLetter(*row) for row in rows]
 
 
 def letters_by_id(session: Session, ids: Iterable[int]) -> dict[int, Letter]:
@@ -165,12 +209,13 @@ def _fingerprints(session: Session, without_ids: Iterable[tuple[str, str]]) -> f
     return frozenset(found)
 
 
-def receipts(session: Session, complaint_id: int, since: datetime) -> int:
-    """How many receipts of follow-ups (core/limits.py) this complaint queued since `since`."""
+def receipts(session: Session, complaint_id: int, since: datetime, purpose: str = "follow_up_received") -> int:
+    """How many receipts of follow-ups (core/limits.py), or letters of another `purpose`, this
+    complaint queued since `since`."""
     return session.exec(
         select(func.count()).where(
             OutboxMail.complaint_id == complaint_id,
-            OutboxMail.purpose == "follow_up_received",
+            OutboxMail.purpose == purpose,
             col(OutboxMail.next_attempt_at) >= since,
             col(OutboxMail.created_at) >= since,
         )

@@ -21,7 +21,7 @@ from daemon.core.effects import Effects
 from daemon.core.intake import Intake
 from daemon.core.letters import OutgoingMail
 from daemon.core.lifecycle import Status
-from daemon.core.outbox import FAILED
+from daemon.core.outbox import FAILED, GROUPED, HELD, PENDING
 from daemon.core.references import Reference
 from daemon.core.reminders import COMPLAINT_DEADLINES, Planned, ReminderDeadline
 from daemon.core.triage import Outcome
@@ -181,7 +181,10 @@ def apply(session: Session, effects: Effects, mails: Sequence[OutgoingMail], now
     _many(
         session,
         OutboxMail,
-        [_outbox_row(mail, letter.kind, cid, now) for letter, mail in zip(effects.letters, mails, strict=True)],
+        [
+            _outbox_row(mail, letter.kind, cid, now, HELD if letter.held else PENDING)
+            for letter, mail in zip(effects.letters, mails, strict=True)
+        ],
     )
 
 
@@ -307,6 +310,16 @@ def claim_follow_up(session: Session, inbound_id: int) -> bool:
     return claimed.rowcount == 1
 
 
+def claim_held(session: Session, outbox_ids: list[int]) -> bool:
+    """Mark held letters grouped (core/flood.py): False when another sweep or daemon took one of them."""
+    moved = 0
+    for start in range(0, len(outbox_ids), 500):  # IN lists of a bounded length
+        part = outbox_ids[start : start + 500]
+        statement = update(OutboxMail).where(col(OutboxMail.id).in_(part), col(OutboxMail.status) == HELD)
+        moved += execute(session, statement.values(status=GROUPED))
+    return moved == len(outbox_ids)
+
+
 def follow_up_handled(
     session: Session, inbound_id: int, failure: str | None = None, now: datetime | None = None
 ) -> None:
@@ -343,7 +356,9 @@ def requarantine(session: Session, row_id: int, reason: str, now: datetime) -> N
     )
 
 
-def _outbox_row(mail: OutgoingMail, purpose: str, complaint_id: int | None, now: datetime) -> dict[str, object]:
+def _outbox_row(
+    mail: OutgoingMail, purpose: str, complaint_id: int | None, now: datetime, status: str = PENDING
+) -> dict[str, object]:
     return {
         "complaint_id": complaint_id,
         "purpose": purpose,
@@ -351,7 +366,7 @@ def _outbox_row(mail: OutgoingMail, purpose: str, complaint_id: int | None, now:
         "mail_from": mail.mail_from,
         "recipients": ",".join(mail.recipients),
         "raw": mail.raw,
-        "status": "pending",
+        "status": status,
         "attempts": 0,
         "created_at": now,
         "next_attempt_at": now,
