@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -32,6 +34,8 @@ from daemon.edges.storage import AttachmentStore
 from daemon.errors import SchemaError
 from daemon.runners.integrity import verify_register
 from tests.runners import config_of
+
+ROOT = Path(__file__).resolve().parents[1]
 
 V0 = Path(__file__).parent / "data" / "register-v0.db"
 V0_TABLES = (
@@ -180,7 +184,8 @@ def test_check_reports_the_schema_state(tmp_path: Path, old_register: Path) -> N
 
 
 def test_the_revisions_are_one_line_from_the_baseline() -> None:
-    """One head, reached from the baseline: two revisions made in parallel would need a merge."""
+    """One head, reached from the baseline: two revisions made in parallel would need a merge. The
+    head a register must be at to open (the highest vNNNN_ file name, read without Alembic) is it."""
     script = ScriptDirectory.from_config(schema.alembic_config())
     assert script.get_heads() == [schema.head()]
     assert [r.revision for r in script.walk_revisions()][-1] == schema.BASELINE
@@ -275,3 +280,15 @@ def test_a_register_of_revision_0006_opens_and_its_chains_still_verify(tmp_path:
     with Register(url).session() as session:
         purged = show_complaint(session, "REC-2026-000005")
     assert (purged.status, purged.customer_email) == ("closed", "")
+
+
+def test_opening_a_register_leaves_alembic_unimported(tmp_path: Path) -> None:
+    """Alembic (with Mako and Pygments) is a sixth of the daemon's start, in each of its two
+    processes: opening a register reads the stamp alone; only `migrate` and a fresh register load it."""
+    url = f"sqlite:///{tmp_path}/r.db"
+    Register(url, create=True).dispose()
+    program = (
+        f"import sys; from daemon.edges.register import Register; Register({url!r}); print('alembic' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert done.stdout.strip() == "False"

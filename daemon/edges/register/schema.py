@@ -23,21 +23,27 @@ copies the file first anyway).
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import SQLModel
 
 from daemon.edges.register import models  # noqa: F401  (the tables, registered on SQLModel.metadata)
 
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
+    from alembic.script import ScriptDirectory
+
 MIGRATIONS = Path(__file__).with_name("migrations")
+# Opening a register only reads its stamp: Alembic (with Mako and Pygments, a sixth of the daemon's
+# start) is imported by `migrate` and `create_fresh` alone. The head is the highest `vNNNN_` file
+# name (docs/architecture.md); tests/test_migrations.py checks that Alembic finds the same one.
+_REVISION_FILE = re.compile(r"v(\d{4})_\w+\.py")
 # The revision that equals release 0.1.0's tables (migrations/versions/v0001_baseline.py).
 BASELINE = "0001"
 # A table every register has had since the first release: its presence means "not empty".
@@ -86,6 +92,8 @@ class SchemaState:
 
 
 def alembic_config(connection: Connection | None = None) -> AlembicConfig:
+    from alembic.config import Config as AlembicConfig
+
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
@@ -94,6 +102,8 @@ def alembic_config(connection: Connection | None = None) -> AlembicConfig:
 
 @cache
 def _script() -> ScriptDirectory:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config())
 
 
@@ -102,10 +112,11 @@ def _revisions() -> frozenset[str]:
     return frozenset(revision.revision for revision in _script().walk_revisions())
 
 
+@cache
 def head() -> str:
-    revision = _script().get_current_head()
-    assert revision is not None, "migrations/versions holds no revision"
-    return revision
+    numbers = [m[1] for f in (MIGRATIONS / "versions").iterdir() if (m := _REVISION_FILE.fullmatch(f.name))]
+    assert numbers, "migrations/versions holds no revision"
+    return max(numbers)
 
 
 def state(engine: Engine) -> SchemaState:
@@ -114,12 +125,18 @@ def state(engine: Engine) -> SchemaState:
 
 
 def _state(connection: Connection) -> SchemaState:
-    current = MigrationContext.configure(connection).get_current_revision()
-    return SchemaState(current, head(), inspect(connection).has_table(_SENTINEL))
+    found = inspect(connection)
+    current = None
+    if found.has_table("alembic_version"):
+        stamps = connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+        current = ",".join(sorted(stamps)) or None
+    return SchemaState(current, head(), found.has_table(_SENTINEL))
 
 
 def upgrade(engine: Engine) -> tuple[SchemaState, SchemaState]:
     """Bring the database to the head, creating it when empty; returns (before, after)."""
+    from alembic import command
+
     with engine.begin() as connection:
         before = _state(connection)
         config = alembic_config(connection)
@@ -131,6 +148,8 @@ def upgrade(engine: Engine) -> tuple[SchemaState, SchemaState]:
 
 def create_fresh(engine: Engine) -> None:
     """An empty database gets the head's tables at once and is stamped there; anything else is left alone."""
+    from alembic import command
+
     with engine.begin() as connection:
         if not _state(connection).empty:
             return
