@@ -23,6 +23,8 @@ reading stands.
 
 The tree walk (bodies, attachments, charsets, file names) is `mime.py`; this module reads the
 header section, asks mail-parser where the stdlib fails, and builds the `InboundMail`.
+A message with a large base64 body (a 30 MB video) is parsed with that body lifted out and decoded
+once from the bytes (`big_parts.py`), when that gives exactly what the ordinary parse would.
 
 Only bytes that are not a message at all (empty, no header section, or nesting too deep for the
 parser) raise MailError, whose reason the quarantine shows.
@@ -38,12 +40,13 @@ import email.utils
 import functools
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any, cast
 
 import mailparser
 
+from daemon.core.big_parts import Lifted, lifted, restore
 from daemon.core.mail import Address, Attachment, InboundMail
 from daemon.core.mime import (
     STDLIB_ERRORS,
@@ -100,6 +103,9 @@ def parse(raw: bytes) -> InboundMail:
     data = _prepare(raw)
     if not data.strip():
         raise MailError("the message is empty")
+    lift = lifted(data)
+    if lift is not None and (mail := _parse_lifted(data, lift, digest)) is not None:
+        return mail
     helper = _SecondOpinion(data)
     failure: Exception | None = None
     for policy in _POLICIES:
@@ -110,6 +116,22 @@ def parse(raw: bytes) -> InboundMail:
         except STDLIB_ERRORS as exc:
             failure = exc
     raise MailError(f"the message structure cannot be read ({type(failure).__name__})")
+
+
+def _parse_lifted(data: bytes, lift: Lifted, digest: str) -> InboundMail | None:
+    """The mail read from the skeleton with its large base64 bodies lifted out (big_parts.py), or
+    None when that reading is not exactly the ordinary one: the caller then parses `data` whole."""
+    try:
+        msg = _read_tree(lift.skeleton, _DEFAULT)
+        if _lost_parts(msg):
+            return None
+        return _build(msg, digest, _SecondOpinion(lift.skeleton), lambda parts: restore(data, lift, parts))
+    except (_NotLifted, RecursionError, *STDLIB_ERRORS):
+        return None
+
+
+class _NotLifted(Exception):
+    """The lifted reading differs from the ordinary one (big_parts.restore said so)."""
 
 
 def _prepare(raw: bytes) -> bytes:
@@ -165,7 +187,12 @@ def _lost_parts(msg: email.message.Message) -> bool:
     return any(mime_type(part).startswith("multipart/") and not part.is_multipart() for part in msg.walk())
 
 
-def _build(msg: email.message.Message, digest: str, helper: _SecondOpinion) -> InboundMail:
+def _build(
+    msg: email.message.Message,
+    digest: str,
+    helper: _SecondOpinion,
+    restored: Callable[[Parts], bool] = lambda parts: True,
+) -> InboundMail:
     headers = _headers(msg)
     if not headers:
         raise MailError("no header section: the bytes are not an email message")
@@ -174,6 +201,8 @@ def _build(msg: email.message.Message, digest: str, helper: _SecondOpinion) -> I
         first.setdefault(name.lower(), value)
     parts = Parts()
     collect(msg, parts, inside_attachment=False)
+    if not restored(parts):
+        raise _NotLifted
     if _lost_parts(msg):
         _recover_attachments(helper, parts)
     tnef_defects = unpack_tnef(parts)
