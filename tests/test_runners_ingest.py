@@ -24,6 +24,7 @@ from daemon.edges.smtp import SmtpSender
 from daemon.runners.desk import Desk
 from daemon.runners.followups import FollowUps
 from daemon.runners.ingest import Ingestor
+from daemon.runners.mailbox_loop import MailboxLoop
 from daemon.runners.outbox import Outbox
 from daemon.runners.service import Daemon
 from tests.corpus import corpus_dir
@@ -214,6 +215,26 @@ def test_maildir_messages_are_moved_only_after_the_batch_is_committed(tmp_path):
     with desk.register.session() as session:
         assert len(list_complaints(session)) == 1
     assert kinds(queued(desk)) == [(ACK, CUSTOMER), (NOTIFICATION, BOB), ("quarantine_notice", SUPERVISOR)]
+
+
+def test_a_full_inbox_is_read_in_growing_batches_so_the_first_letters_leave_early(tmp_path):
+    """60 complaints waiting, batch_size 200: the sender is woken after the first 25 are committed,
+    not after all 60 (issue 10: it then sends while the rest is read)."""
+    config = config_of(tmp_path, limits={"automatic_mails_per_day": 1000})
+    desk = Desk.of(config, make_desk(tmp_path, FakeClock()).register, FakeClock())
+    mailbox = open_mailbox(config.mailbox)
+    mailbox.connect()
+    for number in range(60):
+        (tmp_path / "maildir" / "new" / f"{number:02d}.complaint").write_bytes(complaint(100 + number))
+    stop, woken_at = threading.Event(), []
+
+    def wake_sender() -> None:
+        woken_at.append(len(queued(desk)) // 2)
+        if woken_at[-1] == 60:
+            stop.set()
+
+    MailboxLoop(mailbox, config.mailbox, Ingestor(desk), FollowUps(desk), wake_sender, stop).run()
+    assert woken_at == [25, 60]
 
 
 SINK_ANSWERS = [

@@ -26,6 +26,9 @@ from daemon.runners.ingest import BatchResult, Ingestor
 
 log = logging.getLogger("complaintsd")
 
+# The first batch of a drain is small, and each next one twice the last up to [mailbox] batch_size:
+# the sender starts on the first letters while the rest of a full inbox is read (issue 10).
+FIRST_BATCH = 25
 RETRY_LOG_FIRST = 8  # every retry is logged while the delay grows (1 s … 60 s: about three minutes)
 RETRY_LOG_EVERY = 10  # then one line every ten attempts (ten minutes at the 60 s ceiling)
 
@@ -112,10 +115,12 @@ class MailboxLoop:
     def _drain(self) -> bool:
         """Process batches until the folder is empty or a stop is asked; True if stopped early."""
         self._follow_up()  # any left unhandled by a crash
+        limit = min(FIRST_BATCH, self.config.batch_size)
         while not self.stop.is_set():
-            batch = self.mailbox.fetch(self.config.batch_size)
+            batch = self.mailbox.fetch(limit)
             if not batch:
                 return False
+            limit = min(2 * limit, self.config.batch_size)
             self.heartbeat.reached()
             self.heartbeat.status(f"registering {len(batch)} message(s) from {self.mailbox.describe()}")
             result = self.ingestor.ingest(batch)
