@@ -198,6 +198,8 @@ def test_idle_latency_under_two_seconds(tmp_path, imap_account, smtp_sink):
     config = write_config(tmp_path, imap_account, smtp_sink)
     with DaemonProcess(config) as daemon:
         wait_until(lambda: "idle: True" in daemon.log(), 15, "daemon connected with IDLE")
+        # The latency of a running daemon, not of its start: its sender process must be up too.
+        wait_until(lambda: "active: this sender holds the register" in daemon.log(), 15, "the sender to start")
         time.sleep(0.5)
         started = time.monotonic()
         imap_account.append("INBOX", complaint(1))
