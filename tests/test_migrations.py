@@ -292,3 +292,24 @@ def test_opening_a_register_leaves_alembic_unimported(tmp_path: Path) -> None:
     )
     done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True, cwd=ROOT)
     assert done.stdout.strip() == "False"
+
+
+def test_upgrading_a_register_of_revision_0006_indexes_the_date_of_receipt(tmp_path: Path) -> None:
+    """Revision 0007 adds the index the register page sorted by received date reads (and a period's
+    complaints): an index only, every row as it was, the chains still verify."""
+    path = tmp_path / "register.db"
+    shutil.copy(R0006, path)
+    url = f"sqlite:///{path}"
+    tables = (*R0004_TABLES, "history", "chain_head")
+    before = {table: (columns(path, table), rows(path, table)) for table in tables}
+
+    done = migrate(url, NOW)
+
+    assert (done.before.current, done.after.current) == ("0006", "0007")
+    for table, (names, old_rows) in before.items():
+        assert rows(path, table, names) == old_rows, f"{table} changed in the upgrade"
+    assert differences(url) == []
+    assert verify_register(Register(url), AttachmentStore(tmp_path / "attachments")).ok
+    with sqlite3.connect(path) as db:
+        plan = db.execute("EXPLAIN QUERY PLAN SELECT id FROM complaint ORDER BY received_at DESC LIMIT 50").fetchall()
+    assert "ix_complaint_received_at" in str(plan) and "TEMP B-TREE" not in str(plan), plan

@@ -78,7 +78,7 @@ class Complaint(SQLModel, table=True):
     html_body: str = Field(default="", sa_type=Text)
     message_id: str | None = Field(default=None, index=True, max_length=998)
     language: str = "fr"
-    received_at: datetime = _at()
+    received_at: datetime = _at(index=True)
     ack_due_at: datetime = _at(index=True)
     answer_due_at: datetime = _at(index=True)
     acknowledged_at: datetime | None = _at(nullable=True)
