@@ -27,7 +27,7 @@ from enum import StrEnum
 
 from daemon.core.lifecycle import Status
 
-__all__ = ["DeadlineOutcome", "DeadlineOutcomes", "DeadlineState", "answered_at", "deadline_outcomes"]
+__all__ = ["DeadlineOutcome", "DeadlineOutcomes", "DeadlineState", "answered_at", "deadline_outcomes", "judge"]
 
 # The statuses that mean "the answer deadline's event happened" (README, "Reminders … stop once its
 # event happened: answer sent or complaint closed").
@@ -73,11 +73,14 @@ def deadline_outcomes(
 
 
 def _judge(due_at: datetime, event_at: datetime | None, now: datetime) -> DeadlineOutcome:
+    return DeadlineOutcome(due_at, event_at, judge(due_at, event_at, now))
+
+
+def judge(due_at: datetime, event_at: datetime | None, now: datetime) -> DeadlineState:
+    """The verdict alone (the rule above): what the quality report counts, a hundred thousand times a year."""
     if event_at is not None:
-        state = DeadlineState.MET if event_at <= due_at else DeadlineState.MISSED
-    else:
-        state = DeadlineState.MISSED if now > due_at else DeadlineState.PENDING
-    return DeadlineOutcome(due_at, event_at, state)
+        return DeadlineState.MET if event_at <= due_at else DeadlineState.MISSED
+    return DeadlineState.MISSED if now > due_at else DeadlineState.PENDING
 
 
 def answered_at(status_moves: Iterable[tuple[datetime, str]]) -> datetime | None:

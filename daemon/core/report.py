@@ -21,7 +21,6 @@ Theory of operation
 from __future__ import annotations
 
 import re
-import statistics
 import unicodedata
 from bisect import bisect_left
 from collections import Counter, defaultdict
@@ -31,9 +30,10 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from math import ceil
+from operator import attrgetter
 from typing import NamedTuple
 
-from daemon.core.compliance import DeadlineState, deadline_outcomes
+from daemon.core.compliance import DeadlineState, judge
 from daemon.core.deadlines import WEEKEND_DAYS, ClosedDays, Unit, parse_rule
 from daemon.core.period import Period
 
@@ -274,13 +274,13 @@ def build_report(
         previous_period=period.previous(),
         as_of=as_of,
         by_month=_by_month(complaints, period, tz),
-        by_category=_tally(c.category for c in complaints),
-        by_channel=_tally(c.channel for c in complaints),
-        by_severity=_tally(c.severity for c in complaints),
+        by_category=_tally(map(attrgetter("category"), complaints)),
+        by_channel=_tally(map(attrgetter("channel"), complaints)),
+        by_severity=_tally(map(attrgetter("severity"), complaints)),
         ack=current.ack,
         answer=current.answer,
-        ack_times=_durations(((c, c.acknowledged_at, c.ack_rule) for c in complaints), days),
-        answer_times=_durations(((c, c.answered_at, c.answer_rule) for c in complaints), days),
+        ack_times=_durations(((c.received_at, c.acknowledged_at, c.ack_rule) for c in complaints), days),
+        answer_times=_durations(((c.received_at, c.answered_at, c.answer_rule) for c in complaints), days),
         handlers=current.handlers,
         systemic=tuple(c.reference for c in complaints if c.scope == "systemic"),
         recurring=recurrences(complaints),
@@ -298,11 +298,8 @@ def build_report(
 
 def headline(complaints: tuple[ComplaintRow, ...], as_of: datetime) -> Headline:
     loads = _handlers(complaints, as_of)
-    judged = [
-        deadline_outcomes(c.ack_due_at, c.acknowledged_at, c.answer_due_at, c.answered_at, as_of) for c in complaints
-    ]
-    ack = Counter(outcomes.ack.state for outcomes in judged)
-    answer = Counter(outcomes.answer.state for outcomes in judged)
+    ack = Counter(judge(c.ack_due_at, c.acknowledged_at, as_of) for c in complaints)
+    answer = Counter(judge(c.answer_due_at, c.answered_at, as_of) for c in complaints)
     return Headline(
         complaints=len(complaints),
         ack=_kept(ack),
@@ -317,7 +314,9 @@ def headline(complaints: tuple[ComplaintRow, ...], as_of: datetime) -> Headline:
 
 def _tally(values: Iterable[str | None]) -> tuple[tuple[str, int], ...]:
     """Counts by value, the largest first (ties by name); None is UNSET."""
-    counts = Counter(value or UNSET for value in values)
+    counts = Counter(values)
+    if None in counts:
+        counts[UNSET] += counts.pop(None)
     return tuple(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
 
 
@@ -395,23 +394,35 @@ def elapsed(start: datetime, end: datetime, unit: str, days: OpenDays) -> float:
     return seconds / (86400 if unit == "calendar_days" else 3600)
 
 
-def _durations(cases: Iterable[tuple[ComplaintRow, datetime | None, str]], days: OpenDays) -> tuple[Durations, ...]:
+def _durations(cases: Iterable[tuple[datetime, datetime | None, str]], days: OpenDays) -> tuple[Durations, ...]:
+    """Each unit's times sorted once, its median and 90th percentile read from the sorted list."""
     by_unit: dict[str, list[float]] = defaultdict(list)
-    for complaint, done, rule in cases:
-        if done is not None:
-            unit = time_unit(rule)
-            by_unit[unit].append(elapsed(complaint.received_at, done, unit, days))
+    per_rule: dict[str, tuple[str, list[float]]] = {}
+    for received, done, rule in cases:
+        if done is None:
+            continue
+        unit, values = per_rule.get(rule) or per_rule.setdefault(rule, (time_unit(rule), by_unit[time_unit(rule)]))
+        values.append(elapsed(received, done, unit, days))
     return tuple(
-        Durations(unit, len(values), round(statistics.median(values), 1), round(percentile(values, 90), 1))
+        Durations(unit, len(values), round(_median(values), 1), round(_nearest_rank(values, 90), 1))
         for unit in UNITS
-        if (values := by_unit.get(unit))
+        if (values := sorted(by_unit.get(unit, ())))
     )
 
 
 def percentile(values: list[float], rank: int) -> float:
     """The nearest-rank percentile: the smallest value with at least `rank` % of the values at or below it."""
-    ordered = sorted(values)
+    return _nearest_rank(sorted(values), rank)
+
+
+def _nearest_rank(ordered: list[float], rank: int) -> float:
     return ordered[max(ceil(rank / 100 * len(ordered)), 1) - 1]
+
+
+def _median(ordered: list[float]) -> float:
+    """statistics.median of a list already sorted (it would sort it again)."""
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
 def _overdue(c: ComplaintRow, as_of: datetime) -> bool:
@@ -444,6 +455,7 @@ _MARKS = re.compile(r"[\u0300-\u036f]+")  # the combining diacritical marks NFKD
 # Runs of at least four letters: shorter words (le, la, des, the, and…) say nothing of the subject,
 # and the reply prefixes (Re:, TR:, Fwd:, AW:…) are all shorter. Digits split words and never count.
 _SIGNIFICANT = re.compile(r"[^\W\d_]{4,}")
+_DIGITS = re.compile(r"[0-9]+")
 
 
 def subject_words(subject: str) -> frozenset[str]:
@@ -458,12 +470,17 @@ def recurrences(complaints: tuple[ComplaintRow, ...]) -> tuple[Recurrence, ...]:
     by_customer: dict[str, list[str]] = defaultdict(list)
     by_subject: dict[tuple[str, frozenset[str]], list[str]] = defaultdict(list)
     categories: dict[str, str] = {}
+    words_of: dict[str, frozenset[str]] = {}
     for c in complaints:
         if c.customer_email:
             by_customer[c.customer_email.strip().lower()].append(c.reference)
         if c.category:
             category = categories.get(c.category) or categories.setdefault(c.category, fold(c.category))
-            words = subject_words(c.subject)
+            # Digits only split words: subjects that differ by an order number have the same words.
+            key = _DIGITS.sub(" ", c.subject)
+            words = words_of.get(key)
+            if words is None:
+                words = words_of[key] = subject_words(key)
             if words:
                 by_subject[(category, words)].append(c.reference)
     found = [Recurrence("customer", email, tuple(refs)) for email, refs in by_customer.items() if len(refs) > 1]
@@ -527,8 +544,8 @@ def _compensation(complaints: tuple[ComplaintRow, ...]) -> tuple[CompensationTot
 
 def _satisfaction(complaints: tuple[ComplaintRow, ...]) -> tuple[SatisfactionPoint, ...]:
     points = []
-    for index, name in enumerate(SATISFACTION_POINTS):
-        answers = [c.satisfaction[index] for c in complaints if c.satisfaction[index] is not None]
+    for name in SATISFACTION_POINTS:
+        answers = [a for a in map(attrgetter(f"satisfaction_{name}"), complaints) if a is not None]
         marks = Counter(a for a in answers if a in MARKS)
         points.append(
             SatisfactionPoint(
