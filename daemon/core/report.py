@@ -314,9 +314,9 @@ def headline(complaints: tuple[ComplaintRow, ...], as_of: datetime) -> Headline:
 
 def _tally(values: Iterable[str | None]) -> tuple[tuple[str, int], ...]:
     """Counts by value, the largest first (ties by name); None is UNSET."""
-    counts = Counter(values)
-    if None in counts:
-        counts[UNSET] += counts.pop(None)
+    counts: Counter[str] = Counter()
+    for value, n in Counter(values).items():  # counted in C, then the few distinct values named
+        counts[value or UNSET] += n
     return tuple(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
 
 

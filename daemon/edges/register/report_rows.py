@@ -120,12 +120,12 @@ def _raw(column):
     return type_coerce(column, String)
 
 
-def _instants(values: Sequence[str | datetime | None]) -> list[datetime | None]:
+def _instants(values: Sequence[Any]) -> list[datetime | None]:
     """One time column made aware (UTC); None stays None (not acknowledged, not answered yet)."""
     if isinstance(next((v for v in values if v is not None), None), datetime):
-        return [None if v is None else v.replace(tzinfo=UTC) for v in values]  # type: ignore[union-attr]
+        return [None if v is None else v.replace(tzinfo=UTC) for v in values]
     parse = datetime.fromisoformat
-    return [None if v is None else parse(v + "+00:00") for v in values]  # type: ignore[operator]
+    return [None if v is None else parse(v + "+00:00") for v in values]
 
 
 def _causes(session: Session, in_period) -> tuple[CauseRow, ...]:
