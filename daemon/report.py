@@ -13,11 +13,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 from daemon import __version__
 from daemon.config import Config, load_config
 from daemon.core.period import FORMS, Period, parse_period
+from daemon.core.profiles import mediation_dates
 from daemon.core.report import Report, build_report
 from daemon.core.report_mail import report_mail
 from daemon.core.report_render import Stamp, to_csv, to_json
@@ -83,7 +85,9 @@ def make_report(config: Config, register: Register, period: Period, now: datetim
     with _no_collection(), register.session() as session:
         rows = report_rows(session, *period.bounds(tz), prefix=prefix)
         before = report_rows(session, *previous.bounds(tz), complaints_only=True, prefix=prefix)
-        report = build_report(period, rows, before, now, tz, config.register.closed_days())
+        closed = config.register.closed_days()
+        dates = partial(mediation_dates, refer_after=config.refer_after, tz=tz, closed=closed)
+        report = build_report(period, rows, before, now, tz, closed, dates)
     return Made(report, stamp(config, now))
 
 

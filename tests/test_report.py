@@ -11,12 +11,14 @@ import json
 import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from daemon.core.deadlines import holiday_calendar
+from daemon.core.deadlines import DeadlineRule, Unit, holiday_calendar
 from daemon.core.period import Kind, Period, parse_period
+from daemon.core.profiles import mediation_dates
 from daemon.core.report import (
     ActionCount,
     ActionRow,
@@ -29,6 +31,7 @@ from daemon.core.report import (
     MailCount,
     OverdueAction,
     Recurrence,
+    Report,
     Rows,
     build_report,
     percentile,
@@ -272,6 +275,40 @@ def test_an_empty_period_gives_zeros():
     }
 
 
+def test_mediation_dates_passed_without_a_final_answer():
+    """REC-3, REC-4 and REC-5 were never answered (REC-1 and REC-2 were): two months after receipt
+    the customer may refer them to the mediator; a year after, the mediator may refuse (L.612-2)."""
+    dates = partial(mediation_dates, refer_after=DeadlineRule(2, Unit.MONTHS), tz=PARIS, closed=FRANCE)
+    rows = Rows(COMPLAINTS, CAUSES, ACTIONS, MAILS)
+
+    def as_of(when: datetime) -> Report:
+        return build_report(NOVEMBER, rows, Rows(OCTOBER), when, PARIS, FRANCE, dates)
+
+    assert as_of(AS_OF).mediation == ()
+    # Received Friday 20 Nov 2026 at 17:00 in Paris: the mediator from 20 January, 17:00; REC-4 from 28 January.
+    january = as_of(datetime(2027, 1, 25, 9, 0, tzinfo=UTC))
+    assert [(m.reference, m.refer_from.isoformat(), m.limit_passed) for m in january.mediation] == [
+        ("REC-3", "2027-01-20T17:00:00+01:00", False)
+    ]
+    late = as_of(datetime(2027, 11, 29, 11, 0, tzinfo=UTC))  # REC-5's year ends at 13:00 in Paris
+    assert [(m.reference, m.limit.isoformat(), m.limit_passed) for m in late.mediation] == [
+        ("REC-3", "2027-11-20T17:00:00+01:00", True),
+        ("REC-4", "2027-11-28T09:00:00+01:00", True),
+        ("REC-5", "2027-11-29T13:00:00+01:00", False),
+    ]
+    data = figures(late)["mediation"]
+    assert (data["referable"], data["limit_passed"], data["complaints"][1]["handler"]) == (3, 2, BOB)
+    assert data["complaints"][0]["mediator_from"] == "2027-01-20T17:00:00+01:00"
+    from daemon.core.report_html import to_html
+
+    page = to_html(late, STAMP)
+    assert "3 réclamations sans réponse définitive passé la date de saisine du médiateur ; 2 d&#39;entre elles" in page
+    assert "<td>REC-4</td><td>bob@example.com</td><td>2026-11-28</td><td>2027-01-28</td><td>2027-11-28</td>" in page
+    assert page.count("limite passée") == 2 and "L.612-2" in page.split("<h2>Définitions</h2>")[1]
+    english = to_html(late, Stamp("0.1.0", (), "Europe/Paris", AS_OF, "en"))
+    assert "past the one-year limit (L.612-2)" in english and "<dt>mediation</dt>" in english
+
+
 @pytest.mark.parametrize(
     "text, first, last, previous",
     [
@@ -396,6 +433,7 @@ def test_the_figures_of_a_register_the_runners_filled(tmp_path):
         "typed_in": 0,
     }
     assert data["comparison"]["previous"]["complaints"] == 1
+    assert data["mediation"] == {"referable": 0, "limit_passed": 0, "complaints": []}, "two months not passed"
 
 
 @pytest.fixture

@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import Decimal, InvalidOperation
@@ -36,6 +36,7 @@ from typing import NamedTuple
 from daemon.core.compliance import DeadlineState, judge
 from daemon.core.deadlines import WEEKEND_DAYS, ClosedDays, Unit, parse_rule
 from daemon.core.period import Period
+from daemon.core.profiles import MediationDates
 
 # Waiting for no answer any more: an answered or closed complaint (as the reminders see it).
 ANSWERED = frozenset({"answered", "closed"})
@@ -200,6 +201,19 @@ class SatisfactionPoint:
 
 
 @dataclass(frozen=True)
+class MediationCase:
+    """A complaint of the period still without a final answer (no move to answered or closed) whose
+    mediator referral date has passed; `limit_passed`: its one-year limit (L.612-2) too. Dates local."""
+
+    reference: str
+    handler: str
+    received_at: datetime
+    refer_from: datetime
+    limit: datetime
+    limit_passed: bool
+
+
+@dataclass(frozen=True)
 class Completeness:
     """mails received = registered + follow-ups + robots kept + quarantined + duplicates (+ other)."""
 
@@ -257,15 +271,27 @@ class Report:
     completeness: Completeness
     current: Headline
     previous: Headline
+    mediation: tuple[MediationCase, ...] = ()
+
+    @property
+    def mediation_limit_passed(self) -> int:
+        return sum(case.limit_passed for case in self.mediation)
 
 
 # --------------------------------------------------------------------------- the computation
 
 
 def build_report(
-    period: Period, rows: Rows, previous: Rows, as_of: datetime, tz: tzinfo, closed: ClosedDays | None
+    period: Period,
+    rows: Rows,
+    previous: Rows,
+    as_of: datetime,
+    tz: tzinfo,
+    closed: ClosedDays | None,
+    mediation: Callable[[datetime], MediationDates] | None = None,
 ) -> Report:
-    """Every figure of the quality report for `period`, compared with `previous` (its rows)."""
+    """Every figure of the quality report for `period`, compared with `previous` (its rows);
+    `mediation` gives a complaint's mediation dates from its receipt (core/profiles.py)."""
     complaints = rows.complaints
     days = OpenDays(tz, closed)
     current = headline(complaints, as_of)
@@ -293,6 +319,7 @@ def build_report(
         completeness=_completeness(rows.mails),
         current=current,
         previous=headline(previous.complaints, as_of),
+        mediation=_mediation(complaints, mediation, as_of, tz) if mediation else (),
     )
 
 
@@ -438,6 +465,22 @@ def _handlers(complaints: tuple[ComplaintRow, ...], as_of: datetime) -> tuple[Ha
             opened[c.handler_email] += 1
             overdue[c.handler_email] += _overdue(c, as_of)
     return tuple(HandlerLoad(h, opened[h], overdue[h]) for h in sorted(opened, key=lambda h: (-overdue[h], h)))
+
+
+def _mediation(
+    complaints: tuple[ComplaintRow, ...], dates: Callable[[datetime], MediationDates], as_of: datetime, tz: tzinfo
+) -> tuple[MediationCase, ...]:
+    """The unanswered complaints whose referral date is past, oldest first. Both dates grow with the
+    receipt, so they are the first ones of the unanswered sorted by receipt: found by bisection, the
+    dates computed for those listed (and a few more), not for every complaint of the year."""
+    waiting = sorted((c for c in complaints if c.answered_at is None), key=attrgetter("received_at"))
+    passed = bisect_right(waiting, as_of, key=lambda c: dates(c.received_at).refer_from)
+    cases = []
+    for c in waiting[:passed]:
+        when = dates(c.received_at)
+        local = (c.received_at.astimezone(tz), when.refer_from.astimezone(tz), when.limit.astimezone(tz))
+        cases.append(MediationCase(c.reference, c.handler_email, *local, limit_passed=as_of > when.limit))
+    return tuple(cases)
 
 
 # --------------------------------------------------------------------------- recurrence

@@ -74,6 +74,13 @@ WORDS: dict[str, dict[str, str]] = {
         "mean": "mean mark",
         "understood": "understood",
         "relationship": "relationship",
+        "mediation": "Mediation dates passed without a final answer",
+        "mediation_line": "{referable} complaints without a final answer past their mediator referral date; "
+        "{limit_passed} of them past the one-year limit (L.612-2)",
+        "received": "Received",
+        "mediator_from": "Mediator from",
+        "limit": "One-year limit",
+        "limit_passed": "limit passed",
         "comparison": "Comparison with the previous period",
         "this_period": "this period",
         "previous_period": "previous period",
@@ -148,6 +155,13 @@ WORDS: dict[str, dict[str, str]] = {
         "mean": "note moyenne",
         "understood": "compréhension",
         "relationship": "relation",
+        "mediation": "Médiation : dates passées sans réponse définitive",
+        "mediation_line": "{referable} réclamations sans réponse définitive passé la date de saisine du "
+        "médiateur ; {limit_passed} d'entre elles au-delà de la limite d'un an (L.612-2)",
+        "received": "Reçue le",
+        "mediator_from": "Médiateur à partir du",
+        "limit": "Limite d'un an",
+        "limit_passed": "limite passée",
         "comparison": "Comparaison avec la période précédente",
         "this_period": "cette période",
         "previous_period": "période précédente",
@@ -285,6 +299,7 @@ def to_html(report: Report, stamp: Stamp) -> str:
     )
     page.h2("handlers")
     page.table((w("handler"), w("open"), w("overdue")), [(h.handler, h.open, h.overdue) for h in report.handlers])
+    _mediation(page, report)
     page.h2("systemic")
     page.add(f"<p>{len(report.systemic)}: {escape(', '.join(report.systemic)) or escape(w('none'))}</p>")
     page.h2("recurring")
@@ -330,6 +345,27 @@ def _volumes(page: _Page, report: Report) -> None:
             labels = [page.label(value) for value, _ in counts]
             page.add(_chart(pygal.HorizontalBar, w(key), labels, [(w("complaints"), [n for _, n in counts])], key))
         page.table((w(key), w("complaints")), [(page.label(value), n) for value, n in counts])
+
+
+def _mediation(page: _Page, report: Report) -> None:
+    w = page.w
+    page.h2("mediation")
+    counts = {"referable": len(report.mediation), "limit_passed": report.mediation_limit_passed}
+    page.add(f"<p>{escape(w('mediation_line').format(**counts))}</p>")
+    page.table(
+        ("", w("handler"), w("received"), w("mediator_from"), w("limit"), ""),
+        [
+            (
+                m.reference,
+                m.handler,
+                m.received_at.date().isoformat(),
+                m.refer_from.date().isoformat(),
+                m.limit.date().isoformat(),
+                w("limit_passed") if m.limit_passed else "",
+            )
+            for m in report.mediation
+        ],
+    )
 
 
 def _causes_and_actions(page: _Page, report: Report) -> None:

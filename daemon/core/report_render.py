@@ -84,6 +84,14 @@ DEFINITIONS: dict[str, tuple[tuple[str, str], ...]] = {
             "actions, relationship): answers, yes, no, and marks 1 to 5 with their mean.",
         ),
         (
+            "mediation",
+            "Complaints of the period without a final answer (no move to answered or closed) whose "
+            "mediator referral date has passed: receipt + [mediator] refer_after (two months by default), from "
+            "when the customer may refer the dispute to the consumer mediator. Limit passed: more than one year "
+            "since the written complaint, after which the mediator may refuse the request (Code de la "
+            "consommation, art. L.612-2). Dates in the register's time zone.",
+        ),
+        (
             "comparison",
             "The same headline figures for the previous period (the month, quarter or year before, "
             "or as many days before a range), as of the same instant.",
@@ -153,6 +161,14 @@ DEFINITIONS: dict[str, tuple[tuple[str, str], ...]] = {
             "satisfaction",
             "Réponses du client aux trois questions du courrier de clôture (compréhension, "
             "actions, relation) : réponses, oui, non, et notes de 1 à 5 avec leur moyenne.",
+        ),
+        (
+            "médiation",
+            "Réclamations de la période sans réponse définitive (aucun passage à répondue ou close) "
+            "dont la date de saisine du médiateur est passée : réception + [mediator] refer_after (deux mois "
+            "par défaut), date à partir de laquelle le client peut saisir le médiateur de la consommation. "
+            "Limite passée : plus d'un an depuis la réclamation écrite, délai au-delà duquel le médiateur peut "
+            "refuser la demande (Code de la consommation, art. L.612-2). Dates à l'heure du registre.",
         ),
         (
             "comparaison",
@@ -228,6 +244,21 @@ def figures(report: Report) -> dict[str, Any]:
         "times": {"ack": _times(report.ack_times), "answer": _times(report.answer_times)},
         "handlers": [{"handler": h.handler, "open": h.open, "overdue": h.overdue} for h in report.handlers],
         "systemic": list(report.systemic),
+        "mediation": {
+            "referable": len(report.mediation),
+            "limit_passed": report.mediation_limit_passed,
+            "complaints": [
+                {
+                    "reference": m.reference,
+                    "handler": m.handler,
+                    "received": m.received_at.isoformat(),
+                    "mediator_from": m.refer_from.isoformat(),
+                    "limit": m.limit.isoformat(),
+                    "limit_passed": m.limit_passed,
+                }
+                for m in report.mediation
+            ],
+        },
         "recurring": [{"kind": r.kind, "key": r.key, "references": list(r.references)} for r in report.recurring],
         "causes": {
             "by_category": _counts(report.causes_by_category),
