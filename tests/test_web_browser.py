@@ -5,14 +5,19 @@ module), over a register seeded by the runners (tests/web.py). What a person wou
 the register and a filter narrowing it, a sheet and its history, a handler refused another handler's
 complaint and file, a visitor sent to the login, and a script in a subject shown as text, no dialog.
 No browser is downloaded: the binaries are Debian's (`make test-deps`), and Selenium is told so.
+
+With COMPLAINTSD_SCREENSHOTS=docs the tests also take the README's pictures of the register, a sheet
+and the report (docs/web-*.png); unset, as in CI, they write nothing into the repository.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 import uvicorn
@@ -29,6 +34,23 @@ from tests.web import SCRIPT_SUBJECT, Seeded, seed
 
 CHROMIUM = shutil.which("chromium")
 CHROMEDRIVER = shutil.which("chromedriver")
+SCREENSHOTS = os.environ.get("COMPLAINTSD_SCREENSHOTS", "")
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def screenshot(driver, name: str, height: int) -> None:
+    """The page as the README shows it (docs/web-<name>.png), when COMPLAINTSD_SCREENSHOTS names a folder
+    (relative to the repository); the window is made 1280 px wide and `height` high for it."""
+    if not SCREENSHOTS:
+        return
+    folder = ROOT / SCREENSHOTS
+    folder.mkdir(parents=True, exist_ok=True)
+    size = driver.get_window_size()
+    driver.set_window_size(1280, height)
+    try:
+        assert driver.save_screenshot(str(folder / f"web-{name}.png")), name
+    finally:
+        driver.set_window_size(size["width"], size["height"])
 
 
 @pytest.fixture(scope="module")
@@ -124,6 +146,7 @@ class Visit:
 def test_a_supervisor_logs_in_filters_the_register_and_reads_a_sheet(page: Visit, seeded: Seeded) -> None:
     page.log_in("qualite")
     assert sorted(page.texts("a.reference")) == sorted(seeded.references.values())
+    screenshot(page.driver, "register", 720)
     page.driver.find_element(By.ID, "filter-q").send_keys("facture")
     page.driver.find_element(By.ID, "filter").click()
     page.arrive(lambda url: "q=facture" in url)
@@ -134,6 +157,21 @@ def test_a_supervisor_logs_in_filters_the_register_and_reads_a_sheet(page: Visit
     events = page.texts("#history tr.event td:nth-child(2)")
     assert events[0] == "received" and len(events) >= 2
     assert page.texts("#attachments a") == ["facture.pdf"]
+    screenshot(page.driver, "sheet", 1400)
+
+
+def test_the_report_page_shows_its_charts(page: Visit) -> None:
+    page.log_in("qualite")
+    page.open("/report?period=2026")
+    assert page.driver.find_element(By.TAG_NAME, "h1").text == "Rapport des réclamations — 2026"
+    charts = page.driver.find_elements(By.CSS_SELECTOR, ".chart svg")
+    # Months, category, channel, severity and deadlines (no action recorded: no actions chart).
+    assert len(charts) == 5
+    assert all(chart.size["width"] > 300 and chart.size["height"] > 100 for chart in charts), [
+        chart.size for chart in charts
+    ]
+    assert page.no_dialog()
+    screenshot(page.driver, "report", 1600)
 
 
 def test_a_handler_cannot_open_another_handlers_complaint_or_file(page: Visit, seeded: Seeded) -> None:
