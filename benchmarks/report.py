@@ -9,8 +9,9 @@ an action for one in ten, a compensation and a satisfaction answer for one in tw
 side, in the same run:
   * a bare query doing the aggregation's core in SQL: the year's complaints counted with their
     acknowledgements and first answers in time (the answer found in the history, as the report does);
-  * `complaintsd report --period 2026` in process: rows read, figures, JSON; then the HTML page with
-    its charts.
+  * `complaintsd report --period 2026` in process, as make_report runs it: rows read, figures (the
+    mediation dates of the unanswered included: one in five is never answered here), JSON; then the
+    HTML page with its charts. `--cpu` times by this process's CPU time (a shared machine).
 SQLite by default (a temporary file); PostgreSQL when --url names an empty database.
 """
 
@@ -22,6 +23,7 @@ import sys
 import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,6 +33,7 @@ from sqlalchemy import case, func, insert, select, text  # noqa: E402
 
 from daemon.config import parse_config  # noqa: E402
 from daemon.core.period import parse_period  # noqa: E402
+from daemon.core.profiles import mediation_dates  # noqa: E402
 from daemon.core.report import Rows, build_report  # noqa: E402
 from daemon.edges.register import Register  # noqa: E402
 from daemon.edges.register.models import Action, Cause, Complaint, HistoryEvent, InboundMessage  # noqa: E402
@@ -186,7 +189,9 @@ def one_run(config, register: Register, period, bounds) -> dict[str, float]:
 
     with _no_collection():  # as make_report reads and counts
         (rows, before), reading = timed(read)
-        report, computing = timed(lambda: build_report(period, rows, before, NOW, tz, config.register.closed_days()))
+        closed = config.register.closed_days()
+        dates = partial(mediation_dates, refer_after=config.refer_after, tz=tz, closed=closed)
+        report, computing = timed(lambda: build_report(period, rows, before, NOW, tz, closed, dates))
     assert report.current.complaints == count and report.ack.met == acks and report.answer.met == answers
     made = Made(report, stamp(config, NOW))
     _, json_text = timed(lambda: render(made, "json"))

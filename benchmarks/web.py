@@ -5,9 +5,9 @@
 The register is SQLite, filled in bulk (statuses, handlers, categories and subjects varied; five
 history rows and every 10th complaint an attachment). `complaintsd web` (uvicorn, on a free loopback
 port, a thread of this process) is asked over HTTP, logged in as the supervisor, for:
-  the register's first page (newest first), the same sorted by received date (no index: a full sort),
+  the register's first page (newest first), the same sorted by received date (read along its index, revision 0007),
   a page filtered by status and handler sorted by answer date, a page deep in the register, a search
-  of a word in subjects and texts (LIKE: a full scan), and a complaint's sheet;
+  of a word in subjects and texts (LIKE, no index can serve it: a scan), and a complaint's sheet;
 each timed from request to the last byte (median, p95 of `--repeat`), beside the bare query that
 answers the same question straight from sqlite3 (`SELECT … LIMIT 50` and a count, on the same file).
 The target (issue 12): the register page and a sheet under 200 ms. The machine is shared and noisy:
@@ -186,7 +186,7 @@ def main() -> int:
                 bare(db, "SELECT * FROM complaint ORDER BY id DESC LIMIT 50", "SELECT count(*) FROM complaint"),
             ),
             (
-                "register, sorted by received date (no index)",
+                "register, sorted by received date",
                 "/?sort=received",
                 bare(
                     db,
@@ -242,7 +242,7 @@ def main() -> int:
         for name, path, query in cases:
             median, p95 = timed(get(address, cookie, path), args.repeat)
             bare_median, _ = timed(query, args.repeat)
-            worst = max(worst, median) if "search" not in name and "no index" not in name else worst
+            worst = max(worst, median)
             flag = "" if median < TARGET else "  OVER"
             print(f"{name:44} {median * 1000:9.1f} ms {p95 * 1000:6.1f} ms {bare_median * 1000:9.1f} ms{flag}")
         server.should_exit = True
