@@ -249,6 +249,29 @@ def test_an_expired_token_is_refreshed_before_the_login(tmp_path, oauth_dovecot)
 
 
 @pytest.mark.dovecot
+def test_a_session_whose_token_nears_its_end_logs_in_again_between_two_waits(tmp_path, oauth_dovecot):
+    import threading
+
+    dovecot, server = oauth_dovecot
+    oauth = generic(tmp_path, server)
+    first = store(oauth, server.issue())
+    mailbox = imap(dovecot, oauth)
+    mailbox.connect()
+    try:
+        grants = len(server.grants)
+        mailbox.wait(threading.Event())  # an hour left: the session goes on
+        assert server.grants[grants:] == []
+        assert mailbox.tokens is not None
+        mailbox.tokens.clock = FakeClock(first.expires_at - timedelta(minutes=4))
+        mailbox.wait(threading.Event())
+        assert server.grants[grants:] == ["refresh_token"], "a fresh token, before Exchange would cut us off"
+        assert server.state.introspected[-1] != first.access_token, "and a new session with it"
+        assert mailbox.fetch(10) == []
+    finally:
+        mailbox.close()
+
+
+@pytest.mark.dovecot
 def test_a_refused_refresh_token_is_a_clear_line_and_no_storm_of_requests(tmp_path, oauth_dovecot, caplog):
     dovecot, server = oauth_dovecot
     oauth = generic(tmp_path, server)

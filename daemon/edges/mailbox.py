@@ -61,6 +61,7 @@ class ImapMailbox:
         self.can_idle = False
         self.can_move = False
         self.tokens = TokenSource(config.oauth) if config.auth == "xoauth2" and config.oauth else None
+        self._token_ends: datetime | None = None  # the end of the token this session logged in with
 
     @property
     def client(self) -> IMAPClient:
@@ -98,7 +99,18 @@ class ImapMailbox:
             token = self.tokens.refresh(stale=token)
             client = self._open()
             client.oauth2_login(cfg.username, token)
+        self._token_ends = self.tokens.ends_at(token)
         return client
+
+    def _token_ending(self) -> bool:
+        """Exchange Online ends an IMAP session when its token expires (BYE AccessTokenExpired): log in
+        again with a fresh token a few minutes before, between two waits, rather than be cut off."""
+        return self.tokens is not None and self._token_ends is not None and self.tokens.ending(self._token_ends)
+
+    def _login_again(self) -> None:
+        log.info("IMAP: the session's access token ends at %s; logging in again with a fresh one", self._token_ends)
+        self.close()
+        self.connect()
 
     def probe(self) -> str:
         """For `check`: log in and look at the folders, changing nothing (`run` creates a missing
@@ -168,6 +180,8 @@ class ImapMailbox:
     def wait(self, stop: threading.Event, beat: Callable[[], None] = _no_beat) -> None:
         """Return when new mail may be there: IDLE when offered, else after poll_interval.
         `beat` is called every TURN seconds while waiting: the loop is alive (the systemd watchdog)."""
+        if self._token_ending():
+            self._login_again()
         try:
             # Re-select: its EXISTS count covers mail that arrived while we were busy, which
             # IDLE would not announce again.
@@ -184,7 +198,7 @@ class ImapMailbox:
         self.client.idle()
         try:
             started = time.monotonic()
-            while not stop.is_set() and time.monotonic() - started < IDLE_REFRESH:
+            while not stop.is_set() and time.monotonic() - started < IDLE_REFRESH and not self._token_ending():
                 beat()
                 responses = self.client.idle_check(timeout=TURN)
                 if any(len(r) > 1 and r[1] in (b"EXISTS", b"RECENT") for r in responses):

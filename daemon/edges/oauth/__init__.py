@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from daemon.config import OAuthConfig
-from daemon.core.oauth import Token, token_of
+from daemon.core.oauth import REFRESH_MARGIN, Token, token_of
 from daemon.edges.oauth.providers import Prompt, Provider, provider_for
 from daemon.edges.oauth.store import TokenFile
 from daemon.errors import TokenRefused
@@ -81,6 +81,15 @@ class TokenSource:
                 "oauth: new access token from %s, valid until %s", self.config.provider, f"{fresh.expires_at:%H:%M}"
             )
             return fresh.access_token
+
+    def ends_at(self, access_token: str) -> datetime | None:
+        """When this access token ends, as the token file says (None: replaced since)."""
+        token = self.file.read()
+        return token.expires_at if token is not None and token.access_token == access_token else None
+
+    def ending(self, ends_at: datetime) -> bool:
+        """A token ending this soon is renewed before its next use (core/oauth.py's margin)."""
+        return self.clock() + REFRESH_MARGIN >= ends_at
 
     def _ask(self, token: Token | None) -> dict:
         if token is not None:
