@@ -200,6 +200,19 @@ def test_a_token_near_its_end_is_refreshed_before_use_and_a_fresh_one_is_not(tmp
     assert kept is not None and kept.access_token == renewed and kept.refresh_token, "the refresh token is kept"
 
 
+def test_the_refresh_token_s_end_is_kept_while_the_same_refresh_token_is():
+    now = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+    login = token_of({"access_token": "a1", "refresh_token": "r1", "refresh_token_expires_in": 604800}, now)
+    assert login.refresh_expires_at == now + timedelta(days=7) and login.expires_at == now + timedelta(hours=1)
+    later = now + timedelta(hours=2)
+    same = token_of({"access_token": "a2", "expires_in": 3599, "refresh_token": "r1"}, later, login)  # google-auth
+    assert (same.refresh_token, same.refresh_expires_at) == ("r1", login.refresh_expires_at)
+    omitted = token_of({"access_token": "a3"}, later, login)
+    assert (omitted.refresh_token, omitted.refresh_expires_at) == ("r1", login.refresh_expires_at)
+    rotated = token_of({"access_token": "a4", "refresh_token": "r2"}, later, login)  # Microsoft rotates it
+    assert (rotated.refresh_token, rotated.refresh_expires_at) == ("r2", None), "a new one's end is not known"
+
+
 # --------------------------------------------------------------------------- IMAP on a real Dovecot
 
 

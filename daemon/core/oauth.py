@@ -48,7 +48,7 @@ class Token:
 
 def token_of(answer: dict[str, Any], now: datetime, previous: Token | None = None) -> Token:
     """A token endpoint's JSON answer (RFC 6749 §5.1) as a Token. A refresh that brings no new refresh
-    token keeps the previous one (Google does not rotate it; Microsoft does)."""
+    token keeps the previous one (Google does not rotate it; Microsoft does), and with it its end."""
     access = answer.get("access_token")
     if not isinstance(access, str) or not access:
         raise ValueError("the token endpoint answered without an access_token")
@@ -57,7 +57,7 @@ def token_of(answer: dict[str, Any], now: datetime, previous: Token | None = Non
     refresh_life = _seconds(answer.get("refresh_token_expires_in"), 0)
     if refresh_life:
         refresh_end: datetime | None = now + timedelta(seconds=refresh_life)
-    elif previous is not None and not answer.get("refresh_token"):
+    elif previous is not None and refresh == previous.refresh_token:
         refresh_end = previous.refresh_expires_at
     else:
         refresh_end = None
