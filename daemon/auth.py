@@ -17,7 +17,6 @@ from typing import Any
 
 from daemon.config import OAuthConfig, load_config
 from daemon.core.oauth import Token
-from daemon.edges.oauth import TokenFile, TokenSource
 from daemon.errors import ComplaintsError
 
 
@@ -52,6 +51,8 @@ def _login(oauth: OAuthConfig) -> int:
         print(question, end="", flush=True)
         return sys.stdin.readline()
 
+    from daemon.edges.oauth import TokenSource  # here: every command builds the parser, few log in
+
     token = TokenSource(oauth).login(show, ask)
     print(f"oauth: token kept in {oauth.token_file}; {_ends(token)}")
     return 0
@@ -68,6 +69,8 @@ def _ends(token: Token) -> str:
 
 def token_status(oauth: OAuthConfig, now: datetime | None = None) -> dict[str, Any]:
     """What `auth status` and `status` show of the token (no secret: never the tokens themselves)."""
+    from daemon.edges.oauth import TokenFile
+
     now = now or datetime.now(UTC)
     token = TokenFile(oauth.token_file).read()
     base: dict[str, Any] = {"provider": oauth.provider, "flow": oauth.flow, "token_file": str(oauth.token_file)}
