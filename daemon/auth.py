@@ -4,7 +4,7 @@
 waits for the person to sign in; Google's consent page: the person pastes back the address the
 browser landed on; client credentials: nothing to ask) and keeps it in `[oauth] token_file`, 0600.
 `status` says when the access token and the refresh token end (`complaintsd status` shows it too).
-Run by hand, they must run as the service's user (or root, then `chown`), like `migrate`.
+Run as root, the token file is left to the owner of its directory (edges/oauth/store.py).
 """
 
 from __future__ import annotations

@@ -188,6 +188,21 @@ def test_the_token_file_is_0600_and_its_directory_0700_whatever_the_umask(tmp_pa
     assert [p.name for p in oauth.token_file.parent.iterdir() if p.name.startswith(".")] == [], "no temporary left"
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can give a file away")
+def test_root_leaves_the_token_file_to_the_owner_of_the_state_directory(tmp_path, endpoint):
+    import pwd
+
+    nobody = pwd.getpwnam("nobody")
+    state = tmp_path / "state"
+    state.mkdir(mode=0o700)
+    os.chown(state, nobody.pw_uid, nobody.pw_gid)
+    oauth = generic(tmp_path, endpoint)
+    store(oauth, endpoint.issue())  # `auth login` run as root
+    TokenSource(oauth).refresh()  # `check` run as root, refreshing it
+    for path in (oauth.token_file, oauth.token_file.with_name(oauth.token_file.name + ".lock")):
+        assert (path.stat().st_uid, stat.S_IMODE(path.stat().st_mode)) == (nobody.pw_uid, 0o600), path
+
+
 def test_a_token_near_its_end_is_refreshed_before_use_and_a_fresh_one_is_not(tmp_path, endpoint):
     oauth = generic(tmp_path, endpoint)
     first = store(oauth, endpoint.issue())

@@ -45,10 +45,13 @@ class TokenFile:
     def write(self, token: Token) -> None:
         """Atomically, 0600 whatever the umask: a reader sees the old token or the new one, never half."""
         self._directory()
+        owner = self._owner()
         temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
         try:
             os.fchmod(descriptor, PRIVATE_FILE)
+            if owner is not None:
+                os.fchown(descriptor, *owner)
             with os.fdopen(descriptor, "w", encoding="utf-8") as out:
                 json.dump(to_json(token), out, indent=2)
                 out.flush()
@@ -63,12 +66,26 @@ class TokenFile:
     def locked(self) -> Iterator[None]:
         """Held while a token is refreshed, so that two processes do not both spend the refresh token."""
         self._directory()
+        owner = self._owner()
         descriptor = os.open(self.path.with_name(self.path.name + ".lock"), os.O_RDWR | os.O_CREAT, PRIVATE_FILE)
         try:
+            if owner is not None:
+                os.fchown(descriptor, *owner)
             fcntl.flock(descriptor, fcntl.LOCK_EX)
             yield
         finally:
             os.close(descriptor)
+
+    def _owner(self) -> tuple[int, int] | None:
+        """Root writing the file (`auth login`, or `check` refreshing it, run by hand) leaves it to
+        whoever owns it, or its directory: the service's user, who must go on reading it."""
+        if os.geteuid() != 0:
+            return None
+        try:
+            found = self.path.stat()
+        except FileNotFoundError:
+            found = self.path.parent.stat()
+        return found.st_uid, found.st_gid
 
     def _directory(self) -> None:
         try:
