@@ -17,7 +17,7 @@ from sqlalchemy.engine import make_url
 
 from daemon.config import Config
 from daemon.edges.register import Register
-from daemon.edges.register.health import read_health
+from daemon.edges.register.health import last_complaints, read_health
 from daemon.edges.status_file import process_alive, read_status, status_path
 from daemon.errors import ComplaintsError
 
@@ -33,6 +33,7 @@ def gather(config: Config, now: datetime | None = None) -> dict[str, Any]:
     try:
         with register.session() as session:
             health = read_health(session)
+            per_prefix = last_complaints(session) if config.registers else {}
     finally:
         register.dispose()
     record = read_status(status_path(config.storage.path)) or {}
@@ -61,7 +62,30 @@ def gather(config: Config, now: datetime | None = None) -> dict[str, Any]:
         },
         "oauth": _oauth(config, now),
         "at": now.isoformat(),
-    }
+    } | ({"registers": _registers(config, per_prefix, record, running)} if config.registers else {})
+
+
+def _registers(config: Config, per_prefix: dict, first: dict[str, Any], running: bool) -> list[dict[str, Any]]:
+    """Each register of a `[[registers]]` config: its address, when its mailbox last answered (the
+    daemon's record for the first, its loop's own for the others), its last complaint, how many open."""
+    shown = []
+    for index, each in enumerate(config.each):
+        record = first if index == 0 else read_status(status_path(config.storage.path, each.name)) or {}
+        last, still_open = per_prefix.get(each.register.reference_prefix, (None, 0))
+        shown.append(
+            {
+                "name": each.name,
+                "prefix": each.register.reference_prefix,
+                "address": each.smtp.sender.email,
+                "mailbox": {
+                    "connected_since": record.get("mailbox_connected_since") if running else None,
+                    "reached_at": record.get("mailbox_reached_at"),
+                },
+                "last_complaint_at": _iso(last),
+                "open": still_open,
+            }
+        )
+    return shown
 
 
 def _oauth(config: Config, now: datetime) -> dict[str, Any] | None:
@@ -109,6 +133,12 @@ def render(data: dict[str, Any], config: Config) -> str:
         from daemon.auth import render as render_token
 
         lines.append(f"oauth:      {render_token(data['oauth'])}")
+    for each in data.get("registers", []):
+        lines.append(
+            f"{each['name']} ({each['prefix']}, {each['address']}): mailbox last answered "
+            f"{when(each['mailbox']['reached_at'])}; last complaint {when(each['last_complaint_at'])}; "
+            f"{each['open']} open"
+        )
     return "\n".join(lines)
 
 

@@ -127,6 +127,7 @@ def test_two_registers_in_one_daemon(tmp_path, make_imap_account, smtp_sink):
             account.append("INBOX", reply(notified[(BOB,)], ALICE, "#statut en cours"))
         wait_until(lambda: maison.folder_uids("INBOX") == [] == jardin.folder_uids("INBOX"), 20, "both read")
         assert daemon.alive(), daemon.log()
+        status = cli_json(config, "status")
 
     assert set(acks) == {"maison@example.com", "jardin@example.com"}
     ack_a, ack_b = acks["maison@example.com"], acks["jardin@example.com"]
@@ -144,6 +145,12 @@ def test_two_registers_in_one_daemon(tmp_path, make_imap_account, smtp_sink):
     assert "command_mail" not in [event["event"] for event in shown["history"]]
     assert [c["reference"] for c in cli_json(config, "list", "--register", "jardin")] == [jar]
     assert [c["reference"] for c in cli_json(config, "list", "--register", "maison")] == [mai]
+    # `status` shows each register: its address, its mailbox's last answer, its last complaint.
+    assert [(r["name"], r["prefix"], r["address"], r["open"]) for r in status["registers"]] == [
+        ("maison", "MAI", "maison@example.com", 1),
+        ("jardin", "JAR", "jardin@example.com", 1),
+    ]
+    assert all(r["mailbox"]["reached_at"] and r["last_complaint_at"] for r in status["registers"])
     refused = cli(config, "show", jar, "--register", "maison")
     assert refused.returncode == 1 and "not a complaint of register maison" in refused.stderr
 

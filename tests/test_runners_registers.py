@@ -22,7 +22,7 @@ from daemon.runners.desk import Desk, desks_of
 from daemon.runners.sweep import Sweeper
 from tests.harness import complaint, reply
 from tests.postgres import register_url
-from tests.runners import ALICE, BOB, CUSTOMER, FakeClock, history, ingest, kinds, relay, reminders, show
+from tests.runners import ALICE, BOB, CUSTOMER, FakeClock, history, ingest, kinds, queued, relay, reminders, show
 
 MAISON = "Maison <maison@example.com>"
 JARDIN = "Garden <jardin@example.com>"
@@ -219,3 +219,25 @@ def test_the_examples_commented_registers_parse(tmp_path, monkeypatch):
         ("jardin", "JAR", "jardin@example.com"),
     ]
     assert config.named("jardin").profile.name == "acpr" and config.named("jardin").mailbox.password == "secret"
+
+
+def test_a_refused_login_at_either_address_alerts_the_admin_naming_the_register(tmp_path):
+    from daemon.runners.health import HealthWatch, Logins, LoginWatch
+
+    clock = FakeClock()
+    _, maison, _ = two_desks(tmp_path, clock)
+    ingest(maison, complaint(1))
+    logins = {"maison": LoginWatch(clock), "jardin": LoginWatch(clock)}
+    watch = HealthWatch(maison, Logins(logins))
+    logins["maison"].accepted()
+    assert watch.check() == [], "jardin not tried yet"
+    logins["jardin"].accepted()
+    assert watch.check() == []
+    clock.advance(timedelta(minutes=5))
+    logins["jardin"].refused("login refused for jardin@example.com")
+    [change] = watch.check()
+    assert (change.condition, change.raised) == ("mailbox_login", True)
+    [alert] = [letter for letter in queued(maison) if letter.kind == "health_alert_mailbox_login"]
+    assert "jardin: login refused for jardin@example.com" in alert.text
+    logins["jardin"].accepted()
+    assert [(c.condition, c.raised) for c in watch.check()] == [("mailbox_login", False)]

@@ -16,8 +16,10 @@ from typing import Any
 NAME = ".complaintsd-status.json"
 
 
-def status_path(storage: Path) -> Path:
-    return Path(storage) / NAME
+def status_path(storage: Path, register: str = "") -> Path:
+    """The daemon's record; with `register`, the record of that register's mailbox loop (the
+    registers after the first of a `[[registers]]` config: the first one's is the daemon's)."""
+    return Path(storage) / (f".complaintsd-status-{register}.json" if register else NAME)
 
 
 def write_status(path: Path, data: dict[str, Any]) -> None:

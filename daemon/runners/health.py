@@ -47,6 +47,25 @@ class LoginWatch:
             return self._state, self._since, self._why
 
 
+class Logins:
+    """The mailboxes of several registers (`[[registers]]`), read as one: refused while any refuses
+    our login (since the first refusal, each register named with its reason), accepted once all
+    accepted, unknown meanwhile."""
+
+    def __init__(self, watches: dict[str, LoginWatch]) -> None:
+        self.watches = watches
+
+    def read(self) -> tuple[Login, datetime | None, str]:
+        readings = {name: watch.read() for name, watch in self.watches.items()}
+        refused = {name: r for name, r in readings.items() if r[0] is Login.REFUSED}
+        if refused:
+            since = min((r[1] for r in refused.values() if r[1] is not None), default=None)
+            return Login.REFUSED, since, "; ".join(f"{name}: {r[2]}" for name, r in refused.items())
+        if all(r[0] is Login.ACCEPTED for r in readings.values()):
+            return Login.ACCEPTED, None, ""
+        return Login.UNKNOWN, None, ""
+
+
 def oauth_of(config: Config) -> tuple[OAuthConfig, ...]:
     """The token files the daemon logs in with: each register's mailbox's, and the relay's."""
     found: list[OAuthConfig] = []
@@ -82,7 +101,7 @@ def _reading(oauth: OAuthConfig) -> OAuthReading:
 
 
 class HealthWatch:
-    def __init__(self, desk: Desk, login: LoginWatch, oauth: tuple[OAuthConfig, ...] = ()) -> None:
+    def __init__(self, desk: Desk, login: LoginWatch | Logins, oauth: tuple[OAuthConfig, ...] = ()) -> None:
         self.desk = desk
         self.login = login
         self.oauth = oauth

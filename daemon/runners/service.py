@@ -31,7 +31,7 @@ from daemon.edges.scheduler import Scheduler
 from daemon.edges.status_file import status_path, write_status
 from daemon.runners.desk import desks_of, utc_now
 from daemon.runners.followups import FollowUps
-from daemon.runners.health import HealthWatch, LoginWatch, oauth_of
+from daemon.runners.health import HealthWatch, Logins, LoginWatch, oauth_of
 from daemon.runners.heartbeat import Heartbeat
 from daemon.runners.ingest import Ingestor
 from daemon.runners.integrity import daily_check
@@ -62,7 +62,8 @@ class Daemon:
         self.desk = self.desks[0]
         self.ingestor = Ingestor(self.desk)
         self.followups = FollowUps(self.desk)
-        self.login = LoginWatch(clock)
+        self.logins = tuple(LoginWatch(clock) for _ in config.each)
+        self.login = self.logins[0]
         self.mailboxes: tuple[Mailbox, ...] = tuple(open_mailbox(each.mailbox) for each in config.each)
         self.mailbox = self.mailboxes[0]
         self._sender: SenderProcess | None = None
@@ -84,7 +85,7 @@ class Daemon:
         threading.Thread(target=self._watch_sender, name="sender-watch", daemon=True).start()
         sweepers, health = (
             [Sweeper(desk) for desk in self.desks],
-            HealthWatch(self.desk, self.login, oauth_of(self.config)),
+            HealthWatch(self.desk, self._logins(), oauth_of(self.config)),
         )
         scheduler = Scheduler(lambda: self._sweep(sweepers, health), self.config.reminders.sweep_interval)
         scheduler.also("integrity check", self._verify, timedelta(days=1), first_after=timedelta(minutes=10))
@@ -116,13 +117,30 @@ class Daemon:
             self.register.dispose()
             log.info("complaintsd stopped")
 
+    def _logins(self) -> LoginWatch | Logins:
+        """What the health watch reads of the mailboxes' logins: the one, or every register's."""
+        if not self.config.registers:
+            return self.login
+        return Logins({each.name: login for each, login in zip(self.config.each, self.logins, strict=True)})
+
     def _other_loops(self) -> list[threading.Thread]:
         """The mailbox loops of the registers after the first (`[[registers]]`), started in threads;
-        the first one, in the main thread, feeds systemd's watchdog."""
+        the first one, in the main thread, feeds systemd's watchdog and writes the daemon's record,
+        each other one its own record (`complaintsd status` shows every register's mailbox)."""
         threads = []
-        for each, desk, mailbox in zip(self.config.each[1:], self.desks[1:], self.mailboxes[1:], strict=True):
+        others = zip(self.config.each[1:], self.desks[1:], self.mailboxes[1:], self.logins[1:], strict=True)
+        for each, desk, mailbox, login in others:
+            record = partial(write_status, status_path(self.config.storage.path, each.name))
+            heartbeat = Heartbeat(lambda status: None, record=record)
             loop = MailboxLoop(
-                mailbox, each.mailbox, Ingestor(desk), FollowUps(desk), self.sender.wake, self.stop, login=None
+                mailbox,
+                each.mailbox,
+                Ingestor(desk),
+                FollowUps(desk),
+                self.sender.wake,
+                self.stop,
+                heartbeat,
+                login=login,
             )
             log.info("register %s: %s", each.name, mailbox.describe())
             thread = threading.Thread(target=self._guarded(loop), name=f"mailbox-{each.name}", daemon=True)

@@ -6,15 +6,16 @@ extremes over indexed columns, read-only."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from daemon.core.health import Condition, HealthLetter, letter_of_kind
+from daemon.core.lifecycle import Status
 from daemon.core.triage import Outcome
 from daemon.edges.register import schema
-from daemon.edges.register.models import InboundMessage, OutboxMail, Reminder
+from daemon.edges.register.models import Complaint, InboundMessage, OutboxMail, Reminder
 
 PENDING = "pending"
 UNDELIVERABLE = ("refused", "failed")
@@ -48,6 +49,24 @@ def read_health(session: Session) -> RegisterHealth:
         next_reminder_at=session.exec(select(func.min(Reminder.due_at)).where(Reminder.state == PENDING)).one(),
         schema=schema.state(session.connection().engine).describe(),
     )
+
+
+def last_complaints(session: Session) -> dict[str, tuple[datetime, int]]:
+    """Per reference prefix (a register of `[[registers]]`): its last complaint's arrival, and how
+    many are still open (not closed)."""
+    rows = session.exec(
+        select(Complaint.prefix, func.max(Complaint.received_at), func.count()).group_by(Complaint.prefix)
+    ).all()
+    open_rows = select(Complaint.prefix, func.count()).where(Complaint.status != Status.CLOSED.value)
+    still = dict(session.exec(open_rows.group_by(Complaint.prefix)).all())
+    return {prefix: (_aware(last), still.get(prefix, 0)) for prefix, last, _ in rows}
+
+
+def _aware(value: datetime) -> datetime:
+    """max() over a column comes back without the column's type on SQLite: naive UTC, or text."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def last_mail_and_oldest_letter(session: Session) -> tuple[datetime | None, datetime | None]:
