@@ -241,3 +241,26 @@ def test_a_refused_login_at_either_address_alerts_the_admin_naming_the_register(
     assert "jardin: login refused for jardin@example.com" in alert.text
     logins["jardin"].accepted()
     assert [(c.condition, c.raised) for c in watch.check()] == [("mailbox_login", False)]
+
+
+def test_the_web_view_filters_by_register(tmp_path):
+    from starlette.testclient import TestClient
+
+    from daemon.web.app import Site, create_app
+    from tests.web import web_section
+
+    clock = FakeClock()
+    _, maison, jardin = two_desks(tmp_path, clock)
+    [a] = ingest(maison, complaint(1)).references
+    [b] = ingest(jardin, complaint(2)).references
+    config = parse_config(registers_data(tmp_path) | {"web": web_section()})
+    browser = TestClient(create_app(Site(config, maison.register, clock=clock), "k" * 64), base_url="http://127.0.0.1")
+    assert browser.post("/login", data={"username": "qualite", "password": "qualite-pw"}).status_code == 200
+    page = browser.get("/").text
+    assert a in page and b in page and 'name="register"' in page
+    page = browser.get("/?register=jardin").text
+    assert b in page and a not in page
+    assert a in browser.get("/export.json?register=maison").text
+    assert b not in browser.get("/export.json?register=maison").text
+    refused = browser.get("/?register=grenier")
+    assert refused.status_code == 400 and "register" in refused.text

@@ -80,6 +80,9 @@ class Site:
         self.pages = Pages(config.register)
         self.letters = Templates.of(config.register)
         self.export_rules = export_rules(config)
+        # `?register=NAME` (`[[registers]]`): the name each register's complaints are filtered by.
+        self.registers = {each.name: each.register.reference_prefix for each in config.registers}
+        self.handlers = [h.email for each in config.each for h in each.routing.handlers]
 
     # ------------------------------------------------------------------ who is looking
 
@@ -131,7 +134,7 @@ class Site:
         if viewer is None:
             return RedirectResponse("/login", 303)
         try:
-            query = read_query(request.query_params, self.clock(), self.config.register.timezone)
+            query = read_query(request.query_params, self.clock(), self.config.register.timezone, self.registers)
         except BadQuery as exc:
             return self._error(viewer, 400, str(exc))
         with self.register.session() as session:
@@ -146,7 +149,10 @@ class Site:
             sort=query.page.sort,
             descending=query.page.descending,
             choices=CHOICES,
-            handlers=[h.email for h in self.config.routing.handlers] if viewer.sees_everything else [],
+            handlers=[h.email for each in self.config.each for h in each.routing.handlers]
+            if viewer.sees_everything
+            else [],
+            registers=list(self.registers),
         )
 
     def sheet(self, request: Request) -> Response:
@@ -192,7 +198,7 @@ class Site:
             return PlainTextResponse("log in first (POST /login)\n", 401)
         form = request.url.path.rsplit(".", 1)[-1]
         try:
-            query = read_query(request.query_params, self.clock(), self.config.register.timezone)
+            query = read_query(request.query_params, self.clock(), self.config.register.timezone, self.registers)
         except BadQuery as exc:
             return PlainTextResponse(f"{exc}\n", 400)
         # Closed by _chunks once sent (or by the collector if the client goes away first).

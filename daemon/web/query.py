@@ -24,7 +24,7 @@ CHOICES = {
     "channel": tuple(c.value for c in Channel),
 }
 # The parameters a link to another page or order carries over.
-KEPT = ("status", "handler", "category", "channel", "severity", "scope", "overdue", "period", "q")
+KEPT = ("register", "status", "handler", "category", "channel", "severity", "scope", "overdue", "period", "q")
 PAGE_SIZE = 50
 
 
@@ -42,11 +42,17 @@ class RegisterQuery:
     page: PageRequest
 
 
-def read_query(params: Mapping[str, str], now: datetime, timezone: ZoneInfo) -> RegisterQuery:
+def read_query(
+    params: Mapping[str, str], now: datetime, timezone: ZoneInfo, registers: Mapping[str, str] | None = None
+) -> RegisterQuery:
+    """The page's filters; `registers` maps each `[[registers]]` name to its prefix (`?register=`)."""
     values = {name: params.get(name, "").strip() for name in (*KEPT, "sort", "order", "page")}
     for name, allowed in CHOICES.items():
         if values[name] and values[name].lower() not in allowed:
             raise BadQuery(name, f"{values[name]!r} is not one of {', '.join(allowed)}")
+    registers = registers or {}
+    if values["register"] and values["register"] not in registers:
+        raise BadQuery("register", f"{values['register']!r} is not one of {', '.join(registers) or 'none'}")
     start, end = read_period(values["period"], timezone)
     filters = Filters(
         now=now,
@@ -60,6 +66,7 @@ def read_query(params: Mapping[str, str], now: datetime, timezone: ZoneInfo) -> 
         words=tuple(values["q"].split())[:10],
         received_from=start,
         received_before=end,
+        prefix=registers.get(values["register"]),
     )
     return RegisterQuery(filters, _page(values))
 
