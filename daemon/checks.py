@@ -39,14 +39,20 @@ def run_checks(config: Config) -> Iterator[tuple[bool, str]]:
     for warning in credential_warnings(config):
         yield True, warning
     for part, check in PARTS:
-        try:
-            yield True, check(config)
-        except ComplaintsError as exc:
-            yield False, _named(part, str(exc))
-        except SQLAlchemyError as exc:
-            yield False, _named(part, str(getattr(exc, "orig", None) or exc))
-        except Exception as exc:  # one part's surprise must hide neither the others nor its own cause
-            yield False, _named(part, f"{exc.__class__.__name__}: {exc}")
+        for each in config.each if part in PER_REGISTER else (config,):
+            ok, line = _tried(part, check, each)
+            yield ok, f"{each.name}: {line}" if part in PER_REGISTER and config.registers else line
+
+
+def _tried(part: str, check, config: Config) -> tuple[bool, str]:
+    try:
+        return True, check(config)
+    except ComplaintsError as exc:
+        return False, _named(part, str(exc))
+    except SQLAlchemyError as exc:
+        return False, _named(part, str(getattr(exc, "orig", None) or exc))
+    except Exception as exc:  # one part's surprise must hide neither the others nor its own cause
+        return False, _named(part, f"{exc.__class__.__name__}: {exc}")
 
 
 def _named(part: str, problem: str) -> str:
@@ -264,6 +270,8 @@ def _smtp(config: Config) -> str:
     return SmtpSender(config.smtp).check()
 
 
+# With [[registers]], each register's letters and mailbox are tried, the line named after it.
+PER_REGISTER = ("templates", "mailbox")
 PARTS = (
     ("database", _database),
     ("storage", _storage),

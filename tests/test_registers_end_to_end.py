@@ -151,6 +151,12 @@ def test_two_registers_in_one_daemon(tmp_path, make_imap_account, smtp_sink):
         ("jardin", "JAR", "jardin@example.com", 1),
     ]
     assert all(r["mailbox"]["reached_at"] and r["last_complaint_at"] for r in status["registers"])
+    checked = cli(config, "check")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    lines = checked.stdout.splitlines()
+    for name, account in (("maison", maison), ("jardin", jardin)):
+        assert any(line.startswith(f"{name}: mailbox: ") and account.user in line for line in lines), lines
+    assert any(line.startswith("jardin: templates: ") and "(en, built-in)" in line for line in lines), lines
     refused = cli(config, "show", jar, "--register", "maison")
     assert refused.returncode == 1 and "not a complaint of register maison" in refused.stderr
 

@@ -56,7 +56,7 @@ class Sweeper:
         for handler, day in digests_due(now, last, self.desk.policy):
             self._digest(handler, day, now, result)
         with self.desk.register.session() as session:
-            held = held_letters(session)
+            held = held_letters(session, self.desk.only)
         for group in groups_due(held, now, self.desk.policy):
             self._grouped(group, now, result)
         return result

@@ -147,8 +147,9 @@ def flood_alerted(session: Session, addresses: Iterable[str], since: datetime) -
     return frozenset(found)
 
 
-def held_letters(session: Session) -> list[HeldLetter]:
-    """The outbox's held letters (core/flood.py), with the complaint each is about."""
+def held_letters(session: Session, prefix: str | None = None) -> list[HeldLetter]:
+    """The outbox's held letters (core/flood.py), with the complaint each is about (one register's,
+    numbered with `prefix`, when the config has several)."""
     rows = session.execute(
         sa_select(
             col(OutboxMail.id),
@@ -160,7 +161,7 @@ def held_letters(session: Session) -> list[HeldLetter]:
             col(OutboxMail.created_at),
         )
         .join(Complaint, col(OutboxMail.complaint_id) == col(Complaint.id))
-        .where(col(OutboxMail.status) == HELD)
+        .where(col(OutboxMail.status) == HELD, true() if prefix is None else col(Complaint.prefix) == prefix)
         .order_by(col(OutboxMail.id))
     ).all()
     return [HeldLetter(*row) for row in rows]
