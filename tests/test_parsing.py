@@ -186,6 +186,40 @@ def test_mbox_from_line_and_broken_multipart_recovery() -> None:
     assert mail.sender is not None and mail.sender.email.lower().startswith("mailer-daemon@")
 
 
+def test_a_stray_line_in_the_header_section_does_not_hide_the_fields_below_it() -> None:
+    # "quite Delivered-To: …" (a space in the name): Python's parser ended the header section there,
+    # so the From below it was text and the mail was quarantined "no sender address".
+    mail = parsed("real/mikel-mail/plain_emails/raw_email_incorrect_header.eml")
+    assert (mail.sender.email if mail.sender else None, mail.subject) == (
+        "xxx@xxx.xxx",
+        "Stop adware/spyware once and for all.",
+    )
+    assert mail.text_body.startswith("You are infected with:") and "StrayHeaderLineDropped" in mail.defects
+    # Exchange's header value wrapped without its leading space: the MIME structure below it was text.
+    mail = parsed("real/mimekit/issue358.txt")
+    assert (mail.content_type, mail.text_body.strip()) == ("multipart/alternative", "Test headers")
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        b"Fro :bad <a@example.com>\nFrom: a@example.com\nSubject: s\n",  # no field before it: not a message
+        b"From: a@example.com\nSubject: s\nBonjour,\nRemarque: le colis\n",  # a body glued to the header
+    ],
+)
+def test_a_line_is_dropped_only_between_fields_with_known_ones_after(head: bytes) -> None:
+    message = head + b"\nsuite\n"
+    mended = [m for m in (_try_parse(message),) if m is not None and "StrayHeaderLineDropped" in m.defects]
+    assert mended == []
+
+
+def _try_parse(raw: bytes) -> InboundMail | None:
+    try:
+        return parse(raw)
+    except MailError:
+        return None
+
+
 def test_unquoted_boundary_with_equals_sign() -> None:
     # policy.default cuts `boundary=----=_Part_...` at "="; compat32 reads it.
     mail = parsed("real/mikel-mail/mime_emails/raw_email_with_binary_encoded.eml")

@@ -103,14 +103,15 @@ def parse(raw: bytes) -> InboundMail:
     data = _prepare(raw)
     if not data.strip():
         raise MailError("the message is empty")
+    data, mended = _mend_header_section(data)
     lift = lifted(data)
-    if lift is not None and (mail := _parse_lifted(data, lift, digest)) is not None:
+    if lift is not None and (mail := _parse_lifted(data, lift, digest, mended)) is not None:
         return mail
     helper = _SecondOpinion(data)
     failure: Exception | None = None
     for policy in _POLICIES:
         try:
-            return _build(_read_tree(data, policy), digest, helper)
+            return _build(_read_tree(data, policy), digest, helper, mended=mended)
         except RecursionError:
             raise MailError("the MIME structure is nested too deeply to be read") from None
         except STDLIB_ERRORS as exc:
@@ -118,14 +119,14 @@ def parse(raw: bytes) -> InboundMail:
     raise MailError(f"the message structure cannot be read ({type(failure).__name__})")
 
 
-def _parse_lifted(data: bytes, lift: Lifted, digest: str) -> InboundMail | None:
+def _parse_lifted(data: bytes, lift: Lifted, digest: str, mended: tuple[str, ...]) -> InboundMail | None:
     """The mail read from the skeleton with its large base64 bodies lifted out (big_parts.py), or
     None when that reading is not exactly the ordinary one: the caller then parses `data` whole."""
     try:
         msg = _read_tree(lift.skeleton, _DEFAULT)
         if _lost_parts(msg):
             return None
-        return _build(msg, digest, _SecondOpinion(lift.skeleton), lambda parts: restore(data, lift, parts))
+        return _build(msg, digest, _SecondOpinion(lift.skeleton), lambda parts: restore(data, lift, parts), mended)
     except (_NotLifted, RecursionError, *STDLIB_ERRORS):
         return None
 
@@ -142,6 +143,32 @@ def _prepare(raw: bytes) -> bytes:
     if data.startswith(b"From "):
         _, _, data = data.partition(b"\n")
     return data
+
+
+# A header field's first line ("Name:"), and the fields a real header section is known by.
+_FIELD_LINE = re.compile(rb"[\x21-\x39\x3b-\x7e]+:")
+_KNOWN_FIELD = re.compile(
+    rb"(?i)(from|to|cc|subject|date|message-id|received|return-path|delivered-to|reply-to|mime-version"
+    rb"|content-type|in-reply-to|references|x-[\x21-\x39\x3b-\x7e]+):"
+)
+_HEAD_END = re.compile(rb"\r?\n\r?\n")
+_STRAY_LINE = "StrayHeaderLineDropped"
+
+
+def _mend_header_section(data: bytes) -> tuple[bytes, tuple[str, ...]]:
+    """Drop the stray lines of a header section ("quite Delivered-To: …", neither a field nor its
+    continuation) that fields come before and known fields after: Python's parser would end the
+    header section there, so the From below became text and a customer's mail had no sender. The stored bytes
+    keep every line; the parse says `StrayHeaderLineDropped` among its defects."""
+    end = _HEAD_END.search(data)
+    head = data[: end.start()] if end else data
+    lines = head.split(b"\n")
+    stray = [i for i, line in enumerate(lines) if line[:1] not in (b" ", b"\t") and not _FIELD_LINE.match(line)]
+    if not stray or stray[0] == 0 or not any(_KNOWN_FIELD.match(line) for line in lines[stray[0] + 1 :]):
+        return data, ()
+    dropped = set(stray)
+    kept = b"\n".join(line for i, line in enumerate(lines) if i not in dropped)
+    return kept + data[len(head) :], (_STRAY_LINE,)
 
 
 class _SecondOpinion:
@@ -192,6 +219,7 @@ def _build(
     digest: str,
     helper: _SecondOpinion,
     restored: Callable[[Parts], bool] = lambda parts: True,
+    mended: tuple[str, ...] = (),
 ) -> InboundMail:
     headers = _headers(msg)
     if not headers:
@@ -221,7 +249,7 @@ def _build(
         attachments=tuple(parts.attachments),
         headers=headers,
         content_type=mime_type(msg),
-        defects=_defects(msg, helper) + tnef_defects,
+        defects=mended + _defects(msg, helper) + tnef_defects,
     )
 
 
