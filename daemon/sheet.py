@@ -12,10 +12,11 @@ from pathlib import Path
 
 from daemon.config import Config
 from daemon.core.letters import Templates
-from daemon.core.sheet import render_sheet, sheet_facts
+from daemon.core.sheet import SheetMediation, render_sheet, sheet_facts
 from daemon.edges.printer import print_pdf
 from daemon.edges.register import Register
-from daemon.edges.register.views import mailed_answers, show_complaint
+from daemon.edges.register.views import ComplaintView, mailed_answers, show_complaint
+from daemon.presenting import mediation_of
 
 
 def sheet_html(config: Config, register: Register, reference: str, now: datetime) -> str:
@@ -23,9 +24,13 @@ def sheet_html(config: Config, register: Register, reference: str, now: datetime
     with register.session() as session:
         complaint = show_complaint(session, reference)
         answers = mailed_answers(session, reference)
-    return render_sheet(
-        Templates.of(config.register), sheet_facts(complaint, answers, now, config.profile.answer_meets_ack)
-    )
+    facts = sheet_facts(complaint, answers, now, config.profile.answer_meets_ack, sheet_mediation(complaint, config))
+    return render_sheet(Templates.of(config.register), facts)
+
+
+def sheet_mediation(complaint: ComplaintView, config: Config) -> SheetMediation:
+    """The complaint's mediation dates under today's config, with `[mediator] refer_after` as written."""
+    return SheetMediation(mediation_of(complaint, config), str(config.refer_after))
 
 
 def write_sheet(config: Config, register: Register, reference: str, form: str, output: str | None) -> int:

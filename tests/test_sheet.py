@@ -208,3 +208,21 @@ def test_the_answer_event_is_the_first_move_to_answered_or_closed() -> None:
     ]
     assert answered_at(moves) == T + 3 * H
     assert answered_at(moves[:2]) is None
+
+
+def test_the_sheet_gives_the_mediation_dates_with_their_rule(tmp_path, capsys) -> None:
+    """The date from which the customer may refer to the mediator and the L.612-2 limit, as `show` gives them."""
+    desk, clock, reference = seeded(tmp_path)
+    config = config_file(tmp_path, tmp_path / "register.db")
+    assert main(["show", reference, "--json", "--config", str(config)]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["mediator_from"].startswith("2027-01-23") and shown["mediation_limit"].startswith("2027-11-23")
+
+    page = sheet_html(config_of(tmp_path), desk.register, reference, clock())
+    assert "à partir du samedi 23 janvier 2027 à 10:00 (2mo après la réception, [mediator] refer_after)" in page
+    assert "mardi 23 novembre 2027 à 10:00 (un an après la réclamation écrite, article L.612-2" in page
+    english = sheet_html(config_of(tmp_path, register={"language": "en"}), desk.register, reference, clock())
+    assert "possible from Saturday, January 23, 2027 at 10:00 AM (2mo after receipt, [mediator] refer_after)" in english
+    assert "Tuesday, November 23, 2027 at 10:00 AM (one year after the written complaint, article L.612-2" in english
+    later = sheet_html(config_of(tmp_path, mediator={"refer_after": "3 mois"}), desk.register, reference, clock())
+    assert "possible à partir du mardi 23 février 2027 à 10:00 (3mo après" in later, "the rule is the config's"

@@ -17,8 +17,9 @@ from daemon.core.commands.tags import parse_commands
 from daemon.core.commands.words import Tag
 from daemon.core.compliance import DeadlineOutcomes, answered_at, deadline_outcomes
 from daemon.core.letters.render import Templates, require_aware
+from daemon.core.profiles import MediationDates
 
-__all__ = ["AnswerLetter", "SheetFacts", "posted_answers", "render_sheet", "sheet_facts"]
+__all__ = ["AnswerLetter", "SheetFacts", "SheetMediation", "posted_answers", "render_sheet", "sheet_facts"]
 
 SHEET_TEMPLATE = "sheet"
 
@@ -37,6 +38,16 @@ class AnswerLetter:
 
 
 @dataclass(frozen=True)
+class SheetMediation:
+    """The mediation dates (core/profiles.py) and the rule that gave the first, as `show` prints it:
+    the customer may refer to the mediator from `dates.refer_from` (`refer_after` after receipt) and
+    until `dates.limit` (one year after the written complaint, Code de la consommation L.612-2)."""
+
+    dates: MediationDates
+    refer_after: str
+
+
+@dataclass(frozen=True)
 class SheetFacts:
     """What the sheet shows. `complaint` is the register's `ComplaintView` (an edge value the core
     cannot name): the template reads its fields as `show --json` names them."""
@@ -45,13 +56,18 @@ class SheetFacts:
     answers: tuple[AnswerLetter, ...]
     deadlines: DeadlineOutcomes
     printed_at: datetime
+    mediation: SheetMediation | None = None
 
     def __post_init__(self) -> None:
         require_aware("the sheet's time", self.printed_at)
 
 
 def sheet_facts(
-    complaint: Any, mailed: Iterable[AnswerLetter], now: datetime, answer_meets_ack: bool = False
+    complaint: Any,
+    mailed: Iterable[AnswerLetter],
+    now: datetime,
+    answer_meets_ack: bool = False,
+    mediation: SheetMediation | None = None,
 ) -> SheetFacts:
     """The sheet of `complaint` at `now`: deadlines judged by the shared rule (core/compliance.py),
     the answers mailed, or those posted when none was."""
@@ -66,7 +82,7 @@ def sheet_facts(
         answer_meets_ack,
     )
     answers = tuple(mailed) or posted_answers((h.at, h.event, h.detail) for h in history)
-    return SheetFacts(complaint, answers, deadlines, now)
+    return SheetFacts(complaint, answers, deadlines, now, mediation)
 
 
 def posted_answers(history: Iterable[tuple[datetime, str, str]]) -> tuple[AnswerLetter, ...]:
@@ -90,4 +106,5 @@ def render_sheet(templates: Templates, facts: SheetFacts) -> str:
         answers=facts.answers,
         deadlines=facts.deadlines,
         printed_at=facts.printed_at,
+        mediation=facts.mediation,
     )

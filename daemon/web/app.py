@@ -42,6 +42,7 @@ from daemon.errors import NotFound, ReportError
 from daemon.export import Window, export, export_rules
 from daemon.report import make_report, period_option
 from daemon.report import render as render_report
+from daemon.sheet import sheet_mediation
 from daemon.web.access import LoginLimiter, Role, Viewer
 from daemon.web.pages import Pages
 from daemon.web.passwords import hash_password, verify_password
@@ -174,7 +175,9 @@ class Site:
             return complaint
         with self.register.session() as session:
             answers = mailed_answers(session, complaint.reference)
-        return HTMLResponse(render_sheet(self.letters, sheet_facts(complaint, answers, self.clock())))
+        mediation = sheet_mediation(complaint, self.config)
+        facts = sheet_facts(complaint, answers, self.clock(), self.config.profile.answer_meets_ack, mediation)
+        return HTMLResponse(render_sheet(self.letters, facts))
 
     def report(self, request: Request) -> Response:
         """The quality meeting's report for `?period=` (default: last month), as `complaintsd report`
