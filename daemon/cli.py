@@ -137,6 +137,11 @@ def _parser() -> argparse.ArgumentParser:
     purge = command("purge", _purge, "remove the personal data of complaints closed before [retention] keep")
     purge.add_argument("--dry-run", action="store_true", help="list the complaints that would be purged")
     purge.add_argument("--yes", action="store_true", help="purge them")
+    erase = command("erase", _erase, "pseudonymise one person everywhere the register holds them (GDPR)")
+    erase.add_argument("--customer", metavar="EMAIL", required=True, help="the person's email address")
+    erase.add_argument("--dry-run", action="store_true", help="list what would change")
+    erase.add_argument("--yes", action="store_true", help="erase them")
+    erase.add_argument("--force", action="store_true", help="erase them even from a complaint still open")
     show = command("show", cmd_show, "show one complaint with its attachments and history")
     show.add_argument("reference")
     show.add_argument("--register", metavar="NAME", help="refuse a complaint of another [[registers]] entry")
@@ -174,6 +179,12 @@ def _purge(args) -> int:
     from daemon.purge import cmd_purge
 
     return cmd_purge(args)
+
+
+def _erase(args) -> int:
+    from daemon.erase import cmd_erase
+
+    return cmd_erase(args)
 
 
 def _verify(args) -> int:

@@ -293,6 +293,7 @@ class Config:
     refer_after: DeadlineRule = DeadlineRule(2, Unit.MONTHS)  # [mediator] refer_after
     retention_years: int = 5  # [retention] keep: complaints closed longer ago lose their personal data
     oauth: OAuthConfig | None = None  # [oauth]: what `complaintsd auth login` obtains a token for
+    pseudonym_key_file: Path | None = None  # [retention] pseudonym_key_file: the key of `erase`'s pseudonyms
     name: str = ""  # the register's name in [[registers]]; "" for a config of one register
     registers: tuple[Config, ...] = ()  # every [[registers]] entry, this one first; () for one register
     fellow_addresses: frozenset[str] = frozenset()  # the other registers' own addresses (loop safety)
@@ -355,6 +356,7 @@ def _one(data: dict[str, Any], source: Path | None) -> Config:
     smtp = read_section(data, "smtp", SMTP, secrets=True)
     register = read_section(data, "register", REGISTER)
     mediator = read_section(data, "mediator", MEDIATOR)
+    retention = read_section(data, "retention", RETENTION)
     _check_mailbox(mailbox)
     _check_holidays(register)
     _profile_defaults(register)
@@ -392,7 +394,8 @@ def _one(data: dict[str, Any], source: Path | None) -> Config:
         web=_web(data, routing),
         source=source,
         refer_after=refer_after,
-        retention_years=read_section(data, "retention", RETENTION)["keep"],
+        retention_years=retention["keep"],
+        pseudonym_key_file=retention["pseudonym_key_file"],
         oauth=oauth,
     )
 

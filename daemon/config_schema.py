@@ -368,7 +368,10 @@ def _retention(value: Any, path: str) -> int:
         raise ConfigError(path, str(exc)) from None
 
 
-RETENTION = {"keep": (_retention, "5y")}
+RETENTION = {
+    "keep": (_retention, "5y"),
+    "pseudonym_key_file": (_optional_path, "/var/lib/complaintsd/pseudonym-key"),
+}
 SECTIONS = {
     "retention": RETENTION,
     "mailbox": MAILBOX,

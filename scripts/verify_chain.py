@@ -20,8 +20,9 @@ def canonical(event: dict) -> bytes:
 
 
 def stub(event: dict, purged: dict) -> bool:
-    """An event a retention purge blanked (docs/chain.md): before its complaint's `purged` event,
-    actor and detail empty, not a status move. Its links and hash are checked, its content not."""
+    """An event a retention purge or an erase blanked (docs/chain.md): before its complaint's last
+    `purged` or `erased` event, actor and detail empty, not a status move. Its links and hash are
+    checked, its content not."""
     before = event["id"] < purged.get(event["complaint"], 0)
     return before and event["event"] != "status" and not event["actor"] and not event["detail"]
 
@@ -30,8 +31,8 @@ def check(lines) -> str | None:
     events = [json.loads(line) for line in lines]
     purged = {}
     for event in events:
-        if event["event"] == "purged":
-            purged.setdefault(event["complaint"], event["id"])
+        if event["event"] in ("purged", "erased"):
+            purged[event["complaint"]] = event["id"]
     last, last_of, number = GENESIS, {}, 0
     for number, event in enumerate(events, 1):
         where = f"line {number} (event {event['id']}, {event['reference']})"

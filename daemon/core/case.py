@@ -94,11 +94,12 @@ def to_customer(
     files: tuple[FileToAttach, ...] = (),
 ) -> LetterToSend:
     """A letter to the complaint's customer, in the thread of their complaint (or of `reply_to`); to
-    a customer with no email address (a phone complaint), one to post (`Effects`)."""
+    a customer with no email address (a phone complaint, or one erased: a pseudonym is no address),
+    one to post (`Effects`)."""
     return LetterToSend(
         kind=kind,
         facts=facts,
-        to=Address(case.customer_name, case.customer_email) if case.customer_email else None,
+        to=Address(case.customer_name, case.customer_email) if "@" in case.customer_email else None,
         message_id=new_message_id(case.reference, kind.replace("_", "-"), policy.domain),
         in_reply_to=reply_to.message_id if reply_to else case.message_id,
         references=(case.message_id,) if case.message_id else (),

@@ -4,8 +4,8 @@ previous event of the whole register (issue 13, item 1). docs/chain.md states th
 An event's `digest` is the SHA-256 of its canonical content; its `hash` is the SHA-256 of
 `register_prev:complaint_prev:digest`. Changing, removing or reordering an event breaks the hash of
 every later event of both chains, so `complaintsd verify` names the first broken link. The content
-enters only through its digest: a purge may erase an event's personal text and keep the digest and
-the links, and both chains still verify (the stub's content is then not checked, and says so).
+enters only through its digest: a purge or an erase may blank an event's personal text and keep the
+digest and the links, and both chains still verify (the stub's content is then not checked, and says so).
 """
 
 from __future__ import annotations
@@ -80,9 +80,9 @@ def verify_events(events: Iterable[ChainedEvent], purged: Mapping[int, int] | No
     """Walk the events in register order (by id), keeping only the last hash of the register and of
     each complaint: constant memory per complaint, one pass. Yields every broken link found.
 
-    `purged` maps a complaint to the id of its purge event (core/retention.py): its events before
-    that one may have lost their text (stubs: actor and detail empty, never a status move, which a
-    purge keeps); their links and hashes are still checked."""
+    `purged` maps a complaint to the id of its last purge or erase event (core/retention.py,
+    core/erasure.py): its events before that one may have lost their text (stubs: actor and detail
+    empty, never a status move, which both keep); their links and hashes are still checked."""
     purged = purged or {}
     last_register = GENESIS
     last_of: dict[int, str] = {}

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from sqlmodel import Session
 
 from daemon.core.chain import GENESIS, ChainedEvent, verify_events
+from daemon.core.erasure import EMPTIED as EMPTY
 from daemon.core.tamper import decide_integrity_alert
 from daemon.edges.register import Register
 from daemon.edges.register.integrity import (
@@ -62,8 +63,9 @@ class Verification:
 def verify_register(register: Register, store: AttachmentStore) -> Verification:
     result = Verification()
     with register.session() as session:
-        _history(session, result)
-        _messages(session, result)
+        stubs = purged_complaints(session)
+        _history(session, result, stubs)
+        _messages(session, result, set(stubs))
         _attachments(session, store, result)
         named = references_of(session, {f.complaint_id for f in result.broken if f.complaint_id is not None})
     for finding in result.broken:
@@ -71,9 +73,9 @@ def verify_register(register: Register, store: AttachmentStore) -> Verification:
     return result
 
 
-def _history(session: Session, result: Verification) -> None:
+def _history(session: Session, result: Verification, stubs: dict[int, int]) -> None:
     seen: set[int] = set()
-    for link in verify_events(_walked(chained_events(session), result, seen), purged_complaints(session)):
+    for link in verify_events(_walked(chained_events(session), result, seen), stubs):
         result.add(Finding(f"history event {link.event_id}", link.complaint_id, link.reason))
     result.complaints = len(seen)
     counted, head = chain_head(session)
@@ -93,12 +95,18 @@ def _walked(events: Iterable[ChainedEvent], result: Verification, seen: set[int]
         yield event
 
 
-def _messages(session: Session, result: Verification) -> None:
+def _messages(session: Session, result: Verification, erased: set[int]) -> None:
+    """Every stored message against its SHA-256. One an erase emptied (no bytes: no mail fetched has none),
+    of an erased complaint or of none, is kept only for the counts (core/erasure.py)."""
     for item in altered_messages(session):
         result.messages += 1
-        if isinstance(item, RawCheck):
+        if isinstance(item, RawCheck) and not _emptied(item, erased):
             reason = f"its bytes hash to {item.found[:12]}…, registered as {item.expected[:12]}… (altered)"
             result.add(Finding(f"stored message {item.inbound_id}", item.complaint_id, reason))
+
+
+def _emptied(item: RawCheck, erased: set[int]) -> bool:
+    return item.found == EMPTY and (item.complaint_id is None or item.complaint_id in erased)
 
 
 def _attachments(session: Session, store: AttachmentStore, result: Verification) -> None:

@@ -7,40 +7,19 @@ Uvicorn is told to believe no X-Forwarded-For: the trusted proxy is recognised b
 
 from __future__ import annotations
 
-import os
-import secrets
 from pathlib import Path
 
 import uvicorn
 
 from daemon.config import Config
+from daemon.edges import keyfile
 from daemon.edges.register import Register
-from daemon.errors import ConfigError
 from daemon.web.app import Site, create_app
 
 
 def secret_key(path: Path | None) -> str:
-    if path is None:
-        raise ConfigError("web.secret_key_file", "required: the file that keeps the session cookies' key")
-    try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return _read_key(path)
-    except OSError as exc:
-        raise ConfigError("web.secret_key_file", f"cannot create {path}: {exc.strerror}") from None
-    with os.fdopen(descriptor, "w", encoding="ascii") as handle:
-        handle.write(secrets.token_hex(32) + "\n")
-    return _read_key(path)
-
-
-def _read_key(path: Path) -> str:
-    try:
-        key = path.read_text(encoding="ascii").strip()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError("web.secret_key_file", f"cannot read {path}: {exc}") from None
-    if len(key) < 32:
-        raise ConfigError("web.secret_key_file", f"{path} holds too short a key (delete it: a new one is made)")
-    return key
+    """The session cookies' key (edges/keyfile.py: made at the first start)."""
+    return keyfile.secret_key(path, "web.secret_key_file")
 
 
 def serve(config: Config) -> None:

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from sqlmodel import Session, col, func, select
 
 from daemon.core.chain import GENESIS, ChainedEvent, EventContent
+from daemon.core.erasure import ERASED
 from daemon.core.retention import PURGED, Closed
 from daemon.edges.register.models import ChainHead, Complaint, HistoryEvent, InboundMessage, StoredAttachment
 
@@ -79,10 +80,11 @@ def all_references(session: Session) -> dict[int, str]:
 
 
 def purged_complaints(session: Session) -> dict[int, int]:
-    """Each purged complaint's purge event id (core/retention.py): the events before it are stubs."""
+    """Each purged or erased complaint's last purge or erase event id (core/retention.py,
+    core/erasure.py): the blank events before it are stubs."""
     rows = session.exec(
-        select(HistoryEvent.complaint_id, func.min(HistoryEvent.id))
-        .where(HistoryEvent.event == PURGED)
+        select(HistoryEvent.complaint_id, func.max(HistoryEvent.id))
+        .where(col(HistoryEvent.event).in_((PURGED, ERASED)))
         .group_by(col(HistoryEvent.complaint_id))
     ).all()
     return {complaint_id: event_id for complaint_id, event_id in rows if event_id is not None}

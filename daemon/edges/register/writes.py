@@ -6,7 +6,7 @@ decision is written, with its letters queued in the outbox, or nothing is (docs/
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 
@@ -489,6 +489,41 @@ def purge_personal_data(session: Session, complaint_id: int) -> list[str]:
     for table in (StoredAttachment, InboundMessage, OutboxMail, CommandToken):
         execute(session, delete(table).where(col(table.complaint_id) == complaint_id))
     return files
+
+
+def erase_personal_data(session: Session, complaint_id: int, alias: str, rewrite: Callable[[str], str]) -> list[str]:
+    """An erase's rows (core/erasure.py says what goes and why): the customer becomes `alias`, their
+    words and messages go, the company's words (actions, causes) go through `rewrite`; the SHA-256 of
+    the files the complaint listed, for the store to delete those no other complaint lists."""
+    files = list(session.exec(select(StoredAttachment.sha256).where(StoredAttachment.complaint_id == complaint_id)))
+    personal = {"customer_email": alias, "customer_name": "", "customer_phone": "", "customer_address": ""}
+    texts = {"subject": "", "text_body": "", "html_body": "", "wished_solution": "", "message_id": None}
+    blank = update(Complaint).where(col(Complaint.id) == complaint_id)
+    execute(session, blank.values(**personal, **texts, satisfaction_comment=None))
+    words = update(HistoryEvent).where(
+        col(HistoryEvent.complaint_id) == complaint_id, col(HistoryEvent.event) != "status"
+    )
+    execute(session, words.values(actor="", detail=""))
+    for action in session.exec(select(Action).where(Action.complaint_id == complaint_id)):
+        action.text, action.reason = rewrite(action.text), rewrite(action.reason)
+    for cause in session.exec(select(Cause).where(Cause.complaint_id == complaint_id)):
+        cause.text = rewrite(cause.text)
+    # The messages' rows stay, emptied, for the report's counts of mails received (verify knows them).
+    emptied = update(InboundMessage).where(col(InboundMessage.complaint_id) == complaint_id)
+    execute(session, emptied.values(raw=b"", sender="", subject="", reason="", message_id=None))
+    for table in (StoredAttachment, OutboxMail):
+        execute(session, delete(table).where(col(table.complaint_id) == complaint_id))
+    return files
+
+
+def erase_unattached(session: Session, email: str, letter_ids: Sequence[int]) -> None:
+    """Empty the messages from `email` that belong to no complaint (their rows stay for the counts), and
+    remove the given outbox rows of none."""
+    sender = func.lower(InboundMessage.sender) == email.strip().lower()
+    emptied = update(InboundMessage).where(col(InboundMessage.complaint_id).is_(None), sender)
+    execute(session, emptied.values(raw=b"", sender="", subject="", reason="", message_id=None))
+    if letter_ids:
+        execute(session, delete(OutboxMail).where(col(OutboxMail.id).in_(list(letter_ids))))
 
 
 def execute(session: Session, statement: Update | Delete) -> int:
