@@ -17,6 +17,10 @@ from daemon.runners.erasure import erase, erasure_plan
 def cmd_erase(args) -> int:
     if args.dry_run == args.yes:
         raise ComplaintsError("erase: say --dry-run (list what would change) or --yes (erase)")
+    if "@" not in args.customer:
+        raise ComplaintsError(
+            f"erase: --customer {args.customer}: not an email address (a pseudonym is erased already)"
+        )
     config = load_config(args.config)
     key = secret_key(config.pseudonym_key_file, "retention.pseudonym_key_file")
     desk = Desk.of(config, Register(config.database.url))

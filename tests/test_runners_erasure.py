@@ -247,5 +247,6 @@ def test_the_command_lists_refuses_an_open_complaint_then_erases(tmp_path, capsy
     document = json.loads(capsys.readouterr().out)
     assert (document["complaints"], document["messages"]) == ([], [])
     assert main([*run, "--yes"]) == 0 and capsys.readouterr().out == f"nothing held about {CAMILLE}\n"
+    assert main(["erase", "--customer", alias, "--yes", "--config", str(config)]) == 1, "a pseudonym is no address"
     assert main(["verify", "--config", str(config)]) == 0
     assert show(desk, other).customer_email == "jeanne.petit@autre.example"
