@@ -25,6 +25,7 @@ from daemon.report import make_report, render
 from daemon.runners.entry import register_entry
 from daemon.runners.erasure import erase, erasure_plan
 from daemon.runners.integrity import verify_register
+from daemon.runners.sweep import Sweeper
 from daemon.verify import export_history
 from tests.harness import complaint, reply
 from tests.postgres import on_postgres
@@ -250,3 +251,22 @@ def test_the_command_lists_refuses_an_open_complaint_then_erases(tmp_path, capsy
     assert main(["erase", "--customer", alias, "--yes", "--config", str(config)]) == 1, "a pseudonym is no address"
     assert main(["verify", "--config", str(config)]) == 0
     assert show(desk, other).customer_email == "jeanne.petit@autre.example"
+
+
+def test_a_digest_naming_the_person_goes_with_them(tmp_path) -> None:
+    """A handler's digest belongs to no complaint but lists the customer: it is found and removed."""
+    clock = FakeClock()
+    desk = make_desk(tmp_path, clock, reminders={"before": [], "digest_at": "08:00", "digest_days": ["tue"]})
+    body = f"Bonjour,\n\n{WORDS} est arrivee cassee.\n"
+    [mine] = ingest(desk, complaint(1, subject="Soupiere cassee", body=body)).references
+    [other] = ingest(desk, complaint(2, sender="Jeanne Petit <jeanne.petit@autre.example>")).references
+    relay(desk)
+    clock.set(clock() + timedelta(hours=22))  # Tuesday 08:00 in Paris
+    Sweeper(desk).sweep()
+    [digest] = [letter for letter in relay(desk) if letter.kind == "digest"]
+    assert "Camille Durand" in digest.text and other in digest.text
+
+    plan = erasure_plan(desk, CAMILLE, KEY)
+    assert len(plan.stray_letters) == 1 and [h.reference for h in plan.complaints] == [mine]
+    erase(desk, plan, "admin")
+    assert leftovers(desk, tmp_path) == set() and verify_register(desk.register, desk.store).ok
