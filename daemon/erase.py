@@ -35,8 +35,9 @@ def cmd_erase(args) -> int:
             f"erase: {names} still open: the register owes an answer to that address; close it first, "
             "or --force to erase it anyway (no letter can reach them after)"
         )
-    verb = "would erase" if args.dry_run else "erased"
-    print(f"{verb} {plan.person.email} as {plan.alias}:")
+    if args.yes and not erase(desk, plan, _admin()):
+        print("the SQLite log could not be emptied (a reader held it): old pages stay in it until its next checkpoint")
+    print(f"{'would erase' if args.dry_run else 'erased'} {plan.person.email} as {plan.alias}:")
     for held in plan.complaints:
         print(f"  {_line(held)}")
     if plan.stray_messages or plan.stray_letters:
@@ -44,13 +45,10 @@ def cmd_erase(args) -> int:
             f"  of no complaint: {plan.stray_messages} message(s) from them emptied, "
             f"{len(plan.stray_letters)} letter(s) to or about them removed"
         )
-    if args.dry_run:
-        if still_open:
-            print(f"{len(still_open)} complaint(s) still open: --yes refuses them unless --force")
-        return 0
-    if not erase(desk, plan, _admin()):
-        print("the SQLite log could not be emptied (a reader held it): old pages stay in it until its next checkpoint")
-    print(_summary(plan))
+    if args.yes:
+        print(_summary(plan))
+    elif still_open:
+        print(f"{len(still_open)} complaint(s) still open: --yes refuses them unless --force")
     return 0
 
 
