@@ -175,8 +175,9 @@ class Site:
             return complaint
         with self.register.session() as session:
             answers = mailed_answers(session, complaint.reference)
-        mediation = sheet_mediation(complaint, self.config)
-        facts = sheet_facts(complaint, answers, self.clock(), self.config.profile.answer_meets_ack, mediation)
+        config = self.config.for_reference(complaint.reference)
+        mediation = sheet_mediation(complaint, config)
+        facts = sheet_facts(complaint, answers, self.clock(), config.profile.answer_meets_ack, mediation)
         return HTMLResponse(render_sheet(self.letters, facts))
 
     def report(self, request: Request) -> Response:
