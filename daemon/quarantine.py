@@ -36,12 +36,13 @@ def add_commands(command) -> None:
     show.add_argument("id", type=int)
     retry = actions.add_parser("retry", help="put one quarantined mail through registration again")
     retry.add_argument("id", type=int)
+    retry.add_argument("--register", metavar="NAME", help="the [[registers]] entry it reached (default: the first)")
     for action in (listing, show, retry):  # `quarantine list --config PATH` reads naturally too
         action.add_argument("--config", default=argparse.SUPPRESS, help="TOML file (as for every command)")
 
 
 def cmd_quarantine(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
+    config = load_config(args.config).named(getattr(args, "register", None))
     register = Register(config.database.url)
     if args.action == "retry":
         return _retry(config, register, args.id)

@@ -264,3 +264,21 @@ def test_the_web_view_filters_by_register(tmp_path):
     assert b not in browser.get("/export.json?register=maison").text
     refused = browser.get("/?register=grenier")
     assert refused.status_code == 400 and "register" in refused.text
+
+
+def test_a_quarantined_mail_is_retried_into_the_register_named(tmp_path, capsys):
+    import hashlib
+
+    from daemon.core.intake import Intake
+    from daemon.core.triage import Outcome
+    from daemon.edges.register.writes import record
+
+    clock = FakeClock()
+    _, maison, _ = two_desks(tmp_path, clock)
+    raw, now = complaint(5), clock()
+    with maison.register.transaction() as session:
+        record(session, Intake(raw, hashlib.sha256(raw).hexdigest(), now, Outcome.QUARANTINE, "a bug since fixed"), now)
+    path = tmp_path / "config.toml"
+    path.write_text(_toml(registers_data(tmp_path)), encoding="utf-8")
+    assert main(["quarantine", "retry", "1", "--register", "jardin", "--config", str(path)]) == 0
+    assert "JAR-2026-" in capsys.readouterr().out
