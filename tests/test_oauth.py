@@ -518,6 +518,8 @@ def test_auth_login_for_microsoft_goes_through_msal_and_its_device_flow(tmp_path
             "authority": f"{endpoint.https_url}/{TENANT}",
         },
     )
+    with open(config, "a", encoding="utf-8") as more:  # a secret beside a device code is not used
+        more.write(f'client_secret = "{CLIENT_SECRET}"\n')
     code, out, err = _run(config, "auth", "login")
     assert (code, err) == (0, ""), err
     assert "enter ABCD-EFGH" in out.splitlines()[0]

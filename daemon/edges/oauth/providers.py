@@ -226,10 +226,7 @@ class MicrosoftProvider:
                 return msal.ConfidentialClientApplication(
                     self.config.client_id, client_credential=self.config.client_secret, **options
                 )
-            if self.config.client_secret:
-                return msal.ConfidentialClientApplication(
-                    self.config.client_id, client_credential=self.config.client_secret, **options
-                )
+            # The device code is a public client's flow (msal offers it on PublicClientApplication only).
             return msal.PublicClientApplication(self.config.client_id, **options)
         except requests.RequestException as exc:
             raise TransientError(f"oauth: {self.authority}: {exc.__class__.__name__}") from None
