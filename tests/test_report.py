@@ -33,6 +33,7 @@ from daemon.core.report import (
     Recurrence,
     Report,
     Rows,
+    _mediation,
     build_report,
     percentile,
 )
@@ -433,7 +434,7 @@ def test_the_figures_of_a_register_the_runners_filled(tmp_path):
         "typed_in": 0,
     }
     assert data["comparison"]["previous"]["complaints"] == 1
-    assert data["mediation"] == {"referable": 0, "limit_passed": 0, "complaints": []}, "two months not passed"
+    assert data["mediation"] == {"referable": 0, "limit_passed": 0, "listed": 0, "complaints": []}, "two months not passed"
 
 
 @pytest.fixture
@@ -531,3 +532,20 @@ def test_without_a_period_the_report_is_last_months(tmp_path, now, expected):
     from daemon.report import period_option
 
     assert period_option(None, config_of(tmp_path), now).label == expected
+
+
+def test_mediation_counts_every_complaint_and_lists_the_oldest():
+    """A register with thousands unanswered: the counts are exact (found by bisection), the list
+    holds the oldest, each with the dates mediation_dates gives it."""
+    dates = partial(mediation_dates, refer_after=DeadlineRule(2, Unit.MONTHS), tz=PARIS, closed=FRANCE)
+    start = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+    many = tuple(
+        COMPLAINTS[2]._replace(reference=f"REC-{n}", received_at=start + timedelta(hours=7 * n)) for n in range(3000)
+    )
+    as_of = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
+    waiting = _mediation(many, dates, as_of, PARIS, listed=5)
+    every = [dates(c.received_at) for c in many]
+    assert waiting.referable == sum(d.refer_from <= as_of for d in every)
+    assert waiting.limit_passed == sum(d.limit < as_of for d in every)
+    assert 0 < waiting.limit_passed < waiting.referable < len(many)
+    assert [c.reference for c in waiting.cases] == ["REC-0", "REC-1", "REC-2", "REC-3", "REC-4"]

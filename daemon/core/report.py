@@ -271,11 +271,9 @@ class Report:
     completeness: Completeness
     current: Headline
     previous: Headline
-    mediation: tuple[MediationCase, ...] = ()
-
-    @property
-    def mediation_limit_passed(self) -> int:
-        return sum(case.limit_passed for case in self.mediation)
+    mediation: tuple[MediationCase, ...] = ()  # the oldest MEDIATION_LISTED of them
+    mediation_referable: int = 0  # all of them
+    mediation_limit_passed: int = 0
 
 
 # --------------------------------------------------------------------------- the computation
@@ -295,6 +293,7 @@ def build_report(
     complaints = rows.complaints
     days = OpenDays(tz, closed)
     current = headline(complaints, as_of)
+    waiting = _mediation(complaints, mediation, as_of, tz) if mediation else NO_MEDIATION
     return Report(
         period=period,
         previous_period=period.previous(),
@@ -319,7 +318,9 @@ def build_report(
         completeness=_completeness(rows.mails),
         current=current,
         previous=headline(previous.complaints, as_of),
-        mediation=_mediation(complaints, mediation, as_of, tz) if mediation else (),
+        mediation=waiting.cases,
+        mediation_referable=waiting.referable,
+        mediation_limit_passed=waiting.limit_passed,
     )
 
 
@@ -467,20 +468,38 @@ def _handlers(complaints: tuple[ComplaintRow, ...], as_of: datetime) -> tuple[Ha
     return tuple(HandlerLoad(h, opened[h], overdue[h]) for h in sorted(opened, key=lambda h: (-overdue[h], h)))
 
 
+MEDIATION_LISTED = 100  # a meeting reads the oldest; `complaintsd export` gives every one's dates
+
+
+class _Waiting(NamedTuple):
+    cases: tuple[MediationCase, ...]
+    referable: int
+    limit_passed: int
+
+
+NO_MEDIATION = _Waiting((), 0, 0)
+
+
 def _mediation(
-    complaints: tuple[ComplaintRow, ...], dates: Callable[[datetime], MediationDates], as_of: datetime, tz: tzinfo
-) -> tuple[MediationCase, ...]:
-    """The unanswered complaints whose referral date is past, oldest first. Both dates grow with the
-    receipt, so they are the first ones of the unanswered sorted by receipt: found by bisection, the
-    dates computed for those listed (and a few more), not for every complaint of the year."""
+    complaints: tuple[ComplaintRow, ...],
+    dates: Callable[[datetime], MediationDates],
+    as_of: datetime,
+    tz: tzinfo,
+    listed: int = MEDIATION_LISTED,
+) -> _Waiting:
+    """The unanswered complaints whose referral date is past, counted, and the oldest `listed` of
+    them. Both dates grow with the receipt, so these are the first ones of the unanswered sorted by
+    receipt: both counts are found by bisection, and the dates computed for the listed ones and the
+    bisections' probes, not for every complaint of the year."""
     waiting = sorted((c for c in complaints if c.answered_at is None), key=attrgetter("received_at"))
-    passed = bisect_right(waiting, as_of, key=lambda c: dates(c.received_at).refer_from)
+    referable = bisect_right(waiting, as_of, key=lambda c: dates(c.received_at).refer_from)
+    limit_passed = bisect_left(waiting, as_of, hi=referable, key=lambda c: dates(c.received_at).limit)
     cases = []
-    for c in waiting[:passed]:
+    for c in waiting[: min(referable, listed)]:
         when = dates(c.received_at)
         local = (c.received_at.astimezone(tz), when.refer_from.astimezone(tz), when.limit.astimezone(tz))
         cases.append(MediationCase(c.reference, c.handler_email, *local, limit_passed=as_of > when.limit))
-    return tuple(cases)
+    return _Waiting(tuple(cases), referable, limit_passed)
 
 
 # --------------------------------------------------------------------------- recurrence

@@ -77,6 +77,7 @@ WORDS: dict[str, dict[str, str]] = {
         "mediation": "Mediation dates passed without a final answer",
         "mediation_line": "{referable} complaints without a final answer past their mediator referral date; "
         "{limit_passed} of them past the one-year limit (L.612-2)",
+        "mediation_listed": "The {listed} oldest are listed below; complaintsd export gives the dates of every one.",
         "received": "Received",
         "mediator_from": "Mediator from",
         "limit": "One-year limit",
@@ -158,6 +159,8 @@ WORDS: dict[str, dict[str, str]] = {
         "mediation": "Médiation : dates passées sans réponse définitive",
         "mediation_line": "{referable} réclamations sans réponse définitive passé la date de saisine du "
         "médiateur ; {limit_passed} d'entre elles au-delà de la limite d'un an (L.612-2)",
+        "mediation_listed": "Les {listed} plus anciennes sont listées ci-dessous ; complaintsd export donne les "
+        "dates de chacune.",
         "received": "Reçue le",
         "mediator_from": "Médiateur à partir du",
         "limit": "Limite d'un an",
@@ -350,8 +353,10 @@ def _volumes(page: _Page, report: Report) -> None:
 def _mediation(page: _Page, report: Report) -> None:
     w = page.w
     page.h2("mediation")
-    counts = {"referable": len(report.mediation), "limit_passed": report.mediation_limit_passed}
+    counts = {"referable": report.mediation_referable, "limit_passed": report.mediation_limit_passed}
     page.add(f"<p>{escape(w('mediation_line').format(**counts))}</p>")
+    if report.mediation_referable > len(report.mediation):
+        page.add(f"<p>{escape(w('mediation_listed').format(listed=len(report.mediation)))}</p>")
     page.table(
         ("", w("handler"), w("received"), w("mediator_from"), w("limit"), ""),
         [

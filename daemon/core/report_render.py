@@ -89,7 +89,8 @@ DEFINITIONS: dict[str, tuple[tuple[str, str], ...]] = {
             "mediator referral date has passed: receipt + [mediator] refer_after (two months by default), from "
             "when the customer may refer the dispute to the consumer mediator. Limit passed: more than one year "
             "since the written complaint, after which the mediator may refuse the request (Code de la "
-            "consommation, art. L.612-2). Dates in the register's time zone.",
+            "consommation, art. L.612-2). Dates in the register's time zone. Both are counted; the 100 oldest "
+            "are listed.",
         ),
         (
             "comparison",
@@ -168,7 +169,8 @@ DEFINITIONS: dict[str, tuple[tuple[str, str], ...]] = {
             "dont la date de saisine du médiateur est passée : réception + [mediator] refer_after (deux mois "
             "par défaut), date à partir de laquelle le client peut saisir le médiateur de la consommation. "
             "Limite passée : plus d'un an depuis la réclamation écrite, délai au-delà duquel le médiateur peut "
-            "refuser la demande (Code de la consommation, art. L.612-2). Dates à l'heure du registre.",
+            "refuser la demande (Code de la consommation, art. L.612-2). Dates à l'heure du registre. Toutes "
+            "sont comptées ; les 100 plus anciennes sont listées.",
         ),
         (
             "comparaison",
@@ -245,8 +247,9 @@ def figures(report: Report) -> dict[str, Any]:
         "handlers": [{"handler": h.handler, "open": h.open, "overdue": h.overdue} for h in report.handlers],
         "systemic": list(report.systemic),
         "mediation": {
-            "referable": len(report.mediation),
+            "referable": report.mediation_referable,
             "limit_passed": report.mediation_limit_passed,
+            "listed": len(report.mediation),
             "complaints": [
                 {
                     "reference": m.reference,
