@@ -434,7 +434,8 @@ def test_the_figures_of_a_register_the_runners_filled(tmp_path):
         "typed_in": 0,
     }
     assert data["comparison"]["previous"]["complaints"] == 1
-    assert data["mediation"] == {"referable": 0, "limit_passed": 0, "listed": 0, "complaints": []}, "two months not passed"
+    nothing = {"referable": 0, "limit_passed": 0, "listed": 0, "complaints": []}
+    assert data["mediation"] == nothing, "two months not passed"
 
 
 @pytest.fixture
