@@ -114,11 +114,12 @@ def stamp(config: Config, now: datetime) -> Stamp:
     return Stamp(__version__, tuple(rules), register.timezone.key, now, register.language)
 
 
-def render(made: Made, fmt: str) -> str:
+def render(made: Made, fmt: str, links: bool = False) -> str:
+    """`links`: the web view serves it (each count links to the complaints behind it)."""
     if fmt == "html":
         from daemon.core.report_html import to_html  # pygal: a quarter of a second, for HTML only
 
-        return to_html(made.report, made.stamp)
+        return to_html(made.report, made.stamp, links)
     if fmt == "csv":
         return to_csv(made.report, made.stamp)
     return to_json(made.report, made.stamp)

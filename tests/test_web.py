@@ -7,6 +7,7 @@ customers wrote shown as text, and the one-line config errors of `[web]`.
 
 from __future__ import annotations
 
+import html
 import re
 import stat
 from pathlib import Path
@@ -15,7 +16,9 @@ import pytest
 from starlette.testclient import TestClient
 
 from daemon.cli import main
+from daemon.core.period import parse_period
 from daemon.errors import ConfigError
+from daemon.report import make_report, render
 from daemon.web.access import LoginLimiter
 from daemon.web.app import create_app
 from daemon.web.passwords import verify_password
@@ -277,3 +280,20 @@ def test_the_report_is_for_supervisors_and_auditors(seeded: Seeded) -> None:
     assert 'href="/report"' not in alice.get("/").text
     assert alice.get("/report?period=2026-12").status_code == 403
     assert client(seeded).get("/report").headers["location"] == "/login"
+
+
+def test_each_count_of_the_report_links_to_the_complaints_behind_it(seeded: Seeded) -> None:
+    """A count on the web's report page opens the register page listing exactly those complaints;
+    the report written to a file (`complaintsd report`) links nowhere."""
+    supervisor = client(seeded, "audit")
+    for period in ("2026-11", "2026-Q4", "2026"):
+        page = supervisor.get(f"/report?period={period}").text
+        links = re.findall(r'<a href="(/\?period=[^"]+)">(\d+)</a>', page)
+        assert len(links) >= 3, f"the total, the categories, channels and severities of {period}"
+        for href, count in links:
+            listed = references(supervisor.get(html.unescape(href)).text)
+            assert len(listed) == int(count), f"{href} lists {listed}, the report counts {count}"
+    total = re.search(r'<a href="/\?period=2026">(\d+)</a>', page)
+    assert total is not None and int(total[1]) == len(references(supervisor.get("/").text))
+    made = make_report(seeded.config, seeded.site.register, parse_period("2026"), seeded.clock())
+    assert 'href="/' not in render(made, "html")

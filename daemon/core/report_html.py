@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from urllib.parse import quote, urlencode
 
 import pygal
 from markupsafe import Markup, escape
@@ -233,10 +235,30 @@ def _chart(kind: type, title: str, labels: Sequence[str], series: Iterable[tuple
     return _chart_svg(chart, name)
 
 
+@dataclass(frozen=True)
+class Linked:
+    """A figure and the web view's page of the complaints behind it (or a reference and its sheet)."""
+
+    value: object
+    href: str
+
+
 class _Page:
-    def __init__(self, language: str) -> None:
+    """`links`: the page is served by the web view, whose register page lists what a figure counts
+    (a report written to a file links nowhere: it must stand alone)."""
+
+    def __init__(self, language: str, links: bool = False, period: str = "") -> None:
         self.words = WORDS.get(language, WORDS["en"])
         self.parts: list[str] = []
+        self.links = links
+        self.period = period
+
+    def behind(self, value: object, **query: str) -> object:
+        """`value`, linked to the register page narrowed by `query` within the report's period."""
+        return Linked(value, "/?" + urlencode({"period": self.period, **query})) if self.links else value
+
+    def anchor(self, value: object, html: str) -> str:
+        return f'<a href="{escape(value.href)}">{html}</a>' if isinstance(value, Linked) else html
 
     def w(self, key: str) -> str:
         return self.words.get(key, key)
@@ -253,16 +275,20 @@ class _Page:
     def table(self, head: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
         cells = "".join(f"<th>{escape(h)}</th>" for h in head)
         body = (
-            "".join("<tr>" + "".join(_cell(value) for value in row) + "</tr>" for row in rows)
+            "".join("<tr>" + "".join(self.cell(value) for value in row) + "</tr>" for row in rows)
             or f'<tr><td colspan="{len(head)}">{escape(self.w("none"))}</td></tr>'
         )
         self.add(f"<table><tr>{cells}</tr>{body}</table>")
 
+    def cell(self, value: object) -> str:
+        shown = value.value if isinstance(value, Linked) else value
+        if isinstance(shown, int | float) and not isinstance(shown, bool):
+            return f'<td class="n">{self.anchor(value, str(escape(_number(shown))))}</td>'
+        return f"<td>{self.anchor(value, str(escape('' if shown is None else str(shown))))}</td>"
 
-def _cell(value: object) -> str:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return f'<td class="n">{escape(_number(value))}</td>'
-    return f"<td>{escape('' if value is None else str(value))}</td>"
+    def sheet(self, reference: str) -> object:
+        """A complaint's reference, linked to its sheet in the web view."""
+        return Linked(reference, f"/complaints/{quote(reference)}") if self.links else reference
 
 
 def _number(value: float) -> str:
@@ -273,8 +299,10 @@ def _share(kept: Kept) -> str:
     return "–" if kept.share is None else f"{kept.share * 100:.1f} %"
 
 
-def to_html(report: Report, stamp: Stamp) -> str:
-    page = _Page(stamp.language)
+def to_html(report: Report, stamp: Stamp, links: bool = False) -> str:
+    """The report as one self-contained page; `links` (the web view) makes each count of complaints
+    a link to the register page listing them, and each reference a link to its sheet."""
+    page = _Page(stamp.language, links, report.period.label)
     w = page.w
     _header(page, report, stamp)
     _volumes(page, report)
@@ -301,10 +329,14 @@ def to_html(report: Report, stamp: Stamp) -> str:
         [(w(name), w(d.unit), d.cases, d.median, d.p90) for name, ds in _times(report) for d in ds],
     )
     page.h2("handlers")
-    page.table((w("handler"), w("open"), w("overdue")), [(h.handler, h.open, h.overdue) for h in report.handlers])
+    page.table(
+        (w("handler"), w("open"), w("overdue")),
+        [(h.handler, h.open, page.behind(h.overdue, handler=h.handler, overdue="1")) for h in report.handlers],
+    )
     _mediation(page, report)
     page.h2("systemic")
-    page.add(f"<p>{len(report.systemic)}: {escape(', '.join(report.systemic)) or escape(w('none'))}</p>")
+    systemic = page.anchor(page.behind(len(report.systemic), scope="systemic"), str(len(report.systemic)))
+    page.add(f"<p>{systemic}: {escape(', '.join(report.systemic)) or escape(w('none'))}</p>")
     page.h2("recurring")
     page.table(("", "", w("complaints")), [(w(r.kind), r.key, ", ".join(r.references)) for r in report.recurring])
     _causes_and_actions(page, report)
@@ -333,7 +365,8 @@ def _header(page: _Page, report: Report, stamp: Stamp) -> None:
 def _volumes(page: _Page, report: Report) -> None:
     w = page.w
     page.h2("volumes")
-    page.add(f"<p>{escape(w('complaints'))}: {report.current.complaints}</p>")
+    total = page.anchor(page.behind(report.current.complaints), str(report.current.complaints))
+    page.add(f"<p>{escape(w('complaints'))}: {total}</p>")
     months = report.by_month
     page.add(
         _chart(pygal.Bar, w("month"), [m for m, _ in months], [(w("complaints"), [n for _, n in months])], "month")
@@ -347,7 +380,10 @@ def _volumes(page: _Page, report: Report) -> None:
         if counts:
             labels = [page.label(value) for value, _ in counts]
             page.add(_chart(pygal.HorizontalBar, w(key), labels, [(w("complaints"), [n for _, n in counts])], key))
-        page.table((w(key), w("complaints")), [(page.label(value), n) for value, n in counts])
+        page.table(
+            (w(key), w("complaints")),
+            [(page.label(value), n if value == UNSET else page.behind(n, **{key: value})) for value, n in counts],
+        )
 
 
 def _mediation(page: _Page, report: Report) -> None:
@@ -361,7 +397,7 @@ def _mediation(page: _Page, report: Report) -> None:
         ("", w("handler"), w("received"), w("mediator_from"), w("limit"), ""),
         [
             (
-                m.reference,
+                page.sheet(m.reference),
                 m.handler,
                 m.received_at.date().isoformat(),
                 m.refer_from.date().isoformat(),

@@ -192,7 +192,8 @@ class Site:
             period = period_option(request.query_params.get("period") or None, self.config, self.clock())
         except ReportError as exc:
             return self._error(viewer, 400, str(exc).replace("--period", "period"))
-        return HTMLResponse(render_report(make_report(self.config, self.register, period, self.clock()), "html"))
+        made = make_report(self.config, self.register, period, self.clock())
+        return HTMLResponse(render_report(made, "html", links=True))
 
     def export_file(self, request: Request) -> Response:
         """What the register page shows (same filters, same viewer's scope), every page of it, as

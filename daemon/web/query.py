@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from daemon.core.commands.words import Scope, Severity
 from daemon.core.lifecycle import Status
 from daemon.core.manual_entry import Channel
+from daemon.core.period import Period, parse_period
 from daemon.edges.register.views import SORTS, Filters, PageRequest
 
 CHOICES = {
@@ -85,25 +86,13 @@ def _page(values: dict[str, str]) -> PageRequest:
 
 
 def read_period(text: str, timezone: ZoneInfo) -> tuple[datetime | None, datetime | None]:
-    """ "2026", "2026-11" or "2026-11-23": the local year, month or day, as [start, end) instants."""
+    """A day ("2026-11-23") or any period `complaintsd report` takes ("2026", "2026-Q4", "2026-11",
+    "2026-10-01..2026-12-31"), as [start, end) instants: the report's figures link here."""
     if not text:
         return None, None
     try:
-        parts = [int(part) for part in text.split("-")]
-        if len(parts) == 1:
-            first, last = date(parts[0], 1, 1), date(parts[0] + 1, 1, 1)
-        elif len(parts) == 2:
-            first = date(parts[0], parts[1], 1)
-            last = date(first.year + first.month // 12, first.month % 12 + 1, 1)
-        elif len(parts) == 3:
-            first = date(parts[0], parts[1], parts[2])
-            last = first + timedelta(days=1)
-        else:
-            raise ValueError(text)
+        day = date.fromisoformat(text) if len(text) == 10 else None
+        period = Period(day, day) if day else parse_period(text)
     except (ValueError, OverflowError):
-        raise BadQuery("period", f"{text!r} is not a year, month or day like 2026, 2026-11 or 2026-11-23") from None
-    return _midnight(first, timezone), _midnight(last, timezone)
-
-
-def _midnight(day: date, timezone: ZoneInfo) -> datetime:
-    return datetime(day.year, day.month, day.day, tzinfo=timezone)
+        raise BadQuery("period", f"{text!r} is not a period like 2026, 2026-Q4, 2026-11 or 2026-11-23") from None
+    return period.bounds(timezone)
