@@ -252,10 +252,10 @@ def _report_parser(command) -> None:
 def cmd_run(args) -> int:
     from daemon.edges.notify import systemd_notify, watchdog_period
     from daemon.runners.service import Daemon
+    from daemon.runners.signals import stop_on
 
     daemon = Daemon(load_config(args.config), notify=systemd_notify, watchdog_period=watchdog_period())
-    signal.signal(signal.SIGTERM, daemon.request_stop)
-    signal.signal(signal.SIGINT, daemon.request_stop)
+    stop_on((signal.SIGTERM, signal.SIGINT), daemon.request_stop)
     daemon.run()
     return 1 if daemon.failed else 0
 

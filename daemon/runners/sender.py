@@ -27,6 +27,7 @@ from daemon.logs import setup_logging
 from daemon.runners.backoff import Backoff, one_line
 from daemon.runners.desk import desks_of, utc_now
 from daemon.runners.outbox import Outbox, TellHandler
+from daemon.runners.signals import stop_on
 from daemon.runners.standby import Standby
 
 log = logging.getLogger("complaintsd")
@@ -71,7 +72,7 @@ def sender_main(config: Config, waker: Connection, log_level: int) -> None:
     the next sender, of this host or another, standing by meanwhile.
     """
     stopping = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    stop_on((signal.SIGTERM,), stopping.set)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which stops us
     _die_with_parent()
     setup_logging(log_level <= logging.DEBUG)
