@@ -23,9 +23,17 @@ def sheet_html(config: Config, register: Register, reference: str, now: datetime
     """The sheet of `reference` as the register holds it at `now`."""
     with register.session() as session:
         complaint = show_complaint(session, reference)
-        answers = mailed_answers(session, reference)
+    return sheet_page(config, register, complaint, now, Templates.of(config.register))
+
+
+def sheet_page(
+    config: Config, register: Register, complaint: ComplaintView, now: datetime, templates: Templates
+) -> str:
+    """The sheet of a complaint already read (the web view has checked who may see it)."""
+    with register.session() as session:
+        answers = mailed_answers(session, complaint.reference)
     facts = sheet_facts(complaint, answers, now, config.profile.answer_meets_ack, sheet_mediation(complaint, config))
-    return render_sheet(Templates.of(config.register), facts)
+    return render_sheet(templates, facts)
 
 
 def sheet_mediation(complaint: ComplaintView, config: Config) -> SheetMediation:

@@ -34,15 +34,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from daemon.config import Config, WebUser
 from daemon.core.letters.render import Templates
-from daemon.core.sheet import render_sheet, sheet_facts
 from daemon.edges.register import Register
-from daemon.edges.register.views import ComplaintView, mailed_answers, page_of_complaints, show_complaint
+from daemon.edges.register.views import ComplaintView, page_of_complaints, show_complaint
 from daemon.edges.storage import AttachmentStore
 from daemon.errors import NotFound, ReportError
 from daemon.export import Window, export, export_rules
 from daemon.report import make_report, period_option
 from daemon.report import render as render_report
-from daemon.sheet import sheet_mediation
+from daemon.sheet import sheet_page
 from daemon.web.access import LoginLimiter, Role, Viewer
 from daemon.web.pages import Pages
 from daemon.web.passwords import hash_password, verify_password
@@ -157,28 +156,20 @@ class Site:
         )
 
     def sheet(self, request: Request) -> Response:
-        viewer = self.viewer(request)
-        if viewer is None:
-            return RedirectResponse("/login", 303)
-        complaint = self._complaint(request, viewer)
-        if isinstance(complaint, Response):
-            return complaint
+        seen = self._complaint(request)
+        if isinstance(seen, Response):
+            return seen
+        viewer, complaint = seen
         return self.pages.render("web/sheet.html.j2", viewer=viewer, c=complaint, now=self.clock())
 
     def printable(self, request: Request) -> Response:
         """The complaint sheet as `complaintsd show --format html` writes it: one page to print or file."""
-        viewer = self.viewer(request)
-        if viewer is None:
-            return RedirectResponse("/login", 303)
-        complaint = self._complaint(request, viewer)
-        if isinstance(complaint, Response):
-            return complaint
-        with self.register.session() as session:
-            answers = mailed_answers(session, complaint.reference)
+        seen = self._complaint(request)
+        if isinstance(seen, Response):
+            return seen
+        viewer, complaint = seen
         config = self.config.for_reference(complaint.reference)
-        mediation = sheet_mediation(complaint, config)
-        facts = sheet_facts(complaint, answers, self.clock(), config.profile.answer_meets_ack, mediation)
-        return HTMLResponse(render_sheet(self.letters, facts))
+        return HTMLResponse(sheet_page(config, self.register, complaint, self.clock(), self.letters))
 
     def report(self, request: Request) -> Response:
         """The quality meeting's report for `?period=` (default: last month), as `complaintsd report`
@@ -229,12 +220,10 @@ class Site:
         )
 
     def attachment(self, request: Request) -> Response:
-        viewer = self.viewer(request)
-        if viewer is None:
-            return RedirectResponse("/login", 303)
-        complaint = self._complaint(request, viewer)
-        if isinstance(complaint, Response):
-            return complaint
+        seen = self._complaint(request)
+        if isinstance(seen, Response):
+            return seen
+        viewer, complaint = seen
         sha256 = request.path_params["sha256"].lower()
         found = next((a for a in complaint.attachments if a.sha256 == sha256), None)
         if found is None or not SHA256.fullmatch(sha256) or self.store is None:
@@ -244,7 +233,11 @@ class Site:
             return self._error(viewer, 404, "the file is missing from the attachment store")
         return FileResponse(path, media_type="application/octet-stream", filename=found.filename)
 
-    def _complaint(self, request: Request, viewer: Viewer) -> ComplaintView | Response:
+    def _complaint(self, request: Request) -> tuple[Viewer, ComplaintView] | Response:
+        """The viewer and the complaint of the path, or the page saying why not (login, 404, 403)."""
+        viewer = self.viewer(request)
+        if viewer is None:
+            return RedirectResponse("/login", 303)
         try:
             with self.register.session() as session:
                 complaint = show_complaint(session, request.path_params["reference"])
@@ -252,7 +245,7 @@ class Site:
             return self._error(viewer, 404, "not_found")
         if not viewer.may_see(complaint):
             return self._error(viewer, 403, "forbidden")
-        return complaint
+        return viewer, complaint
 
     def _error(self, viewer: Viewer | None, status: int, problem: str) -> Response:
         return self.pages.render("web/error.html.j2", status, viewer=viewer, status=status, problem=problem)
