@@ -313,3 +313,35 @@ def test_upgrading_a_register_of_revision_0006_indexes_the_date_of_receipt(tmp_p
     with sqlite3.connect(path) as db:
         plan = db.execute("EXPLAIN QUERY PLAN SELECT id FROM complaint ORDER BY received_at DESC LIMIT 50").fetchall()
     assert "ix_complaint_received_at" in str(plan) and "TEMP B-TREE" not in str(plan), plan
+
+
+R0007 = Path(__file__).parent / "data" / "register-0007.db"
+
+
+def test_a_register_of_revision_0007_opens_and_keeps_its_erasure_and_its_waiting_letters(tmp_path: Path) -> None:
+    """The previous release's register (a3b09c6): `migrate` brings it to the head without touching a
+    row, its chains verify, the erased customer stays a pseudonym and the letters it had not sent yet
+    are still owed."""
+    path = tmp_path / "register.db"
+    shutil.copy(R0007, path)
+    url = f"sqlite:///{path}"
+    tables = (*R0004_TABLES, "history", "chain_head")
+    before = {table: (columns(path, table), rows(path, table)) for table in tables}
+    assert len(before["complaint"][1]) == 7, "the fixture is the one described"
+
+    done = migrate(url, NOW)
+
+    assert (done.before.current, done.after.at_head) == ("0007", True)
+    for table, (names, old_rows) in before.items():
+        assert rows(path, table, names) == old_rows, f"{table} changed in the upgrade"
+    assert differences(url) == []
+    checked = verify_register(Register(url), AttachmentStore(tmp_path / "attachments"))
+    assert (checked.ok, checked.events) == (True, len(before["history"][1])), checked.broken
+    with Register(url).session() as session:
+        erased = show_complaint(session, "REC-2032-000001")
+        waiting = show_complaint(session, "REC-2032-000002")
+    assert erased.customer_email.startswith("pseudonyme-")
+    assert (waiting.status, waiting.customer_email) == ("received", "camille.durand@client.example")
+    with sqlite3.connect(path) as db:
+        owed = db.execute("SELECT count(*) FROM outbox WHERE sent_at IS NULL").fetchone()[0]
+    assert owed == 2, "the seventh complaint's acknowledgement and notification are still owed"
