@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import email
 import email.policy
 from datetime import UTC, datetime, timedelta
+from email.mime.base import MIMEBase
+from email.mime.multipart import MIMEMultipart
+from email.mime.nonmultipart import MIMENonMultipart
 
 import pytest
 
-from daemon.core.letters.compose import compose, new_message_id
+from daemon.core.letters.compose import _WIRE, FileToAttach, compose, mailbox_header, new_message_id
 from daemon.core.letters.render import Letter
 from daemon.core.lifecycle import Event, IllegalTransition, Status, next_status
 from daemon.core.mail import Address
@@ -100,3 +105,104 @@ def test_a_non_ascii_subject_reads_back_whole_on_lines_of_78_columns(subject: st
     assert max(len(line) for line in head.split(b"\r\n")) <= 78
     parsed = email.message_from_bytes(mail.raw, policy=email.policy.default)
     assert parsed["Subject"] == " ".join(subject.split())
+
+
+def _stdlib_letter(
+    mail: bytes, letter: Letter, files: tuple[FileToAttach, ...], headers: list[tuple[str, str]]
+) -> bytes:
+    """The same letter built with the compat32 MIME classes and written by the stdlib's generator,
+    with the boundaries `mail` drew: what compose wrote before it wrote bytes itself."""
+    drawn = email.message_from_bytes(mail)
+    outer = drawn.get_boundary()
+    inner = drawn.get_payload(0).get_boundary() if files else outer
+    body = MIMEMultipart("alternative", boundary=inner)
+    for text, subtype in ((letter.text, "plain"), (letter.html, "html")):
+        part = MIMENonMultipart("text", subtype, charset="utf-8")
+        del part["MIME-Version"]
+        part["Content-Transfer-Encoding"] = "quoted-printable"
+        part.set_payload(binascii.b2a_qp(text.encode("utf-8")).decode("ascii"))
+        body.attach(part)
+    message = body
+    if files:
+        message = MIMEMultipart("mixed", boundary=outer)
+        del body["MIME-Version"]
+        message.attach(body)
+        for file in files:
+            maintype, _, subtype = file.content_type.partition("/")
+            if not subtype or maintype in ("multipart", "message"):
+                maintype, subtype = "application", "octet-stream"
+            attached = MIMEBase(maintype, subtype)
+            del attached["MIME-Version"]
+            attached.set_payload(base64.encodebytes(file.content).decode("ascii"))
+            attached["Content-Transfer-Encoding"] = "base64"
+            attached.add_header("Content-Disposition", "attachment", filename=("utf-8", "", file.filename))
+            message.attach(attached)
+    for name, value in headers:
+        message[name] = value
+    return message.as_bytes(policy=_WIRE)
+
+
+FILES = (
+    FileToAttach("facture n°12 – été.pdf", "application/pdf", bytes(range(256)) * 200),
+    FileToAttach("vide.txt", "text/plain", b""),
+    FileToAttach("x" * 120 + ".bin", "weird", b"\x00\x01"),
+    FileToAttach("photo.jpg", "multipart/mixed", b"\xff\xd8" * 1000),
+)
+
+
+@pytest.mark.parametrize(
+    ("letter", "to", "files"),
+    [
+        (
+            Letter("[REC-2026-000001] Accusé de réception", "Bonjour,\n\nMerci.\n", "<p>Bonjour</p>\n"),
+            "a@b.example",
+            (),
+        ),
+        (Letter("Plain ASCII", "no newline at the end", "<p>x</p>"), "a@b.example", ()),
+        (
+            Letter("Ça " + "é" * 200, "lone\rCR and CRLF\r\nand LF\n", "  trailing spaces  \n\ttab\n"),
+            "jörg@b.example",
+            (),
+        ),
+        (Letter("Long lines", "x" * 500 + "\nFrom the start\n.\n", "é" * 300), "a@b.example", FILES),
+        (Letter("One file", "Voir la pièce jointe.\n", "<p>Voir.</p>\n"), "a@b.example", FILES[:1]),
+    ],
+)
+def test_a_composed_letter_is_the_stdlib_generators_bytes(letter: Letter, to: str, files) -> None:
+    """compose writes its bytes itself (issue 10: the generator's line-by-line writes were the dearest
+    part of a letter); they are the very bytes the stdlib's MIME classes and generator wrote."""
+    mail = compose(
+        letter,
+        sender=Address("Service réclamations", "reclamations@example.com"),
+        to=Address("Camille Dupré", to),
+        message_id="<REC-2026-000001.ack.x@example.com>",
+        date=datetime(2026, 12, 7, 9, 0, tzinfo=UTC),
+        in_reply_to="<c1@client.example>",
+        references=("<c0@client.example>",),
+        files=files,
+        reply_to=Address("Équipe", "equipe@example.com"),
+        kind="acknowledgement",
+    )
+    headers = [
+        ("From", mailbox_header(Address("Service réclamations", "reclamations@example.com"))),
+        ("To", mailbox_header(Address("Camille Dupré", to))),
+        ("Subject", letter.subject),
+        ("Reply-To", mailbox_header(Address("Équipe", "equipe@example.com"))),
+        ("Date", "Mon, 07 Dec 2026 09:00:00 +0000"),
+        ("Message-ID", "<REC-2026-000001.ack.x@example.com>"),
+        ("In-Reply-To", "<c1@client.example>"),
+        ("References", "<c0@client.example> <c1@client.example>"),
+        ("Auto-Submitted", "auto-replied"),
+        ("X-Auto-Response-Suppress", "All"),
+        ("X-Complaintsd-Kind", "acknowledgement"),
+    ]
+    assert mail.raw == _stdlib_letter(mail.raw, letter, files, headers)
+    parsed = email.message_from_bytes(mail.raw, policy=email.policy.default)
+
+    def lines(text: str) -> str:
+        return text.replace("\r\n", "\n").replace("\r", "\n")
+
+    assert lines(parsed.get_body(("plain",)).get_content()) == lines(letter.text)
+    assert [part.get_content() for part in parsed.iter_attachments()] == [
+        file.content.decode() if file.content_type == "text/plain" else file.content for file in files
+    ]
