@@ -78,6 +78,7 @@ class ImapMailbox:
         context = ssl.create_default_context() if cfg.tls != "none" else None
         client = IMAPClient(cfg.host, port=cfg.port, ssl=cfg.tls == "ssl", ssl_context=context, timeout=self.timeout)
         client.normalise_times = False  # keep INTERNALDATE's offset: it is the date of receipt
+        _quiet(client)
         if cfg.tls == "starttls":
             client.starttls(context)
         return client
@@ -305,6 +306,14 @@ def pause(stop: threading.Event, seconds: float, beat: Callable[[], None]) -> No
     while not stop.is_set() and (left := until - time.monotonic()) > 0:
         beat()
         stop.wait(min(TURN, left))
+
+
+def _quiet(client: IMAPClient) -> None:
+    """imapclient sets imaplib's debug level to 5 for its protocol log, and at that level imaplib
+    formats the repr of every response, literals included, before the logger drops it: 90 MB of text
+    for a 40 MB message (issue 10). The level is kept only while someone listens at DEBUG."""
+    if not logging.getLogger("imapclient.imaplib").isEnabledFor(logging.DEBUG):
+        client._imap.debug = 0
 
 
 def _shut(client: IMAPClient) -> None:
