@@ -10,20 +10,25 @@ aiosmtpd) but without Dovecot, so their wiring is tested where a failure names t
 from __future__ import annotations
 
 import email
+import hashlib
+import os
 import threading
 from datetime import timedelta
 
 import pytest
+from sqlmodel import col, select
 
 from daemon.core.mail import Fetched
 from daemon.edges.mailbox import open_mailbox
 from daemon.edges.register import Register
+from daemon.edges.register.models import InboundMessage
 from daemon.edges.register.reads import pending_follow_ups
 from daemon.edges.register.views import list_complaints
 from daemon.edges.smtp import SmtpSender
 from daemon.runners.desk import Desk
 from daemon.runners.followups import FollowUps
 from daemon.runners.ingest import Ingestor
+from daemon.runners.integrity import verify_register
 from daemon.runners.mailbox_loop import MailboxLoop
 from daemon.runners.outbox import Outbox
 from daemon.runners.service import Daemon
@@ -358,3 +363,19 @@ def test_a_follow_up_is_acted_on_once_when_two_processes_find_it_pending(tmp_pat
     assert FollowUps(desk).handle_pending() == 1
     FollowUps(other)._handle(pending)  # its list was read before the first one's commit
     assert kinds(queued(desk)[before:]) == [("follow_up_forward", BOB), ("follow_up_received", CUSTOMER)]
+
+
+def test_a_message_of_several_megabytes_is_kept_byte_for_byte_with_its_file(tmp_path):
+    # Above a megabyte the raw message is written into SQLite piece by piece (edges/register/blobs.py).
+    video = os.urandom(3_000_000)
+    raws = [complaint(1, attachment=("video.mp4", video, "video/mp4")), complaint(2)]
+    desk = make_desk(tmp_path, FakeClock())
+    first, second = ingest(desk, *raws).references
+    with desk.register.session() as session:
+        stored = session.exec(select(InboundMessage.raw).order_by(col(InboundMessage.id))).all()
+    assert list(stored) == raws
+    [file] = show(desk, first).attachments
+    assert (file.filename, file.size) == ("video.mp4", len(video))
+    assert desk.store.load(hashlib.sha256(video).hexdigest()) == video
+    assert verify_register(desk.register, desk.store).ok
+    assert show(desk, second).attachments == ()

@@ -124,6 +124,7 @@ class MailboxLoop:
             self.heartbeat.reached()
             self.heartbeat.status(f"registering {len(batch)} message(s) from {self.mailbox.describe()}")
             result = self.ingestor.ingest(batch)
+            del batch  # its raw bytes are in the register: not held through the next fetch (issue 10)
             self.wake_sender()
             self._move(result)
             if self._follow_up():

@@ -25,6 +25,7 @@ from daemon.core.outbox import FAILED, GROUPED, HELD, PENDING
 from daemon.core.references import Reference
 from daemon.core.reminders import COMPLAINT_DEADLINES, Planned, ReminderDeadline
 from daemon.core.triage import Outcome
+from daemon.edges.register.blobs import insert_with_blob
 from daemon.edges.register.models import (
     Action,
     Cause,
@@ -108,14 +109,13 @@ def record(session: Session, intake: Intake, now: datetime, reference: Reference
         "subject": subject,
         "arrived_at": intake.arrived_at,
         "registered_at": now,
-        "raw": intake.raw,
     }
     if intake.thread is not None and intake.outcome in (Outcome.FOLLOW_UP, Outcome.ROBOT):
         row |= {"complaint_id": intake.thread, "handled": intake.outcome is not Outcome.FOLLOW_UP}
         if intake.outcome is Outcome.ROBOT:
             detail = f"{intake.reason}; subject: {subject[:200]}"
             _history(session, intake.thread, now, "automatic_reply", sender, detail)
-    session.execute(insert(InboundMessage.__table__), [row])  # type: ignore[attr-defined]
+    insert_with_blob(session, InboundMessage.__table__, row, "raw", intake.raw)  # type: ignore[attr-defined]
     return complaint_id
 
 
