@@ -101,7 +101,7 @@ def parse(raw: bytes) -> InboundMail:
     raw = bytes(raw)
     digest = hashlib.sha256(raw).hexdigest()
     data = _prepare(raw)
-    if not data.strip():
+    if not data or data.isspace():  # not data.strip(): a copy of the whole message
         raise MailError("the message is empty")
     data, mended = _mend_header_section(data)
     lift = lifted(data)
