@@ -1,0 +1,50 @@
+"""A complaint with a 30 MB attachment through `complaintsd run` on a real Dovecot (issues 10 and 14
+item 5): the daemon's ingesting process stays under 200 MB at its peak, the file is stored intact,
+and the handler's notification lists it rather than carrying it.
+
+The bound is a behaviour bound, not a speed one: the process idles at about 90 MB, and one whole
+extra copy of the message (40 MB of base64, e.g. imaplib formatting the literal for its debug log,
+or SQLite copying a bound blob twice) takes it over.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.harness import DaemonProcess, complaint, wait_until, write_config
+
+pytestmark = [pytest.mark.dovecot, pytest.mark.smtp]
+
+PEAK_BOUND = 200 * 1024 * 1024  # bytes of the ingesting process's high-water mark (VmHWM)
+
+
+def high_water_mark(pid: int) -> int:
+    """The most resident memory the process ever held (the kernel keeps it: no sampling to miss)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    raise AssertionError(f"no VmHWM for process {pid}")
+
+
+def test_a_30_mb_attachment_is_ingested_in_bounded_memory_and_stored_intact(tmp_path, imap_account, smtp_sink):
+    video = os.urandom(30_000_000)
+    imap_account.append("INBOX", complaint(1, subject="Vidéo du colis", attachment=("video.mp4", video, "video/mp4")))
+    config = write_config(tmp_path, imap_account, smtp_sink)
+    with DaemonProcess(config) as daemon:
+        assert daemon.process is not None
+        wait_until(lambda: len(smtp_sink.messages()) >= 2, 120, "the acknowledgement and the notification")
+        wait_until(lambda: not imap_account.folder_uids("INBOX"), 30, "the inbox to be emptied")
+        peak = high_water_mark(daemon.process.pid)
+        assert daemon.alive(), daemon.log()[-2000:]
+
+    assert peak < PEAK_BOUND, f"the ingesting process peaked at {peak / 2**20:.0f} MiB"
+    sha = hashlib.sha256(video).hexdigest()
+    assert (tmp_path / "attachments" / sha[:2] / sha).read_bytes() == video
+    notification = next(m.parsed() for m in smtp_sink.messages() if m.parsed()["X-Complaintsd-Kind"] != "acknowledgement")
+    assert notification["X-Complaintsd-Kind"] == "handler_notification"
+    assert [part.get_filename() for part in notification.iter_attachments()] == []
+    assert "video.mp4" in notification.get_body(("plain",)).get_content()
