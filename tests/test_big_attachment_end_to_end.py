@@ -1,10 +1,11 @@
 """A complaint with a 30 MB attachment through `complaintsd run` on a real Dovecot (issues 10 and 14
-item 5): the daemon's ingesting process stays under 200 MB at its peak, the file is stored intact,
+item 5): the daemon's ingesting process stays under 170 MB at its peak, the file is stored intact,
 and the handler's notification lists it rather than carrying it.
 
-The bound is a behaviour bound, not a speed one: the process idles at about 90 MB, and one whole
-extra copy of the message (40 MB of base64, e.g. imaplib formatting the literal for its debug log,
-or SQLite copying a bound blob twice) takes it over.
+The bound is a behaviour bound, not a speed one: the process idles at about 82 MB and holds the
+fetched message once (40 MB of base64; 134 MB measured), the file being decoded a piece at a time.
+One more whole copy of the message takes it over: imaplib formatting the literal for its debug log
+(90 MB), SQLite copying a bound blob twice (77 MB); before those were cut it peaked at 235 MB.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from tests.harness import DaemonProcess, complaint, wait_until, write_config
 
 pytestmark = [pytest.mark.dovecot, pytest.mark.smtp]
 
-PEAK_BOUND = 200 * 1024 * 1024  # bytes of the ingesting process's high-water mark (VmHWM)
+PEAK_BOUND = 170 * 1024 * 1024  # bytes of the ingesting process's high-water mark (VmHWM)
 
 
 def high_water_mark(pid: int) -> int:
@@ -44,7 +45,7 @@ def test_a_30_mb_attachment_is_ingested_in_bounded_memory_and_stored_intact(tmp_
     assert peak < PEAK_BOUND, f"the ingesting process peaked at {peak / 2**20:.0f} MiB"
     sha = hashlib.sha256(video).hexdigest()
     assert (tmp_path / "attachments" / sha[:2] / sha).read_bytes() == video
-    notification = next(m.parsed() for m in smtp_sink.messages() if m.parsed()["X-Complaintsd-Kind"] != "acknowledgement")
-    assert notification["X-Complaintsd-Kind"] == "handler_notification"
+    kinds = {m.parsed()["X-Complaintsd-Kind"]: m.parsed() for m in smtp_sink.messages()}
+    notification = kinds["handler_notification"]
     assert [part.get_filename() for part in notification.iter_attachments()] == []
     assert "video.mp4" in notification.get_body(("plain",)).get_content()

@@ -3,8 +3,9 @@
 The stdlib's parser holds a 30 MB attachment several times over: the message as text, its lines,
 the part's payload joined again, that payload encoded back to bytes, then decoded (about 330 MB of
 peak for a 40 MB message). Here each long run of base64 lines that starts a part's body is replaced
-by a short placeholder, the small skeleton left is parsed as usual, and the run is decoded once,
-from a view of the original bytes. `lifted` hands the parser the skeleton; `restore` puts the real
+by a short placeholder, the small skeleton left is parsed as usual, and the run becomes an
+`EncodedAttachment`: a view of the original bytes, decoded a piece at a time (or once, if a letter
+carries it). `lifted` hands the parser the skeleton; `restore` puts the real
 content back where the placeholder decoded to exactly one whole attachment, and says False
 otherwise (the run was in a text part, a nested message, or did not span its part), so that the
 caller parses the original bytes the ordinary way. Nothing is guessed: the fast way is taken only
@@ -17,8 +18,9 @@ import binascii
 import hashlib
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
+from daemon.core.mail import EncodedAttachment
 from daemon.core.mime import Parts
 
 LIFT_FROM = 256 * 1024  # bytes of base64: below this the stdlib's copies cost little
@@ -71,11 +73,8 @@ def restore(data: bytes, lift: Lifted, parts: Parts) -> bool:
     view = memoryview(data)
     for placeholder, index in found.items():
         start, stop = lift.spans[placeholder]
-        try:
-            content = binascii.a2b_base64(view[start:stop])
-        except binascii.Error:
-            return False
-        attachments[index] = replace(attachments[index], content=content)
+        attachment = attachments[index]
+        attachments[index] = EncodedAttachment(attachment.filename, attachment.content_type, view[start:stop])
     return True
 
 

@@ -169,7 +169,7 @@ def _forward(
     the register), so a 30 MB attachment does not travel again."""
     lines = tuple(AttachmentLine(a.filename, a.size) for a in mail.attachments)
     attached = sum(a.size for a in mail.attachments) <= policy.attach_limit
-    files = tuple(FileToAttach(a.filename, a.content_type, a.content) for a in mail.attachments)
+    files = tuple(FileToAttach(a.filename, a.content_type, a.content) for a in mail.attachments) if attached else ()
     return LetterToSend(
         kind="follow_up_forward",
         facts=FollowUpForwardFacts(
@@ -184,7 +184,7 @@ def _forward(
         ),
         to=Address(case.handler_name, case.handler_email),
         message_id=handler_message_id(case.reference, token, policy.domain),
-        files=files if attached else (),
+        files=files,
     )
 
 

@@ -401,8 +401,8 @@ def _notification(
     """The "new complaint" mail to the designated handler, carrying the command token."""
     mail, chosen = intake.mail, intake.route
     assert mail is not None and chosen is not None and intake.ack and intake.answer
-    files = tuple(FileToAttach(a.filename, a.content_type, a.content) for a in mail.attachments)
-    attached = sum(len(f.content) for f in files) <= policy.attach_limit
+    attached = sum(a.size for a in mail.attachments) <= policy.attach_limit
+    files = tuple(FileToAttach(a.filename, a.content_type, a.content) for a in mail.attachments) if attached else ()
     facts = HandlerNotificationFacts(
         complaint=ComplaintSummary(
             reference=str(reference),
@@ -428,7 +428,7 @@ def _notification(
         facts=facts,
         to=Address(chosen.handler.name, chosen.handler.email),
         message_id=handler_message_id(str(reference), token, policy.domain),
-        files=files if attached else (),
+        files=files,
     )
 
 

@@ -6,7 +6,9 @@ so triage, routing and rendering stay pure functions of data.
 
 from __future__ import annotations
 
+import binascii
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -31,7 +33,7 @@ class Address:
         return self.email.strip().lower()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Attachment:
     filename: str  # sanitised: safe to show and to use as a file name, never empty
     content_type: str
@@ -41,6 +43,20 @@ class Attachment:
         if not self.filename or "/" in self.filename or "\\" in self.filename or "\x00" in self.filename:
             raise ValueError(f"attachment filename not sanitised: {self.filename!r}")
 
+    def __eq__(self, other: object) -> bool:
+        """Alike when named and typed alike with the same content, however that content is held."""
+        if not isinstance(other, Attachment):
+            return NotImplemented
+        return (self.filename, self.content_type, self.size, self.sha256) == (
+            other.filename,
+            other.content_type,
+            other.size,
+            other.sha256,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.filename, self.content_type, self.sha256))
+
     @property
     def size(self) -> int:
         return len(self.content)
@@ -49,6 +65,60 @@ class Attachment:
     def sha256(self) -> str:
         """Computed once: triage, the attachment store and the register all name a file by it."""
         return hashlib.sha256(self.content).hexdigest()
+
+    def pieces(self) -> Iterator[bytes]:
+        """The content in pieces, for whoever writes or hashes it without needing it whole."""
+        yield self.content
+
+
+class EncodedAttachment(Attachment):
+    """A large base64 part (big_parts.py) kept as a view of the message's bytes: its hash, its size and
+    the attachment store read it a piece at a time, and it is decoded whole only if something reads
+    `content` (a letter that carries it), so a 30 MB file is not held decoded beside the message
+    (issue 10). The view holds only base64 letters, line breaks and final padding, in whole quads."""
+
+    encoded: memoryview
+
+    def __init__(self, filename: str, content_type: str, encoded: memoryview) -> None:
+        object.__setattr__(self, "filename", filename)
+        object.__setattr__(self, "content_type", content_type)
+        object.__setattr__(self, "encoded", encoded)
+        self.__post_init__()
+
+    @cached_property
+    def content(self) -> bytes:
+        return binascii.a2b_base64(self.encoded)
+
+    @cached_property
+    def size(self) -> int:
+        """Three bytes for every four letters, less the padding: known without decoding."""
+        return _letters(self.encoded) // 4 * 3 - bytes(self.encoded[-8:]).rstrip(b"\r\n")[-2:].count(b"=")
+
+    @cached_property
+    def sha256(self) -> str:
+        digest = hashlib.sha256()
+        for piece in self.pieces():
+            digest.update(piece)
+        return digest.hexdigest()
+
+    def pieces(self) -> Iterator[bytes]:
+        carry = b""
+        for start in range(0, len(self.encoded), PIECE):
+            letters = carry + bytes(self.encoded[start : start + PIECE]).translate(None, b"\r\n")
+            whole = len(letters) - len(letters) % 4
+            yield binascii.a2b_base64(letters[:whole])
+            carry = letters[whole:]
+        if carry:
+            yield binascii.a2b_base64(carry)
+
+
+PIECE = 1024 * 1024  # bytes of base64 decoded at a time
+
+
+def _letters(view: memoryview) -> int:
+    """Base64 letters (padding included) in `view`: its length less its line breaks, counted by piece."""
+    pieces = (bytes(view[start : start + PIECE]) for start in range(0, len(view), PIECE))
+    return len(view) - sum(piece.count(b"\n") + piece.count(b"\r") for piece in pieces)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -28,24 +29,29 @@ class AttachmentStore:
         """Store `content` (whose hash the caller may already know); return its hash and path.
         Safe to call again after a crash."""
         sha256 = sha256 or hashlib.sha256(content).hexdigest()
+        return sha256, self._write(sha256, len(content), iter((content,)))
+
+    def _write(self, sha256: str, size: int, pieces: Iterator[bytes]) -> Path:
+        """The file named `sha256` written from `pieces` (a large attachment is never whole in memory)."""
         path = self.path_for(sha256)
-        if path.exists() and path.stat().st_size == len(content):
-            return sha256, path
+        if path.exists() and path.stat().st_size == size:
+            return path
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_name(f".{sha256}.{os.getpid()}.tmp")
         with open(temporary, "wb") as handle:
-            handle.write(content)
+            for piece in pieces:
+                handle.write(piece)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temporary, path)
-        return sha256, path
+        return path
 
     def keep(self, mail: InboundMail) -> tuple[StoredFile, ...]:
         """Store every attachment of `mail` (before the register commits, see the module docstring)."""
         files = []
         for attachment in mail.attachments:
             try:
-                sha, path = self.save(attachment.content, attachment.sha256)
+                sha, path = attachment.sha256, self._write(attachment.sha256, attachment.size, attachment.pieces())
             except OSError as exc:
                 raise TransientError(f"attachment store: cannot write {self.root}: {exc.strerror}") from None
             files.append(StoredFile(attachment.filename, attachment.content_type, attachment.size, sha, str(path)))
