@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.ingest import messages  # noqa: E402
+
 from tests.harness import HANDLERS  # noqa: E402
 from tests.runners import FakeClock, ingest, make_desk  # noqa: E402
 from tests.servers import SmtpSink  # noqa: E402
@@ -106,16 +107,15 @@ class Run:
 
 
 def timed(command: list[str], sink: SmtpSink, letters: int, stop: bool) -> Run:
-    log = open(sink_log(), "ab")
-    started = time.monotonic()
-    process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    with open(sink_log(), "ab") as log:  # the child keeps its own copy of the descriptor
+        started = time.monotonic()
+        process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     received = sink.wait_for(letters, timeout=300)
     first = min(m.arrived_monotonic for m in received) - started
     last = max(m.arrived_monotonic for m in received) - started
     if stop:
         process.send_signal(signal.SIGTERM)
     _pid, _status, usage = os.wait4(process.pid, 0)
-    log.close()
     return Run(first, last, usage.ru_utime + usage.ru_stime)
 
 
@@ -139,7 +139,8 @@ def main() -> int:
             workdir = Path(tmp) / f"daemon-{run}"
             shutil.copytree(pristine.parent, workdir)
             with SmtpSink() as sink:
-                command = [sys.executable, "-m", "daemon.cli", "run", "--config", str(config(workdir, sink, args.connections))]
+                path = config(workdir, sink, args.connections)
+                command = [sys.executable, "-m", "daemon.cli", "run", "--config", str(path)]
                 daemon = timed(command, sink, letters, stop=True)
             print(bare.line("bare", letters), flush=True)
             print(daemon.line("daemon", letters), flush=True)

@@ -1,7 +1,9 @@
-"""The outbox sender: read what is due, send it, record each result the moment the relay answers.
+"""The outbox sender: read what is due, send it, record the results as the relay answers.
 
-Each result is committed at once, so after a crash only a mail whose "250" we had not yet recorded
-can leave twice, and it would leave with the same Message-ID (receivers collapse such duplicates).
+Results are committed in groups by a thread of their own while the sending goes on (group commit):
+the answers that arrive while one commit runs go in the next. So after a crash only the mails whose
+"250" came during the last commit can leave twice, and they would leave with the same Message-ID
+(receivers collapse such duplicates).
 The retry policy is core.outbox's; the rows are the register's (edges/register/outbox.py). A
 letter to a customer that is refused or given up on is told to the complaint's handler, through
 `told` (core/undelivered.py), after its fate is committed.
@@ -10,6 +12,7 @@ letter to a customer that is refused or given up on is told to the complaint's h
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
@@ -21,7 +24,7 @@ from daemon.core.outbox import PENDING, SENT, Envelope, Fate, RetryPolicy, SendR
 from daemon.core.undelivered import decide_undelivered
 from daemon.core.verp import return_path
 from daemon.edges.register import Register
-from daemon.edges.register.outbox import Due, due, mark_sent, next_wakeup, record_failure, settle
+from daemon.edges.register.outbox import Due, due, mark_all_sent, next_wakeup, record_failure, settle
 from daemon.edges.register.reads import load_case
 from daemon.edges.smtp import SmtpSender
 from daemon.runners.desk import Desk, desk_for
@@ -55,14 +58,11 @@ class Outbox:
             batch = due(session, self.clock(), self.batch_size)
         if not batch:
             return 0
-        sent = 0
-        with self.register.session() as session:  # one connection for the batch, a commit a letter
-
-            def report(index: int, result: SendResult) -> None:
-                nonlocal sent
-                sent += self._record(session, batch[index], result)
-
-            self.sender.send_all([self._envelope(item) for item in batch], report, stopping)
+        recorder = Recorder(self, batch)
+        try:
+            self.sender.send_all([self._envelope(item) for item in batch], recorder.add, stopping)
+        finally:
+            sent = recorder.close()
         with self.register.transaction() as session:
             settle(session)
         return sent
@@ -74,21 +74,25 @@ class Outbox:
         mail_from = return_path(item.envelope.mail_from, item.id, item.message_id, self.verp)
         return replace(item.envelope, mail_from=mail_from)
 
-    def _record(self, session: Session, item: Due, result: SendResult) -> bool:
-        """Commit the relay's answer at once: a crash now can double only this letter."""
-        now = self.clock()
-        if result.fate is Fate.SENT:
-            mark_sent(session, item, now, result.detail)
-            status = SENT
-        else:
-            after = after_failure(result, item.attempts + 1, item.created_at, now, self.policy)
-            record_failure(session, item, after, now)
-            status = after.status
+    def record(self, session: Session, results: list[tuple[Due, SendResult, datetime]]) -> int:
+        """Commit a group of the relay's answers in one transaction, then log them and tell the handlers
+        of the letters that will never leave; how many were accepted."""
+        accepted = [(item, at, result.detail) for item, result, at in results if result.fate is Fate.SENT]
+        mark_all_sent(session, accepted)
+        fates = []
+        for item, result, at in results:
+            if result.fate is Fate.SENT:
+                fates.append(SENT)
+                continue
+            after = after_failure(result, item.attempts + 1, item.created_at, at, self.policy)
+            record_failure(session, item, after, at)
+            fates.append(after.status)
         session.commit()
-        self._log(item, status, result)
-        if status not in (SENT, PENDING) and self.told is not None:
-            self.told(item, result.detail)
-        return status == SENT
+        for (item, result, _at), status in zip(results, fates, strict=True):
+            self._log(item, status, result)
+            if status not in (SENT, PENDING) and self.told is not None:
+                self.told(item, result.detail)
+        return len(accepted)
 
     def _log(self, item: Due, status: str, result: SendResult) -> None:
         recipients = ",".join(item.envelope.recipients)
@@ -110,6 +114,64 @@ class Outbox:
         if wake is None:
             return ceiling
         return max(0.0, min(ceiling, (wake - self.clock()).total_seconds()))
+
+
+class Recorder:
+    """The group commit of a batch's results: `add` (called by the sender as the relay answers) hands
+    a result to a thread that commits what has arrived, in one transaction, while the sending goes on.
+    While a commit runs, at most one answer per connection waits for the next one: `add` blocks beyond
+    that, so a commit that hangs (the database out of reach) stops the sending as it always did, and a
+    crash can double only the letters of one commit and those waiting. A register failure there stops
+    the sending at the next answer and is raised by `close`."""
+
+    def __init__(self, outbox: Outbox, batch: list[Due]) -> None:
+        self.outbox, self.batch = outbox, batch
+        self._room = max(1, outbox.sender.connections)
+        self._arrived: list[tuple[Due, SendResult, datetime]] = []
+        self._done = False
+        self._failure: BaseException | None = None
+        self._sent = 0
+        self._cond = threading.Condition()
+        self._thread = threading.Thread(target=self._run, name="outbox-record", daemon=True)
+        self._thread.start()
+
+    def add(self, index: int, result: SendResult) -> None:
+        at = self.outbox.clock()
+        with self._cond:
+            while len(self._arrived) >= self._room and self._failure is None:
+                self._cond.wait()
+            if self._failure is not None:
+                raise self._failure
+            self._arrived.append((self.batch[index], result, at))
+            self._cond.notify_all()
+
+    def close(self) -> int:
+        """Wait until every result added is committed; how many letters the relay accepted."""
+        with self._cond:
+            self._done = True
+            self._cond.notify_all()
+        self._thread.join()
+        if self._failure is not None:
+            raise self._failure
+        return self._sent
+
+    def _run(self) -> None:
+        try:
+            with self.outbox.register.session() as session:
+                while group := self._next_group():
+                    self._sent += self.outbox.record(session, group)
+        except BaseException as exc:  # handed to the sending thread: add() and close() raise it
+            with self._cond:
+                self._failure = exc
+                self._cond.notify_all()
+
+    def _next_group(self) -> list[tuple[Due, SendResult, datetime]]:
+        with self._cond:
+            while not self._arrived and not self._done:
+                self._cond.wait()
+            group, self._arrived = self._arrived, []
+            self._cond.notify_all()  # room again for the answers arriving while this group commits
+            return group
 
 
 class TellHandler:

@@ -8,17 +8,18 @@ crash between the two is repaired.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import bindparam, update
 from sqlalchemy import select as sa_select
-from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
 from daemon.core.lifecycle import Event, Status, next_status
 from daemon.core.outbox import PENDING, SENT, AfterFailure, Envelope
 from daemon.core.reminders import DeadlineKind
-from daemon.edges.register.models import Complaint, OutboxMail
+from daemon.edges.register.models import Complaint, OutboxMail, Reminder
 from daemon.edges.register.writes import cancel_reminders, execute, history, history_many
 
 
@@ -72,6 +73,29 @@ def mark_sent(session: Session, item: Due, now: datetime, reply: str) -> None:
     )
 
 
+_MARK_SENT = (
+    update(OutboxMail)
+    .where(col(OutboxMail.id) == bindparam("row"))
+    .values(
+        status=SENT,
+        attempts=bindparam("tries"),
+        sent_at=bindparam("at"),
+        last_reply=bindparam("reply"),
+        settled=False,
+    )
+)
+
+
+def mark_all_sent(session: Session, accepted: Sequence[tuple[Due, datetime, str]]) -> None:
+    """Phase one for the letters (and the instant and reply of their "250") the relay accepted while
+    the previous group was being committed: one statement, run for each, committed by the caller."""
+    if not accepted:
+        return
+    session.flush()
+    rows = [{"row": item.id, "tries": item.attempts + 1, "at": at, "reply": reply} for item, at, reply in accepted]
+    session.connection().execute(_MARK_SENT, rows)
+
+
 def settle(session: Session) -> int:
     """Phase two: write the consequences of every accepted mail not yet settled (history, status).
 
@@ -86,7 +110,7 @@ def settle(session: Session) -> int:
     traced = [(cid, purpose, at, f"to {to}: {reply}") for _id, cid, purpose, at, to, reply in rows if cid is not None]
     history_many(session, [(cid, at, f"{purpose}_sent", "complaintsd", detail) for cid, purpose, at, detail in traced])
     acknowledged = [(cid, at) for cid, purpose, at, _detail in traced if purpose == "acknowledgement"]
-    moves = [(cid, at, *ACK_MOVE) for cid, at in acknowledged if _acknowledge(session, cid, at)]
+    moves = [(cid, at, *ACK_MOVE) for cid, at in _acknowledge_all(session, acknowledged)]
     history_many(session, moves)  # one append for the batch: the chain head is taken once
     ids = [row[0] for row in rows]
     for start in range(0, len(ids), 500):
@@ -136,6 +160,42 @@ def _acknowledge(session: Session, complaint_id: int, at: datetime) -> bool:
     # The acknowledgement deadline is met: its reminders and escalation have nothing left to say.
     cancel_reminders(session, complaint_id, DeadlineKind.ACK)
     return bool(moved)
+
+
+_ACK = (
+    update(Complaint)
+    .where(col(Complaint.id) == bindparam("complaint"), col(Complaint.status) == Status.RECEIVED.value)
+    .values(status=_ACKNOWLEDGED.value, acknowledged_at=bindparam("at"))
+)
+
+
+def _acknowledge_all(session: Session, acknowledged: list[tuple[int, datetime]]) -> list[tuple[int, datetime]]:
+    """`_acknowledge` for a group in a few statements: those still received move on (returned, in
+    order), and every one's acknowledgement reminders stop. The rows are locked while read (PostgreSQL),
+    so a complaint moved meanwhile by another writer is neither moved nor traced here."""
+    moved: list[tuple[int, datetime]] = []
+    seen: set[int] = set()
+    for start in range(0, len(acknowledged), 500):
+        group = acknowledged[start : start + 500]
+        ids = [cid for cid, _at in group]
+        received = set(
+            session.exec(
+                select(Complaint.id)
+                .where(col(Complaint.id).in_(ids), col(Complaint.status) == Status.RECEIVED.value)
+                .with_for_update()
+            ).all()
+        )
+        moving = []
+        for cid, at in group:  # a complaint acknowledged twice moves once, at the first
+            if cid in received and cid not in seen:
+                moving.append((cid, at))
+            seen.add(cid)
+        if moving:
+            session.connection().execute(_ACK, [{"complaint": cid, "at": at} for cid, at in moving])
+        pending = update(Reminder).where(col(Reminder.complaint_id).in_(ids), col(Reminder.state) == "pending")
+        execute(session, pending.where(col(Reminder.deadline) == DeadlineKind.ACK.value).values(state="cancelled"))
+        moved += moving
+    return moved
 
 
 def _trace(session: Session, complaint_id: int | None, purpose: str, at: datetime, what: str, detail: str) -> None:
