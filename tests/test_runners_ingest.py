@@ -379,3 +379,26 @@ def test_a_message_of_several_megabytes_is_kept_byte_for_byte_with_its_file(tmp_
     assert desk.store.load(hashlib.sha256(video).hexdigest()) == video
     assert verify_register(desk.register, desk.store).ok
     assert show(desk, second).attachments == ()
+
+
+def test_a_batchs_rows_each_belong_to_their_own_complaint(tmp_path):
+    """A batch's complaints, messages, files, reminders and letters are written one INSERT per table
+    (issue 10): each complaint still gets its own customer's letters, its own files and reminders,
+    in the batch's order."""
+    desk = make_desk(tmp_path, FakeClock())
+    customers = [f"client{n}@client.example" for n in range(5)]
+    mails = [
+        complaint(10 + n, sender=f"Client {n} <{address}>", attachment=PHOTO if n % 2 else None)
+        for n, address in enumerate(customers)
+    ]
+    references = ingest(desk, *mails, AUTO_REPLY).references
+    assert len(references) == 5
+    acks = queued(desk, ACK)
+    assert [letter.to for letter in acks] == customers
+    assert [letter.subject.split("]")[0].strip("[") for letter in acks] == references
+    for n, reference in enumerate(references):
+        shown = show(desk, reference)
+        assert shown.customer_email == customers[n]
+        assert [a.filename for a in shown.attachments] == (["photo.jpg"] if n % 2 else [])
+        assert len(reminders(desk, reference)) == 7
+        assert [event for event, _ in history(desk, reference)][0] == "received"

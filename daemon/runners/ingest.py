@@ -53,8 +53,10 @@ from daemon.edges.register.writes import (
     claim_sequences,
     history_in_one_append,
     record,
+    record_batch,
     release_quarantined,
     requarantine,
+    rows_in_one_insert,
 )
 from daemon.errors import MailError, NotFound, TransientError
 from daemon.runners.desk import Desk
@@ -268,16 +270,18 @@ def _write(
 def _rows(
     session: Session, intakes: list[tuple[Triaged, Intake]], prepared: _Prepared, now: datetime
 ) -> dict[str, str | None]:
-    references: dict[str, str | None] = {}
-    for triaged, intake in intakes:
-        registration = prepared.registrations.get(triaged.item.key)
-        complaint_id = record(session, intake, now, registration.reference if registration else None)
-        references[triaged.item.key] = None
-        if triaged.item.key in prepared.answers:
-            apply(session, *prepared.answers[triaged.item.key], now)
-        if registration is not None and complaint_id is not None:
-            apply(session, Effects(complaint_id) + registration.effects, registration.mails, now)
-            references[triaged.item.key] = str(registration.reference)
+    keys = [triaged.item.key for triaged, _ in intakes]
+    registrations = [prepared.registrations.get(key) for key in keys]
+    numbered = [(intake, r.reference if r else None) for (_, intake), r in zip(intakes, registrations, strict=True)]
+    complaint_ids = record_batch(session, numbered, now)
+    references: dict[str, str | None] = dict.fromkeys(keys)
+    with rows_in_one_insert(session):
+        for key, registration, complaint_id in zip(keys, registrations, complaint_ids, strict=True):
+            if key in prepared.answers:
+                apply(session, *prepared.answers[key], now)
+            if registration is not None and complaint_id is not None:
+                apply(session, Effects(complaint_id) + registration.effects, registration.mails, now)
+                references[key] = str(registration.reference)
     return references
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
+from itertools import groupby
 
 from sqlalchemy import delete, insert, update
 from sqlalchemy.exc import IntegrityError
@@ -25,7 +26,7 @@ from daemon.core.outbox import FAILED, GROUPED, HELD, PENDING
 from daemon.core.references import Reference
 from daemon.core.reminders import COMPLAINT_DEADLINES, Planned, ReminderDeadline
 from daemon.core.triage import Outcome
-from daemon.edges.register.blobs import insert_with_blob
+from daemon.edges.register.blobs import WRITE_FROM, insert_with_blob
 from daemon.edges.register.models import (
     Action,
     Cause,
@@ -93,10 +94,48 @@ def _entered(intake: Intake) -> dict[str, object]:
 def record(session: Session, intake: Intake, now: datetime, reference: Reference | None = None) -> int | None:
     """Every message taken from the mailbox is kept, whatever became of it; with a `reference`, the
     new complaint it makes and its files (returns the complaint's id). A robot's reply about a
-    complaint is noted in its history. Core inserts: the ORM's unit of work was half of ingestion's
-    database time."""
+    complaint is noted in its history."""
+    return record_batch(session, [(intake, reference)], now)[0]
+
+
+def record_batch(
+    session: Session, intakes: Sequence[tuple[Intake, Reference | None]], now: datetime
+) -> list[int | None]:
+    """`record` for a batch, in one INSERT per table: a statement per row was most of ingestion's
+    database time (Core, not the ORM's unit of work, for the same reason)."""
+    ids = _insert_complaints(session, [(intake, reference) for intake, reference in intakes if reference is not None])
+    complaint_ids = [ids[str(reference)] if reference is not None else None for _, reference in intakes]
+    files = [
+        {"complaint_id": complaint_id, **stored.__dict__}
+        for (intake, _), complaint_id in zip(intakes, complaint_ids, strict=True)
+        if complaint_id is not None
+        for stored in intake.files
+    ]
+    _many(session, StoredAttachment, files)
+    rows = [
+        _inbound_row(session, intake, complaint_id, now)
+        for (intake, _), complaint_id in zip(intakes, complaint_ids, strict=True)
+    ]
+    _insert_messages(session, [(row, intake.raw) for row, (intake, _) in zip(rows, intakes, strict=True)])
+    return complaint_ids
+
+
+def _insert_messages(session: Session, rows: list[tuple[dict[str, object], bytes]]) -> None:
+    """The messages' rows in order: the small ones in one executemany, a big one on its own,
+    written without a whole copy of it (blobs.py)."""
+    small: list[dict[str, object]] = []
+    for row, raw in rows:
+        if len(raw) < WRITE_FROM:
+            small.append(row | {"raw": raw})
+            continue
+        _insert(session, InboundMessage, small)
+        small = []
+        insert_with_blob(session, InboundMessage.__table__, row, "raw", raw)  # type: ignore[attr-defined]
+    _insert(session, InboundMessage, small)
+
+
+def _inbound_row(session: Session, intake: Intake, complaint_id: int | None, now: datetime) -> dict[str, object]:
     mail = intake.mail
-    complaint_id = _insert_complaint(session, intake, reference) if reference is not None else None
     sender, subject = (mail.sender.email if mail and mail.sender else ""), (mail.subject if mail else "")
     row: dict[str, object] = {
         "sha256": intake.sha256,
@@ -115,15 +154,26 @@ def record(session: Session, intake: Intake, now: datetime, reference: Reference
         if intake.outcome is Outcome.ROBOT:
             detail = f"{intake.reason}; subject: {subject[:200]}"
             _history(session, intake.thread, now, "automatic_reply", sender, detail)
-    insert_with_blob(session, InboundMessage.__table__, row, "raw", intake.raw)  # type: ignore[attr-defined]
-    return complaint_id
+    return row
 
 
-def _insert_complaint(session: Session, intake: Intake, reference: Reference) -> int:
+def _insert_complaints(session: Session, new: Sequence[tuple[Intake, Reference]]) -> dict[str, int]:
+    """The new complaints' rows, in the batch's order, and their ids by reference."""
+    table = Complaint.__table__  # type: ignore[attr-defined]
+    _insert(session, Complaint, [_complaint_row(intake, reference) for intake, reference in new])
+    references = [str(reference) for _, reference in new]
+    ids: dict[str, int] = {}
+    for start in range(0, len(references), 500):  # IN lists of a bounded length
+        part = references[start : start + 500]
+        found = session.execute(select(table.c.reference, table.c.id).where(table.c.reference.in_(part)))
+        ids |= {str(reference): int(complaint_id) for reference, complaint_id in found}
+    return ids
+
+
+def _complaint_row(intake: Intake, reference: Reference) -> dict[str, object]:
     mail, route, ack, answer = intake.mail, intake.route, intake.ack, intake.answer
     assert mail is not None and route is not None and ack is not None and answer is not None
-    table = Complaint.__table__  # type: ignore[attr-defined]
-    values = {
+    return {
         "reference": str(reference),
         "prefix": reference.prefix,
         "year": reference.year,
@@ -146,11 +196,6 @@ def _insert_complaint(session: Session, intake: Intake, reference: Reference) ->
         "answer_rule": str(answer.rule),
         "answer_skipped": skipped_text(answer.skipped),
     } | _entered(intake)
-    complaint_id: int = session.execute(insert(table).values(**values).returning(table.c.id)).scalar_one()
-    if intake.files:
-        files = [{"complaint_id": complaint_id, **stored.__dict__} for stored in intake.files]
-        session.execute(insert(StoredAttachment.__table__), files)  # type: ignore[attr-defined]
-    return complaint_id
 
 
 def apply(session: Session, effects: Effects, mails: Sequence[OutgoingMail], now: datetime) -> None:
@@ -216,6 +261,7 @@ def _links(session: Session, complaint_id: int, related: tuple[int, ...], now: d
     pairs = {(complaint_id, other) for other in related} | {(other, complaint_id) for other in related}
     if not pairs:
         return
+    _insert_deferred(session)
     existing = session.exec(
         select(ComplaintLink.complaint_id, ComplaintLink.related_id).where(
             col(ComplaintLink.complaint_id).in_({a for a, _ in pairs})
@@ -235,9 +281,45 @@ def _bounced(session: Session, complaint_id: int, message_ids: tuple[str, ...]) 
 
 
 def _many(session: Session, model: type, rows: list[dict[str, object]]) -> None:
-    """One executemany INSERT, in the order given (history ids keep the order of events)."""
-    if rows:
-        session.execute(insert(model.__table__), rows)  # type: ignore[attr-defined]
+    """One executemany INSERT, in the order given (history ids keep the order of events); within
+    `rows_in_one_insert`, the rows wait for the block's end."""
+    deferred: dict[type, list[dict[str, object]]] | None = session.info.get(_ROWS)
+    if deferred is not None:
+        deferred.setdefault(model, []).extend(rows)
+    else:
+        _insert(session, model, rows)
+
+
+def _insert(session: Session, model: type, rows: list[dict[str, object]]) -> None:
+    """Rows in order, one executemany per run of rows with the same columns (a complaint typed in
+    by hand has more than one that came by mail)."""
+    for _, same in groupby(rows, key=tuple):
+        session.execute(insert(model.__table__), list(same))  # type: ignore[attr-defined]
+
+
+_ROWS = "complaintsd.rows_deferred"
+
+
+@contextmanager
+def rows_in_one_insert(session: Session) -> Iterator[None]:
+    """Within the block, the decisions' new rows (reminders, tokens, letters, files…) go in one INSERT
+    per table at its end, each table's rows in order: a batch of 200 registrations writes its letters
+    in one statement, not 200. A statement that could read or change them (`execute`, `_links`)
+    writes them first."""
+    session.info[_ROWS] = {}
+    try:
+        yield
+        _insert_deferred(session)
+    finally:
+        del session.info[_ROWS]
+
+
+def _insert_deferred(session: Session) -> None:
+    deferred: dict[type, list[dict[str, object]]] | None = session.info.get(_ROWS)
+    if deferred:
+        for model, rows in deferred.items():
+            _insert(session, model, rows)
+        deferred.clear()
 
 
 def _fields(session: Session, complaint_id: int, effects: Effects) -> None:
@@ -528,5 +610,6 @@ def erase_unattached(session: Session, email: str, letter_ids: Sequence[int]) ->
 
 def execute(session: Session, statement: Update | Delete) -> int:
     """Run an UPDATE or DELETE in the session's transaction (pending rows flushed first); how many rows it moved."""
+    _insert_deferred(session)
     session.flush()
     return session.connection().execute(statement).rowcount
