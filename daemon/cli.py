@@ -8,6 +8,7 @@ Every error a user can act on becomes one line on stderr and exit status 1; neve
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import signal
@@ -250,11 +251,18 @@ def _report_parser(command) -> None:
 
 
 def cmd_run(args) -> int:
-    from daemon.edges.notify import systemd_notify, watchdog_period
-    from daemon.runners.service import Daemon
-    from daemon.runners.signals import stop_on
+    # What the start makes (modules, the configuration, the desks) lives as long as the daemon: no
+    # collection while it is made, and frozen out of the later ones, which no longer walk it.
+    gc.disable()
+    try:
+        from daemon.edges.notify import systemd_notify, watchdog_period
+        from daemon.runners.service import Daemon
+        from daemon.runners.signals import stop_on
 
-    daemon = Daemon(load_config(args.config), notify=systemd_notify, watchdog_period=watchdog_period())
+        daemon = Daemon(load_config(args.config), notify=systemd_notify, watchdog_period=watchdog_period())
+    finally:
+        gc.freeze()
+        gc.enable()
     stop_on((signal.SIGTERM, signal.SIGINT), daemon.request_stop)
     daemon.run()
     return 1 if daemon.failed else 0

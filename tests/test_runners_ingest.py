@@ -12,6 +12,8 @@ from __future__ import annotations
 import email
 import hashlib
 import os
+import subprocess
+import sys
 import threading
 from datetime import timedelta
 
@@ -33,7 +35,7 @@ from daemon.runners.mailbox_loop import MailboxLoop
 from daemon.runners.outbox import Outbox
 from daemon.runners.service import Daemon
 from tests.corpus import corpus_dir
-from tests.harness import AUTO_REPLY, BOUNCE, LIST_MAIL, complaint, reply, wait_until
+from tests.harness import AUTO_REPLY, BOUNCE, LIST_MAIL, ROOT, complaint, reply, wait_until
 from tests.runners import (
     ALICE,
     BOB,
@@ -402,3 +404,15 @@ def test_a_batchs_rows_each_belong_to_their_own_complaint(tmp_path):
         assert [a.filename for a in shown.attachments] == (["photo.jpg"] if n % 2 else [])
         assert len(reminders(desk, reference)) == 7
         assert [event for event, _ in history(desk, reference)][0] == "received"
+
+
+def test_the_daemons_start_and_an_ordinary_complaint_leave_the_rare_parsers_unimported(tmp_path):
+    """mail-parser (a second opinion on a broken mail), mail-parser-reply (a reply's quotes) and
+    tnefparse (a winmail.dat) were a twentieth of each start of the daemon: they are imported by the
+    mail that needs them, not before (issue 10)."""
+    program = (
+        "import sys; import daemon.cli, daemon.runners.service; from daemon.core.parsing import parse; "
+        f"parse({BY_SUBJECT!r}); print(sorted({{'mailparser', 'mailparser_reply', 'tnefparse'}} & set(sys.modules)))"
+    )
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert done.stdout.strip() == "[]"

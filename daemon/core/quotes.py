@@ -50,8 +50,6 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
-from mailparser_reply import EmailReplyParser
-
 from daemon.core.cut_rules import ATTRIBUTION_LINES, clean, dated, first_cut, loose_attribution
 from daemon.core.htmltext import html_to_text
 
@@ -248,6 +246,8 @@ def _library_cut(lines: list[str]) -> int:
     The library strips every line and may drop Outlook separator lines before matching, so its cut
     is found again in our lines by the header's first line, at or after the same line number.
     """
+    from mailparser_reply import EmailReplyParser  # here: only a reply needs it, not the daemon's start
+
     try:
         text = "\n".join(line[:_LIBRARY_LINE_MAX] for line in lines)
         message = EmailReplyParser(languages=list(LANGUAGES)).read(text)

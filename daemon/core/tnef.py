@@ -14,11 +14,13 @@ the mail's defects: a complaint is never refused because of its winmail.dat.
 from __future__ import annotations
 
 import mimetypes
-
-from tnefparse import TNEF
+from typing import TYPE_CHECKING
 
 from daemon.core.mail import Attachment
 from daemon.core.mime import Parts, decode_text, safe_filename
+
+if TYPE_CHECKING:
+    from tnefparse import TNEF
 
 __all__ = ["TNEF_TYPE", "unpack_tnef"]
 
@@ -47,6 +49,8 @@ def unpack_tnef(parts: Parts) -> tuple[str, ...]:
 
 def _read(content: bytes) -> TNEF | str:
     """The decoded blob, or why it could not be decoded."""
+    from tnefparse import TNEF  # here: only a winmail.dat needs it, not the daemon's start
+
     try:
         return TNEF(content)
     # tnefparse 1.4.0 raises ValueError for a bad signature, and IndexError, struct.error or
