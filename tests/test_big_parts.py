@@ -176,3 +176,55 @@ def test_ingesting_a_30_mb_attachment_stays_within_200_mb(tmp_path: Path) -> Non
     peak_mb = int(done.stdout.split()[-1])
     print(f"peak memory ingesting a 30 MB attachment: {peak_mb} MB")
     assert peak_mb < 200
+
+
+FOLLOW_UP_ONE = """
+import gc
+import sys
+from pathlib import Path
+from daemon.core.mail import Fetched
+from daemon.runners.followups import FollowUps
+from daemon.runners.ingest import Ingestor
+from tests.harness import complaint, reply
+from tests.runners import CUSTOMER, FakeClock, ingest, make_desk, relay
+desk = make_desk(Path(sys.argv[1]), FakeClock())
+ingest(desk, complaint(1))
+ack = next(letter for letter in relay(desk) if letter.kind == "acknowledgement")
+video = Path(sys.argv[2]).read_bytes()
+batch = [Fetched("1", reply(ack.message, CUSTOMER, "La vidéo.", attachment=("v.mp4", video, "video/mp4")), None)]
+del video, ack
+gc.collect()
+Path("/proc/self/clear_refs").write_text("5")  # the peak from here on, not this script's making of the mail
+# As the mailbox loop does: the batch registered, dropped, then the follow-ups handled.
+Ingestor(desk).ingest(batch)
+del batch
+FollowUps(desk).handle_pending()
+peak = next(int(line.split()[1]) // 1024 for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+assert desk.store.digest_of(sys.argv[3]) == sys.argv[3]
+assert [(letter.kind, len(letter.attachments)) for letter in relay(desk)] == [
+    ("follow_up_forward", 0), ("follow_up_received", 0)
+]
+print(peak)
+"""
+
+
+def test_a_follow_up_with_a_30_mb_attachment_stays_within_200_mb(tmp_path: Path) -> None:
+    """A customer's reply carrying a 30 MB file: ingested, its file stored, the handler's forward
+    listing it: 175 MB measured, 217 MB when the follow-up's row was loaded (its raw bytes selected and
+    copied) to mark it handled."""
+    content = os.urandom(30_000_000)
+    (tmp_path / "video.mp4").write_bytes(content)
+    sha = hashlib.sha256(content).hexdigest()
+    del content
+    (tmp_path / "desk").mkdir()
+    done = subprocess.run(
+        [sys.executable, "-c", FOLLOW_UP_ONE, str(tmp_path / "desk"), str(tmp_path / "video.mp4"), sha],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    peak_mb = int(done.stdout.split()[-1])
+    print(f"peak memory handling a follow-up with a 30 MB attachment: {peak_mb} MB")
+    assert peak_mb < 200

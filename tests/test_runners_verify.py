@@ -7,6 +7,7 @@ PostgreSQL pass), altered behind the daemon's back with plain SQL, as a tamperer
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -172,3 +173,18 @@ def test_the_daily_check_alerts_the_admin_once_the_register_is_altered(tmp_path)
     assert "Registre des réclamations altéré : 1 anomalie" in alert.subject
     assert "history event 4 (REC-2026-000001): its content does not match its digest" in alert.text
     assert "complaintsd verify" in alert.text
+
+
+def test_a_large_stored_message_is_hashed_in_pieces_and_an_altered_one_is_named(tmp_path) -> None:
+    # Above a megabyte, SQLite's bytes are read a megabyte at a time (edges/register/blobs.py).
+    desk = make_desk(tmp_path, FakeClock())
+    raw = complaint(1, attachment=("video.mp4", os.urandom(2_500_000), "video/mp4"))
+    ingest(desk, raw, complaint(2))
+    assert verified(desk).ok
+
+    altered = bytearray(raw)
+    altered[-100] ^= 0x01
+    tamper(desk, "UPDATE inbound_message SET raw = :raw WHERE id = 1", raw=bytes(altered))
+
+    result = verified(desk)
+    assert [f.what for f in result.broken] == ["stored message 1"]

