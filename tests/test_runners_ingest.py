@@ -244,6 +244,24 @@ def test_a_full_inbox_is_read_in_growing_batches_so_the_first_letters_leave_earl
     assert woken_at == [25, 60]
 
 
+def test_big_messages_are_fetched_a_batch_each_and_small_ones_together(tmp_path):
+    """A batch's messages are all in memory at once, so it holds at most BATCH_BYTES of them (always
+    one): three 20 MB mails and ten small ones come as 1, 1, then 11 (issue 14, item 5)."""
+    config = config_of(tmp_path)
+    mailbox = open_mailbox(config.mailbox)
+    mailbox.connect()
+    new = tmp_path / "maildir" / "new"
+    names = [*(f"{n}.big" for n in range(3)), *(f"{n:02d}.small" for n in range(10))]
+    for order, name in enumerate(names):
+        (new / name).write_bytes(b"x" * 20_000_000 if name.endswith(".big") else complaint(order))
+        os.utime(new / name, (1_800_000_000 + order, 1_800_000_000 + order))
+    sizes = []
+    while batch := mailbox.fetch(25):
+        sizes.append(len(batch))
+        mailbox.move([item.key for item in batch], config.mailbox.processed_folder)
+    assert sizes == [1, 1, 11]
+
+
 SINK_ANSWERS = [
     pytest.param(lambda sink: None, "sent", "acknowledged", "acknowledgement_sent", id="250"),
     pytest.param(lambda sink: sink.fail_next(1), "pending", "received", "acknowledgement_delayed", id="451"),

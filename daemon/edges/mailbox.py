@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError, LoginError
@@ -32,6 +32,10 @@ log = logging.getLogger("complaintsd.mailbox")
 
 NETWORK_ERRORS = (OSError, IMAPClientError, imaplib.IMAP4.abort, imaplib.IMAP4.error, ssl.SSLError, socket.timeout)
 IDLE_REFRESH = 25 * 60  # RFC 2177: re-issue IDLE at least every 29 minutes
+# A batch's messages are all in memory at once: past this many bytes the rest wait for the next batch
+# (one message is always taken), so five 30 MB videos are read one after the other (issue 14, item 5).
+BATCH_BYTES = 32 * 1024 * 1024
+K = TypeVar("K")
 TURN = 0.5  # seconds: how often a wait comes back to check the stop request and call `beat`
 
 
@@ -153,6 +157,8 @@ class ImapMailbox:
             uids = sorted(self.client.search("UNDELETED"))[:limit]
             if not uids:
                 return []
+            sizes = self.client.fetch(uids, ["RFC822.SIZE"])
+            uids = within_budget(uids, [sizes.get(uid, {}).get(b"RFC822.SIZE", 0) for uid in uids])
             answer = self.client.fetch(uids, ["BODY.PEEK[]", "INTERNALDATE"])
         except NETWORK_ERRORS as exc:
             raise TransientError(f"IMAP fetch: {_why(exc)}") from None
@@ -256,20 +262,22 @@ class MaildirMailbox:
         except OSError as exc:
             raise TransientError(f"maildir {self.root}: {exc.strerror}") from None
 
-    def _keys(self) -> list[tuple[float, str]]:
+    def _keys(self) -> list[tuple[float, str, int]]:
         inbox = self._folder(self.config.folder)
         keys = []
         for sub in ("new", "cur"):
             for entry in os.scandir(inbox / sub):
                 if entry.is_file() and not entry.name.startswith("."):
-                    keys.append((entry.stat().st_mtime, f"{sub}/{entry.name}"))
+                    stat = entry.stat()
+                    keys.append((stat.st_mtime, f"{sub}/{entry.name}", stat.st_size))
         return sorted(keys)
 
     def fetch(self, limit: int) -> list[Fetched]:
         inbox = self._folder(self.config.folder)
         fetched = []
         try:
-            for mtime, key in self._keys()[:limit]:
+            keys = self._keys()[:limit]
+            for mtime, key, _ in within_budget(keys, [size for _, _, size in keys]):
                 raw = (inbox / key).read_bytes()
                 fetched.append(Fetched(key=key, raw=raw, arrived_at=datetime.fromtimestamp(mtime, UTC)))
         except OSError as exc:
@@ -298,6 +306,18 @@ class MaildirMailbox:
 
     def close(self) -> None:
         pass
+
+
+def within_budget(keys: list[K], sizes: list[int], budget: int = BATCH_BYTES) -> list[K]:
+    """The first keys whose sizes add up to at most `budget`; always the first one."""
+    taken: list[K] = []
+    total = 0
+    for key, size in zip(keys, sizes, strict=True):
+        if taken and total + size > budget:
+            break
+        taken.append(key)
+        total += size
+    return taken
 
 
 def pause(stop: threading.Event, seconds: float, beat: Callable[[], None]) -> None:
