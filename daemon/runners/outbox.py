@@ -16,18 +16,19 @@ import threading
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlmodel import Session
 
 from daemon.config import OutboxConfig
 from daemon.core.outbox import PENDING, SENT, Envelope, Fate, RetryPolicy, SendResult, after_failure
-from daemon.core.undelivered import decide_undelivered
 from daemon.core.verp import return_path
 from daemon.edges.register import Register
 from daemon.edges.register.outbox import Due, due, mark_all_sent, next_wakeup, record_failure, settle
-from daemon.edges.register.reads import load_case
 from daemon.edges.smtp import SmtpSender
-from daemon.runners.desk import Desk, desk_for
+
+if TYPE_CHECKING:
+    from daemon.runners.desk import Desk
 
 log = logging.getLogger("complaintsd.outbox")
 
@@ -177,19 +178,36 @@ class Recorder:
 class TellHandler:
     """`Outbox.told`: the handler hears of a letter to their customer that will never be delivered
     (core/undelivered.py), in a transaction of its own. A failure here is logged: the letter's fate
-    and its history are committed already, and the sender must go on."""
+    and its history are committed already, and the sender must go on.
 
-    def __init__(self, desks: Desk | tuple[Desk, ...]) -> None:
-        self.desks = desks if isinstance(desks, tuple) else (desks,)
+    The desks (templates, postbox) may be given as a function, called at the first such letter: the
+    sender process then starts without them, and rarely needs them."""
+
+    def __init__(self, desks: Desk | tuple[Desk, ...] | Callable[[], tuple[Desk, ...]]) -> None:
+        self._desks = desks
+        self._made: tuple[Desk, ...] | None = None
+
+    @property
+    def desks(self) -> tuple[Desk, ...]:
+        if self._made is None:
+            desks = self._desks
+            made = desks if isinstance(desks, tuple) else desks() if callable(desks) else (desks,)
+            self._made = made
+        return self._made
 
     def __call__(self, item: Due, reason: str) -> None:
+        from daemon.core.undelivered import decide_undelivered
+        from daemon.edges.register.reads import load_case
+        from daemon.runners.desk import desk_for
+
         if item.complaint_id is None:
             return
-        now = self.desks[0].clock()
         try:
-            with self.desks[0].register.transaction() as session:
+            desks = self.desks
+            now = desks[0].clock()
+            with desks[0].register.transaction() as session:
                 case = load_case(session, item.complaint_id)
-                desk = desk_for(self.desks, case.reference)  # the handler of the complaint's own register
+                desk = desk_for(desks, case.reference)  # the handler of the complaint's own register
                 recipient = item.envelope.recipients[0]
                 desk.apply(session, decide_undelivered(case, item.purpose, recipient, reason, now, desk.policy), now)
         except Exception as exc:  # see the class docstring

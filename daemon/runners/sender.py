@@ -5,30 +5,39 @@ sending use both cores instead of sharing one interpreter lock, and the sender r
 answer without waiting for the ingester's CPU. The child dies with its parent (PR_SET_PDEATHSIG),
 after finishing and recording the letter in hand, so a killed daemon never leaves a sender behind
 nor a letter sent but unrecorded.
+
+The child is `python -m daemon.runners.sender` (the configuration pickled on its stdin, the wake
+pipe's end as an inherited descriptor), not a multiprocessing child: it imports only what sending
+needs rather than the daemon's whole command line, and no resource tracker process comes with it.
 """
 
 from __future__ import annotations
 
 import ctypes
 import logging
-import multiprocessing
 import os
+import pickle
+import select
 import signal
+import subprocess
+import sys
 import threading
 import time
-from multiprocessing.connection import Connection
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from daemon.config import Config
 from daemon.edges.register import Register
 from daemon.edges.register.lease import lease_for
 from daemon.edges.smtp import SmtpSender
 from daemon.errors import TransientError
 from daemon.logs import setup_logging
 from daemon.runners.backoff import Backoff, one_line
-from daemon.runners.desk import desks_of, utc_now
 from daemon.runners.outbox import Outbox, TellHandler
 from daemon.runners.signals import stop_on
 from daemon.runners.standby import Standby
+
+if TYPE_CHECKING:
+    from daemon.config import Config
 
 log = logging.getLogger("complaintsd")
 
@@ -36,34 +45,69 @@ OUTBOX_CEILING = 5.0  # seconds between outbox sweeps when nothing wakes the sen
 
 
 class SenderProcess:
-    """The outbox sender in a child process, woken through a pipe after each committed batch."""
+    """The outbox sender in a child process, woken through a pipe after each committed batch.
+
+    Start it from the main thread: the kernel's parent-death signal follows the thread that made it."""
 
     def __init__(self, config: Config, log_level: int) -> None:
-        context = multiprocessing.get_context("spawn")
-        receiver, self._waker = context.Pipe(duplex=False)
+        receiver, self._waker = os.pipe()
+        os.set_blocking(self._waker, False)  # a full pipe already holds a wake-up
         self._lock = threading.Lock()  # woken from the mailbox loop and from the scheduler
-        self.process = context.Process(
-            target=sender_main, args=(config, receiver, log_level), name="complaintsd-sender", daemon=True
-        )
-        self.process.start()
-        receiver.close()
+        self._closed = False
+        command = [sys.executable, "-m", "daemon.runners.sender", str(receiver), str(os.getpid()), str(log_level)]
+        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, pass_fds=(receiver,))
+        os.close(receiver)
+        stdin = self.process.stdin
+        assert stdin is not None
+        threading.Thread(target=_hand_over, args=(stdin, pickle.dumps(config)), name="sender-config").start()
 
     def wake(self) -> None:
         try:
             with self._lock:
-                self._waker.send_bytes(b".")
+                if not self._closed:
+                    os.write(self._waker, b".")
+        except BlockingIOError:
+            pass
         except OSError:
-            log.error("the sender process is gone (exit %s)", self.process.exitcode)
+            log.error("the sender process is gone (exit %s)", self.process.poll())
+
+    def wait(self) -> int:
+        """Block until the child ends; its exit status."""
+        return self.process.wait()
 
     def stop(self, timeout: float) -> None:
-        self._waker.close()  # the child sees end-of-file: finish the letter in hand, then exit
-        self.process.join(timeout)
-        if self.process.is_alive():
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                os.close(self._waker)  # the child sees end-of-file: finish the letter in hand, then exit
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
             self.process.kill()
-            self.process.join()
+            self.process.wait()
 
 
-def sender_main(config: Config, waker: Connection, log_level: int) -> None:
+def _hand_over(stdin, config: bytes) -> None:
+    """Write the pickled configuration to the child's stdin (from a thread: it reads it after its imports)."""
+    try:
+        stdin.write(config)
+        stdin.close()
+    except OSError:
+        pass  # the child is gone: the service hears of it from its exit
+
+
+def main(argv: list[str]) -> None:
+    """`python -m daemon.runners.sender WAKE_FD PARENT_PID LOG_LEVEL`, the configuration on stdin."""
+    waker, parent, log_level = (int(value) for value in argv)
+    stopping = threading.Event()
+    stop_on((signal.SIGTERM,), stopping.set)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which stops us
+    _die_with_parent(parent)
+    config = pickle.load(sys.stdin.buffer)
+    sender_main(config, waker, log_level, stopping)
+
+
+def sender_main(config: Config, waker: int, log_level: int, stopping: threading.Event) -> None:
     """Entry point of the sender process: flush the outbox whenever woken or something falls due.
 
     SIGTERM — from systemd, or from the kernel when the parent dies, even by SIGKILL — means:
@@ -71,10 +115,6 @@ def sender_main(config: Config, waker: Connection, log_level: int) -> None:
     never leaves a letter sent but unrecorded; the sender's lease (edges/register/lease.py) keeps
     the next sender, of this host or another, standing by meanwhile.
     """
-    stopping = threading.Event()
-    stop_on((signal.SIGTERM,), stopping.set)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which stops us
-    _die_with_parent()
     setup_logging(log_level <= logging.DEBUG)
     standby = Standby(lease_for(config.database.url, config.storage.path, "sender"), stopping, "sender")
     try:
@@ -85,10 +125,10 @@ def sender_main(config: Config, waker: Connection, log_level: int) -> None:
         standby.release()
 
 
-def _send_until_stopped(config: Config, waker: Connection, stopping: threading.Event) -> None:
+def _send_until_stopped(config: Config, waker: int, stopping: threading.Event) -> None:
     register = Register(config.database.url, worker=True)
-    told = TellHandler(desks_of(config, register))
-    outbox = Outbox(register, SmtpSender(config.smtp, config.outbox.connections), config.outbox, utc_now, told)
+    told = TellHandler(lambda: _desks(config, register))
+    outbox = Outbox(register, SmtpSender(config.smtp, config.outbox.connections), config.outbox, _utc_now, told)
     backoff = Backoff()
     while not stopping.is_set():
         try:
@@ -104,31 +144,44 @@ def _send_until_stopped(config: Config, waker: Connection, stopping: threading.E
     register.dispose()
 
 
-def _wait(waker: Connection, delay: float, stopping: threading.Event) -> bool:
+def _desks(config: Config, register: Register) -> tuple:
+    from daemon.runners.desk import desks_of
+
+    return desks_of(config, register)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _wait(waker: int, delay: float, stopping: threading.Event) -> bool:
     """Sleep until woken or `delay` passed; False once the parent closed the pipe or asked to stop."""
     deadline = time.monotonic() + delay
     try:
         while not stopping.is_set():
-            if waker.poll(max(0.0, min(0.5, deadline - time.monotonic()))):
-                while waker.poll(0):
-                    waker.recv_bytes()
-                return True
+            ready, _, _ = select.select([waker], [], [], max(0.0, min(0.5, deadline - time.monotonic())))
+            if ready:
+                return bool(os.read(waker, 4096))  # b"": the parent closed its end
             if time.monotonic() >= deadline:
                 return True
-    except (EOFError, OSError):
+    except OSError:
         return False
     return False
 
 
-def _die_with_parent() -> None:
+def _die_with_parent(parent: int) -> None:
     """Linux: have the kernel send us SIGTERM when the parent dies, even by SIGKILL."""
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
     except (OSError, AttributeError):
         pass
-    if os.getppid() == 1:
+    if os.getppid() != parent:
         os.kill(os.getpid(), signal.SIGTERM)  # the parent died before the call above
 
 
 PR_SET_PDEATHSIG = 1
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -17,7 +17,6 @@ scheduler, whose sweep visits every register's desk.
 from __future__ import annotations
 
 import logging
-import multiprocessing.connection
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -185,9 +184,9 @@ class Daemon:
             self.sender.wake()
 
     def _watch_sender(self) -> None:
-        multiprocessing.connection.wait([self.sender.process.sentinel])
+        code = self.sender.wait()
         if not self.stop.is_set():
-            log.error("the sender process ended (exit %s); stopping", self.sender.process.exitcode)
+            log.error("the sender process ended (exit %s); stopping", code)
             self.failed = True
             self.stop.set()
 
