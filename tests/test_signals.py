@@ -5,9 +5,14 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 from daemon.runners.signals import stop_on
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_the_first_signal_asks_the_stop_and_the_next_ones_are_ignored() -> None:
@@ -22,3 +27,21 @@ def test_the_first_signal_asks_the_stop_and_the_next_ones_are_ignored() -> None:
         assert calls == [1] and signal.getsignal(signal.SIGTERM) == signal.SIG_IGN
     finally:
         signal.signal(signal.SIGTERM, before)
+
+
+HELD = """
+import os, signal, threading
+from daemon.runners.signals import stop_on
+stopping = threading.Event()
+stop_on((signal.SIGTERM,), stopping.set)
+with stopping._cond:  # as Event.wait holds it when the signal comes (its lock is not re-entrant)
+    os.kill(os.getpid(), signal.SIGTERM)  # the handler runs here, at the next bytecode
+print(stopping.wait(5), flush=True)
+"""
+
+
+def test_a_signal_arriving_while_the_main_thread_waits_on_the_stop_event_stops_it() -> None:
+    """`complaintsd run` hung in its own SIGTERM handler when the signal came while its main thread
+    was inside `stop.wait` (found stopping the daemon in benchmarks/outbox.py)."""
+    result = subprocess.run([sys.executable, "-c", HELD], capture_output=True, text=True, timeout=20, cwd=ROOT)
+    assert result.stdout.strip() == "True", result.stderr
