@@ -259,24 +259,32 @@ def test_upgrading_a_register_of_revision_0005_chains_its_history(tmp_path: Path
 R0006 = Path(__file__).parent / "data" / "register-0006.db"
 
 
-def test_a_register_of_revision_0006_opens_and_its_chains_still_verify(tmp_path: Path) -> None:
-    """The previous release's register (71027ef): its chains, purge tombstones included, hold under this
-    code, and `migrate` brings it to the head without touching a row it had."""
+def upgraded_unchanged(fixture: Path, tmp_path: Path, complaints: int, revision: str) -> Path:
+    """A copy of `fixture` migrated to the head: no row it had changed, the schema the models', its
+    chains verifying; returns the copy's path."""
     path = tmp_path / "register.db"
-    shutil.copy(R0006, path)
+    shutil.copy(fixture, path)
     url = f"sqlite:///{path}"
     tables = (*R0004_TABLES, "history", "chain_head")
     before = {table: (columns(path, table), rows(path, table)) for table in tables}
-    assert len(before["complaint"][1]) == 5, "the fixture is the one described"
+    assert len(before["complaint"][1]) == complaints, "the fixture is the one described"
 
     done = migrate(url, NOW)
 
-    assert (done.before.current, done.after.at_head) == ("0006", True)
+    assert (done.before.current, done.after.at_head) == (revision, True)
     for table, (names, old_rows) in before.items():
         assert rows(path, table, names) == old_rows, f"{table} changed in the upgrade"
     assert differences(url) == []
     checked = verify_register(Register(url), AttachmentStore(tmp_path / "attachments"))
     assert (checked.ok, checked.events) == (True, len(before["history"][1])), checked.broken
+    return path
+
+
+def test_a_register_of_revision_0006_opens_and_its_chains_still_verify(tmp_path: Path) -> None:
+    """The previous release's register (71027ef): its chains, purge tombstones included, hold under this
+    code, and `migrate` brings it to the head without touching a row it had."""
+    path = upgraded_unchanged(R0006, tmp_path, 5, "0006")
+    url = f"sqlite:///{path}"
     with Register(url).session() as session:
         purged = show_complaint(session, "REC-2026-000005")
     assert (purged.status, purged.customer_email) == ("closed", "")
@@ -322,21 +330,8 @@ def test_a_register_of_revision_0007_opens_and_keeps_its_erasure_and_its_waiting
     """The previous release's register (a3b09c6): `migrate` brings it to the head without touching a
     row, its chains verify, the erased customer stays a pseudonym and the letters it had not sent yet
     are still owed."""
-    path = tmp_path / "register.db"
-    shutil.copy(R0007, path)
+    path = upgraded_unchanged(R0007, tmp_path, 7, "0007")
     url = f"sqlite:///{path}"
-    tables = (*R0004_TABLES, "history", "chain_head")
-    before = {table: (columns(path, table), rows(path, table)) for table in tables}
-    assert len(before["complaint"][1]) == 7, "the fixture is the one described"
-
-    done = migrate(url, NOW)
-
-    assert (done.before.current, done.after.at_head) == ("0007", True)
-    for table, (names, old_rows) in before.items():
-        assert rows(path, table, names) == old_rows, f"{table} changed in the upgrade"
-    assert differences(url) == []
-    checked = verify_register(Register(url), AttachmentStore(tmp_path / "attachments"))
-    assert (checked.ok, checked.events) == (True, len(before["history"][1])), checked.broken
     with Register(url).session() as session:
         erased = show_complaint(session, "REC-2032-000001")
         waiting = show_complaint(session, "REC-2032-000002")
