@@ -48,9 +48,8 @@ from daemon.config_schema import (
     read_section,
 )
 from daemon.core.deadlines import ClosedDays, DeadlineRule, Unit, holiday_calendar
-from daemon.core.letters.render import Mediator
 from daemon.core.mail import Address
-from daemon.core.policy import CategoryRules, CustomerLetters, HealthWatch, Policy, ReminderPolicy
+from daemon.core.policy import CategoryRules, CustomerLetters, HealthWatch, Mediator, Policy, ReminderPolicy
 from daemon.core.profiles import PROFILES, Profile
 from daemon.core.routing import Handler, fold, keywords_of
 from daemon.errors import ConfigError

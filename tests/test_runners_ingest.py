@@ -12,6 +12,7 @@ from __future__ import annotations
 import email
 import hashlib
 import os
+import pickle
 import subprocess
 import sys
 import threading
@@ -431,6 +432,24 @@ def test_the_daemons_start_and_an_ordinary_complaint_leave_the_rare_parsers_unim
     program = (
         "import sys; import daemon.cli, daemon.runners.service; from daemon.core.parsing import parse; "
         f"parse({BY_SUBJECT!r}); print(sorted({{'mailparser', 'mailparser_reply', 'tnefparse'}} & set(sys.modules)))"
+    )
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert done.stdout.strip() == "[]"
+
+
+def test_the_sender_process_loads_no_letter_rendering(tmp_path):
+    """The sender only sends bytes composed by the ingesting process: with the configuration it is
+    handed (a mediator set, as letters show it), it loads neither Jinja, Babel nor the letters and
+    intake modules, five megabytes of every daemon's memory (issue 14, item 5: a 30 MB attachment
+    under 200 MB for both processes)."""
+    config = config_of(tmp_path, mediator={"name": "Médiateur Exemple", "website": "https://m.example"})
+    assert config.mediator is not None
+    handed = tmp_path / "config.pickle"
+    handed.write_bytes(pickle.dumps(config))
+    heavy = {"jinja2", "babel", "daemon.core.letters", "daemon.core.intake"}
+    program = (
+        f"import pickle, sys; import daemon.runners.sender; pickle.loads(open({str(handed)!r}, 'rb').read()); "
+        f"print(sorted({heavy!r} & set(sys.modules)))"
     )
     done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True, cwd=ROOT)
     assert done.stdout.strip() == "[]"

@@ -11,10 +11,26 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from daemon.core.deadlines import ClosedDays, DeadlineRule, Unit
-from daemon.core.letters import Mediator
 from daemon.core.mail import Address
 from daemon.core.profiles import MediationDates, mediation_dates
 from daemon.core.routing import Handler, fold
+
+
+@dataclass(frozen=True)
+class Mediator:
+    """The mediator the company belongs to; the letters show only the fields that are set.
+
+    Here rather than with the letters: the configuration names it, and the sender process reads the
+    configuration without loading the letters' Jinja and Babel."""
+
+    name: str
+    website: str = ""
+    address: str = ""
+    phone: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.name.strip():
+            raise ValueError("a mediator needs a name")
 
 
 @dataclass(frozen=True)

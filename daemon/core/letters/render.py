@@ -53,6 +53,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup, escape
 
 from daemon.core.lifecycle import Status
+from daemon.core.policy import Mediator
 from daemon.core.reminders import DeadlineKind
 from daemon.core.tokens import SUBJECT_MARKER, find_token
 
@@ -155,20 +156,6 @@ class Letter:
     def __post_init__(self) -> None:
         if not self.subject or "\n" in self.subject or "\r" in self.subject:
             raise ValueError(f"a letter's subject must be one non-empty line, not {self.subject!r}")
-
-
-@dataclass(frozen=True)
-class Mediator:
-    """The mediator the company belongs to; the letters show only the fields that are set."""
-
-    name: str
-    website: str = ""
-    address: str = ""
-    phone: str = ""
-
-    def __post_init__(self) -> None:
-        if not self.name.strip():
-            raise ValueError("a mediator needs a name")
 
 
 @dataclass(frozen=True)

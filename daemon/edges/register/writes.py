@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from itertools import groupby
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, insert, update
 from sqlalchemy.exc import IntegrityError
@@ -18,9 +19,6 @@ from sqlmodel import Session, col, func, select
 
 from daemon.core.chain import GENESIS, EventContent, digest, link
 from daemon.core.deadlines import skipped_text
-from daemon.core.effects import Effects
-from daemon.core.intake import Intake
-from daemon.core.letters import OutgoingMail
 from daemon.core.lifecycle import Status
 from daemon.core.outbox import FAILED, GROUPED, HELD, PENDING
 from daemon.core.references import Reference
@@ -43,6 +41,11 @@ from daemon.edges.register.models import (
     StoredAttachment,
 )
 from daemon.errors import NotFound
+
+if TYPE_CHECKING:  # the sender process imports this module: not the intake's nor the letters' code
+    from daemon.core.effects import Effects
+    from daemon.core.intake import Intake
+    from daemon.core.letters import OutgoingMail
 
 
 class SequenceConflict(Exception):
