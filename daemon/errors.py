@@ -32,6 +32,17 @@ class TransientError(ComplaintsError):
     """A server (IMAP, SMTP, database) is unreachable or refused for now; try again later."""
 
 
+class RegisterLocked(TransientError):
+    """Another program holds the register's lock (a sqlite3 shell left in a transaction, a backup
+    tool): retried like any outage, but the daemon stops when it lasts (OutageTooLong), since only
+    a person can release it and a stopped unit says so where an admin looks."""
+
+
+class OutageTooLong(ComplaintsError):
+    """An outage that more retries will not mend (the register locked through several attempts):
+    the daemon stops with this reason and exit status 1; the service manager starts it again later."""
+
+
 class LoginRefused(TransientError):
     """The mailbox refused our login (a changed password, a locked account): retried with backoff
     like any outage, and the admin is told (core/health.py), since only a person can fix it."""

@@ -303,6 +303,19 @@ class DovecotServer:
             self.stop()
             raise
 
+    def crash_and_restart(self, down: float = 0.0) -> None:
+        """Kill Dovecot and all its processes at once (SIGKILL, as a crash or an OOM kill), keep its
+        mailboxes, and start it again on the same port `down` seconds later: clients see their
+        connections cut, then refused, then a server that recovered its indexes by itself."""
+        binary = find_dovecot()
+        assert binary is not None and self.root is not None and self._proc is not None, "not started"
+        _killpg(self._proc.pid, signal.SIGKILL)
+        self._terminate()
+        time.sleep(down)
+        error = self._spawn(binary)
+        if error:
+            raise RuntimeError(f"Dovecot did not restart:\n{error}")
+
     def _prepare(self) -> None:
         assert self.root is not None
         if os.geteuid() == 0:
@@ -650,6 +663,23 @@ class SmtpSink:
         self.stop()
 
     def start(self) -> SmtpSink:
+        error: Exception | None = None
+        for _attempt in range(5):
+            self.port = free_port(self.host)
+            try:
+                self._listen()
+            except OSError as exc:  # Someone took the port between probe and bind.
+                error = exc
+                continue
+            return self
+        raise RuntimeError(f"SMTP sink did not start: {error}")
+
+    def resume(self) -> None:
+        """After `stop()`, listen again on the same port, keeping what was received: a relay back
+        from an outage."""
+        self._listen()
+
+    def _listen(self) -> None:
         from aiosmtpd.controller import Controller
 
         kwargs: dict[str, Any] = {"enable_SMTPUTF8": self.smtputf8}
@@ -657,20 +687,11 @@ class SmtpSink:
             # AUTH without TLS, as on loopback; MAIL FROM enforces it (auth_required=True would
             # make aiosmtpd warn at every connection).
             kwargs.update(authenticator=self._authenticate, auth_require_tls=False)
-        error: Exception | None = None
-        for _attempt in range(5):
-            self.port = free_port(self.host)
-            controller = Controller(self._handler(), hostname=self.host, port=self.port, **kwargs)
-            try:
-                controller.start()
-            except OSError as exc:  # Someone took the port between probe and bind.
-                error = exc
-                continue
-            self._controller = controller
-            with _live_lock:
-                _live.add(self)
-            return self
-        raise RuntimeError(f"SMTP sink did not start: {error}")
+        controller = Controller(self._handler(), hostname=self.host, port=self.port, **kwargs)
+        controller.start()
+        self._controller = controller
+        with _live_lock:
+            _live.add(self)
 
     def _handler(self) -> Any:
         """The aiosmtpd handler: its `auth_<MECHANISM>` methods are the AUTH mechanisms offered."""

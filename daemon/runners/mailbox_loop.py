@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 from daemon.config import MailboxConfig
 from daemon.edges.mailbox import Mailbox, pause
-from daemon.errors import LoginRefused, TransientError
+from daemon.errors import LoginRefused, OutageTooLong, RegisterLocked, TransientError
 from daemon.runners.backoff import Backoff, one_line
 from daemon.runners.followups import FollowUps
 from daemon.runners.health import LoginWatch
@@ -31,6 +31,9 @@ log = logging.getLogger("complaintsd")
 FIRST_BATCH = 25
 RETRY_LOG_FIRST = 8  # every retry is logged while the delay grows (1 s … 60 s: about three minutes)
 RETRY_LOG_EVERY = 10  # then one line every ten attempts (ten minutes at the 60 s ceiling)
+# A register locked by another program is tried this many times in a row (each waits out SQLite's
+# 60 s busy timeout: about three minutes), then the daemon stops with the reason (issue 14, item 9).
+LOCKED_ATTEMPTS = 3
 
 
 class MailboxLoop:
@@ -54,7 +57,8 @@ class MailboxLoop:
         self.registered = self.quarantined = 0
 
     def run(self) -> None:
-        connected, attempts, down_since = False, 0, 0.0
+        """Work the mailbox until asked to stop. Raises OutageTooLong when the register stays locked."""
+        connected, attempts, locked, down_since = False, 0, 0, 0.0
         while not self.stop.is_set():
             try:
                 if not connected:
@@ -67,7 +71,9 @@ class MailboxLoop:
                     self._connected(attempts, down_since)
                     attempts = 0
                     self.backoff.reset()
-                if not self._drain():
+                stopped = self._drain()
+                locked = 0  # the register took a whole drain
+                if not stopped:
                     self.heartbeat.status(self._waiting())
                     self.mailbox.wait(self.stop, self.heartbeat.beat)
                     self.heartbeat.reached()
@@ -76,6 +82,12 @@ class MailboxLoop:
                     self.login.refused(one_line(exc))
                 attempts += 1
                 down_since = down_since if attempts > 1 else time.monotonic()
+                locked = locked + 1 if isinstance(exc, RegisterLocked) else 0
+                if locked >= LOCKED_ATTEMPTS:
+                    raise OutageTooLong(
+                        f"the register stayed locked through {locked} attempts "
+                        f"({time.monotonic() - down_since:.0f} s): {one_line(exc)}; stopping"
+                    ) from None
                 self.mailbox.close()
                 connected = False
                 self.heartbeat.disconnected()

@@ -28,6 +28,7 @@ from daemon.edges.register import Register
 from daemon.edges.register.lease import lease_for
 from daemon.edges.scheduler import Scheduler
 from daemon.edges.status_file import status_path, write_status
+from daemon.errors import OutageTooLong
 from daemon.runners.desk import desks_of, utc_now
 from daemon.runners.followups import FollowUps
 from daemon.runners.health import HealthWatch, Logins, LoginWatch, oauth_of
@@ -154,6 +155,10 @@ class Daemon:
         def run() -> None:
             try:
                 loop.run()
+            except OutageTooLong as exc:
+                log.error("%s: %s", loop.mailbox.describe(), exc)
+                self.failed = True
+                self.stop.set()
             except Exception:
                 log.exception("the mailbox loop of %s ended; stopping", loop.mailbox.describe())
                 self.failed = True

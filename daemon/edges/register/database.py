@@ -19,7 +19,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlmodel import Session, create_engine
 
 from daemon.edges.register import schema
-from daemon.errors import ConfigError, SchemaError, StatementRefused, TransientError
+from daemon.errors import ConfigError, RegisterLocked, SchemaError, StatementRefused, TransientError
 
 # Failures of the database server or file, not of the statement: worth another try later.
 OUTAGES = (OperationalError, InterfaceError)
@@ -61,6 +61,8 @@ class Register:
         except OUTAGES as exc:
             if _refused_statement(exc):
                 raise StatementRefused(f"database refused the statement: {_first_line(exc)}") from None
+            if _locked(exc):
+                raise RegisterLocked(f"database: {_first_line(exc)} (another program holds its lock)") from None
             raise TransientError(f"database: {_first_line(exc)}") from None
 
     @contextmanager
@@ -178,3 +180,9 @@ _STATEMENT_LIMITS = (
 def _refused_statement(exc: BaseException) -> bool:
     text = _first_line(exc).lower()
     return any(limit in text for limit in _STATEMENT_LIMITS)
+
+
+def _locked(exc: BaseException) -> bool:
+    """SQLite's "database is locked" once its busy timeout has passed; PostgreSQL's lock_not_available."""
+    orig = getattr(exc, "orig", None)
+    return "database is locked" in _first_line(exc).lower() or getattr(orig, "sqlstate", None) == "55P03"
