@@ -4,15 +4,18 @@ One smoke test of the wiring: a mail that cannot be registered, a letter that ca
 mail from an internationalised address sit in front of ordinary mail; the ordinary mail is
 acknowledged within seconds all the same, by the same sender process, the admin is told of the
 quarantine, and the internationalised address gets its acknowledgement over SMTPUTF8. Each rule is
-proved in process: tests/test_runners_abuse.py, tests/test_runners_quarantine.py. A second test:
-a bounce that quotes nothing of ours is matched by the return path (VERP) the relay saw.
+proved in process: tests/test_runners_abuse.py, tests/test_runners_quarantine.py. Then: a bounce
+that quotes nothing of ours is matched by the return path (VERP) the relay saw; a vacation responder
+that sets no header, and a flood of 200 mails from one sender, get at most the cap.
 """
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
-from tests.harness import DaemonProcess, cli_json, complaint, wait_until, write_config
+from tests.harness import DaemonProcess, cli_json, complaint, reply, wait_until, write_config
 
 pytestmark = [pytest.mark.dovecot, pytest.mark.smtp]
 
@@ -75,3 +78,57 @@ def test_a_bounce_with_only_the_return_path_is_matched_to_its_letter(tmp_path, i
         assert "letter_bounced" in events, events
         assert daemon.alive(), daemon.log()
     assert not [m for m in smtp_sink.messages() if m.rcpt_tos[0].endswith("mx.client.example")], "nothing to the robot"
+
+
+def _capped(tmp_path, account, sink, cap: int):
+    config = write_config(tmp_path, account, sink)
+    config.write_text(config.read_text().replace("automatic_mails_per_day = 10000", f"automatic_mails_per_day = {cap}"))
+    return config
+
+
+def test_a_vacation_responder_that_sets_no_header_gets_at_most_the_cap(tmp_path, imap_account, smtp_sink):
+    """Ours and a responder that answers every mail, with no Auto-Submitted nor Precedence header:
+    before issue 14 they exchanged 21 mails in 20 rounds. Now the exchange dies out within the cap."""
+    responder = "vacances@client.example"
+    config = _capped(tmp_path, imap_account, smtp_sink, cap=5)
+    answered: set[str] = set()
+
+    def answer_our_letters() -> int:
+        for letter in smtp_sink.messages():
+            message_id = str(letter.parsed()["Message-ID"])
+            if letter.rcpt_tos == (responder,) and message_id not in answered:
+                answered.add(message_id)
+                away = reply(letter.parsed(), f"Camille Absente <{responder}>", "Je suis absente jusqu'au 4 janvier.")
+                imap_account.append("INBOX", away)
+        return len(answered)
+
+    imap_account.append("INBOX", complaint(1, sender=f"Camille Absente <{responder}>"))
+    with DaemonProcess(config) as daemon:
+        wait_until(lambda: answer_our_letters() >= 1, 20, "the acknowledgement to the responder")
+        quiet_since, seen = time.monotonic(), 1
+        while time.monotonic() - quiet_since < 8:  # rounds go on while each answer brings a letter
+            time.sleep(0.5)
+            if answer_our_letters() != seen:
+                quiet_since, seen = time.monotonic(), len(answered)
+            assert seen <= 5, "past the cap"
+        assert daemon.alive(), daemon.log()
+    to_handler = [m for m in smtp_sink.messages() if m.rcpt_tos == ("bob@example.com",)]
+    # The acknowledgement, then one receipt a day for a complaint's follow-ups: two rounds, not 20.
+    assert seen == 2, seen
+    assert len(to_handler) == 3, "the notification and the responder's two answers forwarded"
+    assert len(imap_account.folder_uids("INBOX")) == 0, "every answer of the responder registered"
+
+
+def test_a_flood_of_200_mails_from_one_sender_gets_the_cap_of_acknowledgements(tmp_path, imap_account, smtp_sink):
+    config = _capped(tmp_path, imap_account, smtp_sink, cap=5)
+    for number in range(1, 201):
+        imap_account.append("INBOX", complaint(number))
+    with DaemonProcess(config) as daemon:
+        wait_until(lambda: len(imap_account.folder_uids("Registered")) == 200, 120, "the 200 mails registered")
+        wait_until(lambda: _kind_to(smtp_sink, "flood_alert", "qualite@example.com") == 1, 20, "the supervisor told")
+        time.sleep(3)  # what else would leave, leaves now
+        assert daemon.alive(), daemon.log()
+    assert len(cli_json(config, "list")) == 200, "every mail is a complaint"
+    assert _acks_to(smtp_sink, CUSTOMER) == 5
+    assert _kind_to(smtp_sink, "handler_notification", "bob@example.com") == 5
+    assert _kind_to(smtp_sink, "flood_alert", "qualite@example.com") == 1
