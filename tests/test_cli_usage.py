@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from daemon.cli import _parser
 from daemon.edges.register import Register
+from daemon.shell import _parser
 from tests.harness import ROOT, _env
 
 

@@ -430,7 +430,7 @@ def test_the_daemons_start_and_an_ordinary_complaint_leave_the_rare_parsers_unim
     tnefparse (a winmail.dat) were a twentieth of each start of the daemon: they are imported by the
     mail that needs them, not before (issue 10)."""
     program = (
-        "import sys; import daemon.cli, daemon.runners.service; from daemon.core.parsing import parse; "
+        "import sys; import daemon.shell, daemon.runners.service; from daemon.core.parsing import parse; "
         f"parse({BY_SUBJECT!r}); print(sorted({{'mailparser', 'mailparser_reply', 'tnefparse'}} & set(sys.modules)))"
     )
     done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True, cwd=ROOT)

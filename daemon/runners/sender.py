@@ -9,6 +9,7 @@ nor a letter sent but unrecorded.
 The child is `python -m daemon.runners.sender` (the configuration pickled on its stdin, the wake
 pipe's end as an inherited descriptor), not a multiprocessing child: it imports only what sending
 needs rather than the daemon's whole command line, and no resource tracker process comes with it.
+The daemon's side of it, started before the daemon's own imports, is runners/sender_process.py.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ import os
 import pickle
 import select
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -44,66 +44,19 @@ log = logging.getLogger("complaintsd")
 OUTBOX_CEILING = 5.0  # seconds between outbox sweeps when nothing wakes the sender earlier
 
 
-class SenderProcess:
-    """The outbox sender in a child process, woken through a pipe after each committed batch.
-
-    Start it from the main thread: the kernel's parent-death signal follows the thread that made it."""
-
-    def __init__(self, config: Config, log_level: int) -> None:
-        receiver, self._waker = os.pipe()
-        os.set_blocking(self._waker, False)  # a full pipe already holds a wake-up
-        self._lock = threading.Lock()  # woken from the mailbox loop and from the scheduler
-        self._closed = False
-        command = [sys.executable, "-m", "daemon.runners.sender", str(receiver), str(os.getpid()), str(log_level)]
-        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, pass_fds=(receiver,))
-        os.close(receiver)
-        stdin = self.process.stdin
-        assert stdin is not None
-        threading.Thread(target=_hand_over, args=(stdin, pickle.dumps(config)), name="sender-config").start()
-
-    def wake(self) -> None:
-        try:
-            with self._lock:
-                if not self._closed:
-                    os.write(self._waker, b".")
-        except BlockingIOError:
-            pass
-        except OSError:
-            log.error("the sender process is gone (exit %s)", self.process.poll())
-
-    def wait(self) -> int:
-        """Block until the child ends; its exit status."""
-        return self.process.wait()
-
-    def stop(self, timeout: float) -> None:
-        with self._lock:
-            if not self._closed:
-                self._closed = True
-                os.close(self._waker)  # the child sees end-of-file: finish the letter in hand, then exit
-        try:
-            self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
-
-def _hand_over(stdin, config: bytes) -> None:
-    """Write the pickled configuration to the child's stdin (from a thread: it reads it after its imports)."""
-    try:
-        stdin.write(config)
-        stdin.close()
-    except OSError:
-        pass  # the child is gone: the service hears of it from its exit
-
-
 def main(argv: list[str]) -> None:
-    """`python -m daemon.runners.sender WAKE_FD PARENT_PID LOG_LEVEL`, the configuration on stdin."""
-    waker, parent, log_level = (int(value) for value in argv)
+    """`python -m daemon.runners.sender WAKE_FD PARENT_PID`, then the configuration and the log level
+    on stdin (runners/sender_process.py). End-of-file instead: the daemon never adopted this sender
+    (a bad configuration, `--help`, a standby stopped), so it leaves without a word."""
+    waker, parent = (int(value) for value in argv)
     stopping = threading.Event()
     stop_on((signal.SIGTERM,), stopping.set)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which stops us
     _die_with_parent(parent)
-    config = pickle.load(sys.stdin.buffer)
+    try:
+        config, log_level = pickle.load(sys.stdin.buffer)
+    except (EOFError, pickle.UnpicklingError):
+        return
     sender_main(config, waker, log_level, stopping)
 
 

@@ -36,7 +36,7 @@ from daemon.runners.heartbeat import Heartbeat
 from daemon.runners.ingest import Ingestor
 from daemon.runners.integrity import daily_check
 from daemon.runners.mailbox_loop import MailboxLoop
-from daemon.runners.sender import SenderProcess
+from daemon.runners.sender_process import SenderProcess
 from daemon.runners.standby import Standby
 from daemon.runners.sweep import Sweeper
 
@@ -50,7 +50,9 @@ class Daemon:
         clock: Callable[[], datetime] = utc_now,
         notify: Callable[[str], None] | None = None,
         watchdog_period: float | None = None,
+        sender: SenderProcess | None = None,
     ) -> None:
+        """`sender`: one started ahead (cli.py), adopted once this daemon holds the register."""
         self.config = config
         self.clock = clock
         self.notify = notify or (lambda status: None)
@@ -66,13 +68,14 @@ class Daemon:
         self.login = self.logins[0]
         self.mailboxes: tuple[Mailbox, ...] = tuple(open_mailbox(each.mailbox) for each in config.each)
         self.mailbox = self.mailboxes[0]
+        self._early = sender
         self._sender: SenderProcess | None = None
         self.failed = False  # the sender process ended on its own: stop, so that systemd restarts both
 
     def run(self) -> None:
         """Stand by until this daemon holds the register, then work it until asked to stop."""
         lease = lease_for(self.config.database.url, self.config.storage.path, "daemon")
-        standby = Standby(lease, self.stop, "daemon", self.heartbeat.status)
+        standby = Standby(lease, self.stop, "daemon", self.heartbeat.status, waiting=self._dismiss_early)
         try:
             if standby.take():
                 standby.keep()
@@ -80,8 +83,15 @@ class Daemon:
         finally:
             standby.release()
 
+    def _dismiss_early(self) -> None:
+        if self._early is not None:
+            self._early.dismiss()
+            self._early = None
+
     def _run(self) -> None:
-        self._sender = SenderProcess(self.config, logging.getLogger().level)
+        self._sender = self._early or SenderProcess()
+        self._early = None
+        self._sender.hand_over(self.config, logging.getLogger().level)
         threading.Thread(target=self._watch_sender, name="sender-watch", daemon=True).start()
         sweepers, health = (
             [Sweeper(desk) for desk in self.desks],

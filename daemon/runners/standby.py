@@ -31,7 +31,9 @@ def _exit_at_once() -> None:
 
 class Standby:
     """Wait for the lease (`take`), then confirm it from a thread of its own (`keep`); `what` names
-    the holder in the log ("daemon", "sender"); `say` shows the state (STATUS=, the status record)."""
+    the holder in the log ("daemon", "sender"); `say` shows the state (STATUS=, the status record);
+    `waiting` is called once if the lease is not ours at the first try (the daemon then lets go of
+    the sender it started ahead, rather than keep it idle while it stands by)."""
 
     def __init__(
         self,
@@ -40,8 +42,10 @@ class Standby:
         what: str,
         say: Callable[[str], None] = lambda state: None,
         on_lost: Callable[[], None] = _exit_at_once,
+        waiting: Callable[[], None] = lambda: None,
     ) -> None:
         self.lease, self.stop, self.what, self.say, self.on_lost = lease, stop, what, say, on_lost
+        self.waiting = waiting
         self._last_ok = time.monotonic()
         self._released = threading.Event()
 
@@ -59,6 +63,8 @@ class Standby:
                 state = f"{key}: {one_line(exc)}"
             if key != shown:  # one line per change of state, not one per try
                 log.warning("%s", state)
+                if shown is None:
+                    self.waiting()
                 shown = key
             self.say(state)
             self.stop.wait(POLL)
