@@ -1,0 +1,75 @@
+"""The SMTP edge (daemon/edges/smtp.py) on a real aiosmtpd sink: what the relay receives.
+
+The sender writes MAIL, RCPT and the message itself instead of calling aiosmtplib's `sendmail`
+(issue 10: it parsed every address twice more and ran every message through two regular
+expressions). These tests hold it to what `sendmail` delivers, byte for byte.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import aiosmtplib
+import pytest
+
+from daemon.config import SmtpConfig
+from daemon.core.outbox import Envelope, Fate, SendResult
+from daemon.edges.smtp import SmtpSender
+from tests.runners import config_of
+from tests.servers import SmtpSink
+
+pytestmark = pytest.mark.smtp
+
+FROM, TO = "reclamations@example.com", "camille.durand@client.example"
+
+# Lines that start with a period (doubled on the wire, RFC 5321 4.5.2, undone by the relay), one
+# that is only a period, a bare LF and a bare CR (rewritten as CRLF), and no final line ending.
+AWKWARD = [
+    b"Subject: points\r\n\r\n.cache\r\n..deux\r\n.\r\nfin\r\n",
+    b".Subject: d\xc3\xa9but\r\n\r\nligne\nautre\rencore\r\n.\n.",
+    b"Subject: sans fin\r\n\r\ntexte",
+]
+
+
+def sender_for(sink: SmtpSink, tmp_path, connections: int = 1) -> SmtpSender:
+    config: SmtpConfig = config_of(tmp_path, smtp={"host": sink.host, "port": sink.port}).smtp
+    return SmtpSender(config, connections)
+
+
+def send(sender: SmtpSender, envelopes: list[Envelope]) -> list[SendResult]:
+    results: dict[int, SendResult] = {}
+    sender.send_all(envelopes, results.__setitem__)
+    return [results[index] for index in range(len(envelopes))]
+
+
+@pytest.mark.parametrize("raw", AWKWARD)
+def test_the_relay_receives_what_aiosmtplibs_sendmail_delivers(tmp_path, smtp_sink, raw):
+    async def by_sendmail() -> None:
+        async with aiosmtplib.SMTP(hostname=smtp_sink.host, port=smtp_sink.port) as client:
+            await client.sendmail(FROM, [TO], raw)
+
+    asyncio.run(by_sendmail())
+    [result] = send(sender_for(smtp_sink, tmp_path), [Envelope(FROM, (TO,), raw)])
+    assert result.fate is Fate.SENT
+    reference, ours = smtp_sink.messages()
+    assert ours.data == reference.data
+    assert ours.mail_options == reference.mail_options, "the same SIZE announced"
+    assert (ours.mail_from, ours.rcpt_tos) == (reference.mail_from, reference.rcpt_tos)
+
+
+def test_a_refused_letter_leaves_the_connection_ready_for_the_next(tmp_path, smtp_sink):
+    """A 550 to one recipient, a 451 at DATA, a 451 at MAIL: each letter gets its own fate, and the
+    ones after them leave over the same connection (the envelope was reset)."""
+    smtp_sink.refuse("refuse@client.example")
+    envelopes = [Envelope(FROM, (to,), b"Subject: x\r\n\r\ny\r\n") for to in ("refuse@client.example", TO, TO, TO)]
+    sender = sender_for(smtp_sink, tmp_path)
+    results = send(sender, envelopes[:2])
+    smtp_sink.fail_next(1)
+    results += send(sender, envelopes[2:])
+    smtp_sink.fail_next(1, stage="mail")
+    results += send(sender, envelopes[2:])
+    fates = [Fate.PERMANENT, Fate.SENT, Fate.TEMPORARY, Fate.SENT, Fate.TEMPORARY, Fate.SENT]
+    assert [r.fate for r in results] == fates
+    assert results[0].detail.startswith("refuse@client.example: 550")
+    assert results[2].detail.startswith("451") and results[4].detail.startswith("451")
+    assert len(smtp_sink.messages()) == 3
