@@ -22,6 +22,7 @@ fails, and `dovecot_unavailable()` / `smtp_unavailable()` say why a server canno
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import contextlib
 import dataclasses
@@ -655,6 +656,7 @@ class SmtpSink:
         self._fail_reply = self.TEMPFAIL
         self._fail_stage = "data"
         self._refused: dict[str, str] = {}
+        self._delays: dict[str, float] = {}
 
     def __enter__(self) -> SmtpSink:
         return self.start()
@@ -719,13 +721,23 @@ class SmtpSink:
             for rcpt in recipients:
                 self._refused[rcpt.lower()] = reply
 
+    def delay_once(self, recipient: str, seconds: float) -> None:
+        """Answer the next DATA of a transaction to `recipient` only after `seconds` (a slow relay)."""
+        with self._cond:
+            self._delays[recipient.lower()] = seconds
+
+    def _take_delay(self, recipients: list[str]) -> float:
+        with self._cond:
+            return max((self._delays.pop(r.lower(), 0.0) for r in recipients), default=0.0)
+
     def reset(self) -> None:
-        """Forget received messages, rejections, planned failures and refusals."""
+        """Forget received messages, rejections, planned failures, refusals and delays."""
         with self._cond:
             self._messages.clear()
             self._rejections.clear()
             self._fail_budget = 0
             self._refused.clear()
+            self._delays.clear()
 
     # -- what arrived --------------------------------------------------------------------------
 
@@ -812,6 +824,9 @@ class _SinkHandler:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        delay = self.sink._take_delay(envelope.rcpt_tos)
+        if delay:
+            await asyncio.sleep(delay)
         reply = self.sink._take_failure("data")
         if reply is not None:
             return self.sink._reject("data", envelope.mail_from, None, reply)

@@ -8,6 +8,7 @@ expressions). These tests hold it to what `sendmail` delivers, byte for byte.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 import aiosmtplib
 import pytest
@@ -73,3 +74,37 @@ def test_a_refused_letter_leaves_the_connection_ready_for_the_next(tmp_path, smt
     assert results[0].detail.startswith("refuse@client.example: 550")
     assert results[2].detail.startswith("451") and results[4].detail.startswith("451")
     assert len(smtp_sink.messages()) == 3
+
+
+def letter(number: int, to: str) -> Envelope:
+    return Envelope(FROM, (to,), f"X-Number: {number}\r\nSubject: lettre {number}\r\n\r\ntexte\r\n".encode())
+
+
+def test_over_several_connections_letters_to_one_recipient_arrive_in_their_queue_order(tmp_path, smtp_sink):
+    """`[outbox] connections = 3`, the relay slow to take the handler's first letter: his second and
+    third wait for it (each a letter he reads after the one before), while the customers' letters
+    leave beside it over the other connections."""
+    handler = "Bob@example.com"
+    to = [handler, handler.lower(), "c1@client.example", "c2@client.example", handler, "c3@client.example"]
+    smtp_sink.delay_once(handler, 0.5)
+    results = send(sender_for(smtp_sink, tmp_path, connections=3), [letter(n, rcpt) for n, rcpt in enumerate(to)])
+    assert {r.fate for r in results} == {Fate.SENT}
+    arrived = [int(m.parsed()["X-Number"]) for m in smtp_sink.messages()]
+    assert [n for n in arrived if to[n].lower() == "bob@example.com"] == [0, 1, 4], "the handler's, in order"
+    assert arrived.index(2) < arrived.index(0) and arrived.index(3) < arrived.index(0), "the customers' overtook"
+    assert len({m.peer for m in smtp_sink.messages()}) > 1
+
+
+def test_several_connections_send_every_letter_of_a_batch_once(tmp_path, smtp_sink):
+    """Letters to a few recipients, each with letters to several of them: each leaves once, and each
+    recipient receives them in queue order."""
+    recipients = ["a@x.example", "b@x.example", "c@x.example", "d@x.example"]
+    to = [(recipients[n % 4], recipients[(n + 1) % 4]) if n % 5 == 0 else (recipients[n % 4],) for n in range(40)]
+    envelopes = [replace(letter(n, ""), recipients=each) for n, each in enumerate(to)]
+    results = send(sender_for(smtp_sink, tmp_path, connections=4), envelopes)
+    assert {r.fate for r in results} == {Fate.SENT}
+    received = smtp_sink.messages()
+    assert sorted(int(m.parsed()["X-Number"]) for m in received) == list(range(40))
+    for rcpt in recipients:
+        numbers = [int(m.parsed()["X-Number"]) for m in received if rcpt in m.rcpt_tos]
+        assert numbers == sorted(numbers) and numbers == [n for n, e in enumerate(envelopes) if rcpt in e.recipients]

@@ -7,6 +7,9 @@ either way the complaint's history says what happened.
 
 from __future__ import annotations
 
+import heapq
+from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -72,3 +75,56 @@ def after_failure(
     return AfterFailure(
         PENDING, "delayed", f"will retry: {result.detail}", result.detail, now + retry_delay(attempts, policy)
     )
+
+
+class InOrder:
+    """The letters of a batch handed to several connections so that the letters to one recipient
+    still leave in the order they were queued (issue 10): a letter is handed out only when every
+    earlier letter to each of its recipients has been answered (`done`). Letters to others overtake
+    it meanwhile, so a handler's notifications, forwards and digests arrive in order while the
+    customers' acknowledgements go out beside them.
+
+    Each recipient has the queue of its letters (an address compared without case: one mailbox);
+    a letter is ready when it heads the queue of every one of its recipients, and the ready letters
+    are handed out lowest index first. Without `done`, a recipient's later letters wait forever:
+    the sender calls it for every letter taken, sent or not. A letter that fails and is retried
+    later no longer holds back the next one (as with a single connection)."""
+
+    def __init__(self, recipients: Sequence[Sequence[str]]) -> None:
+        self._recipients = [sorted({address.lower() for address in each}) for each in recipients]
+        self._queues: dict[str, deque[int]] = {}
+        for index, each in enumerate(self._recipients):
+            for address in each:
+                self._queues.setdefault(address, deque()).append(index)
+        self._out = [False] * len(recipients)  # handed out (or given up by `rest`)
+        self._ready = [index for index in range(len(recipients)) if self._heads(index)]
+
+    def take(self) -> int | None:
+        """The next letter that may leave now, or None (none may yet, or none is left: `left`)."""
+        if not self._ready:
+            return None
+        index = heapq.heappop(self._ready)
+        self._out[index] = True
+        return index
+
+    @property
+    def left(self) -> bool:
+        """Whether some letter is not yet handed out."""
+        return not all(self._out)
+
+    def rest(self) -> list[int]:
+        """Every letter not yet handed out, in queue order; none is handed out after this."""
+        rest = [index for index, out in enumerate(self._out) if not out]
+        self._out, self._ready = [True] * len(self._out), []
+        return rest
+
+    def done(self, index: int) -> None:
+        """The relay answered letter `index` (taken before): the next letter to its recipients may go."""
+        for address in self._recipients[index]:
+            queue = self._queues[address]
+            queue.popleft()
+            if queue and not self._out[queue[0]] and self._heads(queue[0]):
+                heapq.heappush(self._ready, queue[0])
+
+    def _heads(self, index: int) -> bool:
+        return all(self._queues[address][0] == index for address in self._recipients[index])

@@ -12,14 +12,13 @@ import asyncio
 import contextlib
 import functools
 import ssl
-from collections import deque
 from collections.abc import Callable, Sequence
 
 import aiosmtplib
 from aiosmtplib.protocol import normalize_message_line_endings
 
 from daemon.config import SmtpConfig
-from daemon.core.outbox import Envelope, Fate, SendResult
+from daemon.core.outbox import Envelope, Fate, InOrder, SendResult
 from daemon.edges.oauth import TokenSource
 from daemon.errors import TransientError
 
@@ -92,40 +91,76 @@ class SmtpSender:
     async def _send_all(
         self, envelopes: Sequence[Envelope], report: Callable[[int, SendResult], None], stopping: Callable[[], bool]
     ) -> None:
-        """`connections` workers take the next letter in turn, each over its own connection."""
-        waiting = deque(range(len(envelopes)))
+        """`connections` workers take the next letter that may leave (core.outbox.InOrder: a letter
+        waits for the answer to every earlier one to its recipients), each over its own connection."""
+        order = _Order(InOrder([envelope.recipients for envelope in envelopes]), stopping)
         workers = min(self.connections, len(envelopes))
-        await asyncio.gather(*(self._worker(envelopes, waiting, report, stopping) for _ in range(workers)))
+        await asyncio.gather(*(self._worker(envelopes, order, report) for _ in range(workers)))
 
     async def _worker(
         self,
         envelopes: Sequence[Envelope],
-        waiting: deque[int],
+        order: _Order,
         report: Callable[[int, SendResult], None],
-        stopping: Callable[[], bool],
     ) -> None:
         client = None
-        while waiting and not stopping():
-            index = waiting.popleft()
-            if client is None or not client.is_connected:
-                try:
-                    client = await self._connect()
-                except (*_FAILURES, TransientError) as exc:  # the relay (or the token) out of reach: all wait
-                    failure = SendResult(_fate_of(exc), f"cannot connect: {_why(exc)}")
-                    for rest in (index, *waiting):
-                        report(rest, failure)
-                    waiting.clear()
-                    return
+        while (index := await order.take()) is not None:
             try:
-                result = await _send_one(client, envelopes[index])
-            except Exception as exc:  # the one catch-all per letter: a row never stops the sender
-                result = SendResult(Fate.PERMANENT, f"cannot be sent: {exc.__class__.__name__}: {_why(exc)}")
-                await _drop(client)
-                client = None
-            report(index, result)
+                if client is None or not client.is_connected:
+                    try:
+                        client = await self._connect()
+                    except (*_FAILURES, TransientError) as exc:  # the relay (or the token) out of reach: all wait
+                        failure = SendResult(_fate_of(exc), f"cannot connect: {_why(exc)}")
+                        for rest in (index, *order.rest()):
+                            report(rest, failure)
+                        return
+                try:
+                    result = await _send_one(client, envelopes[index])
+                except Exception as exc:  # the one catch-all per letter: a row never stops the sender
+                    result = SendResult(Fate.PERMANENT, f"cannot be sent: {exc.__class__.__name__}: {_why(exc)}")
+                    await _drop(client)
+                    client = None
+                report(index, result)
+            finally:
+                order.done(index)
         if client is not None and client.is_connected:
             with contextlib.suppress(*_FAILURES):
                 await client.quit()
+
+
+class _Order:
+    """core.outbox.InOrder shared by the workers of one event loop: `take` waits while every letter
+    left waits for the answer to an earlier one, and returns None once none is left, or once
+    `stopping()`."""
+
+    def __init__(self, order: InOrder, stopping: Callable[[], bool]) -> None:
+        self._order, self._stopping = order, stopping
+        self._waiting: list[asyncio.Future[None]] = []
+
+    async def take(self) -> int | None:
+        while not self._stopping():
+            index = self._order.take()
+            if index is not None or not self._order.left:
+                return index
+            waiter = asyncio.get_running_loop().create_future()
+            self._waiting.append(waiter)
+            await waiter
+        return None
+
+    def rest(self) -> list[int]:
+        rest = self._order.rest()
+        self._wake()
+        return rest
+
+    def done(self, index: int) -> None:
+        self._order.done(index)
+        self._wake()
+
+    def _wake(self) -> None:
+        waiting, self._waiting = self._waiting, []
+        for waiter in waiting:
+            if not waiter.done():
+                waiter.set_result(None)
 
 
 async def _drop(client: aiosmtplib.SMTP) -> None:
