@@ -47,9 +47,12 @@ from tests.servers import DovecotServer, SmtpSink  # noqa: E402
 PDF = b"%PDF-1.4\n" + b"0" * 50_000
 
 
-def messages(count: int, tag: str, every: int = 5) -> list[bytes]:
+def messages(count: int, tag: str, every: int = 5, customers: int = 0) -> list[bytes]:
+    """`count` complaints, every `every`th with a PDF; from one customer, or from `customers` in turn."""
     out = []
     for number in range(1, count + 1):
+        who = number % customers if customers else None
+        sender = {} if who is None else {"sender": f"Client {who} <client{who}@client.example>"}
         files = (f"facture-{number}.pdf", PDF + tag.encode() + str(number).encode(), "application/pdf")
         body = f"Bonjour,\n\nMa commande n° {tag}-{number} est arrivée abîmée.\nMerci de me rembourser.\n"
         out.append(
@@ -58,6 +61,7 @@ def messages(count: int, tag: str, every: int = 5) -> list[bytes]:
                 subject=f"Réclamation {tag} {number}",
                 body=body,
                 attachment=files if number % every == 0 else None,
+                **sender,
             )
         )
     return out

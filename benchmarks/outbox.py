@@ -1,15 +1,17 @@
 """Sender benchmark: the daemon's outbox sender against a bare smtplib loop sending the same bytes.
 
-    python benchmarks/outbox.py [--complaints 500] [--connections 1] [--runs 1]
+    python benchmarks/outbox.py [--complaints 500] [--connections 1] [--runs 1] [--relay-ms 0] [--customers 0]
 
 A register holds the letters `--complaints` new complaints owe (an acknowledgement to the customer
-and a notification to the handler each, composed by the ingestion path), waiting in the outbox.
+and a notification to the handler each, composed by the ingestion path), waiting in the outbox: all
+from one customer and to one handler (Bob), or from `--customers` customers in turn.
 (a) bare loop: a Python process that reads the rows (sqlite3) and sends their bytes over one
     smtplib connection, one after the other, recording nothing;
 (b) the daemon: `complaintsd run` on an empty Maildir, so that its sender alone has work.
 Each clock runs from process start until every letter is at the SMTP server (an aiosmtpd sink in
-this process); it also prints when the first letter arrived and the CPU of the process (the
-daemon's: both of its processes, its stop included). Read the ratio: the machine is shared.
+this process; `--relay-ms` delays its answers to MAIL, RCPT and DATA, as a relay far away would);
+it also prints when the first letter arrived and the CPU of the process (the daemon's: both of its
+processes, its stop included). Read the ratio: the machine is shared.
 """
 
 from __future__ import annotations
@@ -44,10 +46,10 @@ with smtplib.SMTP("127.0.0.1", int(sys.argv[2])) as smtp:
 """
 
 
-def fill(workdir: Path, complaints: int) -> Path:
+def fill(workdir: Path, complaints: int, customers: int = 0) -> Path:
     """A register whose outbox holds the letters of `complaints` new complaints, none sent."""
     desk = make_desk(workdir, FakeClock(datetime.now(UTC)), limits={"automatic_mails_per_day": 10_000})
-    raws = messages(complaints, "outbox")
+    raws = messages(complaints, "outbox", customers=customers)
     for start in range(0, complaints, 50):
         ingest(desk, *raws[start : start + 50])
     desk.register.dispose()
@@ -128,17 +130,19 @@ def main() -> int:
     parser.add_argument("--complaints", type=int, default=500)
     parser.add_argument("--connections", type=int, default=1, help="[outbox] connections of the daemon")
     parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--customers", type=int, default=0, help="complaints from this many customers (0: one)")
+    parser.add_argument("--relay-ms", type=float, default=0.0, help="the sink's delay before each answer")
     args = parser.parse_args()
     letters = 2 * args.complaints
     with tempfile.TemporaryDirectory(prefix="complaintsd-bench-outbox-") as tmp:
-        pristine = fill(Path(tmp) / "pristine", args.complaints)
+        pristine = fill(Path(tmp) / "pristine", args.complaints, args.customers)
         print(f"{letters} letters waiting ({args.complaints} complaints, every 5th with a 50 KB PDF)", flush=True)
         for run in range(1, args.runs + 1):
-            with SmtpSink() as sink:
+            with SmtpSink(latency=args.relay_ms / 1000) as sink:
                 bare = timed([sys.executable, "-c", BARE, str(pristine), str(sink.port)], sink, letters, stop=False)
             workdir = Path(tmp) / f"daemon-{run}"
             shutil.copytree(pristine.parent, workdir)
-            with SmtpSink() as sink:
+            with SmtpSink(latency=args.relay_ms / 1000) as sink:
                 path = config(workdir, sink, args.connections)
                 command = [sys.executable, "-m", "daemon.cli", "run", "--config", str(path)]
                 daemon = timed(command, sink, letters, stop=True)

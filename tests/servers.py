@@ -643,8 +643,19 @@ class SmtpSink:
     TEMPFAIL = "451 4.3.0 Temporary failure, please try again later"
     REFUSED = "550 5.1.1 Mailbox unavailable"
 
-    def __init__(self, *, host: str = LOOPBACK, auth: dict[str, str] | None = None, smtputf8: bool = True) -> None:
+    def __init__(
+        self,
+        *,
+        host: str = LOOPBACK,
+        auth: dict[str, str] | None = None,
+        smtputf8: bool = True,
+        latency: float = 0.0,
+        max_connections: int = 0,
+    ) -> None:
         self.host = host
+        self.max_connections = max_connections  # beyond this many at once, a 421 greeting (0: no limit)
+        self.connections = 0  # open now
+        self.latency = latency  # seconds before each answer to MAIL, RCPT and DATA: a relay far away
         self.smtputf8 = smtputf8
         self.port = 0
         self.auth = dict(auth) if auth else None
@@ -683,13 +694,43 @@ class SmtpSink:
 
     def _listen(self) -> None:
         from aiosmtpd.controller import Controller
+        from aiosmtpd.smtp import SMTP
 
         kwargs: dict[str, Any] = {"enable_SMTPUTF8": self.smtputf8}
         if self.auth is not None:
             # AUTH without TLS, as on loopback; MAIL FROM enforces it (auth_required=True would
             # make aiosmtpd warn at every connection).
             kwargs.update(authenticator=self._authenticate, auth_require_tls=False)
-        controller = Controller(self._handler(), hostname=self.host, port=self.port, **kwargs)
+        sink = self
+
+        class LimitedSMTP(SMTP):
+            """aiosmtpd's server, greeting with 421 beyond the sink's `max_connections` (a relay that
+            takes fewer connections than the client opens)."""
+
+            refused = False
+
+            def connection_made(self, transport: Any) -> None:
+                with sink._cond:
+                    self.refused = 0 < sink.max_connections <= sink.connections
+                    sink.connections += not self.refused
+                if self.refused:
+                    transport.write(b"421 4.7.0 Too many connections, try again later\r\n")
+                    transport.close()
+                    return
+                super().connection_made(transport)
+
+            def connection_lost(self, error: Exception | None) -> None:
+                if self.refused:
+                    return
+                with sink._cond:
+                    sink.connections -= 1
+                super().connection_lost(error)
+
+        class Limited(Controller):
+            def factory(self) -> Any:
+                return LimitedSMTP(self.handler, **self.SMTP_kwargs)
+
+        controller = Limited(self._handler(), hostname=self.host, port=self.port, **kwargs)
         controller.start()
         self._controller = controller
         with _live_lock:
@@ -800,6 +841,8 @@ class _SinkHandler:
         self.sink = sink
 
     async def handle_MAIL(self, server: Any, session: Any, envelope: Any, address: str, mail_options: list[str]) -> str:
+        if self.sink.latency:
+            await asyncio.sleep(self.sink.latency)
         if self.sink.auth is not None and not session.authenticated:
             return self.sink._reject("mail", address, None, "530 5.7.0 Authentication required")
         reply = self.sink._take_failure("mail")
@@ -811,6 +854,8 @@ class _SinkHandler:
         return "250 OK"
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]) -> str:
+        if self.sink.latency:
+            await asyncio.sleep(self.sink.latency)
         refusal = self.sink._refusal(address)
         if refusal is not None:
             return self.sink._reject("rcpt", envelope.mail_from, address, refusal)
@@ -824,7 +869,7 @@ class _SinkHandler:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        delay = self.sink._take_delay(envelope.rcpt_tos)
+        delay = self.sink.latency + self.sink._take_delay(envelope.rcpt_tos)
         if delay:
             await asyncio.sleep(delay)
         reply = self.sink._take_failure("data")

@@ -108,3 +108,18 @@ def test_several_connections_send_every_letter_of_a_batch_once(tmp_path, smtp_si
     for rcpt in recipients:
         numbers = [int(m.parsed()["X-Number"]) for m in received if rcpt in m.rcpt_tos]
         assert numbers == sorted(numbers) and numbers == [n for n, e in enumerate(envelopes) if rcpt in e.recipients]
+
+
+def test_a_relay_taking_fewer_connections_gets_every_letter_over_those_it_takes(tmp_path):
+    """`connections = 4` against a relay that greets the third connection with 421: the workers that
+    could not connect give their letters back, and every letter leaves once, in order per recipient."""
+    with SmtpSink(max_connections=2) as sink:
+        to = [f"c{n % 5}@client.example" for n in range(20)]
+        results = send(sender_for(sink, tmp_path, connections=4), [letter(n, rcpt) for n, rcpt in enumerate(to)])
+        received = sink.messages()
+    assert {r.fate for r in results} == {Fate.SENT}
+    assert sorted(int(m.parsed()["X-Number"]) for m in received) == list(range(20))
+    assert len({m.peer for m in received}) == 2
+    for rcpt in set(to):
+        numbers = [int(m.parsed()["X-Number"]) for m in received if m.rcpt_tos == (rcpt,)]
+        assert numbers == sorted(numbers)

@@ -118,6 +118,11 @@ class InOrder:
         self._out, self._ready = [True] * len(self._out), []
         return rest
 
+    def give_back(self, index: int) -> None:
+        """Letter `index` (taken before) was not sent: it is handed out again, before any later one."""
+        self._out[index] = False
+        heapq.heappush(self._ready, index)
+
     def done(self, index: int) -> None:
         """The relay answered letter `index` (taken before): the next letter to its recipients may go."""
         for address in self._recipients[index]:

@@ -103,13 +103,24 @@ class SmtpSender:
         order: _Order,
         report: Callable[[int, SendResult], None],
     ) -> None:
-        client = None
+        """Send the letters `order` hands out over one connection, opened at the first (again after a
+        letter that left it broken). A worker that cannot connect while another is connected gives its
+        letter back and stops (a relay that takes fewer connections than configured); when none is,
+        the relay is out of reach and every letter left waits for the next try."""
+        client: aiosmtplib.SMTP | None = None
         while (index := await order.take()) is not None:
             try:
                 if client is None or not client.is_connected:
+                    if client is None:
+                        order.connected += 1  # connecting counts: it may well succeed
                     try:
                         client = await self._connect()
-                    except (*_FAILURES, TransientError) as exc:  # the relay (or the token) out of reach: all wait
+                    except (*_FAILURES, TransientError) as exc:
+                        client, order.connected = None, order.connected - 1
+                        if order.connected:
+                            order.give_back(index)
+                            index = None
+                            return
                         failure = SendResult(_fate_of(exc), f"cannot connect: {_why(exc)}")
                         for rest in (index, *order.rest()):
                             report(rest, failure)
@@ -119,13 +130,16 @@ class SmtpSender:
                 except Exception as exc:  # the one catch-all per letter: a row never stops the sender
                     result = SendResult(Fate.PERMANENT, f"cannot be sent: {exc.__class__.__name__}: {_why(exc)}")
                     await _drop(client)
-                    client = None
+                    client, order.connected = None, order.connected - 1
                 report(index, result)
             finally:
-                order.done(index)
-        if client is not None and client.is_connected:
-            with contextlib.suppress(*_FAILURES):
-                await client.quit()
+                if index is not None:
+                    order.done(index)
+        if client is not None:
+            order.connected -= 1
+            if client.is_connected:
+                with contextlib.suppress(*_FAILURES):
+                    await client.quit()
 
 
 class _Order:
@@ -136,6 +150,7 @@ class _Order:
     def __init__(self, order: InOrder, stopping: Callable[[], bool]) -> None:
         self._order, self._stopping = order, stopping
         self._waiting: list[asyncio.Future[None]] = []
+        self.connected = 0  # workers holding a connection or opening one
 
     async def take(self) -> int | None:
         while not self._stopping():
@@ -151,6 +166,10 @@ class _Order:
         rest = self._order.rest()
         self._wake()
         return rest
+
+    def give_back(self, index: int) -> None:
+        self._order.give_back(index)
+        self._wake()
 
     def done(self, index: int) -> None:
         self._order.done(index)
