@@ -15,6 +15,7 @@ Only the standard library is imported here, so that nothing delays the start of 
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 
@@ -30,7 +31,13 @@ def main(argv: list[str] | None = None) -> int:
     """The command line's status; the sender is started ahead only for a program's own `run` (argv
     None), not for a caller in the same process (a test), which may never run the daemon."""
     previous = os.umask(PRIVATE_UMASK)
-    early = SenderProcess() if argv is None and _runs_the_daemon(sys.argv[1:]) else None
+    early = None
+    if argv is None and _runs_the_daemon(sys.argv[1:]):
+        early = SenderProcess()
+        # No collection while the daemon's modules are imported: they live as long as it does, and
+        # walking them again and again cost about 50 ms of the start. shell.cmd_run freezes what the
+        # start made and turns collection back on.
+        gc.disable()
     try:
         from daemon.shell import run_command
 
@@ -41,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if early is not None:
             early.dismiss()  # unless the daemon adopted it
+            gc.enable()  # if the command never reached cmd_run (a usage error)
         os.umask(previous)  # a caller in the same process (a test) gets its own back
 
 

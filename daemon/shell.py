@@ -247,7 +247,8 @@ def _report_parser(command) -> None:
 
 def cmd_run(args) -> int:
     # What the start makes (modules, the configuration, the desks) lives as long as the daemon: no
-    # collection while it is made, and frozen out of the later ones, which no longer walk it.
+    # collection while it is made, and frozen out of the later ones, which no longer walk it. (The
+    # program's `complaintsd run` disabled it before importing this module: cli.py.)
     gc.disable()
     try:
         from daemon.edges.notify import systemd_notify, watchdog_period
