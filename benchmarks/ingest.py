@@ -157,7 +157,7 @@ def _rss(pid: int) -> int:
 
 
 def daemon_run(
-    account, sink: SmtpSink, workdir: Path, count: int, prefill: int = 0, connections: int = 4
+    account, sink: SmtpSink, workdir: Path, count: int, prefill: int = 0, connections: int = 1
 ) -> tuple[float, PeakMemory, float]:
     """Seconds until every letter is at the sink and INBOX is empty, the memory, and seconds until
     the first letter was at the sink (what the daemon's start costs before any sending)."""
@@ -229,7 +229,7 @@ def main() -> int:
     parser.add_argument("--gap", type=float, default=0.05, help="seconds between APPENDs in the latency run")
     parser.add_argument("--prefill", type=int, default=0, help="also ingest into a register of this many complaints")
     parser.add_argument("--big-mb", type=int, default=0, help="also ingest one complaint with an attachment this big")
-    parser.add_argument("--connections", type=int, default=4, help="[outbox] connections (the default: 4)")
+    parser.add_argument("--connections", type=int, default=1, help="[outbox] connections (the default: 1)")
     args = parser.parse_args()
     count = args.messages
     with tempfile.TemporaryDirectory(prefix="complaintsd-bench-") as tmp, DovecotServer() as dovecot:
