@@ -41,7 +41,7 @@ from sqlalchemy import insert  # noqa: E402
 
 from daemon.edges.register import Register  # noqa: E402
 from daemon.edges.register.models import Complaint  # noqa: E402
-from tests.harness import DaemonProcess, complaint, wait_until, write_config  # noqa: E402
+from tests.harness import DaemonProcess, compile_daemon, complaint, wait_until, write_config  # noqa: E402
 from tests.servers import DovecotServer, SmtpSink  # noqa: E402
 
 PDF = b"%PDF-1.4\n" + b"0" * 50_000
@@ -231,6 +231,7 @@ def main() -> int:
     parser.add_argument("--big-mb", type=int, default=0, help="also ingest one complaint with an attachment this big")
     parser.add_argument("--connections", type=int, default=1, help="[outbox] connections (the default: 1)")
     args = parser.parse_args()
+    compile_daemon()  # measured as installed: see tests/harness.py
     count = args.messages
     with tempfile.TemporaryDirectory(prefix="complaintsd-bench-") as tmp, DovecotServer() as dovecot:
         workdir = Path(tmp)

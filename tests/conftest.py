@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from tests.harness import compile_daemon
 from tests.servers import DovecotServer, ImapAccount, SmtpSink, dovecot_unavailable, smtp_unavailable
 
 # Which fixtures mean which marker.
@@ -36,6 +37,10 @@ def require(reason: str | None) -> None:
     if in_ci():
         pytest.fail(f"{reason}; CI=true requires every test server (run `make test-deps`)", pytrace=False)
     pytest.skip(reason)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    compile_daemon()  # the daemons the tests start read compiled modules, as an installed one does
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
