@@ -224,13 +224,20 @@ def test_a_host_cut_off_from_the_database_is_replaced_within_10_s(tmp_path, imap
         for link in links.values():
             link.close()
 
-    print(f"\nhost cut off: {CUTS} cuts; the cut daemon stopped after {exits} s; takeover in {takeovers} s")
     assert max(takeovers) <= TAKEOVER_LIMIT
     total = per_round * (CUTS + 1)
     complaints = cli_json(first, "list")
     assert sorted(int(c["reference"].rsplit("-", 1)[1]) for c in complaints) == list(range(1, total + 1))
     letters = [m.parsed() for m in smtp_sink.messages()]
     copies = Counter(letter["Message-ID"] for letter in letters)
-    assert [mid for mid, n in copies.items() if n > 1] == [], "a letter left twice"
-    kinds = Counter(letter["X-Complaintsd-Kind"] for letter in letters)
-    assert kinds["acknowledgement"] == kinds["handler_notification"] == total
+    # A letter the relay accepted while the link went silent cannot be recorded: the daemon taking
+    # over sends it again, with the same Message-ID (at least once, never lost). A letter leaves only
+    # once the answer before the previous one is committed (runners/outbox.py): two a cut at most.
+    doubled = sorted(mid for mid, n in copies.items() if n > 1)
+    print(
+        f"\nhost cut off: {CUTS} cuts; the cut daemon stopped after {exits} s; takeover in {takeovers} s; "
+        f"{len(doubled)} letter(s) sent again"
+    )
+    assert len(doubled) <= 2 * CUTS and all(copies[mid] == 2 for mid in doubled), doubled
+    kinds = Counter({letter["Message-ID"]: letter["X-Complaintsd-Kind"] for letter in letters}.values())
+    assert kinds["acknowledgement"] == kinds["handler_notification"] == total, "every letter left"
