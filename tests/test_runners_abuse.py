@@ -170,6 +170,29 @@ def test_a_mail_that_cannot_be_registered_is_tried_three_times_then_quarantined(
     assert "could not be registered after 3 attempts: UnicodeEncodeError" in notice.text
 
 
+def test_a_mail_whose_files_cannot_be_stored_fails_alone(tmp_path, monkeypatch):
+    """Storing a complaint's files came before the per-message catch-all: a file that cannot be
+    stored for a reason of its own (not the disk: that is an outage) failed the whole batch, again
+    at every try. Now that mail alone is left, then quarantined, and the others are registered."""
+    desk = make_desk(tmp_path, FakeClock())
+    poison = complaint(1, subject="Pièce illisible", attachment=("scan.pdf", b"%PDF-1.4 x", "application/pdf"))
+    keep = desk.store.keep
+
+    def failing_on_the_poison(mail):
+        if mail.subject == "Pièce illisible":
+            raise ValueError("the part cannot be decoded")
+        return keep(mail)
+
+    monkeypatch.setattr(desk.store, "keep", failing_on_the_poison)
+    first = ingest(desk, poison, complaint(2))
+    assert len(first.references) == 1 and first.quarantined == [], "the other mail did not wait"
+    ingestor = Ingestor(desk)
+    outcomes = [ingestor.ingest([Fetched(f"p{n}", poison, desk.clock())]) for n in range(3)]
+    assert [(r.processed, r.quarantined) for r in outcomes] == [([], []), ([], []), ([], ["p2"])]
+    [notice] = queued(desk, "quarantine_notice")
+    assert "could not be registered after 3 attempts: ValueError: the part cannot be decoded" in notice.text
+
+
 # --- internationalised addresses (issue 14: "jörg@… is quarantined with 'ascii' codec can't encode")
 
 

@@ -105,14 +105,14 @@ class Ingestor:
     def ingest(self, batch: list[Fetched]) -> BatchResult:
         now = self.desk.clock()
         triaged = self._triage(batch)
-        intakes = [(t, intake_of(t, self._keep(t), now, self.desk.policy)) for t in triaged if t.outcome is not None]
+        intakes, written = self._intakes(triaged, now)
         try:
-            written = self._write(intakes, now)
+            written |= self._write(intakes, now)
         except TransientError:
             raise
         except Exception as exc:  # fall back to one by one, see the module docstring
             log.warning("batch of %d could not be written (%s); retrying one by one", len(intakes), exc)
-            written = {t.item.key: self._write_alone(t, intake, now) for t, intake in intakes}
+            written |= {t.item.key: self._write_alone(t, intake, now) for t, intake in intakes}
         self._tell_admin([t.sha256 for t in triaged if _newly_quarantined(t, written)], now)
         return _result(triaged, written)
 
@@ -172,6 +172,24 @@ class Ingestor:
             )
         return [_logged(t) for t in triage_batch(parsed, prior, self.desk.policy, self.desk.clock())]
 
+    def _intakes(
+        self, triaged: list[Triaged], now: datetime
+    ) -> tuple[list[tuple[Triaged, Intake]], dict[str, str | None]]:
+        """Each mail's intake, its files stored; a mail whose files cannot be stored for a reason of
+        its own (a full or missing disk is an outage) fails alone, as in `_write_alone`."""
+        intakes: list[tuple[Triaged, Intake]] = []
+        failed: dict[str, str | None] = {}
+        for t in triaged:
+            if t.outcome is None:
+                continue
+            try:
+                intakes.append((t, intake_of(t, self._keep(t), now, self.desk.policy)))
+            except TransientError:
+                raise
+            except Exception as exc:  # the one catch-all per message, before the register
+                failed[t.item.key] = self._failed(t, exc, now)
+        return intakes, failed
+
     def _keep(self, triaged: Triaged) -> tuple[StoredFile, ...]:
         if triaged.outcome is Outcome.COMPLAINT and triaged.mail is not None:
             return self.desk.store.keep(triaged.mail)
@@ -188,19 +206,20 @@ class Ingestor:
         except TransientError:
             raise
         except Exception as exc:  # the one catch-all per message
-            return self._failed(triaged, intake, exc, now)
+            return self._failed(triaged, exc, now)
 
-    def _failed(self, triaged: Triaged, intake: Intake, exc: Exception, now: datetime) -> str:
-        attempt = self.attempts.failed(intake.sha256)
-        if not self.attempts.exhausted(intake.sha256):
+    def _failed(self, triaged: Triaged, exc: Exception, now: datetime) -> str:
+        attempt = self.attempts.failed(triaged.sha256)
+        if not self.attempts.exhausted(triaged.sha256):
             log.warning(
                 "%s could not be registered (attempt %d), left for another try: %s", triaged.item.key, attempt, exc
             )
             return LEFT
-        self.attempts.forget(intake.sha256)
+        self.attempts.forget(triaged.sha256)
         log.error("quarantined %s after %d attempts: could not be registered: %s", triaged.item.key, attempt, exc)
         reason = f"could not be registered after {attempt} attempts: {exc.__class__.__name__}: {exc}"
-        failed = Intake(intake.raw, intake.sha256, intake.arrived_at, Outcome.QUARANTINE, reason[:2000])
+        arrived = triaged.item.arrived_at or now
+        failed = Intake(triaged.item.raw, triaged.sha256, arrived, Outcome.QUARANTINE, reason[:2000])
         try:
             with self.desk.register.transaction() as session:
                 record(session, failed, now)
