@@ -120,10 +120,10 @@ class Outbox:
 class Recorder:
     """The group commit of a batch's results: `add` (called by the sender as the relay answers) hands
     a result to a thread that commits, in one transaction, the answers of every connection that
-    arrived meanwhile. `add` returns once the connection's previous answer is committed, so a letter
-    leaves while the one before it is being committed, never further ahead: a commit that hangs (the
-    database out of reach) stops the sending, and a cut link can double at most those two letters per
-    connection (three, before: tests/test_failover.py). Waiting for its own answer too cost 10 to 20 %
+    arrived meanwhile. `add` returns once every answer added before its own is committed, so a letter
+    leaves while the one answered before it is being committed, never further ahead: a commit that
+    hangs (the database out of reach) stops the sending, and a cut link can double at most those two
+    letters per connection (three, before: tests/test_failover.py). Waiting for its own answer too cost 10 to 20 %
     of the sending (benchmarks/outbox.py). A register failure stops the sending, raised by `add` and
     `close`."""
 

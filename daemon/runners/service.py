@@ -165,12 +165,11 @@ class Daemon:
         def run() -> None:
             try:
                 loop.run()
-            except OutageTooLong as exc:
-                log.error("%s: %s", loop.mailbox.describe(), exc)
-                self.failed = True
-                self.stop.set()
-            except Exception:
-                log.exception("the mailbox loop of %s ended; stopping", loop.mailbox.describe())
+            except Exception as exc:
+                if isinstance(exc, OutageTooLong):  # its reason, in one line
+                    log.error("%s: %s", loop.mailbox.describe(), exc)
+                else:
+                    log.exception("the mailbox loop of %s ended; stopping", loop.mailbox.describe())
                 self.failed = True
                 self.stop.set()
 
