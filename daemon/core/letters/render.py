@@ -49,7 +49,7 @@ from zoneinfo import ZoneInfo
 from babel import Locale
 from babel.dates import format_date, format_time, format_timedelta
 from babel.numbers import format_decimal
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, select_autoescape
 from markupsafe import Markup, escape
 
 from daemon.core.lifecycle import Status
@@ -82,6 +82,9 @@ _SIZE_UNITS = {
 _BYTE_SINGULAR = {"fr": "octet", "en": "byte"}
 
 _PARTS = ("subject", "txt", "html")
+
+# How many formatted dates and times a `Templates` keeps (a few days of letters' worth).
+_SHOWN_MAX = 4096
 
 # The register's time zone when none is given (the French registers this was written for).
 _PARIS = ZoneInfo("Europe/Paris")
@@ -301,6 +304,8 @@ class Templates:
         self.locale = Locale.parse(language)
         self.timezone = timezone
         self.override_dir = override_dir
+        # Templates do not change under a running daemon: without auto_reload, Jinja stops checking
+        # every file's mtime at every render (~8 stat calls a letter); a restart reads new ones.
         self.environment = Environment(
             loader=FileSystemLoader([str(p) for p in search], encoding="utf-8"),
             autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=False, default=False),
@@ -308,7 +313,13 @@ class Templates:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
+            auto_reload=False,
         )
+        self._letters: dict[str, tuple[Template, ...]] = {}
+        # What the filters wrote, by value: a letter shows the same few instants several times
+        # (~17 a letter), and its neighbours in a batch the same days. Cleared when full.
+        self._shown: dict[tuple[str, date | datetime], str] = {}
+        self._locale_id = str(self.locale)
         self.environment.filters |= {
             "date": self.format_date,
             "datetime": self.format_datetime,
@@ -327,20 +338,37 @@ class Templates:
         require_aware("a date shown in a letter", value)
         return value.astimezone(self.timezone)
 
+    def _remember(self, kind: str, value: date | datetime, text: str) -> str:
+        if len(self._shown) >= _SHOWN_MAX:
+            self._shown.clear()
+        self._shown[kind, value] = text
+        return text
+
     def format_date(self, value: date | datetime) -> str:
         """ "lundi 7 décembre 2026" / "Monday, December 7, 2026" (the local day for a datetime)."""
+        # A naive datetime is never equal to an aware one, so it misses and `_local` refuses it.
+        shown = self._shown.get(("date", value))
+        if shown is not None:
+            return shown
         day = self._local(value).date() if isinstance(value, datetime) else value
-        return _full_date(day, str(self.locale))
+        return self._remember("date", value, _full_date(day, self._locale_id))
 
     def format_time(self, value: datetime) -> str:
         """ "14:05" / "2:05 PM", local time. Babel's narrow no-break space becomes a plain space."""
+        shown = self._shown.get(("time", value))
+        if shown is not None:
+            return shown
         local = self._local(value)
-        return _short_time(local.hour, local.minute, str(self.locale))
+        return self._remember("time", value, _short_time(local.hour, local.minute, self._locale_id))
 
     def format_datetime(self, value: datetime) -> str:
         """ "lundi 7 décembre 2026 à 14:05" / "Monday, December 7, 2026 at 2:05 PM", local time."""
+        shown = self._shown.get(("datetime", value))
+        if shown is not None:
+            return shown
         pattern = _AT_TIME.get(self.locale.language, "{1}, {0}")
-        return pattern.replace("{1}", self.format_date(value)).replace("{0}", self.format_time(value))
+        text = pattern.replace("{1}", self.format_date(value)).replace("{0}", self.format_time(value))
+        return self._remember("datetime", value, text)
 
     def format_stamp(self, value: datetime) -> str:
         """ "2026-12-07 14:05", local time: a date in a table (the sheet's history), in any language."""
@@ -370,7 +398,10 @@ class Templates:
         Raises jinja2.TemplateNotFound for a missing file, jinja2.UndefinedError for a variable the
         template uses but `context` lacks, and ValueError for an empty subject.
         """
-        subject, text, html = (self.environment.get_template(f"{name}.{part}.j2").render(**context) for part in _PARTS)
+        parts = self._letters.get(name)
+        if parts is None:
+            parts = self._letters[name] = tuple(self.environment.get_template(f"{name}.{part}.j2") for part in _PARTS)
+        subject, text, html = (template.render(**context) for template in parts)
         return Letter(subject=one_line(subject), text=_tidy_text(text), html=html)
 
     def page(self, name: str, **context: Any) -> str:
