@@ -7,13 +7,24 @@ import binascii
 import email
 import email.policy
 from datetime import UTC, datetime, timedelta
+from email._policybase import Compat32
 from email.mime.base import MIMEBase
 from email.mime.multipart import MIMEMultipart
 from email.mime.nonmultipart import MIMENonMultipart
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from daemon.core.letters.compose import _WIRE, FileToAttach, compose, mailbox_header, new_message_id
+from daemon.core.letters.compose import (
+    _WIRE,
+    FileToAttach,
+    _base64_lines,
+    compose,
+    encoded_words,
+    mailbox_header,
+    new_message_id,
+)
 from daemon.core.letters.render import Letter
 from daemon.core.lifecycle import Event, IllegalTransition, Status, next_status
 from daemon.core.mail import Address
@@ -105,6 +116,35 @@ def test_a_non_ascii_subject_reads_back_whole_on_lines_of_78_columns(subject: st
     assert max(len(line) for line in head.split(b"\r\n")) <= 78
     parsed = email.message_from_bytes(mail.raw, policy=email.policy.default)
     assert parsed["Subject"] == " ".join(subject.split())
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(st.characters(exclude_categories=("Cs",)), max_size=200))
+def test_encoded_words_give_back_the_subject_and_never_split_a_character(text: str) -> None:
+    """Each word decodes alone (RFC 2047 section 5: a word never splits a character), the words
+    together give the subject back (spaces folded), and each line holds in 78 columns."""
+    lines = f"Subject: {encoded_words(text)}".split("\r\n")
+    assert max(len(line) for line in lines) <= 78
+    words = [line.strip().removeprefix("Subject: ") for line in lines]
+    assert all(word.startswith("=?utf-8?b?") and word.endswith("?=") for word in words)
+    decoded = [base64.b64decode(word[10:-2]).decode("utf-8") for word in words]
+    assert "".join(decoded) == " ".join(text.split())
+
+
+@pytest.mark.parametrize("subtype", ["alternative", "mixed", "x" * 40, "y" * 52, "y" * 53, "z" * 60])
+@pytest.mark.parametrize("boundary", ["=_" + "0" * 32, "=_a", "b" * 74, "c" * 75])
+def test_a_multipart_content_type_is_folded_as_compat32_folds_it(subtype: str, boundary: str) -> None:
+    """_WIRE folds our multipart Content-Type itself (compat32's Header.encode was a tenth of composing
+    a letter): the same lines as compat32, whether both halves fit or not."""
+    value = f'multipart/{subtype}; boundary="{boundary}"'
+    compat32 = Compat32(linesep="\r\n", max_line_length=78)
+    assert _WIRE._fold("Content-Type", value, False) == compat32._fold("Content-Type", value, False)
+
+
+@pytest.mark.parametrize("size", [0, 1, 2, 3, 56, 57, 58, 114, 1000, 50_000])
+def test_an_attachment_is_base64_in_lines_as_encodebytes_writes_them(size: int) -> None:
+    content = bytes(range(256)) * (size // 256) + bytes(range(size % 256))
+    assert _base64_lines(content) == base64.encodebytes(content).replace(b"\n", b"\r\n")
 
 
 def _stdlib_letter(
