@@ -260,8 +260,10 @@ _BLANK_RUNS = re.compile(r"\n{3,}")
 def _tidy_text(text: str) -> str:
     # Admin templates are easier to write when stray spaces and blank lines do not matter:
     # trailing spaces go, runs of blank lines become one, and the body ends with one newline.
-    lines = [line.rstrip() for line in text.splitlines()]
-    return _BLANK_RUNS.sub("\n\n", "\n".join(lines)).strip("\n") + "\n"
+    text = "\n".join(map(str.rstrip, text.splitlines()))
+    if "\n\n\n" in text:
+        text = _BLANK_RUNS.sub("\n\n", text)
+    return text.strip("\n") + "\n"
 
 
 def _nl2br(value: str) -> Markup:
@@ -329,7 +331,7 @@ class Templates:
         self._letters: dict[str, tuple[Template, ...]] = {}
         # What the filters wrote, by value: a letter shows the same few instants several times
         # (~17 a letter), and its neighbours in a batch the same days. Cleared when full.
-        self._shown: dict[tuple[str, date | datetime], str] = {}
+        self._shown: dict[tuple[str, date | datetime | int], str] = {}
         self._locale_id = str(self.locale)
         self.environment.filters |= {
             "date": self.format_date,
@@ -349,7 +351,7 @@ class Templates:
         require_aware("a date shown in a letter", value)
         return value.astimezone(self.timezone)
 
-    def _remember(self, kind: str, value: date | datetime, text: str) -> str:
+    def _remember(self, kind: str, value: date | datetime | int, text: str) -> str:
         if len(self._shown) >= _SHOWN_MAX:
             self._shown.clear()
         self._shown[kind, value] = text
@@ -387,6 +389,10 @@ class Templates:
 
     def format_size(self, value: int) -> str:
         """ "532 octets", "50 ko", "1,2 Mo" / "532 bytes", "50 kB", "1.2 MB" (SI units)."""
+        shown = self._shown.get(("size", value))
+        return shown if shown is not None else self._remember("size", value, self._size(value))
+
+    def _size(self, value: int) -> str:
         units = _SIZE_UNITS.get(self.locale.language, _SIZE_UNITS["en"])
         amount = float(value)
         step = 0
