@@ -137,8 +137,11 @@ def _multipart(subtype: str, parts: Iterable[_Part]) -> tuple[str, bytes]:
 
 
 def _crlf(text: bytes) -> bytes:
-    """Every line end as CRLF, as the generator's `_write_lines` turns them."""
-    return text.replace(b"\r\n", b"\n").replace(b"\r", b"\n").replace(b"\n", b"\r\n")
+    """Every line end as CRLF, as the generator's `_write_lines` turns them (one pass for a text
+    without CR, as rendered letters are)."""
+    if b"\r" in text:
+        text = text.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    return text.replace(b"\n", b"\r\n")
 
 
 def _file_part(file: FileToAttach) -> _Part:
