@@ -310,3 +310,15 @@ def test_facts_refuse_naive_datetimes() -> None:
 def test_mediator_needs_a_name() -> None:
     with pytest.raises(ValueError, match="name"):
         Mediator(name=" ")
+
+
+def test_the_two_instants_of_a_repeated_hour_are_shown_apart() -> None:
+    """Dates are remembered by value, and two instants of one zone's repeated autumn hour compare
+    equal (Python compares them by wall time): each must still show its own hour in the register's zone."""
+    new_york = ZoneInfo("America/New_York")
+    first = datetime(2026, 11, 1, 1, 30, tzinfo=new_york)  # 05:30 UTC, EDT
+    second = first.replace(fold=1)  # 06:30 UTC, EST
+    assert first == second
+    paris = Templates("fr")
+    assert (paris.format_time(first), paris.format_time(second)) == ("06:30", "07:30")
+    assert paris.format_datetime(second).endswith("à 07:30")

@@ -283,6 +283,17 @@ def _short_time(hour: int, minute: int, locale: str) -> str:
     return format_time(time(hour, minute), format="short", locale=locale).replace("\u202f", " ")
 
 
+# A value a filter wrote, as `Templates` remembers it: the filter, the value and its fold. Two
+# aware datetimes of one zone compare (and hash) by their wall time, fold aside: the two instants of
+# an hour repeated in autumn would share a text, shown in another zone. A naive datetime is never
+# equal to an aware one, so it misses and `_local` refuses it.
+_Shown = tuple[str, date | datetime | int, int]
+
+
+def _shown_key(kind: str, value: date | datetime | int) -> _Shown:
+    return (kind, value, value.fold if isinstance(value, datetime) else 0)
+
+
 class _Environment(Environment):
     """Jinja's environment, each template's globals a plain dict rather than a ChainMap over the
     environment's: Jinja walks a template's globals two or three times a render (the context, each
@@ -331,7 +342,7 @@ class Templates:
         self._letters: dict[str, tuple[Template, ...]] = {}
         # What the filters wrote, by value: a letter shows the same few instants several times
         # (~17 a letter), and its neighbours in a batch the same days. Cleared when full.
-        self._shown: dict[tuple[str, date | datetime | int], str] = {}
+        self._shown: dict[_Shown, str] = {}
         self._locale_id = str(self.locale)
         self.environment.filters |= {
             "date": self.format_date,
@@ -351,37 +362,39 @@ class Templates:
         require_aware("a date shown in a letter", value)
         return value.astimezone(self.timezone)
 
-    def _remember(self, kind: str, value: date | datetime | int, text: str) -> str:
+    def _remember(self, key: _Shown, text: str) -> str:
         if len(self._shown) >= _SHOWN_MAX:
             self._shown.clear()
-        self._shown[kind, value] = text
+        self._shown[key] = text
         return text
 
     def format_date(self, value: date | datetime) -> str:
         """ "lundi 7 décembre 2026" / "Monday, December 7, 2026" (the local day for a datetime)."""
-        # A naive datetime is never equal to an aware one, so it misses and `_local` refuses it.
-        shown = self._shown.get(("date", value))
+        key = _shown_key("date", value)
+        shown = self._shown.get(key)
         if shown is not None:
             return shown
         day = self._local(value).date() if isinstance(value, datetime) else value
-        return self._remember("date", value, _full_date(day, self._locale_id))
+        return self._remember(key, _full_date(day, self._locale_id))
 
     def format_time(self, value: datetime) -> str:
         """ "14:05" / "2:05 PM", local time. Babel's narrow no-break space becomes a plain space."""
-        shown = self._shown.get(("time", value))
+        key = _shown_key("time", value)
+        shown = self._shown.get(key)
         if shown is not None:
             return shown
         local = self._local(value)
-        return self._remember("time", value, _short_time(local.hour, local.minute, self._locale_id))
+        return self._remember(key, _short_time(local.hour, local.minute, self._locale_id))
 
     def format_datetime(self, value: datetime) -> str:
         """ "lundi 7 décembre 2026 à 14:05" / "Monday, December 7, 2026 at 2:05 PM", local time."""
-        shown = self._shown.get(("datetime", value))
+        key = _shown_key("datetime", value)
+        shown = self._shown.get(key)
         if shown is not None:
             return shown
         pattern = _AT_TIME.get(self.locale.language, "{1}, {0}")
         text = pattern.replace("{1}", self.format_date(value)).replace("{0}", self.format_time(value))
-        return self._remember("datetime", value, text)
+        return self._remember(key, text)
 
     def format_stamp(self, value: datetime) -> str:
         """ "2026-12-07 14:05", local time: a date in a table (the sheet's history), in any language."""
@@ -389,8 +402,9 @@ class Templates:
 
     def format_size(self, value: int) -> str:
         """ "532 octets", "50 ko", "1,2 Mo" / "532 bytes", "50 kB", "1.2 MB" (SI units)."""
-        shown = self._shown.get(("size", value))
-        return shown if shown is not None else self._remember("size", value, self._size(value))
+        key = _shown_key("size", value)
+        shown = self._shown.get(key)
+        return shown if shown is not None else self._remember(key, self._size(value))
 
     def _size(self, value: int) -> str:
         units = _SIZE_UNITS.get(self.locale.language, _SIZE_UNITS["en"])
