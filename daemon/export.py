@@ -27,7 +27,6 @@ from daemon.edges.register.views import Filters, list_complaints, messages_from,
 from daemon.errors import ComplaintsError
 from daemon.presenting import detail_json, mediation_of
 
-FORMATS = ("csv", "json")
 SEPARATORS = {",": ",", ";": ";", "tab": "\t", "\\t": "\t", "\t": "\t"}
 
 

@@ -28,8 +28,6 @@ from daemon.edges.register.report_rows import report_rows
 from daemon.errors import ReportError
 from daemon.runners.desk import Desk
 
-FORMATS = ("html", "csv", "json")
-
 
 @dataclass(frozen=True)
 class Made:
@@ -125,4 +123,4 @@ def render(made: Made, fmt: str, links: bool = False) -> str:
     return to_json(made.report, made.stamp)
 
 
-__all__ = ["FORMATS", "cmd_report", "mail_report", "make_report", "period_option", "render"]
+__all__ = ["cmd_report", "mail_report", "make_report", "period_option", "render"]
