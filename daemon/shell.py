@@ -321,7 +321,7 @@ def _register(config_path: str) -> tuple[Config, Register]:
 
 def cmd_list(args) -> int:
     config = load_config(args.config).named(args.register)
-    status = _status_option(args.status)
+    status = _choice_option("--status", args.status, Status)
     register = Register(config.database.url)
     filters = Filters(
         now=datetime.now(UTC),
@@ -347,16 +347,6 @@ def cmd_list(args) -> int:
     return 0
 
 
-def _status_option(text: str | None) -> str | None:
-    """A status filter must be one of the lifecycle's: a typo must not read as "no complaints"."""
-    if text is None:
-        return None
-    valid = [status.value for status in Status]
-    if text.strip().lower() not in valid:
-        raise ComplaintsError(f"--status {text}: unknown status (valid: {', '.join(valid)})")
-    return text.strip().lower()
-
-
 def _check_handler(config: Config, handler: str) -> None:
     """An address that is neither a configured handler nor any complaint's is a typo, not an empty list
     (a handler removed from the config still lists the complaints they held)."""
@@ -368,7 +358,7 @@ def _check_handler(config: Config, handler: str) -> None:
 
 
 def _choice_option(option: str, text: str | None, values: type[StrEnum]) -> str | None:
-    """A filter on an evaluation field takes its English identifiers: a typo is an error, not an empty list."""
+    """A filter takes the register's English identifiers: a typo is an error, not an empty list."""
     if text is None:
         return None
     valid = [value.value for value in values]

@@ -93,8 +93,7 @@ def test_an_unknown_status_names_the_valid_ones(config):
     result = complaintsd("list", "--status", "bogus", "--config", str(config))
     assert (result.returncode, result.stdout) == (1, "")
     assert result.stderr == (
-        "complaintsd: --status bogus: unknown status "
-        "(valid: received, acknowledged, in_progress, answered, closed, reopened)\n"
+        "complaintsd: --status bogus: not one of received, acknowledged, in_progress, answered, closed, reopened\n"
     )
     assert complaintsd("list", "--status", "In_Progress", "--config", str(config)).returncode == 0
 
