@@ -38,6 +38,7 @@ class SenderProcess:
         self._lock = threading.Lock()  # woken from the mailbox loop and from the scheduler
         self._closed = False
         self.adopted = False
+        self._dismissed = False
         command = [sys.executable, "-m", "daemon.runners.sender", str(receiver), str(os.getpid())]
         unblocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         try:
@@ -56,9 +57,9 @@ class SenderProcess:
     def dismiss(self) -> None:
         """End a child never handed its configuration (it holds no lease, no connection, no letter):
         killed and reaped, so that it neither outlives the command nor prints anything."""
-        if self.adopted:
+        if self.adopted or self._dismissed:
             return
-        self.adopted = True  # once
+        self._dismissed = True
         self.process.kill()
         self.process.wait()
         if self.process.stdin is not None:
