@@ -27,12 +27,9 @@ from daemon.core.deadlines import parse_duration
 from daemon.core.lifecycle import Status
 from daemon.core.manual_entry import Channel
 from daemon.edges.register import Register
-from daemon.edges.register.views import Filters, list_complaints, show_complaint
 from daemon.errors import ComplaintsError, NotFound
 from daemon.logs import setup_logging
-from daemon.presenting import detail_json, detail_text, mediation_of, summary_json, table
 from daemon.quarantine import add_commands as add_quarantine_commands
-from daemon.terminal import made_visible
 
 if TYPE_CHECKING:
     from daemon.runners.sender_process import SenderProcess
@@ -40,8 +37,8 @@ if TYPE_CHECKING:
 DEFAULT_CONFIG = "/etc/complaintsd/config.toml"
 # `show`: the register's words (text), the contract (json), the printable sheet (html, pdf: daemon/sheet.py).
 SHOW_FORMATS = ("text", "json", "html", "pdf")
-# `export` and `report` (daemon/export.py, daemon/report.py), whose modules are imported only when
-# their command runs: building the parser of every `complaintsd run` imported them (20 ms, issue 10).
+# `export` and `report` (daemon/export.py, daemon/report.py). Like theirs, the modules of `list` and
+# `show` are imported when their command runs: every `complaintsd run` imported them all (45 ms, issue 10).
 EXPORT_FORMATS = ("csv", "json")
 REPORT_FORMATS = ("html", "csv", "json")
 # What a customer wrote reaches the terminal with its control characters shown, never raw (terminal.py);
@@ -320,6 +317,10 @@ def _register(config_path: str) -> tuple[Config, Register]:
 
 
 def cmd_list(args) -> int:
+    from daemon.edges.register.views import Filters, list_complaints
+    from daemon.presenting import summary_json, table
+    from daemon.terminal import made_visible
+
     config = load_config(args.config).named(args.register)
     status = _choice_option("--status", args.status, Status)
     register = Register(config.database.url)
@@ -377,6 +378,10 @@ def _duration_option(option: str, text: str | None) -> timedelta | None:
 
 
 def cmd_show(args) -> int:
+    from daemon.edges.register.views import show_complaint
+    from daemon.presenting import detail_json, detail_text, mediation_of
+    from daemon.terminal import made_visible
+
     if args.json and args.format not in (None, "json"):
         raise ComplaintsError(f"--json and --format {args.format}: choose one")
     form = "json" if args.json else (args.format or "text")
