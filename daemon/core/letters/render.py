@@ -221,17 +221,24 @@ class HistoryLine:
 
 def clean_summary(complaint: ComplaintSummary) -> ComplaintSummary:
     """The summary as a letter shows it: what the customer wrote may hold line breaks or be an
-    address posing as a name."""
-    return replace(
-        complaint,
-        subject=echo(complaint.subject),
-        customer_name=usable_name(complaint.customer_name, complaint.customer_email),
-    )
+    address posing as a name. The same summary when neither changes (the usual case: a new one
+    runs every check of its constructor again)."""
+    subject = echo(complaint.subject)
+    customer_name = usable_name(complaint.customer_name, complaint.customer_email)
+    if subject == complaint.subject and customer_name == complaint.customer_name:
+        return complaint
+    return replace(complaint, subject=subject, customer_name=customer_name)
 
 
 def facts_context(facts: Any) -> dict[str, Any]:
     """Every field of a facts dataclass, by name: what its templates see before adjustments."""
-    return {f.name: getattr(facts, f.name) for f in fields(facts)}
+    names = _FIELD_NAMES.get(type(facts))
+    if names is None:
+        names = _FIELD_NAMES[type(facts)] = tuple(f.name for f in fields(facts))
+    return {name: getattr(facts, name) for name in names}
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}  # each facts type's fields, by name
 
 
 # --- templates ------------------------------------------------------------------------------------
