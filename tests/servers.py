@@ -763,7 +763,8 @@ class SmtpSink:
                 self._refused[rcpt.lower()] = reply
 
     def delay_once(self, recipient: str, seconds: float) -> None:
-        """Answer the next DATA of a transaction to `recipient` only after `seconds` (a slow relay)."""
+        """Answer the next DATA of a transaction to `recipient` (or from that return path) only after
+        `seconds` (a slow relay)."""
         with self._cond:
             self._delays[recipient.lower()] = seconds
 
@@ -869,7 +870,7 @@ class _SinkHandler:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        delay = self.sink.latency + self.sink._take_delay(envelope.rcpt_tos)
+        delay = self.sink.latency + self.sink._take_delay([envelope.mail_from, *envelope.rcpt_tos])
         if delay:
             await asyncio.sleep(delay)
         reply = self.sink._take_failure("data")

@@ -28,7 +28,7 @@ from daemon.core.letters.compose import (
 from daemon.core.letters.render import Letter
 from daemon.core.lifecycle import Event, IllegalTransition, Status, next_status
 from daemon.core.mail import Address
-from daemon.core.outbox import RetryPolicy, retry_delay
+from daemon.core.outbox import Envelope, InOrder, RetryPolicy, retry_delay
 from daemon.core.parsing import parse
 from daemon.core.references import find_references, format_reference
 from daemon.core.triage import Facts, Outcome, classify
@@ -56,6 +56,44 @@ def test_retry_backoff_doubles_and_caps():
     delays = [retry_delay(n, policy).total_seconds() for n in range(1, 10)]
     assert delays[:4] == [30, 60, 120, 240]
     assert max(delays) == 3600
+
+
+def waves(letters: list[tuple[str, int | None]]) -> list[list[int]]:
+    """The letters several connections may have in flight at once, wave after wave, when every
+    letter of a wave is answered before the next wave is taken."""
+    order = InOrder([Envelope("reclamations@example.com", (to,), b"", complaint) for to, complaint in letters])
+    out = []
+    while order.left:
+        wave = list(iter(order.take, None))
+        assert wave, "a letter waits for nothing that will come"
+        for index in wave:
+            order.done(index)
+        out.append(wave)
+    return out
+
+
+BOB, ANN = "bob@example.com", "ann@client.example"
+
+
+@pytest.mark.parametrize(
+    ("letters", "expected"),
+    [
+        # One handler, three complaints: each complaint's letters in order, the complaints side by side.
+        ([(BOB, 1), (BOB, 2), (BOB.upper(), 1), (BOB, 3), (BOB, 2)], [[0, 1, 3], [2, 4]]),
+        # A letter about no complaint (a digest) waits for every earlier letter to its mailbox, and
+        # every later one waits for it; other mailboxes go on meanwhile.
+        (
+            [(BOB, 1), (BOB, 2), (BOB, 1), (ANN, 1), (BOB, None), (BOB, 3), (BOB, 2), (ANN, 2)],
+            [[0, 1, 3, 7], [2], [4], [5, 6]],
+        ),
+        # Letters about no complaint keep their order among themselves, as before issue 10.
+        ([(BOB, None), (BOB, None), (ANN, None)], [[0, 2], [1]]),
+        # The customer's acknowledgement and the handler's notification of 3 complaints: all at once.
+        ([(ANN, 1), (BOB, 1), (ANN, 2), (BOB, 2), (ANN, 3), (BOB, 3)], [[0, 1, 2, 3, 4, 5]]),
+    ],
+)
+def test_letters_keep_their_order_per_mailbox_and_complaint(letters, expected):
+    assert waves(letters) == expected
 
 
 def test_our_acknowledgement_is_recognised_as_automatic_by_our_own_triage():

@@ -290,7 +290,8 @@ def test_the_outbox_runner_records_each_relay_answer(tmp_path, smtp_sink, answer
 
 @pytest.mark.smtp
 def test_the_sender_spreads_a_batch_over_its_connections_and_sends_each_letter_once(tmp_path, smtp_sink):
-    """`[outbox] connections = 3`: three SMTP sessions at once, every letter once, every result recorded."""
+    """`[outbox] connections = 3`: three SMTP sessions at once, every letter once, every result recorded;
+    the handler's notifications (each about its own complaint) leave side by side (issue 10)."""
     clock = FakeClock()
     sections = {"smtp": {"host": smtp_sink.host, "port": smtp_sink.port}, "outbox": {"connections": 3}}
     desk = make_desk(tmp_path, clock, **sections)
@@ -298,11 +299,14 @@ def test_the_sender_spreads_a_batch_over_its_connections_and_sends_each_letter_o
     outbox = Outbox(desk.register, SmtpSender(config.smtp, config.outbox.connections), config.outbox, clock)
     mails = (complaint(n, sender=f"Client {n} <c{n}@client.example>", subject=f"Colis {n}") for n in range(1, 13))
     references = ingest(desk, *mails).references
+    smtp_sink.delay_once("bob@example.com", 0.5)  # the relay slow to take the handler's first notification
     assert outbox.flush() == 24
     received = smtp_sink.messages()
     ids = [m.parsed()["Message-ID"] for m in received]
     assert len(ids) == len(set(ids)) == 24, "each letter once"
     assert len({m.peer for m in received}) == 3, "over three connections"
+    to_bob = [str(m.parsed()["Subject"]) for m in received if m.rcpt_tos == ("bob@example.com",)]
+    assert len(to_bob) == 12 and "REC-2026-000001]" in to_bob[-1], "his notifications of other complaints overtook it"
     assert {letter.status for letter in queued(desk)} == {"sent"}
     assert all(show(desk, reference).status == "acknowledged" for reference in references)
 

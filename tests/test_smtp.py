@@ -95,6 +95,29 @@ def test_over_several_connections_letters_to_one_recipient_arrive_in_their_queue
     assert len({m.peer for m in smtp_sink.messages()}) > 1
 
 
+def test_over_several_connections_a_handlers_letters_about_different_complaints_leave_side_by_side(tmp_path, smtp_sink):
+    """`[outbox] connections = 4`, every letter to one handler (issue 10: 500 new complaints' notifications
+    went one after the other), the relay slow to take the first: the letters about other complaints
+    overtake it over the other connections, while the next letter about its complaint waits for it.
+    A letter about no complaint (a digest) waits for all before it, and the letters after it wait for it."""
+    handler = "bob@example.com"
+    about = [1, 2, 3, 1, 4, None, 2, 5]
+    envelopes = [
+        Envelope(f"bounces+{n}@example.com", (handler,), letter(n, handler).raw, complaint)
+        for n, complaint in enumerate(about)
+    ]
+    smtp_sink.delay_once("bounces+0@example.com", 0.5)  # the return path names the letter, as with VERP
+    results = send(sender_for(smtp_sink, tmp_path, connections=4), envelopes)
+    assert {r.fate for r in results} == {Fate.SENT}
+    received = smtp_sink.messages()
+    arrived = [int(m.parsed()["X-Number"]) for m in received]
+    assert arrived.index(1) < arrived.index(0) and arrived.index(2) < arrived.index(0), "other complaints overtook"
+    assert arrived.index(0) < arrived.index(3), "complaint 1's second letter after its first"
+    assert arrived.index(1) < arrived.index(6), "complaint 2's second letter after its first"
+    assert max(arrived.index(n) for n in range(5)) < arrived.index(5) < min(arrived.index(6), arrived.index(7))
+    assert len({m.peer for m in received}) > 1
+
+
 def test_several_connections_send_every_letter_of_a_batch_once(tmp_path, smtp_sink):
     """Letters to a few recipients, each with letters to several of them: each leaves once, and each
     recipient receives them in queue order."""

@@ -8,7 +8,6 @@ either way the complaint's history says what happened.
 from __future__ import annotations
 
 import heapq
-from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -33,9 +32,13 @@ class SendResult:
 
 @dataclass(frozen=True)
 class Envelope:
+    """A letter as the relay gets it, and the complaint it is about (None: a digest, an alert…),
+    which only orders the letters over several connections (`InOrder`)."""
+
     mail_from: str
     recipients: tuple[str, ...]
     raw: bytes
+    complaint: int | None = None
 
 
 @dataclass(frozen=True)
@@ -78,26 +81,56 @@ def after_failure(
 
 
 class InOrder:
-    """The letters of a batch handed to several connections so that the letters to one recipient
-    still leave in the order they were queued (issue 10): a letter is handed out only when every
-    earlier letter to each of its recipients has been answered (`done`). Letters to others overtake
-    it meanwhile, so a handler's notifications, forwards and digests arrive in order while the
-    customers' acknowledgements go out beside them.
+    """The letters of a batch handed to several connections so that a reader still gets them in
+    the order they were queued (issue 10): the letters about one complaint to one mailbox leave one
+    after the other (the acknowledgement before the answer, the handler's notification before the
+    reminder), while letters about other complaints, or to others, overtake them. So a handler's
+    notifications of 500 new complaints leave side by side over every connection, each complaint's
+    own letters still in order.
 
-    Each recipient has the queue of its letters (an address compared without case: one mailbox);
-    a letter is ready when it heads the queue of every one of its recipients, and the ready letters
-    are handed out lowest index first. Without `done`, a recipient's later letters wait forever:
-    the sender calls it for every letter taken, sent or not. A letter that fails and is retried
-    later no longer holds back the next one (as with a single connection)."""
+    A letter about no complaint (a digest, an alert, a command reply naming none) keeps its place
+    among all of its recipient's letters: it waits for every earlier letter to that mailbox, and
+    every later one waits for it. Its reader expects it after what was queued before it (a digest
+    lists the complaints whose notifications came first; a command's reply follows the letters
+    its command caused) and before what came after; such letters are few (daily digests, alerts),
+    so they rarely hold anything back.
 
-    def __init__(self, recipients: Sequence[Sequence[str]]) -> None:
-        self._recipients = [sorted({address.lower() for address in each}) for each in recipients]
-        self._queues: dict[str, deque[int]] = {}
-        for index, each in enumerate(self._recipients):
-            for address in each:
-                self._queues.setdefault(address, deque()).append(index)
-        self._out = [False] * len(recipients)  # handed out (or given up by `rest`)
-        self._ready = [index for index in range(len(recipients)) if self._heads(index)]
+    A letter may leave once the relay has answered each letter it waits for (`done`): the latest
+    earlier one to each of its recipients about the same complaint (or the latest about none,
+    whichever came later), or for a letter about none every latest earlier one to the mailbox. The
+    letters that may leave are handed out lowest index first. Addresses are compared without case
+    (one mailbox). Without `done`, the letters waiting stay unsent: the sender calls it for every
+    letter taken, sent or not. A letter that fails and is retried later no longer holds back the
+    next one (as with a single connection)."""
+
+    def __init__(self, letters: Sequence[Envelope]) -> None:
+        self._next: list[list[int]] = [[] for _ in letters]  # the letters waiting for this one's answer
+        self._waits = [0] * len(letters)  # how many answers each letter still waits for
+        latest: dict[tuple[str, int | None], int] = {}  # (mailbox, complaint) -> its latest letter
+        about: dict[str, set[int]] = {}  # mailbox -> the complaints of its letters since its latest about none
+        for index, letter in enumerate(letters):
+            before: set[int] = set()
+            for address in {address.lower() for address in letter.recipients}:
+                none = latest.get((address, None))
+                if letter.complaint is None:
+                    before.update(latest[address, complaint] for complaint in about.get(address, ()))
+                    about[address] = set()
+                    if none is not None:
+                        before.add(none)
+                    latest[address, None] = index
+                    continue
+                previous = latest.get((address, letter.complaint))
+                if previous is not None and (none is None or previous > none):
+                    before.add(previous)
+                elif none is not None:
+                    before.add(none)
+                about.setdefault(address, set()).add(letter.complaint)
+                latest[address, letter.complaint] = index
+            self._waits[index] = len(before)
+            for earlier in before:
+                self._next[earlier].append(index)
+        self._out = [False] * len(letters)  # handed out (or given up by `rest`)
+        self._ready = [index for index, waits in enumerate(self._waits) if not waits]
 
     def take(self) -> int | None:
         """The next letter that may leave now, or None (none may yet, or none is left: `left`)."""
@@ -124,12 +157,8 @@ class InOrder:
         heapq.heappush(self._ready, index)
 
     def done(self, index: int) -> None:
-        """The relay answered letter `index` (taken before): the next letter to its recipients may go."""
-        for address in self._recipients[index]:
-            queue = self._queues[address]
-            queue.popleft()
-            if queue and not self._out[queue[0]] and self._heads(queue[0]):
-                heapq.heappush(self._ready, queue[0])
-
-    def _heads(self, index: int) -> bool:
-        return all(self._queues[address][0] == index for address in self._recipients[index])
+        """The relay answered letter `index` (taken before): the letters waiting for it may go."""
+        for later in self._next[index]:
+            self._waits[later] -= 1
+            if not self._waits[later] and not self._out[later]:
+                heapq.heappush(self._ready, later)

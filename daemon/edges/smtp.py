@@ -92,8 +92,9 @@ class SmtpSender:
         self, envelopes: Sequence[Envelope], report: Callable[[int, SendResult], None], stopping: Callable[[], bool]
     ) -> None:
         """`connections` workers take the next letter that may leave (core.outbox.InOrder: a letter
-        waits for the answer to every earlier one to its recipients), each over its own connection."""
-        order = _Order(InOrder([envelope.recipients for envelope in envelopes]), stopping)
+        waits for the answer to the earlier one to its recipients about the same complaint), each
+        over its own connection."""
+        order = _Order(InOrder(envelopes), stopping)
         workers = min(self.connections, len(envelopes))
         await asyncio.gather(*(self._worker(envelopes, order, report) for _ in range(workers)))
 

@@ -46,7 +46,7 @@ def due(session: Session, now: datetime, limit: int) -> list[Due]:
     return [
         Due(
             r.id,
-            Envelope(r.mail_from, (r.recipients,), r.raw),
+            Envelope(r.mail_from, (r.recipients,), r.raw, r.complaint_id),
             r.purpose,
             r.complaint_id,
             r.attempts,
