@@ -1,6 +1,7 @@
 """Ingestion benchmark: the daemon against a bare loop doing the same work, in the same run.
 
     python benchmarks/ingest.py [--messages 500] [--latency 200] [--prefill 100000] [--big-mb 30]
+                                [--connections 1] [--pipelining]
 
 Every complaint owes two letters: the acknowledgement to the customer and the notification to its
 handler. The clock of each side runs until every letter owed is at the SMTP server and INBOX is empty.
@@ -253,6 +254,7 @@ def main() -> int:
     parser.add_argument("--prefill", type=int, default=0, help="also ingest into a register of this many complaints")
     parser.add_argument("--big-mb", type=int, default=0, help="also ingest one complaint with an attachment this big")
     parser.add_argument("--connections", type=int, default=1, help="[outbox] connections (the default: 1)")
+    parser.add_argument("--pipelining", action="store_true", help="the daemon's SMTP sink offers PIPELINING (RFC 2920)")
     args = parser.parse_args()
     compile_daemon()  # measured as installed: see tests/harness.py
     count = args.messages
@@ -266,7 +268,7 @@ def main() -> int:
         append_all(accounts["bare"], raws)
         for name in names:
             (workdir / name).mkdir()
-        with SmtpSink() as sink:
+        with SmtpSink(pipelining=args.pipelining) as sink:
             ours, memory, first = daemon_run(
                 accounts["daemon"], sink, workdir / "daemon", count, connections=args.connections
             )

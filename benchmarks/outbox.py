@@ -1,6 +1,7 @@
 """Sender benchmark: the daemon's outbox sender against a bare smtplib loop sending the same bytes.
 
     python benchmarks/outbox.py [--complaints 500] [--connections 1] [--runs 1] [--relay-ms 0] [--customers 0]
+                                [--pipelining]
 
 A register holds the letters `--complaints` new complaints owe (an acknowledgement to the customer
 and a notification to the handler each, composed by the ingestion path), waiting in the outbox: all
@@ -9,7 +10,8 @@ from one customer and to one handler (Bob), or from `--customers` customers in t
     smtplib connection, one after the other, recording nothing;
 (b) the daemon: `complaintsd run` on an empty Maildir, so that its sender alone has work.
 Each clock runs from process start until every letter is at the SMTP server (an aiosmtpd sink in
-this process; `--relay-ms` delays its answers to MAIL, RCPT and DATA, as a relay far away would);
+this process; `--relay-ms` delays its answers to MAIL, RCPT and DATA, as a relay far away would;
+`--pipelining`: it offers PIPELINING, as Postfix does, which the daemon uses and smtplib does not);
 it also prints when the first letter arrived and the CPU of the process (the daemon's: both of its
 processes, its stop included). Read the ratio: the machine is shared.
 """
@@ -132,6 +134,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--customers", type=int, default=0, help="complaints from this many customers (0: one)")
     parser.add_argument("--relay-ms", type=float, default=0.0, help="the sink's delay before each answer")
+    parser.add_argument("--pipelining", action="store_true", help="the sink offers PIPELINING (RFC 2920)")
     args = parser.parse_args()
     compile_daemon()  # measured as installed: see tests/harness.py
     letters = 2 * args.complaints
@@ -139,11 +142,12 @@ def main() -> int:
         pristine = fill(Path(tmp) / "pristine", args.complaints, args.customers)
         print(f"{letters} letters waiting ({args.complaints} complaints, every 5th with a 50 KB PDF)", flush=True)
         for run in range(1, args.runs + 1):
-            with SmtpSink(latency=args.relay_ms / 1000) as sink:
+            sink_options = {"latency": args.relay_ms / 1000, "pipelining": args.pipelining}
+            with SmtpSink(**sink_options) as sink:
                 bare = timed([sys.executable, "-c", BARE, str(pristine), str(sink.port)], sink, letters, stop=False)
             workdir = Path(tmp) / f"daemon-{run}"
             shutil.copytree(pristine.parent, workdir)
-            with SmtpSink(latency=args.relay_ms / 1000) as sink:
+            with SmtpSink(**sink_options) as sink:
                 path = config(workdir, sink, args.connections)
                 command = [sys.executable, "-m", "daemon.cli", "run", "--config", str(path)]
                 daemon = timed(command, sink, letters, stop=True)

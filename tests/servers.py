@@ -638,6 +638,9 @@ class SmtpSink:
     `refuse(addr, ...)` permanently refuses those recipients (550) until `reset()`. With `auth`
     ({login: password}) it advertises AUTH PLAIN/LOGIN without TLS and requires it. It offers
     SMTPUTF8 (RFC 6531) unless `smtputf8=False`: a relay that cannot take an internationalised address.
+    With `pipelining=True` it offers PIPELINING (RFC 2920), as Postfix does: aiosmtpd reads each
+    command line from its stream and answers it before reading the next, so commands written at
+    once are answered one by one, in order.
     """
 
     TEMPFAIL = "451 4.3.0 Temporary failure, please try again later"
@@ -651,8 +654,11 @@ class SmtpSink:
         smtputf8: bool = True,
         latency: float = 0.0,
         max_connections: int = 0,
+        pipelining: bool = False,
     ) -> None:
         self.host = host
+        self.pipelining = pipelining
+        self.pipelined = 0  # transactions whose RCPT had arrived with their MAIL: written at once
         self.max_connections = max_connections  # beyond this many at once, a 421 greeting (0: no limit)
         self.connections = 0  # open now
         self.latency = latency  # seconds before each answer to MAIL, RCPT and DATA: a relay far away
@@ -738,7 +744,7 @@ class SmtpSink:
 
     def _handler(self) -> Any:
         """The aiosmtpd handler: its `auth_<MECHANISM>` methods are the AUTH mechanisms offered."""
-        return _SinkHandler(self)
+        return _PipeliningHandler(self) if self.pipelining else _SinkHandler(self)
 
     def stop(self) -> None:
         with _live_lock:
@@ -842,6 +848,9 @@ class _SinkHandler:
         self.sink = sink
 
     async def handle_MAIL(self, server: Any, session: Any, envelope: Any, address: str, mail_options: list[str]) -> str:
+        if b"RCPT" in getattr(server._reader, "_buffer", b""):  # aiosmtpd's StreamReader: what it holds unread
+            with self.sink._cond:
+                self.sink.pipelined += 1
         if self.sink.latency:
             await asyncio.sleep(self.sink.latency)
         if self.sink.auth is not None and not session.authenticated:
@@ -893,3 +902,14 @@ class _SinkHandler:
             )
         )
         return "250 2.0.0 Message accepted for delivery"
+
+
+class _PipeliningHandler(_SinkHandler):
+    """The sink's hooks, and PIPELINING in the EHLO reply (aiosmtpd's "new" EHLO hook: it gets the
+    reply lines and returns them; the client's name is then the hook's to keep)."""
+
+    async def handle_EHLO(
+        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+    ) -> list[str]:
+        session.host_name = hostname
+        return [*responses[:-1], "250-PIPELINING", responses[-1]]

@@ -8,6 +8,7 @@ expressions). These tests hold it to what `sendmail` delivers, byte for byte.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from dataclasses import replace
 
 import aiosmtplib
@@ -16,10 +17,21 @@ import pytest
 from daemon.config import SmtpConfig
 from daemon.core.outbox import Envelope, Fate, SendResult
 from daemon.edges.smtp import SmtpSender
+from tests.conftest import require
 from tests.runners import config_of
-from tests.servers import SmtpSink
+from tests.servers import SmtpSink, smtp_unavailable
 
 pytestmark = pytest.mark.smtp
+
+
+@pytest.fixture(params=[False, True], ids=["one-by-one", "pipelining"])
+def smtp_sink(request) -> Iterator[SmtpSink]:
+    """Every test twice: a relay that answers each command before the next is written, and one that
+    offers PIPELINING (RFC 2920, as Postfix does), to which MAIL, RCPT and DATA are written at once."""
+    require(smtp_unavailable())
+    with SmtpSink(pipelining=request.param) as sink:
+        yield sink
+
 
 FROM, TO = "reclamations@example.com", "camille.durand@client.example"
 
@@ -74,6 +86,24 @@ def test_a_refused_letter_leaves_the_connection_ready_for_the_next(tmp_path, smt
     assert results[0].detail.startswith("refuse@client.example: 550")
     assert results[2].detail.startswith("451") and results[4].detail.startswith("451")
     assert len(smtp_sink.messages()) == 3
+
+
+def test_a_letter_to_two_with_one_refused_reaches_the_other_and_says_who_was_refused(tmp_path, smtp_sink):
+    smtp_sink.refuse("refuse@client.example")
+    envelope = Envelope(FROM, ("refuse@client.example", TO), b"Subject: x\r\n\r\ny\r\n")
+    [result] = send(sender_for(smtp_sink, tmp_path), [envelope])
+    assert result.fate is Fate.PERMANENT and result.detail.startswith("refused refuse@client.example: 550")
+    [received] = smtp_sink.messages()
+    assert received.rcpt_tos == (TO,)
+
+
+def test_to_a_relay_offering_pipelining_mail_rcpt_and_data_leave_in_one_write(tmp_path, smtp_sink):
+    """Two round trips a letter instead of four (issue 10): the relay finds each letter's RCPTs
+    already there when it reads its MAIL; to a relay that does not offer it, never."""
+    envelopes = [Envelope(FROM, (TO, f"c{n}@client.example"), f"Subject: {n}\r\n\r\ny\r\n".encode()) for n in range(5)]
+    assert {r.fate for r in send(sender_for(smtp_sink, tmp_path), envelopes)} == {Fate.SENT}
+    assert len(smtp_sink.messages()) == 5
+    assert smtp_sink.pipelined == (5 if smtp_sink.pipelining else 0)
 
 
 def letter(number: int, to: str) -> Envelope:
@@ -146,3 +176,32 @@ def test_a_relay_taking_fewer_connections_gets_every_letter_over_those_it_takes(
     for rcpt in set(to):
         numbers = [int(m.parsed()["X-Number"]) for m in received if m.rcpt_tos == (rcpt,)]
         assert numbers == sorted(numbers)
+
+
+def test_a_relay_gone_in_the_middle_of_a_batch_leaves_the_rest_for_another_try(tmp_path, smtp_sink):
+    """The relay stops after the second letter: the letters after it are temporary failures (retried
+    later), none is reported sent that did not arrive, and the sender does not wait for replies that
+    will never come."""
+    envelopes = [letter(n, f"c{n}@client.example") for n in range(6)]
+    results: dict[int, SendResult] = {}
+
+    def report(index: int, result: SendResult) -> None:
+        results[index] = result
+        if len(results) == 2:
+            smtp_sink.stop()
+
+    sender_for(smtp_sink, tmp_path).send_all(envelopes, report)
+    arrived = {int(m.parsed()["X-Number"]) for m in smtp_sink.messages()}
+    assert sorted(results) == list(range(6))
+    assert {n for n, r in results.items() if r.fate is Fate.SENT} == arrived == {0, 1}
+    assert {r.fate for n, r in results.items() if n >= 2} == {Fate.TEMPORARY}
+
+
+def test_a_relay_that_does_not_answer_in_time_is_a_temporary_failure(tmp_path, smtp_sink):
+    smtp_sink.latency = 2.0  # before each answer to MAIL, RCPT and DATA; the sender waits 1 s
+    config: SmtpConfig = config_of(
+        tmp_path, smtp={"host": smtp_sink.host, "port": smtp_sink.port, "timeout": "1s"}
+    ).smtp
+    [result] = send(SmtpSender(config), [letter(0, TO)])
+    assert result.fate is Fate.TEMPORARY and "Timed out" in result.detail
+    assert smtp_sink.messages() == []
