@@ -14,12 +14,18 @@ this process; `--relay-ms` delays its answers to MAIL, RCPT and DATA, as a relay
 `--pipelining`: it offers PIPELINING, as Postfix does, which the daemon uses and smtplib does not);
 it also prints when the first letter arrived and the CPU of the process (the daemon's: both of its
 processes, its stop included). Read the ratio: the machine is shared.
+
+`--in-process` times the sender's own path instead, without the processes' start: `Outbox.flush` of
+the same letters in this process, to the sink in this process too (a thread: read the sending
+thread's CPU, and the recording thread's); `--profile` adds cProfile's view of the sending thread.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import os
+import pstats
 import shutil
 import signal
 import subprocess
@@ -123,6 +129,50 @@ def timed(command: list[str], sink: SmtpSink, letters: int, stop: bool) -> Run:
     return Run(first, last, usage.ru_utime + usage.ru_stime)
 
 
+def in_process(pristine: Path, workdir: Path, sink: SmtpSink, connections: int, profile: bool) -> str:
+    """`Outbox.flush` until every letter is sent: the wall clock, the sending thread's CPU (the
+    event loop) and the recording thread's (`Outbox.record`, the group commit)."""
+    from daemon.edges.register import Register
+    from daemon.edges.smtp import SmtpSender
+    from daemon.runners.outbox import Outbox
+    from tests.runners import config_of
+
+    shutil.copytree(pristine.parent, workdir)
+    config = config_of(
+        workdir,
+        smtp={"host": sink.host, "port": sink.port},
+        outbox={"connections": connections, "batch_size": 1000},
+        database={"url": f"sqlite:///{workdir}/register.db"},
+    )
+    outbox = Outbox(
+        Register(config.database.url), SmtpSender(config.smtp, connections), config.outbox, FakeClock(datetime.now(UTC))
+    )
+    recording = [0.0]
+    record = outbox.record
+
+    def timed_record(session, results):  # type: ignore[no-untyped-def]
+        started = time.thread_time()
+        try:
+            return record(session, results)
+        finally:
+            recording[0] += time.thread_time() - started
+
+    outbox.record = timed_record  # type: ignore[method-assign]
+    profiler = cProfile.Profile() if profile else None
+    wall, cpu = time.monotonic(), time.thread_time()
+    if profiler is not None:
+        profiler.enable()
+    while outbox.flush():  # a batch at a time (batch_size 1000: one)
+        pass
+    if profiler is not None:
+        profiler.disable()
+    wall, cpu = time.monotonic() - wall, time.thread_time() - cpu
+    if profiler is not None:
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+    outbox.register.dispose()
+    return f"in process: {wall:5.2f} s, the sending thread's CPU {cpu:4.2f} s, recording {recording[0]:4.2f} s"
+
+
 def sink_log() -> Path:
     return Path(tempfile.gettempdir()) / "complaintsd-bench-outbox.log"
 
@@ -135,6 +185,8 @@ def main() -> int:
     parser.add_argument("--customers", type=int, default=0, help="complaints from this many customers (0: one)")
     parser.add_argument("--relay-ms", type=float, default=0.0, help="the sink's delay before each answer")
     parser.add_argument("--pipelining", action="store_true", help="the sink offers PIPELINING (RFC 2920)")
+    parser.add_argument("--in-process", action="store_true", help="time Outbox.flush in this process instead")
+    parser.add_argument("--profile", action="store_true", help="with --in-process: cProfile of the sending thread")
     args = parser.parse_args()
     compile_daemon()  # measured as installed: see tests/harness.py
     letters = 2 * args.complaints
@@ -143,6 +195,11 @@ def main() -> int:
         print(f"{letters} letters waiting ({args.complaints} complaints, every 5th with a 50 KB PDF)", flush=True)
         for run in range(1, args.runs + 1):
             sink_options = {"latency": args.relay_ms / 1000, "pipelining": args.pipelining}
+            if args.in_process:
+                with SmtpSink(**sink_options) as sink:
+                    line = in_process(pristine, Path(tmp) / f"in-process-{run}", sink, args.connections, args.profile)
+                    print(f"{line}, {len(sink.messages())} letters at the server", flush=True)
+                continue
             with SmtpSink(**sink_options) as sink:
                 bare = timed([sys.executable, "-c", BARE, str(pristine), str(sink.port)], sink, letters, stop=False)
             workdir = Path(tmp) / f"daemon-{run}"
