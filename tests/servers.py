@@ -37,6 +37,7 @@ import re
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import tempfile
 import threading
@@ -655,9 +656,11 @@ class SmtpSink:
         latency: float = 0.0,
         max_connections: int = 0,
         pipelining: bool = False,
+        starttls: ssl.SSLContext | None = None,
     ) -> None:
         self.host = host
         self.pipelining = pipelining
+        self.starttls = starttls  # the server's certificate: STARTTLS offered and required before MAIL
         self.pipelined = 0  # transactions whose RCPT had arrived with their MAIL: written at once
         self.max_connections = max_connections  # beyond this many at once, a 421 greeting (0: no limit)
         self.connections = 0  # open now
@@ -703,6 +706,8 @@ class SmtpSink:
         from aiosmtpd.smtp import SMTP
 
         kwargs: dict[str, Any] = {"enable_SMTPUTF8": self.smtputf8}
+        if self.starttls is not None:
+            kwargs.update(tls_context=self.starttls, require_starttls=True)
         if self.auth is not None:
             # AUTH without TLS, as on loopback; MAIL FROM enforces it (auth_required=True would
             # make aiosmtpd warn at every connection).

@@ -8,6 +8,8 @@ expressions). These tests hold it to what `sendmail` delivers, byte for byte.
 from __future__ import annotations
 
 import asyncio
+import ssl
+import subprocess
 from collections.abc import Iterator
 from dataclasses import replace
 
@@ -205,3 +207,27 @@ def test_a_relay_that_does_not_answer_in_time_is_a_temporary_failure(tmp_path, s
     [result] = send(SmtpSender(config), [letter(0, TO)])
     assert result.fate is Fate.TEMPORARY and "Timed out" in result.detail
     assert smtp_sink.messages() == []
+
+
+@pytest.mark.parametrize("pipelining", [False, True], ids=["one-by-one", "pipelining"])
+def test_over_starttls_the_letters_leave_pipelined_or_not(tmp_path, monkeypatch, pipelining):
+    """A relay as Postfix is set up (STARTTLS required, PIPELINING offered): the replies are read on
+    the encrypted transport the sender has after STARTTLS."""
+    require(smtp_unavailable())
+    key, cert = tmp_path / "relay.key", tmp_path / "relay.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1"]
+        + ["-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True,
+        capture_output=True,
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # the sender verifies the relay with the default context
+    with SmtpSink(pipelining=pipelining, starttls=context) as sink:
+        smtp = {"host": sink.host, "port": sink.port, "tls": "starttls"}
+        sender = SmtpSender(config_of(tmp_path, smtp=smtp).smtp, 2)
+        envelopes = [Envelope(FROM, (TO, f"c{n}@client.example"), letter(n, TO).raw, n) for n in range(6)]
+        assert {r.fate for r in send(sender, envelopes)} == {Fate.SENT}
+        assert sorted(int(m.parsed()["X-Number"]) for m in sink.messages()) == list(range(6))
+        assert sink.pipelined == (6 if pipelining else 0)
