@@ -1,7 +1,7 @@
 """Ingestion benchmark: the daemon against a bare loop doing the same work, in the same run.
 
     python benchmarks/ingest.py [--messages 500] [--latency 200] [--prefill 100000] [--big-mb 30]
-                                [--connections 1] [--pipelining]
+                                [--connections 3] [--pipelining]
 
 Every complaint owes two letters: the acknowledgement to the customer and the notification to its
 handler. The clock of each side runs until every letter owed is at the SMTP server and INBOX is empty.
@@ -181,7 +181,7 @@ def _rss(pid: int) -> int:
 
 
 def daemon_run(
-    account, sink: SmtpSink, workdir: Path, count: int, prefill: int = 0, connections: int = 1
+    account, sink: SmtpSink, workdir: Path, count: int, prefill: int = 0, connections: int = 3
 ) -> tuple[float, PeakMemory, float]:
     """Seconds until every letter is at the sink and INBOX is empty, the memory, and seconds until
     the first letter was at the sink (what the daemon's start costs before any sending)."""
@@ -253,7 +253,7 @@ def main() -> int:
     parser.add_argument("--gap", type=float, default=0.05, help="seconds between APPENDs in the latency run")
     parser.add_argument("--prefill", type=int, default=0, help="also ingest into a register of this many complaints")
     parser.add_argument("--big-mb", type=int, default=0, help="also ingest one complaint with an attachment this big")
-    parser.add_argument("--connections", type=int, default=1, help="[outbox] connections (the default: 1)")
+    parser.add_argument("--connections", type=int, default=3, help="[outbox] connections (the default: 3)")
     parser.add_argument("--pipelining", action="store_true", help="the daemon's SMTP sink offers PIPELINING (RFC 2920)")
     args = parser.parse_args()
     compile_daemon()  # measured as installed: see tests/harness.py

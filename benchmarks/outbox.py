@@ -1,6 +1,6 @@
 """Sender benchmark: the daemon's outbox sender against a bare smtplib loop sending the same bytes.
 
-    python benchmarks/outbox.py [--complaints 500] [--connections 1] [--runs 1] [--relay-ms 0] [--customers 0]
+    python benchmarks/outbox.py [--complaints 500] [--connections 3] [--runs 1] [--relay-ms 0] [--customers 0]
                                 [--pipelining]
 
 A register holds the letters `--complaints` new complaints owe (an acknowledgement to the customer
@@ -180,7 +180,7 @@ def sink_log() -> Path:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--complaints", type=int, default=500)
-    parser.add_argument("--connections", type=int, default=1, help="[outbox] connections (the default: 1)")
+    parser.add_argument("--connections", type=int, default=3, help="[outbox] connections (the default: 3)")
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--customers", type=int, default=0, help="complaints from this many customers (0: one)")
     parser.add_argument("--relay-ms", type=float, default=0.0, help="the sink's delay before each answer")

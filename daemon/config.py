@@ -222,7 +222,7 @@ class OutboxConfig:
     retry_max: timedelta
     give_up_after: timedelta
     batch_size: int
-    connections: int = 1
+    connections: int = 3  # Microsoft 365 takes 3 at once from a mailbox (README, "[outbox] connections")
     verp: bool = False  # each letter's return path names it (core/verp.py); needs `+` addressing
     verp_delimiter: str = "+"
 

@@ -281,7 +281,7 @@ OUTBOX = {
     "retry_max": (_duration, "1h"),
     "give_up_after": (_duration, "5d"),
     "batch_size": (_integer(1, 5000), 200),
-    "connections": (_integer(1, 16), 1),
+    "connections": (_integer(1, 16), 3),
     "verp": (_boolean, False),
     "verp_delimiter": (_choice("+", "-"), "+"),
 }
