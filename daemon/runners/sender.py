@@ -15,6 +15,7 @@ The daemon's side of it, started before the daemon's own imports, is runners/sen
 from __future__ import annotations
 
 import ctypes
+import gc
 import logging
 import os
 import pickle
@@ -57,6 +58,9 @@ def main(argv: list[str]) -> None:
         config, log_level = pickle.load(sys.stdin.buffer)
     except (EOFError, pickle.UnpicklingError):
         return
+    # What the imports made lives as long as the process: out of the collector's way, so that its
+    # full collections while letters leave no longer walk SQLAlchemy's and pydantic's objects.
+    gc.freeze()
     sender_main(config, waker, log_level, stopping)
 
 
