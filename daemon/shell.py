@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import argparse
 import gc
+import importlib
 import json
 import os
 import signal
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -37,8 +39,8 @@ if TYPE_CHECKING:
 DEFAULT_CONFIG = "/etc/complaintsd/config.toml"
 # `show`: the register's words (text), the contract (json), the printable sheet (html, pdf: daemon/sheet.py).
 SHOW_FORMATS = ("text", "json", "html", "pdf")
-# `export` and `report` (daemon/export.py, daemon/report.py). Like theirs, the modules of `list` and
-# `show` are imported when their command runs: every `complaintsd run` imported them all (45 ms, issue 10).
+# `export` and `report` (daemon/export.py, daemon/report.py), whose modules are imported when they
+# run (`_later`), as list's and show's are.
 EXPORT_FORMATS = ("csv", "json")
 REPORT_FORMATS = ("html", "csv", "json")
 # What a customer wrote reaches the terminal with its control characters shown, never raw (terminal.py);
@@ -128,13 +130,25 @@ def _parser() -> argparse.ArgumentParser:
         "--due-within", metavar="DURATION", help='only open complaints whose answer is due within this, e.g. "2d"'
     )
     _add_parsers(command)
-    verify = command("verify", _verify, "check the history's two hash chains, the stored messages and files")
+    verify = command(
+        "verify",
+        _later("daemon.verify", "cmd_verify"),
+        "check the history's two hash chains, the stored messages and files",
+    )
     verify.add_argument("--json", action="store_true", help="machine-readable output")
     verify.add_argument("--export", metavar="FILE", help="write the chained history as JSON Lines for an auditor")
-    purge = command("purge", _purge, "remove the personal data of complaints closed before [retention] keep")
+    purge = command(
+        "purge",
+        _later("daemon.purge", "cmd_purge"),
+        "remove the personal data of complaints closed before [retention] keep",
+    )
     purge.add_argument("--dry-run", action="store_true", help="list the complaints that would be purged")
     purge.add_argument("--yes", action="store_true", help="purge them")
-    erase = command("erase", _erase, "pseudonymise one person everywhere the register holds them (GDPR)")
+    erase = command(
+        "erase",
+        _later("daemon.erase", "cmd_erase"),
+        "pseudonymise one person everywhere the register holds them (GDPR)",
+    )
     erase.add_argument("--customer", metavar="EMAIL", required=True, help="the person's email address")
     erase.add_argument("--dry-run", action="store_true", help="list what would change")
     erase.add_argument("--yes", action="store_true", help="erase them")
@@ -172,29 +186,23 @@ def _auth_parser(command) -> None:
     add_commands(command)
 
 
-def _purge(args) -> int:
-    from daemon.purge import cmd_purge
+def _later(module: str, name: str) -> Callable[[argparse.Namespace], int]:
+    """The handler `name` of `module`, imported when its command runs: every `complaintsd run` builds
+    the whole parser, and importing each command's module for it cost the daemon's start ~45 ms."""
 
-    return cmd_purge(args)
+    def handler(args: argparse.Namespace) -> int:
+        return getattr(importlib.import_module(module), name)(args)
 
-
-def _erase(args) -> int:
-    from daemon.erase import cmd_erase
-
-    return cmd_erase(args)
-
-
-def _verify(args) -> int:
-    from daemon.verify import cmd_verify
-
-    return cmd_verify(args)
+    return handler
 
 
 def _add_parsers(command) -> None:
     """`add` and `letter`: complaints that do not arrive by email (daemon/entry.py)."""
-    from daemon.entry import cmd_add, cmd_letter
-
-    add = command("add", cmd_add, "register a complaint made by phone, letter, at a counter or on a web form")
+    add = command(
+        "add",
+        _later("daemon.entry", "cmd_add"),
+        "register a complaint made by phone, letter, at a counter or on a web form",
+    )
     add.add_argument("--channel", required=True, help="phone, letter, counter or web")
     add.add_argument("--register", metavar="NAME", help="the [[registers]] entry it belongs to (default: the first)")
     add.add_argument("--name", required=True, help="the customer's name")
@@ -208,28 +216,22 @@ def _add_parsers(command) -> None:
     add.add_argument("--attach", action="append", default=[], metavar="FILE", help="a supporting document (repeat)")
     add.add_argument("--received-at", help="when the customer made it (ISO date-time, local; default now)")
     add.add_argument("--json", action="store_true", help='print {"reference": …}')
-    letter = command("letter", cmd_letter, "print a letter to post to a customer who has no email address")
+    letter = command(
+        "letter", _later("daemon.entry", "cmd_letter"), "print a letter to post to a customer who has no email address"
+    )
     letter.add_argument("reference")
     letter.add_argument("kind", help="acknowledgement")
     letter.add_argument("--format", choices=("html", "text"), default="html")
     letter.add_argument("--output", metavar="FILE", help="write it there instead of standard output")
 
 
-def _export(args) -> int:
-    from daemon.export import cmd_export
-
-    return cmd_export(args)
-
-
-def _report(args) -> int:
-    from daemon.report import cmd_report
-
-    return cmd_report(args)
-
-
 def _export_parser(command) -> None:
     """`export`: the register as one row per complaint (daemon/export.py)."""
-    export = command("export", _export, "write every complaint as a CSV or JSON row, with its deadlines met or not")
+    export = command(
+        "export",
+        _later("daemon.export", "cmd_export"),
+        "write every complaint as a CSV or JSON row, with its deadlines met or not",
+    )
     export.add_argument("--format", choices=EXPORT_FORMATS, default=EXPORT_FORMATS[0])
     export.add_argument("--register", metavar="NAME", help="only the complaints of this [[registers]] entry")
     export.add_argument("--from", dest="since", metavar="DATE", help="received on or after this day (YYYY-MM-DD)")
@@ -243,7 +245,11 @@ def _export_parser(command) -> None:
 
 def _report_parser(command) -> None:
     """`report`: the quality meeting's report (daemon/report.py)."""
-    report = command("report", _report, "the quality meeting's report for a period (figures, charts, definitions)")
+    report = command(
+        "report",
+        _later("daemon.report", "cmd_report"),
+        "the quality meeting's report for a period (figures, charts, definitions)",
+    )
     report.add_argument("--register", metavar="NAME", help="only the complaints of this [[registers]] entry")
     report.add_argument("--period", help="2026-11, 2026-Q4, 2026 or 2026-10-01..2026-12-31 (default: last month)")
     report.add_argument("--format", choices=REPORT_FORMATS, default=REPORT_FORMATS[0])
