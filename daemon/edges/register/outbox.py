@@ -28,10 +28,14 @@ class Due:
     id: int
     envelope: Envelope
     purpose: str
-    complaint_id: int | None
     attempts: int
     created_at: datetime
     message_id: str = ""
+
+    @property
+    def complaint_id(self) -> int | None:
+        """The complaint the letter is about (None: a digest, an alert…), held by its envelope."""
+        return self.envelope.complaint
 
 
 def due(session: Session, now: datetime, limit: int) -> list[Due]:
@@ -48,7 +52,6 @@ def due(session: Session, now: datetime, limit: int) -> list[Due]:
             r.id,
             Envelope(r.mail_from, (r.recipients,), r.raw, r.complaint_id),
             r.purpose,
-            r.complaint_id,
             r.attempts,
             r.created_at,
             r.message_id,
