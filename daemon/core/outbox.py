@@ -157,7 +157,10 @@ class InOrder:
         heapq.heappush(self._ready, index)
 
     def done(self, index: int) -> None:
-        """The relay answered letter `index` (taken before): the letters waiting for it may go."""
+        """The relay answered letter `index` (taken before): the letters waiting for it may go.
+        Nothing for a letter given back: the letters after it still wait for its answer."""
+        if not self._out[index]:
+            return
         for later in self._next[index]:
             self._waits[later] -= 1
             if not self._waits[later] and not self._out[later]:

@@ -114,19 +114,8 @@ class SmtpSender:
         while (index := await order.take()) is not None:
             try:
                 if client is None or not client.is_connected:
+                    client = await self._connection(client, order, index, report)
                     if client is None:
-                        order.connected += 1  # connecting counts: it may well succeed
-                    try:
-                        client = await self._connect()
-                    except (*_FAILURES, TransientError) as exc:
-                        client, order.connected = None, order.connected - 1
-                        if order.connected:
-                            order.give_back(index)
-                            index = None
-                            return
-                        failure = SendResult(_fate_of(exc), f"cannot connect: {_why(exc)}")
-                        for rest in (index, *order.rest()):
-                            report(rest, failure)
                         return
                 try:
                     result = await _send_one(client, envelopes[index])
@@ -136,13 +125,36 @@ class SmtpSender:
                     client, order.connected = None, order.connected - 1
                 report(index, result)
             finally:
-                if index is not None:
-                    order.done(index)
+                order.done(index)  # nothing for a letter given back
         if client is not None:
             order.connected -= 1
             if client.is_connected:
                 with contextlib.suppress(*_FAILURES):
                     await client.quit()
+
+    async def _connection(
+        self,
+        client: aiosmtplib.SMTP | None,
+        order: _Order,
+        index: int,
+        report: Callable[[int, SendResult], None],
+    ) -> aiosmtplib.SMTP | None:
+        """A new connection for letter `index` (`client`, if any, was closed by the relay), counted
+        in `order.connected`; None when it cannot be opened: the letter is given back to the
+        workers still connected, or, when none is, it and every letter left wait for the next try."""
+        if client is None:
+            order.connected += 1  # connecting counts: it may well succeed
+        try:
+            return await self._connect()
+        except (*_FAILURES, TransientError) as exc:
+            order.connected -= 1
+            if order.connected:
+                order.give_back(index)
+                return None
+            failure = SendResult(_fate_of(exc), f"cannot connect: {_why(exc)}")
+            for rest in (index, *order.rest()):
+                report(rest, failure)
+            return None
 
 
 class _Order:
